@@ -1,0 +1,2 @@
+//! HMAC-chained, forward-secure JSON audit log in Elastic Common Schema, with its verifier.
+#![forbid(unsafe_code)]

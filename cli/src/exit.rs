@@ -1,0 +1,97 @@
+//! The one place where outcomes and errors become process exit codes.
+//!
+//! | code | meaning |
+//! | ---- | ------- |
+//! | 0 | signed / verified / intact: the requested guarantee holds |
+//! | 1 | a definite negative: bad signature, digest mismatch, untrusted chain, identity or policy refused, tampered log |
+//! | 2 | no decision: usage error, unreadable or malformed input, I/O failure |
+//!
+//! Any non-zero code means "do not load".
+
+use std::fmt;
+use std::process::ExitCode;
+
+/// What a command concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// The requested guarantee holds.
+    Success,
+    /// A definite negative answer.
+    Failed,
+    /// No decision could be made.
+    Error,
+}
+
+impl Exit {
+    /// The process exit code for this outcome.
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Failed => 1,
+            Exit::Error => 2,
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e.code())
+    }
+}
+
+/// An error that reached the command line, already classified.
+#[derive(Debug)]
+pub(crate) struct CliError {
+    /// Failed (1) or Error (2).
+    pub(crate) exit: Exit,
+    /// A stable machine-readable kind for `--json` (e.g. `digest_mismatch`).
+    pub(crate) kind: &'static str,
+    /// The one-line human message, with context.
+    pub(crate) message: String,
+}
+
+impl CliError {
+    /// A definite negative answer (exit 1).
+    pub(crate) fn failed(kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            exit: Exit::Failed,
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// No decision: bad usage or unreadable input (exit 2).
+    pub(crate) fn error(kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            exit: Exit::Error,
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Prefix the message with context (`"reading bundle: ..."`).
+    pub(crate) fn context(mut self, ctx: impl fmt::Display) -> Self {
+        self.message = format!("{ctx}: {}", self.message);
+        self
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable() {
+        assert_eq!(Exit::Success.code(), 0);
+        assert_eq!(Exit::Failed.code(), 1);
+        assert_eq!(Exit::Error.code(), 2);
+        assert_eq!(CliError::failed("x", "m").exit, Exit::Failed);
+        assert_eq!(CliError::error("x", "m").exit, Exit::Error);
+    }
+}

@@ -1,0 +1,2 @@
+//! Model digest manifests, the OMS bundle format and the hashing engine shared by signer, verifier and gate.
+#![forbid(unsafe_code)]
