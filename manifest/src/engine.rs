@@ -1,0 +1,465 @@
+//! The hashing engine: one pass over every byte of a model, in parallel.
+//!
+//! Signer, verifier and gate all hash through here; there is no second
+//! hashing loop in modelseal.
+//!
+//! - Work is cut into jobs: one per file (`files`) or per shard (`shards`),
+//!   scheduled largest first over a pool of `threads` workers.
+//! - Each worker owns one read buffer of [`HashOptions::buffer_size`] bytes:
+//!   memory is `threads x buffer_size`, whatever the model's size (no mmap).
+//! - Files are opened beneath the model directory with `openat2`
+//!   (`RESOLVE_BENEATH`, and `RESOLVE_NO_SYMLINKS` unless symlinks are
+//!   allowed), so a path swapped for a link after listing cannot lead outside.
+//! - A file whose size changes between listing and reading is an error,
+//!   never a silently different digest.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use rayon::prelude::*;
+use rustix::fs::{Mode, OFlags, ResolveFlags};
+
+use crate::digest::{Digest, HashAlgorithm};
+use crate::error::ModelError;
+use crate::manifest::{Manifest, Method, ResourceKey, Serialization};
+use crate::walk::{FileEntry, ModelFiles};
+
+/// Default read buffer per worker: large enough to keep syscalls rare, small
+/// enough to stay in a core's L2 cache while it is hashed.
+pub const DEFAULT_BUFFER_SIZE: usize = 256 * 1024;
+
+/// Receives progress while a model is hashed (a progress bar, a log line).
+pub trait Progress: Sync {
+    /// `bytes` more bytes were hashed.
+    fn advance(&self, bytes: u64);
+}
+
+/// How to hash.
+#[derive(Clone, Copy)]
+pub struct HashOptions<'a> {
+    /// Worker threads; `None` means one per available core.
+    pub threads: Option<usize>,
+    /// Read buffer per worker, in bytes.
+    pub buffer_size: usize,
+    /// Progress sink.
+    pub progress: Option<&'a dyn Progress>,
+}
+
+impl Default for HashOptions<'_> {
+    fn default() -> Self {
+        Self {
+            threads: None,
+            buffer_size: DEFAULT_BUFFER_SIZE,
+            progress: None,
+        }
+    }
+}
+
+impl HashOptions<'_> {
+    /// The number of workers these options ask for.
+    pub fn thread_count(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1)
+    }
+}
+
+/// One unit of hashing work.
+#[derive(Debug, Clone)]
+struct Job<'m> {
+    file: &'m FileEntry,
+    range: Option<(u64, u64)>,
+}
+
+impl Job<'_> {
+    fn len(&self) -> u64 {
+        self.range.map_or(self.file.size, |(s, e)| e - s)
+    }
+
+    fn key(&self) -> ResourceKey {
+        ResourceKey {
+            path: self.file.path.clone(),
+            range: self.range,
+        }
+    }
+}
+
+/// Shard boundaries of a file of `size` bytes: `[0, s), [s, 2s), ...`, the
+/// last one shorter; none for an empty file (as `model_signing` does).
+pub fn shard_ranges(size: u64, shard_size: u64) -> impl Iterator<Item = (u64, u64)> {
+    let step = shard_size.max(1);
+    (0..size.div_ceil(step)).map(move |i| (i * step, size.min((i + 1) * step)))
+}
+
+fn jobs<'m>(model: &'m ModelFiles, method: Method) -> Vec<Job<'m>> {
+    let mut jobs: Vec<Job<'m>> = match method {
+        Method::Files => model
+            .files()
+            .iter()
+            .map(|file| Job { file, range: None })
+            .collect(),
+        Method::Shards { shard_size } => model
+            .files()
+            .iter()
+            .flat_map(|file| {
+                shard_ranges(file.size, shard_size).map(move |r| Job {
+                    file,
+                    range: Some(r),
+                })
+            })
+            .collect(),
+    };
+    // Largest first keeps every worker busy until the end.
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.len()));
+    jobs
+}
+
+/// The resource keys a manifest of `model` under `method` has, without
+/// reading any content: lets a verifier report missing and extra files
+/// before it hashes anything.
+pub fn resource_keys(model: &ModelFiles, method: Method) -> Vec<ResourceKey> {
+    let mut keys: Vec<_> = jobs(model, method).iter().map(Job::key).collect();
+    keys.sort();
+    keys
+}
+
+/// Hash every resource of `model` as `serialization` says.
+///
+/// # Errors
+/// [`ModelError`] when a file cannot be opened or read, is no longer a
+/// regular file, or changed size since it was listed.
+pub fn hash_model(
+    model: &ModelFiles,
+    serialization: &Serialization,
+    opts: &HashOptions<'_>,
+) -> Result<Manifest, ModelError> {
+    let jobs = jobs(model, serialization.method);
+    let opener = Opener::new(model)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.thread_count())
+        .thread_name(|i| format!("modelseal-hash-{i}"))
+        .build()
+        .map_err(|e| ModelError::Threads(e.to_string()))?;
+    let buffer_size = opts.buffer_size.max(4096);
+    let hash = serialization.hash;
+    let results: Result<Vec<(ResourceKey, Digest)>, ModelError> = pool.install(|| {
+        jobs.par_iter()
+            .with_max_len(1)
+            .map_init(
+                || vec![0u8; buffer_size],
+                |buf, job| {
+                    let digest = hash_job(&opener, job, hash, buf, opts.progress)?;
+                    Ok((job.key(), digest))
+                },
+            )
+            .collect()
+    });
+    let resources: BTreeMap<_, _> = results?.into_iter().collect();
+    Ok(Manifest::new(
+        model.model_name(),
+        serialization.clone(),
+        resources,
+    ))
+}
+
+fn hash_job(
+    opener: &Opener<'_>,
+    job: &Job<'_>,
+    hash: HashAlgorithm,
+    buf: &mut [u8],
+    progress: Option<&dyn Progress>,
+) -> Result<Digest, ModelError> {
+    let path = opener.model.file_path(&job.file.path);
+    let io_err = |source| ModelError::Io {
+        path: path.clone(),
+        source,
+    };
+    let file = opener.open(&job.file.path).map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
+    if !meta.is_file() {
+        return Err(ModelError::SpecialFile { path });
+    }
+    if meta.len() != job.file.size {
+        return Err(ModelError::Changed {
+            path,
+            expected: job.file.size,
+            found: meta.len(),
+        });
+    }
+    let (start, end) = job.range.unwrap_or((0, job.file.size));
+    let mut hasher = hash.hasher();
+    let read = hash_range(&file, start, end, buf, &mut |chunk| {
+        hasher.update(chunk);
+        if let Some(p) = progress {
+            p.advance(chunk.len() as u64);
+        }
+    })
+    .map_err(io_err)?;
+    // Whole files are hashed to EOF: bytes appended since listing show up here.
+    let found = if job.range.is_none() {
+        read + count_rest(&file, end).map_err(io_err)?
+    } else {
+        read
+    };
+    if found != end - start {
+        return Err(ModelError::Changed {
+            path,
+            expected: job.file.size,
+            found: start + found,
+        });
+    }
+    Ok(hasher.finish())
+}
+
+/// Feed bytes `start..end` of `file` to `sink`, in `buf`-sized reads.
+/// Returns how many bytes were read (less than asked if the file shrank).
+///
+/// # Errors
+/// The OS error of a failed read.
+pub fn hash_range(
+    file: &File,
+    start: u64,
+    end: u64,
+    buf: &mut [u8],
+    sink: &mut dyn FnMut(&[u8]),
+) -> io::Result<u64> {
+    let mut pos = start;
+    while pos < end {
+        let want = usize::try_from(end - pos).map_or(buf.len(), |n| n.min(buf.len()));
+        let n = match file.read_at(&mut buf[..want], pos) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        sink(&buf[..n]);
+        pos += n as u64;
+    }
+    Ok(pos - start)
+}
+
+/// Bytes past `end` (0 unless the file grew).
+fn count_rest(file: &File, end: u64) -> io::Result<u64> {
+    let mut probe = [0u8; 1];
+    file.read_at(&mut probe, end).map(|n| n as u64)
+}
+
+/// Opens model files beneath the model directory.
+struct Opener<'m> {
+    model: &'m ModelFiles,
+    dir: Option<OwnedFd>,
+}
+
+impl<'m> Opener<'m> {
+    fn new(model: &'m ModelFiles) -> Result<Self, ModelError> {
+        let dir = if model.is_dir() {
+            let fd = rustix::fs::open(
+                model.root(),
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| ModelError::Io {
+                path: model.root().to_owned(),
+                source: e.into(),
+            })?;
+            Some(fd)
+        } else {
+            None
+        };
+        Ok(Self { model, dir })
+    }
+
+    fn open(&self, path: &crate::path::ResourcePath) -> io::Result<File> {
+        let Some(dir) = &self.dir else {
+            return File::open(self.model.root());
+        };
+        open_beneath(dir, Path::new(path.as_str()), self.model.allow_symlinks())
+    }
+}
+
+/// Open `rel` read-only beneath `dir`: no `..` escape, no absolute links,
+/// no symlinks at all unless `allow_symlinks`. Uses `openat2`; kernels
+/// without it (before 5.6, or seccomp filters that refuse it) get `openat`
+/// with `O_NOFOLLOW` on the last component, the walk having already refused
+/// symlinks in directories.
+///
+/// # Errors
+/// The OS error; `ELOOP`/`EXDEV` when a link would be followed or escape.
+pub fn open_beneath(dir: &OwnedFd, rel: &Path, allow_symlinks: bool) -> io::Result<File> {
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let mut resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+    if !allow_symlinks {
+        resolve |= ResolveFlags::NO_SYMLINKS;
+    }
+    match rustix::fs::openat2(dir, rel, flags, Mode::empty(), resolve) {
+        Ok(fd) => Ok(File::from(fd)),
+        Err(e) if e == rustix::io::Errno::NOSYS || e == rustix::io::Errno::PERM => {
+            let nofollow = if allow_symlinks {
+                OFlags::empty()
+            } else {
+                OFlags::NOFOLLOW
+            };
+            let fd = rustix::fs::openat(dir, rel, flags | nofollow, Mode::empty())?;
+            Ok(File::from(fd))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Hash everything `reader` yields (checksums files, raw signatures' input).
+///
+/// # Errors
+/// The reader's error.
+pub fn hash_reader(
+    hash: HashAlgorithm,
+    reader: &mut dyn Read,
+    buf: &mut [u8],
+) -> io::Result<Digest> {
+    let mut h = hash.hasher();
+    loop {
+        match reader.read(buf) {
+            Ok(0) => return Ok(h.finish()),
+            Ok(n) => h.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::path::ResourcePath;
+    use crate::walk::{WalkOptions, walk};
+    use std::fs;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    struct Count(AtomicU64);
+    impl Progress for Count {
+        fn advance(&self, bytes: u64) {
+            self.0.fetch_add(bytes, Ordering::Relaxed);
+        }
+    }
+
+    fn model(files: &[(&str, Vec<u8>)]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        for (name, data) in files {
+            let p = d.path().join(name);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, data).unwrap();
+        }
+        d
+    }
+
+    fn key(s: &str) -> ResourceKey {
+        ResourceKey::file(ResourcePath::new(s).unwrap())
+    }
+
+    #[test]
+    fn shard_ranges_match_model_signing() {
+        assert_eq!(
+            shard_ranges(8, 2).collect::<Vec<_>>(),
+            [(0, 2), (2, 4), (4, 6), (6, 8)]
+        );
+        assert_eq!(shard_ranges(9, 2).last(), Some((8, 9)));
+        assert_eq!(shard_ranges(2, 2).collect::<Vec<_>>(), [(0, 2)]);
+        assert_eq!(shard_ranges(0, 2).count(), 0);
+    }
+
+    #[test]
+    fn files_mode_hashes_each_file_whole() {
+        let big: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
+        let d = model(&[
+            ("a", b"hello".to_vec()),
+            ("big/w.bin", big.clone()),
+            ("empty", vec![]),
+        ]);
+        let files = walk(d.path(), &WalkOptions::default()).unwrap();
+        let count = Count(AtomicU64::new(0));
+        let opts = HashOptions {
+            threads: Some(2),
+            buffer_size: 4096,
+            progress: Some(&count),
+        };
+        let ser = Serialization::files(HashAlgorithm::Sha256, vec![]);
+        let m = hash_model(&files, &ser, &opts).unwrap();
+        assert_eq!(
+            m.get(&key("a")),
+            Some(&HashAlgorithm::Sha256.digest(b"hello"))
+        );
+        assert_eq!(
+            m.get(&key("big/w.bin")),
+            Some(&HashAlgorithm::Sha256.digest(&big))
+        );
+        assert_eq!(
+            m.get(&key("empty")),
+            Some(&HashAlgorithm::Sha256.digest(b""))
+        );
+        assert_eq!(count.0.load(Ordering::Relaxed), 5 + big.len() as u64);
+    }
+
+    #[test]
+    fn shards_mode_hashes_each_range_and_skips_empty_files() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 13) as u8).collect();
+        let d = model(&[("w", data.clone()), ("empty", vec![])]);
+        let files = walk(d.path(), &WalkOptions::default()).unwrap();
+        let mut ser = Serialization::files(HashAlgorithm::Blake3, vec![]);
+        ser.method = Method::Shards { shard_size: 4096 };
+        let m = hash_model(&files, &ser, &HashOptions::default()).unwrap();
+        let names: Vec<_> = m.resources().map(|(k, _)| k.name()).collect();
+        assert_eq!(names, ["w:0:4096", "w:4096:8192", "w:8192:10000"]);
+        let p = ResourcePath::new("w").unwrap();
+        let last = m.get(&ResourceKey::shard(p, 8192, 10000)).unwrap();
+        assert_eq!(*last, HashAlgorithm::Blake3.digest(&data[8192..]));
+        assert_eq!(resource_keys(&files, ser.method).len(), 3);
+    }
+
+    #[test]
+    fn a_file_that_changed_size_since_listing_is_an_error() {
+        let d = model(&[("a", b"hello".to_vec())]);
+        let files = walk(d.path(), &WalkOptions::default()).unwrap();
+        fs::write(d.path().join("a"), b"hello, world").unwrap();
+        let ser = Serialization::files(HashAlgorithm::Sha256, vec![]);
+        let err = hash_model(&files, &ser, &HashOptions::default()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ModelError::Changed {
+                    expected: 5,
+                    found: 12,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_file_swapped_for_a_symlink_after_listing_is_not_followed() {
+        let d = model(&[("a", b"hello".to_vec())]);
+        let files = walk(d.path(), &WalkOptions::default()).unwrap();
+        let outside = tempfile::NamedTempFile::new().unwrap();
+        fs::write(outside.path(), b"evil!").unwrap();
+        fs::remove_file(d.path().join("a")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), d.path().join("a")).unwrap();
+        let ser = Serialization::files(HashAlgorithm::Sha256, vec![]);
+        let err = hash_model(&files, &ser, &HashOptions::default()).unwrap_err();
+        assert!(matches!(err, ModelError::Io { .. }), "{err}");
+    }
+
+    #[test]
+    fn single_file_model() {
+        let d = model(&[("w", b"weights".to_vec())]);
+        let files = walk(&d.path().join("w"), &WalkOptions::default()).unwrap();
+        let ser = Serialization::files(HashAlgorithm::Sha256, vec![]);
+        let m = hash_model(&files, &ser, &HashOptions::default()).unwrap();
+        assert_eq!(
+            m.get(&ResourceKey::file(ResourcePath::file_root())),
+            Some(&HashAlgorithm::Sha256.digest(b"weights"))
+        );
+    }
+}

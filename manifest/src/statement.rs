@@ -1,0 +1,499 @@
+//! The signed payload: an in-toto Statement v1 carrying the OMS predicate.
+//!
+//! ```json
+//! {
+//!   "_type": "https://in-toto.io/Statement/v1",
+//!   "subject": [{"name": "<model dir name>", "digest": {"sha256": "<subject digest>"}}],
+//!   "predicateType": "https://model_signing/signature/v1.0",
+//!   "predicate": {
+//!     "serialization": {"method": "files", "hash_type": "sha256", "allow_symlinks": false,
+//!                       "ignore_paths": [".git", "model.sig"]},
+//!     "resources": [{"name": "config.json", "algorithm": "sha256", "digest": "<hex>"}]
+//!   }
+//! }
+//! ```
+//!
+//! Parsing is strict and fails closed: duplicate keys, unknown fields
+//! (including unknown predicate fields, which could carry semantics we would
+//! otherwise ignore), unknown methods or hashes, unsafe resource names,
+//! duplicate or unordered resources and a subject digest that does not match
+//! the resources are all errors. A statement is always read from the exact
+//! signed bytes and never re-serialized before checking.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::{Digest, HashAlgorithm};
+use crate::error::FormatError;
+use crate::json::parse_strict;
+use crate::manifest::{Manifest, Method, ResourceKey, Serialization};
+use crate::path::ResourcePath;
+
+/// DSSE payload type of an in-toto statement.
+pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+/// in-toto Statement v1 `_type`.
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+/// OMS v1.0 predicate type.
+pub const PREDICATE_TYPE: &str = "https://model_signing/signature/v1.0";
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatementJson {
+    #[serde(rename = "_type")]
+    type_: String,
+    subject: Vec<SubjectJson>,
+    #[serde(rename = "predicateType")]
+    predicate_type: String,
+    predicate: PredicateJson,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubjectJson {
+    name: String,
+    digest: BTreeMap<String, String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PredicateJson {
+    serialization: SerializationJson,
+    resources: Vec<ResourceJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SerializationJson {
+    method: String,
+    hash_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shard_size: Option<serde_json::Number>,
+    allow_symlinks: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ignore_paths: Option<Vec<String>>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResourceJson {
+    name: String,
+    algorithm: String,
+    digest: String,
+}
+
+/// Serialize `manifest` as the in-toto statement to sign: pretty-printed
+/// JSON (2-space indent), fixed key order, no trailing newline.
+pub fn to_payload(manifest: &Manifest) -> Vec<u8> {
+    let ser = manifest.serialization();
+    let algorithm = ser.resource_algorithm();
+    let statement = StatementJson {
+        type_: STATEMENT_TYPE.to_owned(),
+        subject: vec![SubjectJson {
+            name: manifest.model_name().to_owned(),
+            digest: BTreeMap::from([("sha256".to_owned(), manifest.subject_digest().to_hex())]),
+        }],
+        predicate_type: PREDICATE_TYPE.to_owned(),
+        predicate: PredicateJson {
+            serialization: SerializationJson {
+                method: match ser.method {
+                    Method::Files => "files".to_owned(),
+                    Method::Shards { .. } => "shards".to_owned(),
+                },
+                hash_type: ser.hash.name().to_owned(),
+                shard_size: match ser.method {
+                    Method::Files => None,
+                    Method::Shards { shard_size } => Some(shard_size.into()),
+                },
+                allow_symlinks: ser.allow_symlinks,
+                ignore_paths: (!ser.ignore_paths.is_empty()).then(|| {
+                    ser.ignore_paths
+                        .iter()
+                        .map(|p| p.as_str().to_owned())
+                        .collect()
+                }),
+            },
+            resources: manifest
+                .resources()
+                .map(|(k, d)| ResourceJson {
+                    name: k.name(),
+                    algorithm: algorithm.clone(),
+                    digest: d.to_hex(),
+                })
+                .collect(),
+        },
+    };
+    // Serializing plain structs of strings, bools and numbers cannot fail.
+    serde_json::to_vec_pretty(&statement).unwrap_or_default()
+}
+
+/// Parse the signed statement bytes into a manifest.
+///
+/// # Errors
+/// [`FormatError`] for anything that is not a well-formed OMS v1.0 statement.
+pub fn from_payload(payload: &[u8]) -> Result<Manifest, FormatError> {
+    let st: StatementJson = parse_strict("in-toto statement", payload)?;
+    if st.type_ != STATEMENT_TYPE {
+        return Err(FormatError::unexpected("_type", STATEMENT_TYPE, &st.type_));
+    }
+    if st.predicate_type != PREDICATE_TYPE {
+        return Err(FormatError::unexpected(
+            "predicateType",
+            PREDICATE_TYPE,
+            &st.predicate_type,
+        ));
+    }
+    let [subject] = <[SubjectJson; 1]>::try_from(st.subject).map_err(|v| {
+        FormatError::unexpected(
+            "subject",
+            "exactly one subject",
+            format!("{} subjects", v.len()),
+        )
+    })?;
+    let subject_hex = match (subject.digest.len(), subject.digest.get("sha256")) {
+        (1, Some(hex)) => hex,
+        _ => {
+            let keys: Vec<_> = subject.digest.keys().map(String::as_str).collect();
+            return Err(FormatError::unexpected(
+                "subject[0].digest",
+                "exactly one sha256 digest",
+                keys.join(","),
+            ));
+        }
+    };
+    let subject_digest = Digest::from_hex(HashAlgorithm::Sha256, subject_hex).map_err(|e| {
+        FormatError::unexpected(
+            "subject[0].digest.sha256",
+            "64 lowercase hex characters",
+            e.value,
+        )
+    })?;
+
+    let serialization = parse_serialization(st.predicate.serialization)?;
+    let algorithm = serialization.resource_algorithm();
+    let mut resources = BTreeMap::new();
+    let mut previous: Option<ResourceKey> = None;
+    for (i, r) in st.predicate.resources.into_iter().enumerate() {
+        let key = parse_resource_name(&r.name, serialization.method)?;
+        if r.algorithm != algorithm {
+            return Err(FormatError::unexpected(
+                format!("resources[{i}].algorithm"),
+                &algorithm,
+                &r.algorithm,
+            ));
+        }
+        let digest = Digest::from_hex(serialization.hash, &r.digest).map_err(|e| {
+            FormatError::unexpected(
+                format!("resources[{i}].digest"),
+                format!("{} lowercase hex characters", e.expected),
+                e.value,
+            )
+        })?;
+        if let Some(prev) = &previous {
+            if *prev == key {
+                return Err(FormatError::DuplicateResource(r.name));
+            }
+            if *prev > key {
+                return Err(FormatError::Unordered(r.name));
+            }
+        }
+        previous = Some(key.clone());
+        resources.insert(key, digest);
+    }
+    let manifest = Manifest::new(subject.name, serialization, resources);
+    let expected = manifest.subject_digest();
+    if expected != subject_digest {
+        return Err(FormatError::SubjectDigest {
+            expected: expected.to_hex(),
+            found: subject_digest.to_hex(),
+        });
+    }
+    Ok(manifest)
+}
+
+fn parse_serialization(s: SerializationJson) -> Result<Serialization, FormatError> {
+    let hash: HashAlgorithm = s.hash_type.parse().map_err(|_| {
+        FormatError::unexpected(
+            "predicate.serialization.hash_type",
+            "sha256 or blake3",
+            &s.hash_type,
+        )
+    })?;
+    if hash == HashAlgorithm::Sha512 {
+        return Err(FormatError::unexpected(
+            "predicate.serialization.hash_type",
+            "sha256 or blake3",
+            &s.hash_type,
+        ));
+    }
+    let method = match (s.method.as_str(), s.shard_size) {
+        ("files", None) => Method::Files,
+        ("shards", Some(n)) => Method::Shards {
+            shard_size: parse_shard_size(&n)?,
+        },
+        ("files", Some(_)) => {
+            return Err(FormatError::unexpected(
+                "predicate.serialization.shard_size",
+                "absent for method files",
+                "a shard size",
+            ));
+        }
+        ("shards", None) => {
+            return Err(FormatError::unexpected(
+                "predicate.serialization.shard_size",
+                "a shard size for method shards",
+                "none",
+            ));
+        }
+        (other, _) => {
+            return Err(FormatError::unexpected(
+                "predicate.serialization.method",
+                "files or shards",
+                other,
+            ));
+        }
+    };
+    let ignore_paths = s
+        .ignore_paths
+        .unwrap_or_default()
+        .iter()
+        .map(|p| {
+            ResourcePath::new(p).map_err(|source| FormatError::BadResourceName {
+                name: crate::path::shorten(p),
+                source,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Serialization {
+        method,
+        hash,
+        allow_symlinks: s.allow_symlinks,
+        ignore_paths,
+    })
+}
+
+/// `model_signing` writes `shard_size` through a protobuf Struct, so it
+/// arrives as a float (`1000000000.0`): accept any number that is exactly a
+/// positive integer.
+fn parse_shard_size(n: &serde_json::Number) -> Result<u64, FormatError> {
+    let bad = || {
+        FormatError::unexpected(
+            "predicate.serialization.shard_size",
+            "a positive integer",
+            n.to_string(),
+        )
+    };
+    if let Some(v) = n.as_u64() {
+        return if v > 0 { Ok(v) } else { Err(bad()) };
+    }
+    match n.as_f64() {
+        // 2^53: every integer below is exactly representable.
+        Some(f) if f.fract() == 0.0 && (1.0..=9_007_199_254_740_992.0).contains(&f) => Ok(f as u64),
+        _ => Err(bad()),
+    }
+}
+
+/// `path` for files; `path:start:end` for shards (split from the right, so a
+/// path may itself hold `:`).
+fn parse_resource_name(name: &str, method: Method) -> Result<ResourceKey, FormatError> {
+    let path = |p: &str| {
+        ResourcePath::new(p).map_err(|source| FormatError::BadResourceName {
+            name: crate::path::shorten(name),
+            source,
+        })
+    };
+    match method {
+        Method::Files => Ok(ResourceKey::file(path(name)?)),
+        Method::Shards { .. } => {
+            let mut parts = name.rsplitn(3, ':');
+            let (end, start, p) = (parts.next(), parts.next(), parts.next());
+            let (Some(end), Some(start), Some(p)) = (end, start, p) else {
+                return Err(FormatError::unexpected(
+                    "resource name",
+                    "path:start:end",
+                    name,
+                ));
+            };
+            let offset = |s: &str| {
+                let canonical = !s.is_empty()
+                    && s.bytes().all(|b| b.is_ascii_digit())
+                    && (s == "0" || !s.starts_with('0'));
+                canonical.then(|| s.parse::<u64>().ok()).flatten()
+            };
+            match (offset(start), offset(end)) {
+                (Some(s), Some(e)) if s < e => Ok(ResourceKey::shard(path(p)?, s, e)),
+                _ => Err(FormatError::unexpected(
+                    "resource name",
+                    "path:start:end with start < end",
+                    name,
+                )),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(method: Method) -> Manifest {
+        let mut ser = Serialization::files(
+            HashAlgorithm::Sha256,
+            vec![ResourcePath::new(".git").unwrap()],
+        );
+        ser.method = method;
+        let mut res = BTreeMap::new();
+        let key = |n: &str, r: Option<(u64, u64)>| ResourceKey {
+            path: ResourcePath::new(n).unwrap(),
+            range: r,
+        };
+        match method {
+            Method::Files => {
+                res.insert(key("b.txt", None), HashAlgorithm::Sha256.digest(b"b"));
+                res.insert(key("a/x", None), HashAlgorithm::Sha256.digest(b"a"));
+            }
+            Method::Shards { .. } => {
+                res.insert(key("w", Some((0, 4))), HashAlgorithm::Sha256.digest(b"w0"));
+                res.insert(key("w", Some((4, 6))), HashAlgorithm::Sha256.digest(b"w1"));
+            }
+        }
+        Manifest::new("model".into(), ser, res)
+    }
+
+    #[test]
+    fn round_trips_files_and_shards() {
+        for m in [
+            manifest(Method::Files),
+            manifest(Method::Shards { shard_size: 4 }),
+        ] {
+            let payload = to_payload(&m);
+            assert_eq!(from_payload(&payload).unwrap(), m);
+        }
+    }
+
+    fn edit(m: &Manifest, f: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+        let mut v: serde_json::Value = serde_json::from_slice(&to_payload(m)).unwrap();
+        f(&mut v);
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    #[test]
+    fn refuses_every_deviation() {
+        let m = manifest(Method::Files);
+        type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+        let cases: Vec<(&str, Edit)> = vec![
+            (
+                "_type",
+                Box::new(|v| v["_type"] = "https://in-toto.io/Statement/v0.1".into()),
+            ),
+            (
+                "predicateType",
+                Box::new(|v| v["predicateType"] = "x".into()),
+            ),
+            (
+                "unknown field",
+                Box::new(|v| v["predicate"]["extra"] = 1.into()),
+            ),
+            (
+                "method",
+                Box::new(|v| v["predicate"]["serialization"]["method"] = "dirs".into()),
+            ),
+            (
+                "hash_type",
+                Box::new(|v| v["predicate"]["serialization"]["hash_type"] = "md5".into()),
+            ),
+            (
+                "shard_size",
+                Box::new(|v| v["predicate"]["serialization"]["shard_size"] = 5.into()),
+            ),
+            (
+                "algorithm",
+                Box::new(|v| v["predicate"]["resources"][0]["algorithm"] = "blake3".into()),
+            ),
+            (
+                "digest",
+                Box::new(|v| v["predicate"]["resources"][0]["digest"] = "00".into()),
+            ),
+            (
+                "BadResourceName",
+                Box::new(|v| v["predicate"]["resources"][0]["name"] = "../etc/passwd".into()),
+            ),
+            (
+                "Absolute",
+                Box::new(|v| v["predicate"]["resources"][0]["name"] = "/etc/passwd".into()),
+            ),
+            (
+                "ignore",
+                Box::new(|v| {
+                    v["predicate"]["serialization"]["ignore_paths"] = serde_json::json!(["../x"])
+                }),
+            ),
+            (
+                "Unordered",
+                Box::new(|v| {
+                    let r = v["predicate"]["resources"].as_array_mut().unwrap();
+                    r.swap(0, 1);
+                }),
+            ),
+            (
+                "Duplicate",
+                Box::new(|v| {
+                    let r = v["predicate"]["resources"].as_array_mut().unwrap();
+                    let first = r[0].clone();
+                    r.insert(0, first);
+                }),
+            ),
+            (
+                "subjects",
+                Box::new(|v| {
+                    let s = v["subject"][0].clone();
+                    v["subject"].as_array_mut().unwrap().push(s);
+                }),
+            ),
+            (
+                "subject digest",
+                Box::new(|v| v["subject"][0]["digest"]["sha256"] = "0".repeat(64).into()),
+            ),
+            (
+                "subject algs",
+                Box::new(|v| v["subject"][0]["digest"]["sha512"] = "00".into()),
+            ),
+        ];
+        for (what, f) in cases {
+            let bytes = edit(&m, f);
+            assert!(from_payload(&bytes).is_err(), "{what} was accepted");
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let p = String::from_utf8(to_payload(&manifest(Method::Files))).unwrap();
+        let dup = p.replacen("\"_type\"", "\"_type\": \"x\", \"_type\"", 1);
+        assert!(matches!(
+            from_payload(dup.as_bytes()),
+            Err(FormatError::Json { .. })
+        ));
+    }
+
+    #[test]
+    fn shard_size_as_float_and_shard_names() {
+        let m = manifest(Method::Shards { shard_size: 4 });
+        let p = String::from_utf8(to_payload(&m))
+            .unwrap()
+            .replace("\"shard_size\": 4", "\"shard_size\": 4.0");
+        assert!(p.contains("4.0"));
+        assert_eq!(from_payload(p.as_bytes()).unwrap(), m);
+        for bad in ["4.5", "0", "-4", "1e300"] {
+            let q = p.replace("\"shard_size\": 4.0", &format!("\"shard_size\": {bad}"));
+            assert!(from_payload(q.as_bytes()).is_err(), "{bad}");
+        }
+        for bad in ["w:4", "w:04:6", "w:6:4", "w:+0:4", ":0:4", "w:0:4:"] {
+            assert!(
+                parse_resource_name(bad, Method::Shards { shard_size: 4 }).is_err(),
+                "{bad}"
+            );
+        }
+        let k = parse_resource_name("a:b:0:4", Method::Shards { shard_size: 4 }).unwrap();
+        assert_eq!(k.path.as_str(), "a:b");
+    }
+}
