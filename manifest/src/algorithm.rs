@@ -17,7 +17,6 @@ use std::str::FromStr;
 
 /// A signature scheme with its hash, as modelseal signs and verifies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
 pub enum SignatureAlgorithm {
     /// RSASSA-PSS, MGF1 with the same hash, salt length = hash length.
     RsaPssSha256,
@@ -41,7 +40,6 @@ pub enum SignatureAlgorithm {
 
 /// The family of a public or private key, independent of padding or hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum KeyKind {
     /// An RSA key of the given modulus size in bits.
     Rsa {

@@ -35,7 +35,6 @@ pub const MAX_CERTIFICATES: usize = 10;
 
 /// Who signed: the material a verifier checks the signature against.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum VerificationMaterial {
     /// A bare key, known to the verifier out of band; `hint` is the hex
     /// SHA-256 of its SPKI PEM text (`model_signing`'s key method).
@@ -81,6 +80,28 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     out.push(b' ');
     out.extend_from_slice(payload);
     out
+}
+
+/// The PEM text of a SubjectPublicKeyInfo, as OpenSSL and Python's
+/// `cryptography` write it: 64-character base64 lines, trailing newline.
+pub fn spki_pem(spki_der: &[u8]) -> String {
+    let b64 = B64.encode(spki_der);
+    let mut out = String::with_capacity(b64.len() + 64);
+    out.push_str("-----BEGIN PUBLIC KEY-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str("-----END PUBLIC KEY-----\n");
+    out
+}
+
+/// The key hint `model_signing` writes for a key bundle: lowercase hex
+/// SHA-256 of [`spki_pem`].
+pub fn key_hint(spki_der: &[u8]) -> String {
+    crate::digest::HashAlgorithm::Sha256
+        .digest(spki_pem(spki_der).as_bytes())
+        .to_hex()
 }
 
 /// A parsed bundle. Nothing in it has been verified.
@@ -326,6 +347,18 @@ mod tests {
             pae("http://example.com/HelloWorld", b"hello world"),
             b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
         );
+    }
+
+    #[test]
+    fn spki_pem_wraps_at_64() {
+        let pem = spki_pem(&[0u8; 91]);
+        let lines: Vec<_> = pem.lines().collect();
+        assert_eq!(lines[0], "-----BEGIN PUBLIC KEY-----");
+        assert_eq!(lines[1].len(), 64);
+        assert_eq!(lines[2].len(), 124 - 64);
+        assert_eq!(lines[3], "-----END PUBLIC KEY-----");
+        assert!(pem.ends_with("-----\n"));
+        assert_eq!(key_hint(&[0u8; 91]).len(), 64);
     }
 
     #[test]

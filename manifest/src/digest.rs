@@ -9,7 +9,6 @@ use subtle::ConstantTimeEq;
 /// A content hash algorithm, as named in an OMS manifest (`hash_type`,
 /// resource `algorithm`) or a checksums file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum HashAlgorithm {
     /// SHA-256, the OMS default.
     Sha256,
@@ -80,7 +79,6 @@ impl FromStr for HashAlgorithm {
 
 /// An incremental hasher for one [`HashAlgorithm`].
 #[derive(Clone)]
-#[non_exhaustive]
 pub enum Hasher {
     /// SHA-256 state.
     Sha256(sha2::Sha256),

@@ -12,7 +12,6 @@ use crate::path::ResourcePath;
 
 /// How a model is cut into resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Method {
     /// One resource per file (OMS `files`, the default).
     Files,

@@ -1,2 +1,23 @@
-//! Verifies OMS bundles: signature, certificate chain, identity and every file digest.
+//! Verifies OMS bundles: signature, certificate chain, identity and every
+//! file digest.
+//!
+//! [`verify::verify`] runs the whole verification and returns a
+//! [`Report`] of every check together with the verdict. Success is a
+//! [`Verified`] value; nothing else proves a model was checked.
 #![forbid(unsafe_code)]
+
+pub mod cert;
+pub mod chain;
+mod error;
+pub mod identity;
+pub mod report;
+pub mod signature;
+pub mod verify;
+
+pub use cert::{CertInfo, DistinguishedName, San};
+pub use chain::{TrustAnchors, ValidatedChain};
+pub use error::{CertificateError, Error, IdentityError, SignatureError};
+pub use identity::Identity;
+pub use report::{Check, CheckName, Report, Status};
+pub use signature::PublicKey;
+pub use verify::{Authenticated, Options, Outcome, Signer, Trust, Verified};

@@ -1,0 +1,234 @@
+//! Why a verification did not succeed, one enum per phase under [`Error`].
+
+use std::path::PathBuf;
+
+use modelseal_manifest::{FormatError, ManifestDiff, ModelError};
+
+pub use crate::signature::SignatureError;
+
+/// A verification that did not succeed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An input file (bundle, root, key) could not be read.
+    #[error("cannot read {what} {}: {source}", path.display())]
+    Read {
+        /// What the file was for.
+        what: &'static str,
+        /// Its path.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bundle or its payload is malformed.
+    #[error("malformed bundle: {0}")]
+    Format(#[from] FormatError),
+    /// Trust material (roots, keys) or verification options are unusable.
+    #[error("{0}")]
+    Config(String),
+    /// The signature does not verify (or cannot be checked with this key).
+    #[error("signature: {0}")]
+    Signature(#[from] SignatureError),
+    /// The key bundle's hint names another key than the one given.
+    #[error(
+        "the bundle was signed with another key: its key hint {hint} does not match the given public key ({expected})"
+    )]
+    KeyHint {
+        /// The hint in the bundle.
+        hint: String,
+        /// The hint of the given key.
+        expected: String,
+    },
+    /// The bundle's material does not fit the trust given (a key bundle
+    /// checked against roots, or the reverse).
+    #[error("{0}")]
+    MaterialMismatch(&'static str),
+    /// The certificate chain is not trusted.
+    #[error("certificate: {0}")]
+    Certificate(#[from] CertificateError),
+    /// The signer is not one of the required identities.
+    #[error("identity: {0}")]
+    Identity(#[from] IdentityError),
+    /// The model could not be read as the manifest requires.
+    #[error("model: {0}")]
+    Model(#[from] ModelError),
+    /// The model's files are not those that were signed.
+    #[error("integrity: {}", describe_diff(.0))]
+    Integrity(ManifestDiff),
+}
+
+impl Error {
+    /// A stable identifier for scripts and `--json` output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Read { .. } => "unreadable_input",
+            Error::Format(_) => "malformed_bundle",
+            Error::Config(_) => "invalid_configuration",
+            Error::Signature(SignatureError::InvalidSignature) => "invalid_signature",
+            Error::Signature(_) => "signature_algorithm",
+            Error::KeyHint { .. } => "wrong_key",
+            Error::MaterialMismatch(_) => "material_mismatch",
+            Error::Certificate(_) => "untrusted_certificate",
+            Error::Identity(_) => "identity_mismatch",
+            Error::Model(ModelError::Io { .. }) => "unreadable_model",
+            Error::Model(_) => "model_rejected",
+            Error::Integrity(_) => "digest_mismatch",
+        }
+    }
+
+    /// Whether this is a definite "no" about the model (exit 1), rather than
+    /// a failure to decide (exit 2: unreadable or malformed input, bad
+    /// options).
+    pub fn is_rejection(&self) -> bool {
+        !matches!(
+            self,
+            Error::Read { .. }
+                | Error::Format(_)
+                | Error::Config(_)
+                | Error::Model(ModelError::Io { .. })
+        )
+    }
+}
+
+/// Why a certificate chain is not trusted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// The bundle carries no certificate.
+    #[error("the bundle carries no certificate")]
+    NoCertificate,
+    /// No trust anchor was given.
+    #[error("no trusted root certificate given")]
+    NoTrustAnchors,
+    /// A certificate does not parse.
+    #[error("malformed certificate: {reason}")]
+    Malformed {
+        /// Parser message.
+        reason: String,
+    },
+    /// A certificate in the path has expired.
+    #[error("{subject:?} expired at {}", crate::report::rfc3339(*not_after))]
+    Expired {
+        /// Subject of the expired certificate.
+        subject: String,
+        /// Its notAfter (Unix seconds).
+        not_after: i64,
+    },
+    /// A certificate in the path is not valid yet.
+    #[error("{subject:?} is not valid before {}", crate::report::rfc3339(*not_before))]
+    NotYetValid {
+        /// Subject of the certificate.
+        subject: String,
+        /// Its notBefore (Unix seconds).
+        not_before: i64,
+    },
+    /// The signing certificate is a CA certificate.
+    #[error("signing certificate {subject:?} is a CA certificate, not an end entity")]
+    LeafIsCa {
+        /// Leaf subject.
+        subject: String,
+    },
+    /// An issuing certificate in the path is not a CA.
+    #[error(
+        "an issuing certificate in the chain is not a CA (basicConstraints CA:FALSE or absent)"
+    )]
+    IssuerNotCa,
+    /// A CA's pathLenConstraint is exceeded.
+    #[error("the chain exceeds an issuer's path length constraint")]
+    PathLengthExceeded,
+    /// No path to a trusted root (wrong root, self-signed or missing intermediate).
+    #[error(
+        "{subject:?} does not chain to a trusted root (unknown issuer, self-signed, or missing intermediate)"
+    )]
+    UntrustedRoot {
+        /// Leaf subject.
+        subject: String,
+    },
+    /// The leaf lacks the codeSigning extended key usage.
+    #[error("signing certificate {subject:?} lacks the codeSigning extended key usage")]
+    MissingCodeSigning {
+        /// Leaf subject.
+        subject: String,
+    },
+    /// The leaf's keyUsage lacks digitalSignature.
+    #[error("signing certificate {subject:?} lacks the digitalSignature key usage")]
+    MissingDigitalSignature {
+        /// Leaf subject.
+        subject: String,
+    },
+    /// A certificate is signed with an algorithm not accepted (e.g. SHA-1).
+    #[error(
+        "a certificate in the chain is signed with an unsupported or weak algorithm (e.g. SHA-1)"
+    )]
+    UnsupportedAlgorithm,
+    /// A certificate signature does not verify.
+    #[error("a certificate signature in the chain does not verify")]
+    BadSignature,
+    /// A certificate in the path is revoked.
+    #[error("{subject:?} is revoked")]
+    Revoked {
+        /// Subject of the revoked certificate.
+        subject: String,
+    },
+    /// Any other path validation failure.
+    #[error("chain validation failed: {reason}")]
+    Invalid {
+        /// webpki's reason.
+        reason: String,
+    },
+}
+
+/// Why the signer is not an allowed identity.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdentityError {
+    /// An identity string that does not parse.
+    #[error("invalid identity {identity:?}: {reason}")]
+    Invalid {
+        /// The string (shortened).
+        identity: String,
+        /// Why.
+        reason: String,
+    },
+    /// The certificate matches none of the required identities.
+    #[error("signer (subject {subject:?}, SANs [{sans}]) is not {required}")]
+    Mismatch {
+        /// The identities required.
+        required: String,
+        /// The leaf's subject.
+        subject: String,
+        /// The leaf's SANs.
+        sans: String,
+    },
+    /// An empty list of allowed identities.
+    #[error("no identity is allowed")]
+    NoneAllowed,
+    /// An identity was required of a bundle signed by a bare key.
+    #[error("an identity is required but the bundle is signed by a bare key, not a certificate")]
+    NoCertificate,
+}
+
+fn describe_diff(d: &ManifestDiff) -> String {
+    let list = |what: &str, keys: &[modelseal_manifest::ResourceKey]| {
+        if keys.is_empty() {
+            return None;
+        }
+        let shown: Vec<String> = keys.iter().take(5).map(|k| k.name()).collect();
+        let more = if keys.len() > 5 {
+            format!(" and {} more", keys.len() - 5)
+        } else {
+            String::new()
+        };
+        Some(format!("{what} {}{more}", shown.join(", ")))
+    };
+    [
+        list("digest mismatch:", &d.changed),
+        list("missing (signed, not present):", &d.missing),
+        list("extra (present, not signed):", &d.extra),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("; ")
+}

@@ -1,0 +1,245 @@
+//! Signer identities: who a verifier requires the signing certificate to
+//! name.
+//!
+//! An identity is written as one of:
+//! - `email:ADDR`, `uri:URI`, `dns:NAME`, `ip:ADDR`: that exact SAN;
+//! - `subject:DN` or any string holding `=` (`CN=release,O=Acme`): the
+//!   subject DN, compared attribute by attribute in any order (so `O=Acme,
+//!   CN=release` from `openssl x509 -subject` matches too), values exact;
+//! - anything else: exactly equal to one of the SAN values, of any kind.
+//!
+//! Matching is exact: no wildcards, no case folding, no prefix matching.
+//! (Policies may write `*`, which [`Identity::Any`] represents; only the
+//! policy loader creates it, from an explicit `*`.)
+
+use std::fmt;
+
+use crate::cert::{CertInfo, DistinguishedName, DnAttribute, San};
+use crate::error::IdentityError;
+
+/// A required signer identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Identity {
+    /// The subject DN must hold exactly these attributes.
+    Subject(DistinguishedName),
+    /// This SAN must be present.
+    San(San),
+    /// Some SAN, of any kind, must have exactly this value.
+    AnySanValue(String),
+    /// Any certificate that chains to a trusted root (policy `*`).
+    Any,
+}
+
+impl Identity {
+    /// Parse an identity string (see the module doc).
+    ///
+    /// # Errors
+    /// [`IdentityError::Invalid`] for an empty value or a DN that does not
+    /// parse.
+    pub fn parse(s: &str) -> Result<Identity, IdentityError> {
+        let invalid = |why: &str| IdentityError::Invalid {
+            identity: s.chars().take(200).collect(),
+            reason: why.into(),
+        };
+        let non_empty = |v: &str| {
+            if v.is_empty() {
+                Err(invalid("empty value"))
+            } else {
+                Ok(v.to_owned())
+            }
+        };
+        if let Some((kind, value)) = s.split_once(':') {
+            match kind {
+                "email" => return Ok(Identity::San(San::Email(non_empty(value)?))),
+                "uri" => return Ok(Identity::San(San::Uri(non_empty(value)?))),
+                "dns" => return Ok(Identity::San(San::Dns(non_empty(value)?))),
+                "ip" => return Ok(Identity::San(San::Ip(non_empty(value)?))),
+                "subject" => {
+                    return parse_dn(value)
+                        .map(Identity::Subject)
+                        .map_err(|r| invalid(&r));
+                }
+                _ => {}
+            }
+        }
+        if s.contains('=') && !s.contains("://") {
+            return parse_dn(s).map(Identity::Subject).map_err(|r| invalid(&r));
+        }
+        Ok(Identity::AnySanValue(non_empty(s)?))
+    }
+
+    /// Whether the certificate matches this identity.
+    pub fn matches(&self, cert: &CertInfo) -> bool {
+        match self {
+            Identity::Subject(dn) => cert.subject.same_attributes(dn),
+            Identity::San(san) => cert.sans.contains(san),
+            Identity::AnySanValue(v) => cert.sans.iter().any(|s| s.value() == v),
+            Identity::Any => true,
+        }
+    }
+}
+
+impl fmt::Display for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Identity::Subject(dn) => write!(f, "subject:{dn}"),
+            Identity::San(s) => write!(f, "{s}"),
+            Identity::AnySanValue(v) => f.write_str(v),
+            Identity::Any => f.write_str("*"),
+        }
+    }
+}
+
+/// Require `cert` to match at least one of `allowed`.
+///
+/// # Errors
+/// [`IdentityError::Mismatch`] listing what the certificate does carry, or
+/// [`IdentityError::NoneAllowed`] for an empty list (fail closed).
+pub fn check(cert: &CertInfo, allowed: &[Identity]) -> Result<Identity, IdentityError> {
+    if allowed.is_empty() {
+        return Err(IdentityError::NoneAllowed);
+    }
+    allowed
+        .iter()
+        .find(|i| i.matches(cert))
+        .cloned()
+        .ok_or_else(|| IdentityError::Mismatch {
+            required: allowed
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" | "),
+            subject: cert.subject.to_string(),
+            sans: cert
+                .sans
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// Parse `CN=a,O=b` / `O = b, CN = a` (RFC 4514 escapes `\,` honoured).
+fn parse_dn(s: &str) -> Result<DistinguishedName, String> {
+    let mut attrs = Vec::new();
+    let mut current = String::new();
+    let mut parts = Vec::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(n) => current.push(n),
+                None => return Err("dangling escape".into()),
+            },
+            ',' => parts.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    parts.push(current);
+    for part in parts {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part:?} is not TYPE=VALUE"))?;
+        let (k, v) = (k.trim(), v.trim());
+        if k.is_empty() || v.is_empty() {
+            return Err(format!("{part:?} has an empty type or value"));
+        }
+        attrs.push(DnAttribute {
+            kind: k.to_owned(),
+            value: v.to_owned(),
+        });
+    }
+    Ok(DistinguishedName(attrs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert() -> CertInfo {
+        CertInfo {
+            subject: DistinguishedName(vec![
+                DnAttribute {
+                    kind: "O".into(),
+                    value: "Acme, Inc".into(),
+                },
+                DnAttribute {
+                    kind: "CN".into(),
+                    value: "release".into(),
+                },
+            ]),
+            issuer: DistinguishedName::default(),
+            sans: vec![
+                San::Email("rel@acme.test".into()),
+                San::Uri("https://acme.test/ci".into()),
+            ],
+            serial: "01".into(),
+            sha256: String::new(),
+            spki_sha256: String::new(),
+            spki_der: vec![],
+            not_before: 0,
+            not_after: 0,
+            digital_signature: true,
+            is_ca: false,
+            signature_algorithm: String::new(),
+        }
+    }
+
+    #[test]
+    fn truth_table() {
+        let c = cert();
+        let yes = [
+            "email:rel@acme.test",
+            "uri:https://acme.test/ci",
+            "rel@acme.test",
+            "https://acme.test/ci",
+            "CN=release,O=Acme\\, Inc",
+            "O = Acme\\, Inc, CN = release",
+            "subject:CN=release,O=Acme\\, Inc",
+        ];
+        for s in yes {
+            assert!(Identity::parse(s).unwrap().matches(&c), "{s} should match");
+        }
+        let no = [
+            "email:REL@acme.test",
+            "uri:rel@acme.test",
+            "dns:rel@acme.test",
+            "rel@acme",
+            "CN=release",
+            "CN=release,O=Acme\\, Inc,OU=x",
+            "CN=Release,O=Acme\\, Inc",
+            "https://acme.test/",
+        ];
+        for s in no {
+            assert!(
+                !Identity::parse(s).unwrap().matches(&c),
+                "{s} should not match"
+            );
+        }
+    }
+
+    #[test]
+    fn check_fails_closed_and_explains() {
+        let c = cert();
+        assert!(matches!(check(&c, &[]), Err(IdentityError::NoneAllowed)));
+        let err = check(&c, &[Identity::parse("email:other@acme.test").unwrap()]).unwrap_err();
+        assert!(err.to_string().contains("email:rel@acme.test"), "{err}");
+        let ok = check(
+            &c,
+            &[
+                Identity::parse("x@y").unwrap(),
+                Identity::parse("rel@acme.test").unwrap(),
+            ],
+        );
+        assert_eq!(ok.unwrap(), Identity::AnySanValue("rel@acme.test".into()));
+        assert!(Identity::Any.matches(&c));
+    }
+
+    #[test]
+    fn bad_identities() {
+        for bad in ["", "email:", "CN=", "=x", "CN=a\\"] {
+            assert!(Identity::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

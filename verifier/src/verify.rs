@@ -1,0 +1,464 @@
+//! Verifying a model against an OMS bundle.
+//!
+//! The checks, in order (the numbers are reused below):
+//! 1. **bundle**: the bundle parses strictly ([`Bundle::from_json`]).
+//! 2. **trust**: the signing key is trusted. Certificate mode: the chain
+//!    validates to one of the given roots at the verification time, for code
+//!    signing ([`crate::chain`]). Key mode: the bundle is for the given key
+//!    (its key hint, when present, must name that key).
+//! 3. **signature**: the DSSE signature verifies over the PAE of the exact
+//!    payload bytes, with the algorithm the bundle names (or the one the key
+//!    implies).
+//! 4. **statement**: the payload is a well-formed OMS v1.0 statement whose
+//!    subject digest matches its resources.
+//! 5. **identity**: the leaf certificate is one of the required identities.
+//! 6. **files**: the model holds exactly the signed files (no missing, no
+//!    extra, nothing renamed), under the signed serialization rules.
+//! 7. **digests**: every file (or shard) hashes to its signed digest.
+//!
+//! Each step runs only if every earlier one passed. Success is a
+//! [`Verified`] value, which only this module can make.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use modelseal_manifest::bundle::key_hint;
+use modelseal_manifest::engine::{self, HashOptions};
+use modelseal_manifest::walk::{self, WalkOptions};
+use modelseal_manifest::{
+    Bundle, Manifest, ManifestDiff, ResourcePath, SignatureAlgorithm, VerificationMaterial,
+    statement,
+};
+
+use crate::cert::CertInfo;
+use crate::chain::{self, TrustAnchors};
+use crate::error::{Error, IdentityError};
+use crate::identity::{self, Identity};
+use crate::report::{CheckName, Report, Status};
+use crate::signature::{PublicKey, algorithm_for};
+
+/// What the verifier trusts.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Trust {
+    /// Certificate mode: the chain must lead to one of these roots.
+    Roots(TrustAnchors),
+    /// Key mode: the bundle must be signed by this key.
+    PublicKey(PublicKey),
+}
+
+/// How to verify.
+#[derive(Clone, Copy)]
+pub struct Options<'a> {
+    /// Roots or key.
+    pub trust: &'a Trust,
+    /// Required signer identities (any of them); empty requires none.
+    pub identities: &'a [Identity],
+    /// The time certificates must be valid at.
+    pub time: SystemTime,
+    /// The signature file, left out of the model if it lies inside it.
+    pub signature_file: Option<&'a Path>,
+    /// Hashing threads, buffer, progress.
+    pub hash: HashOptions<'a>,
+}
+
+/// Who signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Signer {
+    /// A certificate that chains to a trusted root.
+    Certificate {
+        /// The signing certificate.
+        leaf: Box<CertInfo>,
+        /// Intermediates used to reach the root.
+        intermediates: Vec<CertInfo>,
+        /// The root's subject.
+        root_subject: String,
+    },
+    /// The given public key.
+    Key {
+        /// SHA-256 of its SubjectPublicKeyInfo DER, hex.
+        spki_sha256: String,
+    },
+}
+
+impl Signer {
+    /// A one-line description: the leaf's subject and SANs, or the key hash.
+    pub fn describe(&self) -> String {
+        match self {
+            Signer::Certificate { leaf, .. } => {
+                let sans: Vec<String> = leaf.sans.iter().map(ToString::to_string).collect();
+                if sans.is_empty() {
+                    leaf.subject.to_string()
+                } else {
+                    format!("{} ({})", leaf.subject, sans.join(", "))
+                }
+            }
+            Signer::Key { spki_sha256 } => format!("public key sha256:{spki_sha256}"),
+        }
+    }
+
+    /// The leaf certificate, in certificate mode.
+    pub fn leaf(&self) -> Option<&CertInfo> {
+        match self {
+            Signer::Certificate { leaf, .. } => Some(leaf),
+            Signer::Key { .. } => None,
+        }
+    }
+}
+
+/// A manifest whose signature verified and whose signer is trusted (steps
+/// 1–5). The model on disk has not been checked yet: pass it to
+/// [`check_model`] (or the gate) before using any file.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    manifest: Manifest,
+    signer: Signer,
+    algorithm: SignatureAlgorithm,
+    identity: Option<Identity>,
+}
+
+impl Authenticated {
+    /// The signed manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Who signed.
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+
+    /// The signature algorithm.
+    pub fn algorithm(&self) -> SignatureAlgorithm {
+        self.algorithm
+    }
+
+    /// The required identity the signer matched, if one was required.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
+    }
+}
+
+/// A model whose files all matched an authenticated manifest (steps 1–7).
+#[derive(Debug, Clone)]
+pub struct Verified {
+    authenticated: Authenticated,
+    bytes: u64,
+}
+
+impl Verified {
+    /// The authenticated manifest and signer.
+    pub fn authenticated(&self) -> &Authenticated {
+        &self.authenticated
+    }
+
+    /// Bytes hashed.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+/// The result of [`verify`]: every check with its status, and the verdict.
+#[derive(Debug)]
+pub struct Outcome {
+    /// What was checked.
+    pub report: Report,
+    /// [`Verified`] only if every check passed.
+    pub result: Result<Verified, Error>,
+}
+
+/// Read a bundle file, refusing files larger than `limit` bytes without
+/// reading them whole.
+///
+/// # Errors
+/// [`Error::Read`] for I/O errors, [`Error::Format`] when too large.
+pub fn read_bundle(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
+    let read_err = |source| Error::Read {
+        what: "signature",
+        path: path.to_owned(),
+        source,
+    };
+    let file = File::open(path).map_err(read_err)?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > limit {
+        return Err(modelseal_manifest::FormatError::TooLarge {
+            what: "bundle",
+            size: bytes.len() as u64,
+            limit,
+        }
+        .into());
+    }
+    Ok(bytes)
+}
+
+/// Verify the model at `model` against `bundle_bytes` (steps 1–7).
+pub fn verify(model: &Path, bundle_bytes: &[u8], opts: &Options<'_>) -> Outcome {
+    let mut report = Report::default();
+    let result = (|| {
+        // 1. bundle
+        let bundle = report.track(
+            CheckName::Bundle,
+            Bundle::from_json(bundle_bytes).map_err(Error::from),
+            |b| {
+                format!(
+                    "OMS bundle, {} signature{}",
+                    match b.material {
+                        VerificationMaterial::PublicKey { .. } => "key",
+                        VerificationMaterial::Certificates(_) => "certificate",
+                    },
+                    if b.tlog_entries > 0 || b.has_timestamps {
+                        " (transparency-log entries and timestamps present but not verified)"
+                    } else {
+                        ""
+                    }
+                )
+            },
+        )?;
+        let auth = authenticate(&bundle, opts, &mut report)?;
+        check_model(auth, model, opts, &mut report)
+    })();
+    report.finish();
+    Outcome { report, result }
+}
+
+/// Steps 2–5: trust, signature, statement, identity.
+///
+/// # Errors
+/// The first check that fails, also recorded in `report`.
+pub fn authenticate(
+    bundle: &Bundle,
+    opts: &Options<'_>,
+    report: &mut Report,
+) -> Result<Authenticated, Error> {
+    // 2. trust
+    let trusted = report.track(
+        CheckName::Trust,
+        trusted_key(bundle, opts),
+        |(_, signer)| match signer {
+            Signer::Certificate {
+                leaf, root_subject, ..
+            } => format!(
+                "certificate {} chains to trusted root {root_subject}, valid until {}",
+                leaf.subject,
+                crate::report::rfc3339(leaf.not_after)
+            ),
+            Signer::Key { spki_sha256 } => {
+                format!("signed by the given public key (sha256:{spki_sha256})")
+            }
+        },
+    )?;
+    let (key, signer) = trusted;
+
+    // 3. signature
+    let env = &bundle.envelope;
+    let algorithm = report.track(
+        CheckName::Signature,
+        algorithm_for(key.key_kind(), &env.keyid)
+            .and_then(|alg| key.verify(alg, &env.pae(), &env.signature).map(|()| alg))
+            .map_err(Error::from),
+        |alg| format!("{alg} signature over the DSSE envelope verifies"),
+    )?;
+
+    // 4. statement
+    let manifest = report.track(
+        CheckName::Statement,
+        statement::from_payload(&env.payload).map_err(Error::from),
+        |m| {
+            let ser = m.serialization();
+            format!(
+                "{} resources, {} / {}",
+                m.len(),
+                method_name(ser.method),
+                ser.hash
+            )
+        },
+    )?;
+
+    // 5. identity
+    let identity = match (opts.identities.is_empty(), signer.leaf()) {
+        (true, _) => {
+            report.record(CheckName::Identity, Status::Skipped, "no identity required");
+            None
+        }
+        (false, None) => {
+            let err = Error::Identity(IdentityError::NoCertificate);
+            report.record(CheckName::Identity, Status::Fail, err.to_string());
+            return Err(err);
+        }
+        (false, Some(leaf)) => Some(report.track(
+            CheckName::Identity,
+            identity::check(leaf, opts.identities).map_err(Error::from),
+            |id| format!("signer matches {id}"),
+        )?),
+    };
+    Ok(Authenticated {
+        manifest,
+        signer,
+        algorithm,
+        identity,
+    })
+}
+
+fn trusted_key(bundle: &Bundle, opts: &Options<'_>) -> Result<(PublicKey, Signer), Error> {
+    match (opts.trust, &bundle.material) {
+        (Trust::Roots(anchors), VerificationMaterial::Certificates(chain)) => {
+            let v = chain::validate(chain, anchors, opts.time)?;
+            let key = PublicKey::from_spki_der(&v.leaf.spki_der)?;
+            Ok((
+                key,
+                Signer::Certificate {
+                    leaf: v.leaf,
+                    intermediates: v.intermediates,
+                    root_subject: v.root_subject,
+                },
+            ))
+        }
+        (Trust::PublicKey(key), VerificationMaterial::PublicKey { hint }) => {
+            let expected = key_hint(&key.spki_der());
+            if !hint.is_empty() && *hint != expected {
+                return Err(Error::KeyHint {
+                    hint: hint.clone(),
+                    expected,
+                });
+            }
+            let spki_sha256 = crate::cert::hex(
+                modelseal_manifest::HashAlgorithm::Sha256
+                    .digest(&key.spki_der())
+                    .as_bytes(),
+            );
+            Ok((key.clone(), Signer::Key { spki_sha256 }))
+        }
+        (Trust::Roots(_), VerificationMaterial::PublicKey { .. }) => Err(Error::MaterialMismatch(
+            "the bundle is signed by a bare key and carries no certificate: verify it with --public-key",
+        )),
+        (Trust::PublicKey(_), VerificationMaterial::Certificates(_)) => {
+            Err(Error::MaterialMismatch(
+                "the bundle carries a certificate chain: verify it with --trust-root",
+            ))
+        }
+    }
+}
+
+fn method_name(m: modelseal_manifest::Method) -> String {
+    match m {
+        modelseal_manifest::Method::Files => "files".into(),
+        modelseal_manifest::Method::Shards { shard_size } => {
+            format!("shards of {shard_size} bytes")
+        }
+    }
+}
+
+/// The walk options a signed manifest implies for the model at `model`:
+/// its ignore paths and symlink rule, plus the signature file if it lies
+/// inside the model.
+pub fn walk_options(
+    manifest: &Manifest,
+    model: &Path,
+    signature_file: Option<&Path>,
+) -> WalkOptions {
+    let ser = manifest.serialization();
+    let mut ignore_paths = ser.ignore_paths.clone();
+    if let Some(rel) = signature_file.and_then(|s| relative_inside(model, s)) {
+        ignore_paths.push(rel);
+    }
+    WalkOptions {
+        ignore_paths,
+        allow_symlinks: ser.allow_symlinks,
+        ..WalkOptions::default()
+    }
+}
+
+/// `file` as a resource path relative to `root`, if it lies inside it.
+pub fn relative_inside(root: &Path, file: &Path) -> Option<ResourcePath> {
+    let root = std::fs::canonicalize(root).ok()?;
+    let file = absolute_parent_canonical(file)?;
+    let rel = file.strip_prefix(&root).ok()?;
+    ResourcePath::new(rel.to_str()?).ok()
+}
+
+/// Canonicalize the parent (the file itself may not exist yet).
+fn absolute_parent_canonical(file: &Path) -> Option<PathBuf> {
+    let name = file.file_name()?;
+    let parent = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    Some(std::fs::canonicalize(parent).ok()?.join(name))
+}
+
+/// Steps 6–7: the model on disk holds exactly the authenticated files, each
+/// with its signed digest.
+///
+/// # Errors
+/// [`Error::Model`] when the model cannot be read under the signed rules,
+/// [`Error::Integrity`] when files are missing, extra or changed.
+pub fn check_model(
+    auth: Authenticated,
+    model: &Path,
+    opts: &Options<'_>,
+    report: &mut Report,
+) -> Result<Verified, Error> {
+    let signed = &auth.manifest;
+    let method = signed.serialization().method;
+    // 6. files
+    let files = report.track(
+        CheckName::Files,
+        walk::walk(model, &walk_options(signed, model, opts.signature_file))
+            .map_err(Error::from)
+            .and_then(|files| {
+                let want: Vec<_> = signed.resources().map(|(k, _)| k.clone()).collect();
+                let have = engine::resource_keys(&files, method);
+                let diff = ManifestDiff {
+                    missing: want
+                        .iter()
+                        .filter(|k| have.binary_search(k).is_err())
+                        .cloned()
+                        .collect(),
+                    extra: have
+                        .iter()
+                        .filter(|k| want.binary_search(k).is_err())
+                        .cloned()
+                        .collect(),
+                    changed: Vec::new(),
+                };
+                if diff.is_empty() {
+                    Ok(files)
+                } else {
+                    Err(Error::Integrity(diff))
+                }
+            }),
+        |f| format!("{} files, exactly those signed", f.files().len()),
+    )?;
+
+    // 7. digests
+    let bytes = files.total_bytes();
+    report.track(
+        CheckName::Digests,
+        engine::hash_model(&files, signed.serialization(), &opts.hash)
+            .map_err(Error::from)
+            .and_then(|actual| {
+                let diff = signed.diff(&actual);
+                if diff.is_empty() {
+                    Ok(())
+                } else {
+                    Err(Error::Integrity(diff))
+                }
+            }),
+        |()| {
+            format!(
+                "{} resources, {bytes} bytes: every digest matches",
+                signed.len()
+            )
+        },
+    )?;
+    Ok(Verified {
+        authenticated: auth,
+        bytes,
+    })
+}
