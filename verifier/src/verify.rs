@@ -313,7 +313,7 @@ fn trusted_key(bundle: &Bundle, opts: &Options<'_>) -> Result<(PublicKey, Signer
             Ok((
                 key,
                 Signer::Certificate {
-                    leaf: v.leaf,
+                    leaf: Box::new(v.leaf),
                     intermediates: v.intermediates,
                     root_subject: v.root_subject,
                 },
