@@ -34,6 +34,10 @@ pub const DEFAULT_BUFFER_SIZE: usize = 256 * 1024;
 
 /// Receives progress while a model is hashed (a progress bar, a log line).
 pub trait Progress: Sync {
+    /// Hashing starts: `total_bytes` will be read.
+    fn start(&self, total_bytes: u64) {
+        let _ = total_bytes;
+    }
     /// `bytes` more bytes were hashed.
     fn advance(&self, bytes: u64);
 }
@@ -146,6 +150,9 @@ pub fn hash_model(
         .map_err(|e| ModelError::Threads(e.to_string()))?;
     let buffer_size = opts.buffer_size.max(4096);
     let hash = serialization.hash;
+    if let Some(p) = opts.progress {
+        p.start(jobs.iter().map(Job::len).sum());
+    }
     let results: Result<Vec<(ResourceKey, Digest)>, ModelError> = pool.install(|| {
         jobs.par_iter()
             .with_max_len(1)

@@ -1,0 +1,166 @@
+//! `modelseal verify`: check a model against a signature.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use clap::Args;
+use modelseal_manifest::engine::HashOptions;
+use modelseal_verifier::verify::{self, Options, Outcome};
+use modelseal_verifier::{Identity, PublicKey, Signer, Trust, TrustAnchors};
+use serde_json::json;
+
+use crate::exit::{CliError, Exit};
+use crate::files::read_small;
+use crate::progress::Bar;
+
+/// Arguments of `modelseal verify`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The model directory (or single file) to verify.
+    pub(crate) model: PathBuf,
+    /// The bundle to check against.
+    #[arg(long, short = 's', default_value = "model.sig")]
+    pub(crate) signature: PathBuf,
+    /// PEM file of trusted root certificates (certificate mode); repeatable.
+    #[arg(long = "trust-root", value_name = "ROOT.pem", conflicts_with = "public_key")]
+    pub(crate) trust_roots: Vec<PathBuf>,
+    /// PEM public key the model must be signed with (key mode).
+    #[arg(long = "public-key", value_name = "PUB.pem")]
+    pub(crate) public_key: Option<PathBuf>,
+    /// Required signer identity: a SAN (`email:`, `uri:`, `dns:`, `ip:` or a
+    /// bare value) or a subject DN (`CN=...,O=...`); repeatable, any matches.
+    #[arg(long, value_name = "ID")]
+    pub(crate) identity: Vec<String>,
+    /// Check certificate validity at this time (RFC 3339) instead of now.
+    #[arg(long, value_name = "RFC3339")]
+    pub(crate) at: Option<String>,
+    #[command(flatten)]
+    pub(crate) common: super::Common,
+}
+
+/// Parse `--at`.
+pub(crate) fn parse_time(at: Option<&str>) -> Result<SystemTime, CliError> {
+    let Some(s) = at else { return Ok(SystemTime::now()) };
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| CliError::error("usage", format!("--at {s:?}: not an RFC 3339 time: {e}")))?;
+    Ok(SystemTime::from(t))
+}
+
+fn load_trust(args: &VerifyArgs) -> Result<Trust, CliError> {
+    let config = |e: &dyn std::fmt::Display| CliError::error("invalid_configuration", e.to_string());
+    match (&args.public_key, args.trust_roots.as_slice()) {
+        (Some(path), []) => {
+            let pem = read_small("public key", path)?;
+            let key = PublicKey::from_pem(&pem).map_err(|e| config(&format_args!("{}: {e}", path.display())))?;
+            Ok(Trust::PublicKey(key))
+        }
+        (None, [first, rest @ ..]) => {
+            let load = |p: &PathBuf| {
+                TrustAnchors::from_pem(&read_small("trust root", p)?)
+                    .map_err(|e| config(&format_args!("{}: {e}", p.display())))
+            };
+            let mut anchors = load(first)?;
+            for p in rest {
+                anchors.extend(load(p)?);
+            }
+            Ok(Trust::Roots(anchors))
+        }
+        _ => Err(CliError::error("usage", "give --trust-root ROOT.pem (certificate mode) or --public-key PUB.pem (key mode)")),
+    }
+}
+
+/// Run `modelseal verify`.
+pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
+    let time = parse_time(args.at.as_deref())?;
+    let trust = load_trust(&args)?;
+    let identities = args
+        .identity
+        .iter()
+        .map(|s| Identity::parse(s).map_err(|e| CliError::error("usage", e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let bundle = verify::read_bundle(&args.signature, modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES);
+    let bar = Bar::new(args.common.quiet || args.common.json, "verifying");
+    let opts = Options {
+        trust: &trust,
+        identities: &identities,
+        time,
+        signature_file: Some(&args.signature),
+        hash: HashOptions {
+            threads: args.common.threads,
+            progress: bar.as_ref().map(|b| b as _),
+            ..HashOptions::default()
+        },
+    };
+    let outcome = match bundle {
+        Ok(bytes) => verify::verify(&args.model, &bytes, &opts),
+        Err(e) => {
+            let mut report = modelseal_verifier::Report::default();
+            report.record(modelseal_verifier::CheckName::Bundle, modelseal_verifier::Status::Fail, e.to_string());
+            report.finish();
+            Outcome { report, result: Err(e) }
+        }
+    };
+    drop(bar);
+    report(&args, &outcome)
+}
+
+/// A JSON description of a signer.
+pub(crate) fn signer_json(signer: &Signer) -> serde_json::Value {
+    match signer {
+        Signer::Certificate { leaf, intermediates, root_subject } => json!({
+            "kind": "certificate",
+            "subject": leaf.subject.to_string(),
+            "sans": leaf.sans.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "serial": leaf.serial,
+            "sha256": leaf.sha256,
+            "not_after": modelseal_verifier::report::rfc3339(leaf.not_after),
+            "intermediates": intermediates.iter().map(|c| c.subject.to_string()).collect::<Vec<_>>(),
+            "root": root_subject,
+        }),
+        Signer::Key { spki_sha256 } => json!({ "kind": "key", "spki_sha256": spki_sha256 }),
+    }
+}
+
+fn report(args: &VerifyArgs, outcome: &Outcome) -> Result<Exit, CliError> {
+    let verified = outcome.result.as_ref().ok();
+    if args.common.json {
+        let auth = verified.map(|v| v.authenticated());
+        let error = outcome.result.as_ref().err();
+        let doc = json!({
+            "verdict": match &outcome.result {
+                Ok(_) => "verified",
+                Err(e) if e.is_rejection() => "rejected",
+                Err(_) => "error",
+            },
+            "model": args.model.display().to_string(),
+            "signature": args.signature.display().to_string(),
+            "signer": auth.map(|a| signer_json(a.signer())),
+            "algorithm": auth.map(|a| a.algorithm().name()),
+            "identity": auth.and_then(|a| a.identity()).map(ToString::to_string),
+            "subject_digest": auth.map(|a| a.manifest().subject_digest().to_hex()),
+            "checks": outcome.report.checks,
+            "error": error.map(|e| json!({ "kind": e.kind(), "message": e.to_string() })),
+        });
+        println!("{doc:#}");
+    }
+    match &outcome.result {
+        Ok(v) => {
+            if !args.common.json && !args.common.quiet {
+                let a = v.authenticated();
+                println!("verified: {}", args.model.display());
+                println!("  signer:    {}", a.signer().describe());
+                if let Signer::Certificate { root_subject, .. } = a.signer() {
+                    println!("  root:      {root_subject}");
+                }
+                println!("  algorithm: {}", a.algorithm());
+                println!("  files:     {} resources, {} bytes", a.manifest().len(), v.bytes());
+            }
+            Ok(Exit::Success)
+        }
+        Err(e) => {
+            let msg = format!("verification failed: {e}");
+            Err(if e.is_rejection() { CliError::failed(e.kind(), msg) } else { CliError::error(e.kind(), msg) }
+                .printed(args.common.json))
+        }
+    }
+}

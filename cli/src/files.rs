@@ -1,0 +1,48 @@
+//! Reading inputs with size limits and writing outputs atomically.
+
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::Path;
+
+use crate::exit::CliError;
+
+/// Largest key, certificate or policy file read (bytes).
+pub(crate) const MAX_SMALL_FILE: u64 = 1024 * 1024;
+
+/// Read a small input file (key, certificate, root), refusing huge ones.
+pub(crate) fn read_small(what: &str, path: &Path) -> Result<Vec<u8>, CliError> {
+    let err = |e: std::io::Error| CliError::error("unreadable_input", format!("cannot read {what} {}: {e}", path.display()));
+    let file = File::open(path).map_err(err)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SMALL_FILE + 1).read_to_end(&mut bytes).map_err(err)?;
+    if bytes.len() as u64 > MAX_SMALL_FILE {
+        return Err(CliError::error(
+            "unreadable_input",
+            format!("{what} {} is larger than {MAX_SMALL_FILE} bytes", path.display()),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Write `bytes` to `path` atomically: a temporary file beside it, flushed
+/// to disk, then renamed over it. A crash leaves the old file or the new
+/// one, never half of one.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let err = |e: std::io::Error| CliError::error("write_failed", format!("cannot write {}: {e}", path.display()));
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(err)
+}
