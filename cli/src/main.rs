@@ -5,6 +5,8 @@
 
 mod cmd;
 mod exit;
+mod files;
+mod progress;
 
 use clap::Parser;
 use std::process::ExitCode;

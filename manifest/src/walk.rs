@@ -198,6 +198,20 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Result<ModelFiles, ModelError> {
     })
 }
 
+/// `file` as a resource path relative to the model directory `root`, if it
+/// lies inside it (used to leave the signature file out of the manifest).
+/// The file itself need not exist yet; its directory must.
+pub fn relative_inside(root: &Path, file: &Path) -> Option<ResourcePath> {
+    let root = fs::canonicalize(root).ok()?;
+    let name = file.file_name()?;
+    let parent = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let file = fs::canonicalize(parent).ok()?.join(name);
+    ResourcePath::new(file.strip_prefix(&root).ok()?.to_str()?).ok()
+}
+
 /// Check an allowed symlink: it must resolve to a regular file inside the
 /// model. Returns the target's size.
 fn symlink_target_size(link: &Path, canonical_root: &Path) -> Result<u64, ModelError> {
@@ -329,6 +343,16 @@ mod tests {
             walk(d.path(), &WalkOptions::default()).unwrap_err(),
             ModelError::SpecialFile { .. }
         ));
+    }
+
+    #[test]
+    fn relative_inside_finds_files_below_the_root_only() {
+        let d = tree(&["sub/x"]);
+        let rel = relative_inside(d.path(), &d.path().join("sub/model.sig")).unwrap();
+        assert_eq!(rel.as_str(), "sub/model.sig");
+        assert_eq!(relative_inside(d.path(), &d.path().join("sub/../model.sig")).unwrap().as_str(), "model.sig");
+        let other = tempfile::tempdir().unwrap();
+        assert_eq!(relative_inside(d.path(), &other.path().join("model.sig")), None);
     }
 
     #[test]

@@ -21,7 +21,7 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::SystemTime;
 
 use modelseal_manifest::bundle::key_hint;
@@ -364,7 +364,7 @@ pub fn walk_options(
 ) -> WalkOptions {
     let ser = manifest.serialization();
     let mut ignore_paths = ser.ignore_paths.clone();
-    if let Some(rel) = signature_file.and_then(|s| relative_inside(model, s)) {
+    if let Some(rel) = signature_file.and_then(|s| walk::relative_inside(model, s)) {
         ignore_paths.push(rel);
     }
     WalkOptions {
@@ -372,24 +372,6 @@ pub fn walk_options(
         allow_symlinks: ser.allow_symlinks,
         ..WalkOptions::default()
     }
-}
-
-/// `file` as a resource path relative to `root`, if it lies inside it.
-pub fn relative_inside(root: &Path, file: &Path) -> Option<ResourcePath> {
-    let root = std::fs::canonicalize(root).ok()?;
-    let file = absolute_parent_canonical(file)?;
-    let rel = file.strip_prefix(&root).ok()?;
-    ResourcePath::new(rel.to_str()?).ok()
-}
-
-/// Canonicalize the parent (the file itself may not exist yet).
-fn absolute_parent_canonical(file: &Path) -> Option<PathBuf> {
-    let name = file.file_name()?;
-    let parent = match file.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    Some(std::fs::canonicalize(parent).ok()?.join(name))
 }
 
 /// Steps 6–7: the model on disk holds exactly the authenticated files, each

@@ -1,20 +1,52 @@
 //! Subcommands. Each module parses its own arguments and calls one library.
 
 pub(crate) mod audit;
+pub(crate) mod sign;
+pub(crate) mod verify;
+
+use clap::{Args, Parser, Subcommand};
 
 use crate::exit::{CliError, Exit};
-use clap::{Parser, Subcommand};
 
-/// Sign, verify and gate ML model artifacts.
+/// Sign, verify and gate ML model artifacts (OpenSSF Model Signing bundles).
+///
+/// Exit codes: 0 success; 1 verification failed (signature, digest, chain,
+/// identity, policy, tampered log); 2 usage error, unreadable or malformed
+/// input. Anything but 0 means "do not load".
 #[derive(Debug, Parser)]
-#[command(name = "modelseal", version, about, propagate_version = true)]
+#[command(name = "modelseal", version, about, long_about, propagate_version = true)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+/// Options shared by the hashing commands.
+#[derive(Debug, Args)]
+pub(crate) struct Common {
+    /// Print one JSON object on stdout instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// No progress bar, no success output.
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
+    /// Hashing threads (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
+}
+
+impl Common {
+    /// Hashing threads, if set.
+    pub(crate) fn threads(&self) -> Option<usize> {
+        self.threads.map(usize::from)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Hash a model and write a signed OMS bundle.
+    Sign(sign::SignArgs),
+    /// Verify a model against a signed OMS bundle.
+    Verify(verify::VerifyArgs),
     /// Tamper-evident audit log: keygen, append, checkpoint, verify.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -23,6 +55,8 @@ enum Command {
 /// Run the parsed command line.
 pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
     match cli.command {
+        Command::Sign(args) => sign::run(args),
+        Command::Verify(args) => verify::run(args),
         Command::Audit(cmd) => audit::run(cmd),
     }
 }

@@ -86,7 +86,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
         time,
         signature_file: Some(&args.signature),
         hash: HashOptions {
-            threads: args.common.threads,
+            threads: args.common.threads(),
             progress: bar.as_ref().map(|b| b as _),
             ..HashOptions::default()
         },
@@ -159,8 +159,7 @@ fn report(args: &VerifyArgs, outcome: &Outcome) -> Result<Exit, CliError> {
         }
         Err(e) => {
             let msg = format!("verification failed: {e}");
-            Err(if e.is_rejection() { CliError::failed(e.kind(), msg) } else { CliError::error(e.kind(), msg) }
-                .printed(args.common.json))
+            Err(if e.is_rejection() { CliError::failed(e.kind(), msg) } else { CliError::error(e.kind(), msg) })
         }
     }
 }

@@ -1,0 +1,170 @@
+//! `modelseal sign`: hash a model and write an OMS bundle.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::{HashAlgorithm, Method, ResourcePath};
+use modelseal_signer::key::{RsaHash, RsaPadding, RsaScheme};
+use modelseal_signer::{SignOptions, load_key_file};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use crate::exit::{CliError, Exit};
+use crate::files::{read_small, write_atomic};
+use crate::progress::Bar;
+
+/// Content hash choices.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum HashArg {
+    /// SHA-256: the OMS default, verifiable by every OMS tool.
+    Sha256,
+    /// BLAKE3: several times faster; verifiable by modelseal and model_signing's API, not its CLI.
+    Blake3,
+}
+
+/// RSA padding choices.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum PaddingArg {
+    /// RSASSA-PSS (default).
+    Pss,
+    /// RSASSA-PKCS1-v1_5.
+    Pkcs1v15,
+}
+
+/// RSA hash choices.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum RsaHashArg {
+    /// SHA-256 (default).
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+/// Arguments of `modelseal sign`.
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    /// The model directory (or single file) to sign.
+    pub(crate) model: PathBuf,
+    /// PEM private key: PKCS#8, PKCS#1 (RSA), SEC1 (EC) or encrypted PKCS#8.
+    #[arg(long, value_name = "KEY.pem")]
+    pub(crate) key: PathBuf,
+    /// The signer's certificate (PEM); without it a key bundle is written.
+    #[arg(long, value_name = "LEAF.pem")]
+    pub(crate) cert: Option<PathBuf>,
+    /// Intermediate certificates (PEM) to carry after the leaf; repeatable.
+    #[arg(long, value_name = "CHAIN.pem", requires = "cert")]
+    pub(crate) chain: Vec<PathBuf>,
+    /// Where to write the bundle.
+    #[arg(long, short = 's', default_value = "model.sig")]
+    pub(crate) signature: PathBuf,
+    /// Cut files into shards of this many bytes (OMS `shards`), hashed in
+    /// parallel; default: one digest per file (OMS `files`).
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) shard_size: Option<u64>,
+    /// Content hash.
+    #[arg(long, value_enum, default_value = "sha256")]
+    pub(crate) hash: HashArg,
+    /// RSA padding.
+    #[arg(long, value_enum, default_value = "pss")]
+    pub(crate) rsa_padding: PaddingArg,
+    /// RSA hash.
+    #[arg(long, value_enum, default_value = "sha256")]
+    pub(crate) rsa_hash: RsaHashArg,
+    /// A path (relative to the model) to leave out; repeatable. `.git*`
+    /// metadata and the signature file are always left out.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) ignore: Vec<String>,
+    /// Follow symbolic links to files inside the model (refused by default).
+    #[arg(long)]
+    pub(crate) allow_symlinks: bool,
+    /// Environment variable holding the passphrase of an encrypted key.
+    #[arg(long, value_name = "VAR", default_value = "MODELSEAL_KEY_PASSPHRASE")]
+    pub(crate) passphrase_env: String,
+    #[command(flatten)]
+    pub(crate) common: super::Common,
+}
+
+fn certificates(args: &SignArgs) -> Result<Vec<Vec<u8>>, CliError> {
+    let Some(leaf) = &args.cert else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for path in std::iter::once(leaf).chain(&args.chain) {
+        let pem = read_small("certificate", path)?;
+        let ders = modelseal_verifier::chain::certificates_from_pem(&pem)
+            .map_err(|e| CliError::error("invalid_certificate", format!("{}: {e}", path.display())))?;
+        out.extend(ders);
+    }
+    Ok(out)
+}
+
+/// Run `modelseal sign`.
+pub(crate) fn run(args: SignArgs) -> Result<Exit, CliError> {
+    let passphrase = std::env::var_os(&args.passphrase_env).map(|v| Zeroizing::new(v.into_encoded_bytes()));
+    let scheme = RsaScheme::new(
+        match args.rsa_padding {
+            PaddingArg::Pss => RsaPadding::Pss,
+            PaddingArg::Pkcs1v15 => RsaPadding::Pkcs1v15,
+        },
+        match args.rsa_hash {
+            RsaHashArg::Sha256 => RsaHash::Sha256,
+            RsaHashArg::Sha384 => RsaHash::Sha384,
+            RsaHashArg::Sha512 => RsaHash::Sha512,
+        },
+    );
+    let key = load_key_file(&args.key, passphrase.as_ref().map(|p| p.as_slice()), scheme)
+        .map_err(|e| CliError::error("invalid_key", e.to_string()))?;
+    let certs = certificates(&args)?;
+    let ignore = args
+        .ignore
+        .iter()
+        .map(|p| {
+            ResourcePath::new(p.trim_end_matches('/'))
+                .map_err(|e| CliError::error("usage", format!("--ignore {p:?}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let bar = Bar::new(args.common.quiet || args.common.json, "signing");
+    let opts = SignOptions {
+        key: &key,
+        certificates: &certs,
+        method: args.shard_size.map_or(Method::Files, |shard_size| Method::Shards { shard_size }),
+        hash: match args.hash {
+            HashArg::Sha256 => HashAlgorithm::Sha256,
+            HashArg::Blake3 => HashAlgorithm::Blake3,
+        },
+        allow_symlinks: args.allow_symlinks,
+        ignore_paths: &ignore,
+        signature_file: Some(&args.signature),
+        hash_options: HashOptions {
+            threads: args.common.threads(),
+            progress: bar.as_ref().map(|b| b as _),
+            ..HashOptions::default()
+        },
+    };
+    let signed = modelseal_signer::sign(&args.model, &opts).map_err(|e| {
+        let kind = e.kind();
+        CliError::error(kind, format!("signing failed: {e}"))
+    })?;
+    drop(bar);
+    write_atomic(&args.signature, &signed.bundle.to_json())?;
+    let subject = signed.manifest.subject_digest().to_hex();
+    if args.common.json {
+        let doc = json!({
+            "verdict": "signed",
+            "model": args.model.display().to_string(),
+            "signature": args.signature.display().to_string(),
+            "algorithm": key.algorithm().name(),
+            "material": if certs.is_empty() { "key" } else { "certificate" },
+            "resources": signed.manifest.len(),
+            "subject_digest": subject,
+        });
+        println!("{doc:#}");
+    } else if !args.common.quiet {
+        println!("signed: {} -> {}", args.model.display(), args.signature.display());
+        println!("  algorithm: {}", key.algorithm());
+        println!("  resources: {} ({} material)", signed.manifest.len(), if certs.is_empty() { "key" } else { "certificate" });
+        println!("  subject:   sha256:{subject}");
+    }
+    Ok(Exit::Success)
+}
