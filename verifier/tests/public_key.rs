@@ -150,6 +150,88 @@ fn weak_rsa_keys_load_but_never_verify() {
     }
 }
 
+/// Ed25519 SPKI for a raw 32-byte public key.
+fn ed25519_spki(public: &[u8]) -> Vec<u8> {
+    let mut der = hex("302a300506032b6570032100");
+    der.extend_from_slice(public);
+    der
+}
+
+#[test]
+fn ed25519_verification_is_strict() {
+    // RFC 8032 §7.1 TEST 1 (empty message).
+    let public = hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+    let sig = hex(
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+    );
+    let key = PublicKey::from_spki_der(&ed25519_spki(&public)).unwrap();
+    assert_eq!(key.verify(SignatureAlgorithm::Ed25519, b"", &sig), Ok(()));
+
+    // The same signature with S + L (non-canonical S) is refused.
+    let order = hex("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010");
+    let mut malleated = sig.clone();
+    let mut carry = 0u16;
+    for (s, l) in malleated[32..].iter_mut().zip(&order) {
+        let sum = u16::from(*s) + u16::from(*l) + carry;
+        *s = sum as u8;
+        carry = sum >> 8;
+    }
+    assert_eq!(carry, 0);
+    assert_eq!(
+        key.verify(SignatureAlgorithm::Ed25519, b"", &malleated),
+        Err(SignatureError::InvalidSignature)
+    );
+
+    // A small-order public key (the identity) with R = identity, S = 0
+    // satisfies the cofactorless equation for every message; non-strict
+    // verification would accept it, strict verification refuses.
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let weak = PublicKey::from_spki_der(&ed25519_spki(&identity)).unwrap();
+    let mut forged = [0u8; 64];
+    forged[0] = 1;
+    for msg in [&b""[..], b"any message at all"] {
+        assert_eq!(
+            weak.verify(SignatureAlgorithm::Ed25519, msg, &forged),
+            Err(SignatureError::InvalidSignature)
+        );
+    }
+    let dalek = ed25519_dalek::VerifyingKey::from_bytes(&identity).unwrap();
+    let forged = ed25519_dalek::Signature::from_bytes(&forged);
+    assert!(
+        dalek.verify_strict(b"x", &forged).is_err()
+            && signature::Verifier::verify(&dalek, b"x", &forged).is_ok(),
+        "the forgery is one that only strict verification catches"
+    );
+}
+
+#[test]
+fn ecdsa_accepts_both_s_forms_and_only_der() {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).unwrap();
+    let signing = p256::ecdsa::SigningKey::from_slice(&secret).unwrap();
+    let der = signing.verifying_key().to_public_key_der().unwrap();
+    let key = PublicKey::from_spki_der(der.as_bytes()).unwrap();
+    let alg = SignatureAlgorithm::EcdsaP256Sha256;
+
+    let sig: p256::ecdsa::Signature = signature::Signer::sign(&signing, b"msg");
+    let (r, s) = sig.split_scalars();
+    let twin = p256::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).unwrap();
+    let (low, high) = match sig.normalize_s() == sig {
+        true => (sig, twin),
+        false => (twin, sig),
+    };
+    assert_ne!(low, high);
+    // Low-S and high-S forms both verify (no low-S rule in ECDSA).
+    assert_eq!(key.verify(alg, b"msg", low.to_der().as_bytes()), Ok(()));
+    assert_eq!(key.verify(alg, b"msg", high.to_der().as_bytes()), Ok(()));
+    // The fixed-size r || s (IEEE P1363) form is refused: DER only.
+    assert_eq!(
+        key.verify(alg, b"msg", &low.to_bytes()),
+        Err(SignatureError::InvalidSignature)
+    );
+}
+
 #[test]
 fn algorithm_must_fit_the_key() {
     let ed = PublicKey::from_spki_der(&hex(ED25519_SPKI)).unwrap();
