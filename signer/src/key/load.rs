@@ -153,6 +153,7 @@ fn decrypt(der: &[u8], passphrase: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError
         format: KeyFormat::EncryptedPkcs8,
         detail: e.to_string(),
     })?;
+    check_kdf_cost(&info.encryption_algorithm)?;
     let mut buf = Zeroizing::new(info.encrypted_data.as_bytes().to_vec());
     let len = match info
         .encryption_algorithm
@@ -173,6 +174,44 @@ fn decrypt(der: &[u8], passphrase: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError
         return Err(KeyError::WrongPassphrase);
     }
     Ok(buf)
+}
+
+/// Most PBKDF2 iterations an encrypted key may ask for (OpenSSL writes
+/// 2048; a few seconds of work at this bound).
+const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+/// Most memory (`128 * r * N` bytes) an scrypt-encrypted key may ask for.
+const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
+/// Most scrypt work (`N * r * p`) an encrypted key may ask for.
+const MAX_SCRYPT_WORK: u64 = 1 << 26;
+
+/// Refuses key-derivation parameters that would stall the process or
+/// exhaust its memory before the passphrase is even checked.
+fn check_kdf_cost(scheme: &pkcs5::EncryptionScheme) -> Result<(), KeyError> {
+    let pkcs5::EncryptionScheme::Pbes2(params) = scheme else {
+        return Ok(()); // PBES1 is refused by the decryption itself.
+    };
+    let too_costly = |detail: String| Err(KeyError::UnsupportedEncryption { detail });
+    if let Some(pbkdf2) = params.kdf.pbkdf2() {
+        if pbkdf2.iteration_count > MAX_PBKDF2_ITERATIONS {
+            return too_costly(format!(
+                "PBKDF2 iteration count {} exceeds the limit of {MAX_PBKDF2_ITERATIONS}",
+                pbkdf2.iteration_count
+            ));
+        }
+    }
+    if let Some(scrypt) = params.kdf.scrypt() {
+        let n = scrypt.cost_parameter;
+        let r = u64::from(scrypt.block_size);
+        let p = u64::from(scrypt.parallelization);
+        let memory = n.saturating_mul(r).saturating_mul(128);
+        let work = n.saturating_mul(r).saturating_mul(p);
+        if memory > MAX_SCRYPT_MEMORY || work > MAX_SCRYPT_WORK {
+            return too_costly(format!(
+                "scrypt parameters N={n}, r={r}, p={p} exceed the limits of 1 GiB and N*r*p <= 2^26"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn pkcs8(der: &[u8], format: KeyFormat) -> Result<Loaded, KeyError> {
@@ -304,6 +343,58 @@ mod tests {
                 b"-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"
             ),
             Err(KeyError::UnexpectedLabel { label }) if label == "EC PARAMETERS"
+        ));
+    }
+
+    /// An encrypted key whose KDF parameters are refused before any work.
+    fn encrypted_with(params: pkcs5::pbes2::Parameters) -> String {
+        use pkcs8::der::{Encode, asn1::OctetStringRef};
+        let info = EncryptedPrivateKeyInfoRef {
+            encryption_algorithm: params.into(),
+            encrypted_data: OctetStringRef::new(&[0u8; 48]).unwrap(),
+        };
+        let der = info.to_der().unwrap();
+        pkcs8::der::pem::encode_string(
+            "ENCRYPTED PRIVATE KEY",
+            pkcs8::der::pem::LineEnding::LF,
+            &der,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn costly_key_derivation_is_refused() {
+        let params = pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
+            50_000_000, &[1; 16], [2; 16],
+        )
+        .unwrap();
+        let pem = encrypted_with(params);
+        assert!(matches!(
+            load(pem.as_bytes(), Some(b"pass")),
+            Err(KeyError::UnsupportedEncryption { detail }) if detail.contains("50000000")
+        ));
+
+        let mut params =
+            pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(2048, &[1; 16], [2; 16])
+                .unwrap();
+        let scrypt = pkcs5::scrypt::Params::new(20, 16, 1).unwrap();
+        params.kdf = pkcs5::pbes2::ScryptParams::from_params_and_salt(scrypt, &[1; 16])
+            .unwrap()
+            .into();
+        let pem = encrypted_with(params);
+        assert!(matches!(
+            load(pem.as_bytes(), Some(b"pass")),
+            Err(KeyError::UnsupportedEncryption { detail }) if detail.contains("N=1048576, r=16")
+        ));
+
+        // Within the limits the passphrase is what fails.
+        let params =
+            pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(2048, &[1; 16], [2; 16])
+                .unwrap();
+        let pem = encrypted_with(params);
+        assert!(matches!(
+            load(pem.as_bytes(), Some(b"pass")),
+            Err(KeyError::WrongPassphrase)
         ));
     }
 
