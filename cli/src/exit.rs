@@ -48,6 +48,8 @@ pub(crate) struct CliError {
     pub(crate) kind: &'static str,
     /// The one-line human message, with context.
     pub(crate) message: String,
+    /// Whether the command already printed its `--json` document.
+    pub(crate) reported: bool,
 }
 
 impl CliError {
@@ -57,6 +59,7 @@ impl CliError {
             exit: Exit::Failed,
             kind,
             message: message.into(),
+            reported: false,
         }
     }
 
@@ -66,13 +69,22 @@ impl CliError {
             exit: Exit::Error,
             kind,
             message: message.into(),
+            reported: false,
         }
     }
 
-    /// Prefix the message with context (`"reading bundle: ..."`).
-    pub(crate) fn context(mut self, ctx: impl fmt::Display) -> Self {
-        self.message = format!("{ctx}: {}", self.message);
+    /// Mark the `--json` document as already printed.
+    pub(crate) fn reported(mut self) -> Self {
+        self.reported = true;
         self
+    }
+
+    /// The `--json` document for an error no command reported.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "verdict": if self.exit == Exit::Failed { "rejected" } else { "error" },
+            "error": { "kind": self.kind, "message": self.message },
+        })
     }
 }
 

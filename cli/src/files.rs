@@ -11,14 +11,24 @@ pub(crate) const MAX_SMALL_FILE: u64 = 1024 * 1024;
 
 /// Read a small input file (key, certificate, root), refusing huge ones.
 pub(crate) fn read_small(what: &str, path: &Path) -> Result<Vec<u8>, CliError> {
-    let err = |e: std::io::Error| CliError::error("unreadable_input", format!("cannot read {what} {}: {e}", path.display()));
+    let err = |e: std::io::Error| {
+        CliError::error(
+            "unreadable_input",
+            format!("cannot read {what} {}: {e}", path.display()),
+        )
+    };
     let file = File::open(path).map_err(err)?;
     let mut bytes = Vec::new();
-    file.take(MAX_SMALL_FILE + 1).read_to_end(&mut bytes).map_err(err)?;
+    file.take(MAX_SMALL_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(err)?;
     if bytes.len() as u64 > MAX_SMALL_FILE {
         return Err(CliError::error(
             "unreadable_input",
-            format!("{what} {} is larger than {MAX_SMALL_FILE} bytes", path.display()),
+            format!(
+                "{what} {} is larger than {MAX_SMALL_FILE} bytes",
+                path.display()
+            ),
         ));
     }
     Ok(bytes)
@@ -28,15 +38,26 @@ pub(crate) fn read_small(what: &str, path: &Path) -> Result<Vec<u8>, CliError> {
 /// to disk, then renamed over it. A crash leaves the old file or the new
 /// one, never half of one.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let err = |e: std::io::Error| CliError::error("write_failed", format!("cannot write {}: {e}", path.display()));
+    let err = |e: std::io::Error| {
+        CliError::error(
+            "write_failed",
+            format!("cannot write {}: {e}", path.display()),
+        )
+    };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
-        let mut f = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, path)

@@ -136,6 +136,38 @@ impl fmt::Display for SignatureAlgorithm {
     }
 }
 
+/// Names of the key-algorithm and curve OIDs (dotted form) that keys and
+/// certificates commonly carry, for error messages about unsupported keys.
+const OID_NAMES: [(&str, &str); 17] = [
+    ("1.2.840.113549.1.1.1", "rsaEncryption"),
+    ("1.2.840.113549.1.1.10", "RSASSA-PSS"),
+    ("1.2.840.10045.2.1", "id-ecPublicKey"),
+    ("1.2.840.10045.3.1.7", "P-256"),
+    ("1.3.132.0.34", "P-384"),
+    ("1.3.132.0.35", "P-521"),
+    ("1.3.132.0.10", "secp256k1"),
+    ("1.3.36.3.3.2.8.1.1.7", "brainpoolP256r1"),
+    ("1.3.36.3.3.2.8.1.1.11", "brainpoolP384r1"),
+    ("1.3.36.3.3.2.8.1.1.13", "brainpoolP512r1"),
+    ("1.2.156.10197.1.301", "SM2"),
+    ("1.3.101.110", "X25519"),
+    ("1.3.101.111", "X448"),
+    ("1.3.101.112", "Ed25519"),
+    ("1.3.101.113", "Ed448"),
+    ("1.2.840.10040.4.1", "DSA"),
+    ("1.2.840.10046.2.1", "X9.42 DH"),
+];
+
+/// Describes a key-algorithm or curve OID given in dotted form for an error
+/// message: `"P-521 (1.3.132.0.35)"` when the OID is known, the dotted form
+/// alone otherwise.
+pub fn describe_oid(dotted: &str) -> String {
+    match OID_NAMES.iter().find(|(oid, _)| *oid == dotted) {
+        Some((oid, name)) => format!("{name} ({oid})"),
+        None => dotted.chars().take(128).collect(),
+    }
+}
+
 /// A name that is not one of [`SignatureAlgorithm::name`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown signature algorithm {0:?}")]
@@ -164,6 +196,13 @@ mod tests {
             assert_eq!(a.name().parse::<SignatureAlgorithm>(), Ok(a));
         }
         assert!("rsa-pss".parse::<SignatureAlgorithm>().is_err());
+    }
+
+    #[test]
+    fn oids_are_described_by_name_when_known() {
+        assert_eq!(describe_oid("1.3.132.0.35"), "P-521 (1.3.132.0.35)");
+        assert_eq!(describe_oid("1.3.101.113"), "Ed448 (1.3.101.113)");
+        assert_eq!(describe_oid("1.2.3.4"), "1.2.3.4");
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub enum HashAlgorithm {
     Sha512,
     /// BLAKE3 with a 32-byte output.
     Blake3,
+    /// BLAKE2b-512 (`model_signing`'s "blake2" option, recorded as
+    /// `blake2b`); verified, never written by modelseal.
+    Blake2b,
 }
 
 impl HashAlgorithm {
@@ -25,6 +28,7 @@ impl HashAlgorithm {
             HashAlgorithm::Sha256 => "sha256",
             HashAlgorithm::Sha512 => "sha512",
             HashAlgorithm::Blake3 => "blake3",
+            HashAlgorithm::Blake2b => "blake2b",
         }
     }
 
@@ -32,7 +36,7 @@ impl HashAlgorithm {
     pub fn output_len(self) -> usize {
         match self {
             HashAlgorithm::Sha256 | HashAlgorithm::Blake3 => 32,
-            HashAlgorithm::Sha512 => 64,
+            HashAlgorithm::Sha512 | HashAlgorithm::Blake2b => 64,
         }
     }
 
@@ -42,6 +46,7 @@ impl HashAlgorithm {
             HashAlgorithm::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
             HashAlgorithm::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
             HashAlgorithm::Blake3 => Hasher::Blake3(Box::new(blake3::Hasher::new())),
+            HashAlgorithm::Blake2b => Hasher::Blake2b(Box::new(blake2::Blake2b512::new())),
         }
     }
 
@@ -72,6 +77,7 @@ impl FromStr for HashAlgorithm {
             "sha256" => Ok(HashAlgorithm::Sha256),
             "sha512" => Ok(HashAlgorithm::Sha512),
             "blake3" => Ok(HashAlgorithm::Blake3),
+            "blake2b" => Ok(HashAlgorithm::Blake2b),
             other => Err(UnknownHash(crate::path::shorten(other))),
         }
     }
@@ -86,6 +92,8 @@ pub enum Hasher {
     Sha512(sha2::Sha512),
     /// BLAKE3 state (boxed: it is large).
     Blake3(Box<blake3::Hasher>),
+    /// BLAKE2b-512 state.
+    Blake2b(Box<blake2::Blake2b512>),
 }
 
 /// Inputs at least this long are hashed with BLAKE3's multi-threaded tree
@@ -98,6 +106,7 @@ impl Hasher {
         match self {
             Hasher::Sha256(h) => h.update(data),
             Hasher::Sha512(h) => h.update(data),
+            Hasher::Blake2b(h) => h.update(data),
             Hasher::Blake3(h) => {
                 if data.len() >= BLAKE3_PARALLEL_MIN {
                     h.update_rayon(data);
@@ -116,6 +125,7 @@ impl Hasher {
             Hasher::Blake3(h) => {
                 Digest::from_parts(HashAlgorithm::Blake3, h.finalize().as_bytes().to_vec())
             }
+            Hasher::Blake2b(h) => Digest::from_parts(HashAlgorithm::Blake2b, h.finalize().to_vec()),
         }
     }
 }
@@ -247,6 +257,11 @@ mod tests {
             "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
         );
         assert_eq!(HashAlgorithm::Sha512.digest(b"").as_bytes().len(), 64);
+        assert_eq!(
+            HashAlgorithm::Blake2b.digest(b"abc").to_hex(),
+            "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d1\
+             7d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923"
+        );
     }
 
     #[test]
@@ -290,5 +305,6 @@ mod tests {
             assert_eq!(a.name().parse::<HashAlgorithm>().unwrap(), a);
         }
         assert!("blake2".parse::<HashAlgorithm>().is_err());
+        assert!("md5".parse::<HashAlgorithm>().is_err());
     }
 }

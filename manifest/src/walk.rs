@@ -350,9 +350,17 @@ mod tests {
         let d = tree(&["sub/x"]);
         let rel = relative_inside(d.path(), &d.path().join("sub/model.sig")).unwrap();
         assert_eq!(rel.as_str(), "sub/model.sig");
-        assert_eq!(relative_inside(d.path(), &d.path().join("sub/../model.sig")).unwrap().as_str(), "model.sig");
+        assert_eq!(
+            relative_inside(d.path(), &d.path().join("sub/../model.sig"))
+                .unwrap()
+                .as_str(),
+            "model.sig"
+        );
         let other = tempfile::tempdir().unwrap();
-        assert_eq!(relative_inside(d.path(), &other.path().join("model.sig")), None);
+        assert_eq!(
+            relative_inside(d.path(), &other.path().join("model.sig")),
+            None
+        );
     }
 
     #[test]

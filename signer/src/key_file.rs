@@ -22,8 +22,15 @@ const MAX_KEY_FILE: u64 = 64 * 1024;
 /// # Errors
 /// [`Error::KeyFile`] when the file cannot be read, is too large, or is
 /// readable by group or others; [`Error::Key`] when it does not parse.
-pub fn load_key_file(path: &Path, passphrase: Option<&[u8]>, rsa: RsaScheme) -> Result<SigningKey, Error> {
-    let key_file = |reason: String| Error::KeyFile { path: path.to_owned(), reason };
+pub fn load_key_file(
+    path: &Path,
+    passphrase: Option<&[u8]>,
+    rsa: RsaScheme,
+) -> Result<SigningKey, Error> {
+    let key_file = |reason: String| Error::KeyFile {
+        path: path.to_owned(),
+        reason,
+    };
     let file = File::open(path).map_err(|e| key_file(e.to_string()))?;
     let meta = file.metadata().map_err(|e| key_file(e.to_string()))?;
     if !meta.is_file() {
@@ -37,9 +44,13 @@ pub fn load_key_file(path: &Path, passphrase: Option<&[u8]>, rsa: RsaScheme) -> 
         )));
     }
     let mut pem = Zeroizing::new(Vec::new());
-    file.take(MAX_KEY_FILE + 1).read_to_end(&mut pem).map_err(|e| key_file(e.to_string()))?;
+    file.take(MAX_KEY_FILE + 1)
+        .read_to_end(&mut pem)
+        .map_err(|e| key_file(e.to_string()))?;
     if pem.len() as u64 > MAX_KEY_FILE {
-        return Err(key_file(format!("larger than {MAX_KEY_FILE} bytes: not a key")));
+        return Err(key_file(format!(
+            "larger than {MAX_KEY_FILE} bytes: not a key"
+        )));
     }
     Ok(SigningKey::from_pem(&pem, passphrase, rsa)?)
 }

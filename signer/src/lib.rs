@@ -1,2 +1,15 @@
 //! Signs model manifests into OpenSSF Model Signing (OMS) bundles.
+//!
+//! [`sign()`] hashes a model, builds the in-toto statement and signs it with a
+//! [`SigningKey`] loaded by [`load_key_file`] (or [`SigningKey::from_pem`]).
 #![forbid(unsafe_code)]
+
+pub mod error;
+pub mod key;
+mod key_file;
+pub mod sign;
+
+pub use error::{Error, KeyError, KeyFormat};
+pub use key::{RsaHash, RsaPadding, RsaScheme, SigningKey};
+pub use key_file::load_key_file;
+pub use sign::{SignOptions, Signed, sign};

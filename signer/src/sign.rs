@@ -13,7 +13,8 @@ use modelseal_manifest::bundle::{key_hint, pae};
 use modelseal_manifest::engine::{self, HashOptions};
 use modelseal_manifest::walk::{self, WalkOptions};
 use modelseal_manifest::{
-    Bundle, Envelope, HashAlgorithm, Manifest, Method, ResourcePath, Serialization, VerificationMaterial, statement,
+    Bundle, Envelope, HashAlgorithm, Manifest, Method, ResourcePath, Serialization,
+    VerificationMaterial, statement,
 };
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -67,25 +68,40 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
     // 1. certificate <-> key
     check_certificate(opts.certificates, opts.key)?;
     if let Method::Shards { shard_size: 0 } = opts.method {
-        return Err(Error::InvalidOption("shard size must be at least 1 byte".into()));
+        return Err(Error::InvalidOption(
+            "shard size must be at least 1 byte".into(),
+        ));
     }
 
     // 2. list and hash
-    let mut ignore_paths: Vec<ResourcePath> =
-        DEFAULT_IGNORE_PATHS.iter().filter_map(|p| ResourcePath::new(p).ok()).collect();
+    let mut ignore_paths: Vec<ResourcePath> = DEFAULT_IGNORE_PATHS
+        .iter()
+        .filter_map(|p| ResourcePath::new(p).ok())
+        .collect();
     for p in opts.ignore_paths {
         if !ignore_paths.contains(p) {
             ignore_paths.push(p.clone());
         }
     }
-    if let Some(rel) = opts.signature_file.and_then(|s| walk::relative_inside(model, s)) {
-        if !ignore_paths.contains(&rel) {
-            ignore_paths.push(rel);
-        }
+    if let Some(rel) = opts
+        .signature_file
+        .and_then(|s| walk::relative_inside(model, s))
+        && !ignore_paths.contains(&rel)
+    {
+        ignore_paths.push(rel);
     }
-    let walk_opts = WalkOptions { ignore_paths: ignore_paths.clone(), allow_symlinks: opts.allow_symlinks, ..WalkOptions::default() };
+    let walk_opts = WalkOptions {
+        ignore_paths: ignore_paths.clone(),
+        allow_symlinks: opts.allow_symlinks,
+        ..WalkOptions::default()
+    };
     let files = walk::walk(model, &walk_opts)?;
-    let serialization = Serialization { method: opts.method, hash: opts.hash, allow_symlinks: opts.allow_symlinks, ignore_paths };
+    let serialization = Serialization {
+        method: opts.method,
+        hash: opts.hash,
+        allow_symlinks: opts.allow_symlinks,
+        ignore_paths,
+    };
     let manifest = engine::hash_model(&files, &serialization, &opts.hash_options)?;
 
     // 3-4. statement, DSSE signature
@@ -95,22 +111,40 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
 
     // 5. bundle
     let material = if opts.certificates.is_empty() {
-        VerificationMaterial::PublicKey { hint: key_hint(&opts.key.public_key_der()) }
+        VerificationMaterial::PublicKey {
+            hint: key_hint(&opts.key.public_key_der()),
+        }
     } else {
         VerificationMaterial::Certificates(opts.certificates.to_vec())
     };
-    let envelope = Envelope { payload_type, payload, signature, keyid: opts.key.algorithm().name().to_owned() };
-    Ok(Signed { bundle: Bundle { material, envelope, tlog_entries: 0, has_timestamps: false }, manifest })
+    let envelope = Envelope {
+        payload_type,
+        payload,
+        signature,
+        keyid: opts.key.algorithm().name().to_owned(),
+    };
+    Ok(Signed {
+        bundle: Bundle {
+            material,
+            envelope,
+            tlog_entries: 0,
+            has_timestamps: false,
+        },
+        manifest,
+    })
 }
 
 /// The leaf must carry the signing key: a bundle whose certificate names
 /// another key would never verify, and is a sign of a mixed-up release job.
 fn check_certificate(certs: &[Vec<u8>], key: &SigningKey) -> Result<(), Error> {
     for (i, der) in certs.iter().enumerate() {
-        let (rest, cert) = X509Certificate::from_der(der)
-            .map_err(|e| Error::Certificate { reason: format!("certificate {}: {e}", i + 1) })?;
+        let (rest, cert) = X509Certificate::from_der(der).map_err(|e| Error::Certificate {
+            reason: format!("certificate {}: {e}", i + 1),
+        })?;
         if !rest.is_empty() {
-            return Err(Error::Certificate { reason: format!("certificate {}: trailing bytes", i + 1) });
+            return Err(Error::Certificate {
+                reason: format!("certificate {}: trailing bytes", i + 1),
+            });
         }
         if i == 0 && cert.public_key().raw != key.public_key_der().as_slice() {
             return Err(Error::CertificateKeyMismatch);
@@ -118,7 +152,11 @@ fn check_certificate(certs: &[Vec<u8>], key: &SigningKey) -> Result<(), Error> {
     }
     if certs.len() > modelseal_manifest::bundle::MAX_CERTIFICATES {
         return Err(Error::Certificate {
-            reason: format!("{} certificates, more than {}", certs.len(), modelseal_manifest::bundle::MAX_CERTIFICATES),
+            reason: format!(
+                "{} certificates, more than {}",
+                certs.len(),
+                modelseal_manifest::bundle::MAX_CERTIFICATES
+            ),
         });
     }
     Ok(())

@@ -133,6 +133,9 @@ pub struct CertInfo {
     pub not_after: i64,
     /// Whether keyUsage is present and has digitalSignature.
     pub digital_signature: bool,
+    /// Whether extendedKeyUsage is present and lists codeSigning
+    /// (anyExtendedKeyUsage does not count).
+    pub code_signing: bool,
     /// Whether basicConstraints says CA.
     pub is_ca: bool,
     /// Signature algorithm OID of the certificate itself.
@@ -163,6 +166,11 @@ impl CertInfo {
             Ok(None) => false,
             Err(e) => return Err(malformed(format!("keyUsage: {e}"))),
         };
+        let code_signing = match cert.extended_key_usage() {
+            Ok(Some(eku)) => eku.value.code_signing,
+            Ok(None) => false,
+            Err(e) => return Err(malformed(format!("extendedKeyUsage: {e}"))),
+        };
         let spki_der = cert.public_key().raw.to_vec();
         Ok(Self {
             subject: DistinguishedName::from_x509(cert.subject()),
@@ -175,6 +183,7 @@ impl CertInfo {
             not_before: cert.validity().not_before.timestamp(),
             not_after: cert.validity().not_after.timestamp(),
             digital_signature,
+            code_signing,
             is_ca: cert.is_ca(),
             signature_algorithm: cert.signature_algorithm.algorithm.to_id_string(),
         })

@@ -4,9 +4,12 @@
 //!    bundle are untrusted intermediates, however they look.
 //! 2. webpki builds and checks the path at the given time: signatures,
 //!    validity of every certificate, basicConstraints (CA flags, path length),
-//!    name constraints, and the codeSigning extended key usage.
-//! 3. modelseal then requires the leaf's keyUsage to carry digitalSignature
-//!    (webpki does not look at keyUsage).
+//!    name constraints, and extended key usage: every certificate that
+//!    restricts its EKU must allow codeSigning.
+//! 3. modelseal then requires the leaf itself to carry an extendedKeyUsage
+//!    with codeSigning (webpki applies one EKU rule to every certificate, so
+//!    "required" there would refuse intermediates without EKU), and a
+//!    keyUsage with digitalSignature (webpki does not look at keyUsage).
 //!
 //! SHA-1 and other weak certificate signatures are not in the accepted
 //! algorithm list, so such chains fail as "unsupported algorithm".
@@ -161,7 +164,7 @@ pub fn validate(
             &anchors.anchors,
             &intermediates,
             time,
-            KeyUsage::required(CODE_SIGNING),
+            KeyUsage::required_if_present(CODE_SIGNING),
             None,
             None,
         )
@@ -181,6 +184,11 @@ pub fn validate(
     let [leaf, ..] = infos.as_slice() else {
         return Err(CertificateError::NoCertificate);
     };
+    if !leaf.code_signing {
+        return Err(CertificateError::MissingCodeSigning {
+            subject: leaf.subject.to_string(),
+        });
+    }
     if !leaf.digital_signature {
         return Err(CertificateError::MissingDigitalSignature {
             subject: leaf.subject.to_string(),

@@ -181,6 +181,7 @@ mod tests {
             not_before: 0,
             not_after: 0,
             digital_signature: true,
+            code_signing: true,
             is_ca: false,
             signature_algorithm: String::new(),
         }

@@ -19,5 +19,5 @@ pub use chain::{TrustAnchors, ValidatedChain};
 pub use error::{CertificateError, Error, IdentityError, SignatureError};
 pub use identity::Identity;
 pub use report::{Check, CheckName, Report, Status};
-pub use signature::PublicKey;
+pub use signature::{PssSaltLength, PublicKey, algorithm_for};
 pub use verify::{Authenticated, Options, Outcome, Signer, Trust, Verified};

@@ -28,8 +28,7 @@ use modelseal_manifest::bundle::key_hint;
 use modelseal_manifest::engine::{self, HashOptions};
 use modelseal_manifest::walk::{self, WalkOptions};
 use modelseal_manifest::{
-    Bundle, Manifest, ManifestDiff, ResourcePath, SignatureAlgorithm, VerificationMaterial,
-    statement,
+    Bundle, Manifest, ManifestDiff, SignatureAlgorithm, VerificationMaterial, statement,
 };
 
 use crate::cert::CertInfo;
@@ -41,7 +40,6 @@ use crate::signature::{PublicKey, algorithm_for};
 
 /// What the verifier trusts.
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum Trust {
     /// Certificate mode: the chain must lead to one of these roots.
     Roots(TrustAnchors),
@@ -66,7 +64,6 @@ pub struct Options<'a> {
 
 /// Who signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Signer {
     /// A certificate that chains to a trusted root.
     Certificate {
@@ -320,7 +317,7 @@ fn trusted_key(bundle: &Bundle, opts: &Options<'_>) -> Result<(PublicKey, Signer
             ))
         }
         (Trust::PublicKey(key), VerificationMaterial::PublicKey { hint }) => {
-            let expected = key_hint(&key.spki_der());
+            let expected = key_hint(key.spki_der());
             if !hint.is_empty() && *hint != expected {
                 return Err(Error::KeyHint {
                     hint: hint.clone(),
@@ -329,7 +326,7 @@ fn trusted_key(bundle: &Bundle, opts: &Options<'_>) -> Result<(PublicKey, Signer
             }
             let spki_sha256 = crate::cert::hex(
                 modelseal_manifest::HashAlgorithm::Sha256
-                    .digest(&key.spki_der())
+                    .digest(key.spki_der())
                     .as_bytes(),
             );
             Ok((key.clone(), Signer::Key { spki_sha256 }))

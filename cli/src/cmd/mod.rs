@@ -14,7 +14,13 @@ use crate::exit::{CliError, Exit};
 /// identity, policy, tampered log); 2 usage error, unreadable or malformed
 /// input. Anything but 0 means "do not load".
 #[derive(Debug, Parser)]
-#[command(name = "modelseal", version, about, long_about, propagate_version = true)]
+#[command(
+    name = "modelseal",
+    version,
+    about,
+    long_about,
+    propagate_version = true
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,11 +58,31 @@ enum Command {
     Audit(audit::AuditCommand),
 }
 
-/// Run the parsed command line.
+impl Command {
+    /// Whether `--json` output was asked for.
+    fn json(&self) -> bool {
+        match self {
+            Command::Sign(a) => a.common.json,
+            Command::Verify(a) => a.common.json,
+            Command::Audit(_) => false,
+        }
+    }
+}
+
+/// Run the parsed command line. With `--json`, an error the command did
+/// not report itself is printed as `{"verdict": "error", "error": {...}}`.
 pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
-    match cli.command {
+    let json = cli.command.json();
+    let result = match cli.command {
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Audit(cmd) => audit::run(cmd),
+    };
+    if let Err(e) = &result
+        && json
+        && !e.reported
+    {
+        println!("{:#}", e.to_json());
     }
+    result
 }

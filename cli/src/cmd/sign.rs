@@ -88,12 +88,15 @@ pub(crate) struct SignArgs {
 }
 
 fn certificates(args: &SignArgs) -> Result<Vec<Vec<u8>>, CliError> {
-    let Some(leaf) = &args.cert else { return Ok(Vec::new()) };
+    let Some(leaf) = &args.cert else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::new();
     for path in std::iter::once(leaf).chain(&args.chain) {
         let pem = read_small("certificate", path)?;
-        let ders = modelseal_verifier::chain::certificates_from_pem(&pem)
-            .map_err(|e| CliError::error("invalid_certificate", format!("{}: {e}", path.display())))?;
+        let ders = modelseal_verifier::chain::certificates_from_pem(&pem).map_err(|e| {
+            CliError::error("invalid_certificate", format!("{}: {e}", path.display()))
+        })?;
         out.extend(ders);
     }
     Ok(out)
@@ -101,7 +104,8 @@ fn certificates(args: &SignArgs) -> Result<Vec<Vec<u8>>, CliError> {
 
 /// Run `modelseal sign`.
 pub(crate) fn run(args: SignArgs) -> Result<Exit, CliError> {
-    let passphrase = std::env::var_os(&args.passphrase_env).map(|v| Zeroizing::new(v.into_encoded_bytes()));
+    let passphrase =
+        std::env::var_os(&args.passphrase_env).map(|v| Zeroizing::new(v.into_encoded_bytes()));
     let scheme = RsaScheme::new(
         match args.rsa_padding {
             PaddingArg::Pss => RsaPadding::Pss,
@@ -128,7 +132,9 @@ pub(crate) fn run(args: SignArgs) -> Result<Exit, CliError> {
     let opts = SignOptions {
         key: &key,
         certificates: &certs,
-        method: args.shard_size.map_or(Method::Files, |shard_size| Method::Shards { shard_size }),
+        method: args
+            .shard_size
+            .map_or(Method::Files, |shard_size| Method::Shards { shard_size }),
         hash: match args.hash {
             HashArg::Sha256 => HashAlgorithm::Sha256,
             HashArg::Blake3 => HashAlgorithm::Blake3,
@@ -161,9 +167,21 @@ pub(crate) fn run(args: SignArgs) -> Result<Exit, CliError> {
         });
         println!("{doc:#}");
     } else if !args.common.quiet {
-        println!("signed: {} -> {}", args.model.display(), args.signature.display());
+        println!(
+            "signed: {} -> {}",
+            args.model.display(),
+            args.signature.display()
+        );
         println!("  algorithm: {}", key.algorithm());
-        println!("  resources: {} ({} material)", signed.manifest.len(), if certs.is_empty() { "key" } else { "certificate" });
+        println!(
+            "  resources: {} ({} material)",
+            signed.manifest.len(),
+            if certs.is_empty() {
+                "key"
+            } else {
+                "certificate"
+            }
+        );
         println!("  subject:   sha256:{subject}");
     }
     Ok(Exit::Success)

@@ -22,7 +22,11 @@ pub(crate) struct VerifyArgs {
     #[arg(long, short = 's', default_value = "model.sig")]
     pub(crate) signature: PathBuf,
     /// PEM file of trusted root certificates (certificate mode); repeatable.
-    #[arg(long = "trust-root", value_name = "ROOT.pem", conflicts_with = "public_key")]
+    #[arg(
+        long = "trust-root",
+        value_name = "ROOT.pem",
+        conflicts_with = "public_key"
+    )]
     pub(crate) trust_roots: Vec<PathBuf>,
     /// PEM public key the model must be signed with (key mode).
     #[arg(long = "public-key", value_name = "PUB.pem")]
@@ -40,18 +44,22 @@ pub(crate) struct VerifyArgs {
 
 /// Parse `--at`.
 pub(crate) fn parse_time(at: Option<&str>) -> Result<SystemTime, CliError> {
-    let Some(s) = at else { return Ok(SystemTime::now()) };
+    let Some(s) = at else {
+        return Ok(SystemTime::now());
+    };
     let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .map_err(|e| CliError::error("usage", format!("--at {s:?}: not an RFC 3339 time: {e}")))?;
     Ok(SystemTime::from(t))
 }
 
 fn load_trust(args: &VerifyArgs) -> Result<Trust, CliError> {
-    let config = |e: &dyn std::fmt::Display| CliError::error("invalid_configuration", e.to_string());
+    let config =
+        |e: &dyn std::fmt::Display| CliError::error("invalid_configuration", e.to_string());
     match (&args.public_key, args.trust_roots.as_slice()) {
         (Some(path), []) => {
             let pem = read_small("public key", path)?;
-            let key = PublicKey::from_pem(&pem).map_err(|e| config(&format_args!("{}: {e}", path.display())))?;
+            let key = PublicKey::from_pem(&pem)
+                .map_err(|e| config(&format_args!("{}: {e}", path.display())))?;
             Ok(Trust::PublicKey(key))
         }
         (None, [first, rest @ ..]) => {
@@ -65,7 +73,10 @@ fn load_trust(args: &VerifyArgs) -> Result<Trust, CliError> {
             }
             Ok(Trust::Roots(anchors))
         }
-        _ => Err(CliError::error("usage", "give --trust-root ROOT.pem (certificate mode) or --public-key PUB.pem (key mode)")),
+        _ => Err(CliError::error(
+            "usage",
+            "give --trust-root ROOT.pem (certificate mode) or --public-key PUB.pem (key mode)",
+        )),
     }
 }
 
@@ -78,7 +89,10 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
         .iter()
         .map(|s| Identity::parse(s).map_err(|e| CliError::error("usage", e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
-    let bundle = verify::read_bundle(&args.signature, modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES);
+    let bundle = verify::read_bundle(
+        &args.signature,
+        modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES,
+    );
     let bar = Bar::new(args.common.quiet || args.common.json, "verifying");
     let opts = Options {
         trust: &trust,
@@ -95,9 +109,16 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
         Ok(bytes) => verify::verify(&args.model, &bytes, &opts),
         Err(e) => {
             let mut report = modelseal_verifier::Report::default();
-            report.record(modelseal_verifier::CheckName::Bundle, modelseal_verifier::Status::Fail, e.to_string());
+            report.record(
+                modelseal_verifier::CheckName::Bundle,
+                modelseal_verifier::Status::Fail,
+                e.to_string(),
+            );
             report.finish();
-            Outcome { report, result: Err(e) }
+            Outcome {
+                report,
+                result: Err(e),
+            }
         }
     };
     drop(bar);
@@ -107,7 +128,11 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
 /// A JSON description of a signer.
 pub(crate) fn signer_json(signer: &Signer) -> serde_json::Value {
     match signer {
-        Signer::Certificate { leaf, intermediates, root_subject } => json!({
+        Signer::Certificate {
+            leaf,
+            intermediates,
+            root_subject,
+        } => json!({
             "kind": "certificate",
             "subject": leaf.subject.to_string(),
             "sans": leaf.sans.iter().map(ToString::to_string).collect::<Vec<_>>(),
@@ -153,13 +178,26 @@ fn report(args: &VerifyArgs, outcome: &Outcome) -> Result<Exit, CliError> {
                     println!("  root:      {root_subject}");
                 }
                 println!("  algorithm: {}", a.algorithm());
-                println!("  files:     {} resources, {} bytes", a.manifest().len(), v.bytes());
+                println!(
+                    "  files:     {} resources, {} bytes",
+                    a.manifest().len(),
+                    v.bytes()
+                );
             }
             Ok(Exit::Success)
         }
         Err(e) => {
             let msg = format!("verification failed: {e}");
-            Err(if e.is_rejection() { CliError::failed(e.kind(), msg) } else { CliError::error(e.kind(), msg) })
+            let err = if e.is_rejection() {
+                CliError::failed(e.kind(), msg)
+            } else {
+                CliError::error(e.kind(), msg)
+            };
+            Err(if args.common.json {
+                err.reported()
+            } else {
+                err
+            })
         }
     }
 }
