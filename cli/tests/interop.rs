@@ -1,0 +1,272 @@
+//! Interoperability with the OpenSSF Model Signing reference tool
+//! (`model-signing` 1.1.1), both directions.
+//!
+//! - Bundles made by the reference tool (fixtures/interop/oms) verify with
+//!   `modelseal verify`; the ones signed with faulty certificates are
+//!   rejected even where the reference tool accepts them.
+//! - Bundles made by `modelseal sign` verify with `model_signing verify`.
+//!   That direction needs the reference tool: `.ci/run` installs it in a
+//!   virtualenv and sets `MODELSEAL_OMS_VENV` and `MODELSEAL_REQUIRE_INTEROP=1`;
+//!   without the tool the test says it skipped (and fails if required).
+#![allow(missing_docs)]
+
+mod common;
+
+use common::{Sandbox, fixture};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn oms(rel: &str) -> String {
+    fixture(&format!("interop/oms/{rel}")).display().to_string()
+}
+
+#[test]
+fn reference_bundles_verify() {
+    let sb = Sandbox::new();
+    let model = oms("model");
+    let cases: Vec<Vec<String>> = vec![
+        vec![oms("model.sig"), "--trust-root".into(), oms("pki/root.pem")],
+        vec![
+            oms("p384/model.sig"),
+            "--trust-root".into(),
+            oms("p384/pki/root.pem"),
+        ],
+        vec![
+            oms("key-p256/model.sig"),
+            "--public-key".into(),
+            oms("key-p256/signing.pub"),
+        ],
+        vec![
+            oms("p384/key/model.sig"),
+            "--public-key".into(),
+            oms("p384/key/signing.pub"),
+        ],
+        vec![
+            oms("extra/shards-p256.sig"),
+            "--trust-root".into(),
+            oms("pki/root.pem"),
+        ],
+        vec![
+            oms("extra/blake3-p256.sig"),
+            "--trust-root".into(),
+            oms("pki/root.pem"),
+        ],
+        vec![
+            oms("extra/blake2-p256.sig"),
+            "--trust-root".into(),
+            oms("pki/root.pem"),
+        ],
+        vec![
+            oms("extra/keyid-nonempty.sig"),
+            "--trust-root".into(),
+            oms("pki/root.pem"),
+        ],
+    ];
+    for case in cases {
+        let mut args = vec![
+            "verify".to_string(),
+            model.clone(),
+            "--json".into(),
+            "-s".into(),
+        ];
+        args.extend(case.iter().cloned());
+        let run = sb.run(&args);
+        run.code(0);
+        assert_eq!(run.json()["verdict"], "verified", "{case:?}");
+    }
+    // Signature inside the model directory, ignore paths recorded.
+    sb.run([
+        "verify",
+        &oms("extra/model-ignore"),
+        "-s",
+        &oms("extra/model-ignore/model.sig"),
+        "--trust-root",
+        &oms("pki/root.pem"),
+    ])
+    .code(0);
+    // Shards with component ordering and an empty file.
+    sb.run([
+        "verify",
+        fixture("models/ordering").to_str().unwrap(),
+        "-s",
+        &oms("extra/shards-ordering-p256.sig"),
+        "--trust-root",
+        &oms("pki/root.pem"),
+    ])
+    .code(0);
+}
+
+#[test]
+fn reference_bundles_with_faulty_certificates_are_rejected() {
+    let sb = Sandbox::new();
+    let demo = fixture("models/demo").display().to_string();
+    let p256 = fixture("pki/p256/root.pem").display().to_string();
+    let ok = ["cert-p256-leaf", "cert-p256-leaf-b"];
+    // The reference tool accepts several of these; modelseal must not.
+    let bad = [
+        "cert-expired-within-ca",
+        "cert-expired",
+        "cert-leaf-is-ca",
+        "cert-leaf-under-not-ca",
+        "cert-no-codesigning-eku",
+        "cert-no-digital-signature",
+        "cert-not-yet-valid",
+        "cert-other-root",
+        "cert-pathlen-leaf",
+        "cert-self-signed",
+        "cert-sha1",
+    ];
+    for name in ok {
+        sb.run([
+            "verify",
+            &demo,
+            "-s",
+            &oms(&format!("extra/demo/{name}.sig")),
+            "--trust-root",
+            &p256,
+        ])
+        .code(0);
+    }
+    for name in bad {
+        sb.run([
+            "verify",
+            &demo,
+            "-s",
+            &oms(&format!("extra/demo/{name}.sig")),
+            "--trust-root",
+            &p256,
+        ])
+        .code(1)
+        .no_panic()
+        .stderr_has("certificate");
+    }
+    let p384 = fixture("pki/p384/root.pem").display().to_string();
+    sb.run([
+        "verify",
+        &demo,
+        "-s",
+        &oms("extra/demo/cert-p384-leaf.sig"),
+        "--trust-root",
+        &p384,
+    ])
+    .code(0);
+    let pubkey = fixture("keys/p256.pub.pem").display().to_string();
+    sb.run([
+        "verify",
+        &demo,
+        "-s",
+        &oms("extra/demo/key-p256.sig"),
+        "--public-key",
+        &pubkey,
+    ])
+    .code(0);
+    // P-521 is not a supported algorithm: refused as unusable input.
+    let p521 = fixture("keys/p521.pub.pem").display().to_string();
+    sb.run([
+        "verify",
+        &demo,
+        "-s",
+        &oms("extra/demo/key-p521.sig"),
+        "--public-key",
+        &p521,
+    ])
+    .code(2)
+    .stderr_has("P-521");
+}
+
+/// The reference CLI, if available.
+fn model_signing() -> Option<PathBuf> {
+    let candidates = std::env::var_os("MODELSEAL_OMS_VENV")
+        .map(|v| PathBuf::from(v).join("bin/model_signing"))
+        .into_iter()
+        .chain([PathBuf::from("/tmp/oms-venv-1.1.1/bin/model_signing")]);
+    for c in candidates {
+        if c.is_file() {
+            return Some(c);
+        }
+    }
+    None
+}
+
+#[test]
+fn modelseal_bundles_verify_with_the_reference_tool() {
+    let Some(ms) = model_signing() else {
+        assert!(
+            std::env::var_os("MODELSEAL_REQUIRE_INTEROP").is_none(),
+            "MODELSEAL_REQUIRE_INTEROP is set but model_signing was not found (MODELSEAL_OMS_VENV)"
+        );
+        eprintln!("SKIPPED: model_signing not installed (set MODELSEAL_OMS_VENV; .ci/run does)");
+        return;
+    };
+    let cases = [
+        (
+            "pki/p256/leaf.key",
+            Some((
+                "pki/p256/leaf.pem",
+                "pki/p256/chain.pem",
+                "pki/p256/root.pem",
+            )),
+            None,
+        ),
+        (
+            "pki/p384/leaf.key",
+            Some((
+                "pki/p384/leaf.pem",
+                "pki/p384/chain.pem",
+                "pki/p384/root.pem",
+            )),
+            None,
+        ),
+        ("keys/p256.pkcs8.pem", None, Some("keys/p256.pub.pem")),
+        ("keys/p384.sec1.pem", None, Some("keys/p384.pub.pem")),
+    ];
+    for (key, cert, public) in cases {
+        let sb = Sandbox::new();
+        sb.copy("models/demo", "model");
+        let keyfile = sb.key(key);
+        let mut args = vec![
+            "sign".to_string(),
+            "model".into(),
+            "--key".into(),
+            keyfile.display().to_string(),
+        ];
+        if let Some((leaf, chain, _)) = cert {
+            args.extend(["--cert".into(), fixture(leaf).display().to_string()]);
+            args.extend(["--chain".into(), fixture(chain).display().to_string()]);
+        }
+        sb.run(&args).code(0);
+        let mut cmd = Command::new(&ms);
+        cmd.current_dir(sb.dir.path()).arg("verify");
+        match (cert, public) {
+            (Some((_, _, root)), _) => {
+                cmd.args([
+                    "certificate",
+                    "model",
+                    "--signature",
+                    "model.sig",
+                    "--certificate_chain",
+                ])
+                .arg(fixture(root));
+            }
+            (None, Some(public)) => {
+                cmd.args(["key", "model", "--signature", "model.sig", "--public_key"])
+                    .arg(fixture(public));
+            }
+            (None, None) => unreachable!(),
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "model_signing rejected the bundle signed with {key}:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // And a tampered model fails there too.
+        common::flip_byte(&sb.path("model/config.json"), 0);
+        let out = cmd.output().unwrap();
+        assert!(
+            !out.status.success(),
+            "model_signing accepted a tampered model ({key})"
+        );
+    }
+}
