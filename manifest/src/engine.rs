@@ -72,6 +72,22 @@ impl HashOptions<'_> {
     }
 }
 
+/// Total read-buffer memory BLAKE3 may use across workers.
+const BLAKE3_BUFFER_BUDGET: usize = 32 * 1024 * 1024;
+/// Per-read size at which BLAKE3's tree mode spreads well over threads.
+const BLAKE3_BUFFER: usize = 4 * 1024 * 1024;
+
+/// The read buffer per worker. BLAKE3 hashes each read on all threads
+/// (tree mode), which pays off only for large reads: give it bigger
+/// buffers, within a fixed total budget.
+fn buffer_size_for(hash: HashAlgorithm, requested: usize, threads: usize) -> usize {
+    let requested = requested.max(4096);
+    match hash {
+        HashAlgorithm::Blake3 => requested.max((BLAKE3_BUFFER_BUDGET / threads.max(1)).min(BLAKE3_BUFFER)),
+        _ => requested,
+    }
+}
+
 /// One unit of hashing work.
 #[derive(Debug, Clone)]
 struct Job<'m> {
@@ -148,8 +164,8 @@ pub fn hash_model(
         .thread_name(|i| format!("modelseal-hash-{i}"))
         .build()
         .map_err(|e| ModelError::Threads(e.to_string()))?;
-    let buffer_size = opts.buffer_size.max(4096);
     let hash = serialization.hash;
+    let buffer_size = buffer_size_for(hash, opts.buffer_size, opts.thread_count());
     if let Some(p) = opts.progress {
         p.start(jobs.iter().map(Job::len).sum());
     }
