@@ -600,27 +600,32 @@ impl Backward<'_> {
         }
         let line_end = self.end - 1;
         loop {
-            let upto = (line_end - self.buf_start) as usize;
-            let found = self
-                .buf
-                .get(..upto)
-                .and_then(|b| b.iter().rposition(|&c| c == b'\n'));
-            let start = match found {
-                Some(p) => self.buf_start + p as u64 + 1,
-                None if self.buf_start == 0 => 0,
-                None => {
-                    if line_end - self.buf_start > MAX_LINE as u64 + 1 {
-                        return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
-                    }
-                    let new_start = self.buf_start.saturating_sub(64 * 1024);
-                    let mut more = vec![0u8; (self.buf_start - new_start) as usize];
-                    self.file.read_exact_at(&mut more, new_start)?;
-                    more.extend_from_slice(&self.buf);
-                    self.buf = more;
-                    self.buf_start = new_start;
-                    continue;
+            let mut start = None;
+            if self.buf_start <= line_end {
+                let upto = (line_end - self.buf_start) as usize;
+                match self
+                    .buf
+                    .get(..upto)
+                    .and_then(|b| b.iter().rposition(|&c| c == b'\n'))
+                {
+                    Some(p) => start = Some(self.buf_start + p as u64 + 1),
+                    None if self.buf_start == 0 => start = Some(0),
+                    None => {}
                 }
+            }
+            let Some(start) = start else {
+                if line_end.saturating_sub(self.buf_start) > MAX_LINE as u64 + 1 {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
+                }
+                let new_start = self.buf_start.saturating_sub(64 * 1024);
+                let mut more = vec![0u8; (self.buf_start - new_start) as usize];
+                self.file.read_exact_at(&mut more, new_start)?;
+                more.extend_from_slice(&self.buf);
+                self.buf = more;
+                self.buf_start = new_start;
+                continue;
             };
+            let upto = (line_end - self.buf_start) as usize;
             let a = (start - self.buf_start) as usize;
             let line = self.buf.get(a..upto).unwrap_or_default().to_vec();
             self.buf.truncate(a);
@@ -712,9 +717,9 @@ fn roll_forward(file: &File, log: &Path, len: u64, key: &mut WriterKey) -> Resul
                 ),
             ));
         }
-        key.state.next_seq += 1;
+        key.state.next_seq = key.state.next_seq.saturating_add(1);
         key.state.last_mac = c.mac;
-        key.state.epoch_records += 1;
+        key.state.epoch_records = key.state.epoch_records.saturating_add(1);
         n += 1;
         off += line.len() as u64 + 1;
     }
