@@ -600,27 +600,36 @@ pub(crate) fn hex_push(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
-fn nibble(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
+/// Lowercase hex digit values; 0xff marks anything else.
+static NIBBLE: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut j = 0;
+    while j < 6 {
+        t[b'a' as usize + j] = 10 + j as u8;
+        j += 1;
+    }
+    t
+};
 
 /// Decode exactly `out.len() * 2` lowercase hex digits into `out`.
 pub(crate) fn hex_decode_into(s: &[u8], out: &mut [u8]) -> Option<()> {
     if s.len() != out.len() * 2 {
         return None;
     }
+    let mut bad = 0u8;
     for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
-        let (hi, lo) = match pair {
-            [h, l] => (nibble(*h)?, nibble(*l)?),
-            _ => return None,
-        };
-        *o = (hi << 4) | lo;
+        if let [h, l] = pair {
+            let (hi, lo) = (NIBBLE[usize::from(*h)], NIBBLE[usize::from(*l)]);
+            bad |= (hi | lo) & 0xf0;
+            *o = (hi << 4) | (lo & 0x0f);
+        }
     }
-    Some(())
+    (bad == 0).then_some(())
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ use crate::chain::GENESIS_MAC;
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
 use crate::key::{EpochKey, HmacSha256, MacBytes, VerifierKey, mac_matches};
-use crate::record::{ChainOfLine, MAX_LINE, ParseError, parse_chain};
+use crate::record::{ChainOfLine, MAX_LINE, ParseError, parse_chain, scan_chain};
 use rayon::prelude::*;
 use std::fmt;
 use std::io::{ErrorKind, Read};
@@ -254,7 +254,7 @@ impl<'k> Verifier<'k> {
             let data = block.get(..n).unwrap_or_default();
             let mut pos = 0;
             if !carry.is_empty() {
-                match data.iter().position(|&b| b == b'\n') {
+                match memchr::memchr(b'\n', data) {
                     Some(i) => {
                         carry.extend_from_slice(data.get(..i).unwrap_or_default());
                         line_no += 1;
@@ -273,13 +273,14 @@ impl<'k> Verifier<'k> {
                 }
             }
             let rest = data.get(pos..).unwrap_or_default();
-            let whole_end = rest.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let whole_end = memchr::memrchr(b'\n', rest).map_or(0, |i| i + 1);
             let whole = rest.get(..whole_end).unwrap_or_default();
-            let mut lines: Vec<&[u8]> = Vec::with_capacity(CHUNK);
-            for l in whole.split(|&b| b == b'\n') {
-                lines.push(l);
+            let mut lines: Vec<&[u8]> = Vec::with_capacity(whole.len() / 256 + 1);
+            let mut from = 0;
+            for nl in memchr::memchr_iter(b'\n', whole) {
+                lines.push(whole.get(from..nl).unwrap_or_default());
+                from = nl + 1;
             }
-            lines.pop(); // the empty piece after the final newline
             for chunk in lines.chunks(CHUNK) {
                 if self.done() {
                     return Ok(());
@@ -349,7 +350,7 @@ impl<'k> Verifier<'k> {
                 if l.len() > MAX_LINE {
                     Err(ParseError("line longer than 64 KiB".into()))
                 } else {
-                    parse_chain(l)
+                    scan_chain(l).map_or_else(|| parse_chain(l), Ok)
                 }
             })
             .collect();
@@ -430,7 +431,12 @@ impl<'k> Verifier<'k> {
         match bad {
             Some(i) => {
                 if let (Some(r), Some(line)) = (parsed.get(i), lines.get(i)) {
-                    self.classify(path, first + i as u64, line, r.clone());
+                    // Re-read the anomalous line strictly before classifying.
+                    let strict = match r {
+                        Err(e) => Err(e.clone()),
+                        Ok(_) => parse_chain(line),
+                    };
+                    self.classify(path, first + i as u64, line, strict);
                 }
                 i + 1
             }
