@@ -792,3 +792,89 @@ pub fn verify_files(
     }
     Ok(v.finish())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::chain::seal_line;
+    use crate::key::{WriterKey, keygen};
+    use crate::record::{Event, Outcome, Record};
+    use crate::writer::{Writer, WriterOptions};
+
+    fn ev(i: u64) -> Event {
+        Event {
+            timestamp: time::OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(i as i64),
+            action: "model.gate".into(),
+            outcome: Outcome::Success,
+            reason: None,
+            user_id: format!("u{i}"),
+            source_ip: "127.0.0.1".parse().unwrap(),
+            host_name: "h".into(),
+            file_path: None,
+            file_hash: None,
+        }
+    }
+
+    /// A thief holding today's writer.key re-seals record 1 and everything
+    /// after it: the verifier still rejects record 1.
+    #[test]
+    fn a_stolen_writer_key_cannot_rewrite_earlier_records() {
+        let dir = tempfile::tempdir().unwrap();
+        keygen(dir.path()).unwrap();
+        let log = dir.path().join("a.log");
+        let mut w = Writer::open(
+            &log,
+            &dir.path().join("writer.key"),
+            WriterOptions::default(),
+        )
+        .unwrap();
+        for i in 0..5 {
+            w.append(&ev(i)).unwrap();
+        }
+        drop(w);
+        let stolen = WriterKey::load(&dir.path().join("writer.key")).unwrap();
+        assert_eq!(stolen.epoch(), 5);
+        let vk = VerifierKey::load(&dir.path().join("verifier.key")).unwrap();
+        let text = std::fs::read_to_string(&log).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for claim_own_epoch in [true, false] {
+            let mut out = format!("{}\n", lines[0]);
+            let mut prev = Record::parse(lines[0].as_bytes()).unwrap().mac;
+            for l in &lines[1..] {
+                let mut r = Record::parse(l.as_bytes()).unwrap();
+                if r.chain.sequence == 1 {
+                    r.event.user_id = "mallory".into();
+                }
+                r.chain.prev_mac = prev;
+                if !claim_own_epoch {
+                    r.chain.epoch = stolen.epoch();
+                }
+                let mut buf = Vec::new();
+                prev = seal_line(&stolen.key.record_mac(), &r.event, &r.chain, &mut buf).unwrap();
+                out.push_str(std::str::from_utf8(&buf).unwrap());
+            }
+            let mut v = Verifier::new(&vk, None);
+            v.feed(Path::new("a.log"), out.as_bytes()).unwrap();
+            match v.finish() {
+                Verdict::Tampered(f) => {
+                    assert_eq!((f.kind, f.line), (TamperKind::Modified, 2), "{f}");
+                }
+                other => panic!("forgery accepted: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn tamper_kinds_have_stable_names() {
+        assert_eq!(TamperKind::Deleted.as_str(), "deleted_records");
+        assert_eq!(TamperKind::Truncated.to_string(), "truncated tail");
+        let f = Finding {
+            kind: TamperKind::Modified,
+            file: "a.log".into(),
+            line: 7,
+            detail: "x".into(),
+        };
+        assert_eq!(f.to_string(), "a.log:7: modified record: x");
+    }
+}
