@@ -263,8 +263,14 @@ impl Writer {
     /// are written (an invalid event fails the whole batch).
     ///
     /// # Errors
-    /// As [`Writer::append`].
+    /// As [`Writer::append`]; [`Error::InvalidEvent`] for an empty batch.
     pub fn append_batch(&mut self, events: &[Event]) -> Result<u64> {
+        if events.is_empty() {
+            return Err(Error::InvalidEvent {
+                field: "batch",
+                reason: "no events to append",
+            });
+        }
         self.locked(|inner| inner.append(events))
     }
 
