@@ -865,6 +865,47 @@ mod tests {
         }
     }
 
+    /// A reader that hands out a few bytes at a time, so lines straddle reads.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(7).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn line_numbers_hold_when_lines_straddle_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        keygen(dir.path()).unwrap();
+        let log = dir.path().join("a.log");
+        let mut w = Writer::open(
+            &log,
+            &dir.path().join("writer.key"),
+            WriterOptions::default(),
+        )
+        .unwrap();
+        for i in 0..6 {
+            w.append(&ev(i)).unwrap();
+        }
+        drop(w);
+        let vk = VerifierKey::load(&dir.path().join("verifier.key")).unwrap();
+        let good = std::fs::read(&log).unwrap();
+        let mut v = Verifier::new(&vk, None);
+        v.feed(Path::new("a.log"), Trickle(&good)).unwrap();
+        assert!(matches!(v.finish(), Verdict::Intact(s) if s.records == 6));
+        let bad = String::from_utf8(good).unwrap().replace("\"u4\"", "\"u9\"");
+        let mut v = Verifier::new(&vk, None);
+        v.feed(Path::new("a.log"), Trickle(bad.as_bytes())).unwrap();
+        match v.finish() {
+            Verdict::Tampered(f) => assert_eq!((f.kind, f.line), (TamperKind::Modified, 5)),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn tamper_kinds_have_stable_names() {
         assert_eq!(TamperKind::Deleted.as_str(), "deleted_records");
