@@ -3,6 +3,7 @@
 //! `main` parses arguments, runs one command and maps its outcome to an exit
 //! code through [`exit`]; every decision is made in the library crates.
 
+mod audit_hook;
 mod cmd;
 mod exit;
 mod files;

@@ -1,0 +1,897 @@
+//! The audit record: an Elastic Common Schema (ECS) JSON object, one per line,
+//! and its canonical bytes.
+//!
+//! # Canonical form
+//!
+//! The writer emits every record in exactly one serialization, and the MAC is
+//! computed over that serialization, so a verifier never depends on how a SIEM
+//! later re-orders keys or re-indents a document (see [`Record::parse`], which
+//! rebuilds the canonical bytes from the values):
+//!
+//! * one JSON object, no whitespace between tokens, UTF-8, terminated by `\n`
+//!   in a log file;
+//! * members in this fixed order, optional members omitted when absent:
+//!   `@timestamp`, `ecs.version`, `event.{action, dataset, kind, module,
+//!   outcome, reason?, sequence}`, `file?.{hash?.{sha256|sha384|sha512},
+//!   path?}`, `host.name`, `source.ip`, `user.id`, then our own namespace
+//!   `modelseal.audit.{epoch, log_id, prev_mac, mac}` (ECS members sorted by
+//!   name at every level, our namespace last so the MAC ends the line);
+//! * strings escaped as RFC 8785 (JCS) does: `"` `\` and control characters
+//!   only (`\b \t \n \f \r`, others `\u00xx` in lowercase hex), everything
+//!   else literal UTF-8; integers in plain decimal;
+//! * `@timestamp` in UTC as `YYYY-MM-DDThh:mm:ss.ffffffZ` (microseconds);
+//! * `log_id`, `prev_mac` and `mac` in lowercase hex.
+//!
+//! **Signed bytes**: the canonical line up to and including the closing quote
+//! of the `prev_mac` value, i.e. the line without its fixed-length suffix
+//! `,"mac":"<64 hex>"}}}`. The record MAC is
+//! `HMAC-SHA256(m_epoch, signed bytes)`; because `prev_mac` is inside the
+//! signed bytes, each MAC also covers the previous record's MAC (the chain).
+
+use crate::error::{Error, Result};
+use crate::key::{KEY_LEN, LogId, MacBytes, hex_decode_into, hex_push};
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::fmt;
+use std::net::IpAddr;
+use time::OffsetDateTime;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+
+/// The ECS version the records conform to.
+pub const ECS_VERSION: &str = "8.11.0";
+/// `event.dataset` of every record.
+pub const EVENT_DATASET: &str = "modelseal.audit";
+/// `event.module` of every record.
+pub const EVENT_MODULE: &str = "modelseal";
+/// Longest line (without newline) the writer produces or the verifier reads.
+pub const MAX_LINE: usize = 64 * 1024;
+/// Length of the fixed suffix `,"mac":"<64 hex>"}}}` after the signed bytes.
+pub const MAC_SUFFIX_LEN: usize = MAC_PREFIX.len() + 2 * KEY_LEN + MAC_END.len();
+
+const MAC_PREFIX: &[u8] = b",\"mac\":\"";
+const MAC_END: &[u8] = b"\"}}}";
+
+const MAX_ACTION: usize = 256;
+const MAX_USER: usize = 1024;
+const MAX_HOST: usize = 255;
+const MAX_REASON: usize = 8192;
+const MAX_PATH: usize = 4096;
+
+static TS_FORMAT: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+
+/// `event.outcome`: whether the decision succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// `success`
+    Success,
+    /// `failure`
+    Failure,
+}
+
+impl Outcome {
+    /// The ECS value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+        }
+    }
+
+    /// Parse `success` or `failure`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "success" => Some(Outcome::Success),
+            "failure" => Some(Outcome::Failure),
+            _ => None,
+        }
+    }
+}
+
+/// Hash algorithms ECS has a `file.hash.*` field for that model digests use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashAlgorithm {
+    /// `file.hash.sha256`
+    Sha256,
+    /// `file.hash.sha384`
+    Sha384,
+    /// `file.hash.sha512`
+    Sha512,
+}
+
+impl HashAlgorithm {
+    /// The ECS sub-field name.
+    pub fn name(self) -> &'static str {
+        match self {
+            HashAlgorithm::Sha256 => "sha256",
+            HashAlgorithm::Sha384 => "sha384",
+            HashAlgorithm::Sha512 => "sha512",
+        }
+    }
+
+    fn hex_len(self) -> usize {
+        match self {
+            HashAlgorithm::Sha256 => 64,
+            HashAlgorithm::Sha384 => 96,
+            HashAlgorithm::Sha512 => 128,
+        }
+    }
+}
+
+/// A model digest: algorithm and lowercase hex value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileHash {
+    /// Which `file.hash.*` field it goes in.
+    pub algorithm: HashAlgorithm,
+    /// Lowercase hex.
+    pub hex: String,
+}
+
+impl FileHash {
+    /// Parse `sha256:<hex>`, `sha384:<hex>`, `sha512:<hex>` or bare hex of
+    /// 64, 96 or 128 digits (the length names the algorithm). Hex is
+    /// accepted in either case and stored lowercase.
+    ///
+    /// # Errors
+    /// [`Error::InvalidEvent`] for any other form.
+    pub fn parse(s: &str) -> Result<Self> {
+        let bad = Error::InvalidEvent {
+            field: "file.hash",
+            reason: "expected sha256:, sha384: or sha512: followed by hex digits",
+        };
+        let (alg, hex) = match s.split_once(':') {
+            Some(("sha256", h)) => (HashAlgorithm::Sha256, h),
+            Some(("sha384", h)) => (HashAlgorithm::Sha384, h),
+            Some(("sha512", h)) => (HashAlgorithm::Sha512, h),
+            Some(_) => return Err(bad),
+            None => match s.len() {
+                64 => (HashAlgorithm::Sha256, s),
+                96 => (HashAlgorithm::Sha384, s),
+                128 => (HashAlgorithm::Sha512, s),
+                _ => return Err(bad),
+            },
+        };
+        if hex.len() != alg.hex_len() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad);
+        }
+        Ok(FileHash {
+            algorithm: alg,
+            hex: hex.to_ascii_lowercase(),
+        })
+    }
+}
+
+/// One security decision to record: everything but the chain fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// `@timestamp`: when the decision was made (converted to UTC).
+    pub timestamp: OffsetDateTime,
+    /// `event.action`, e.g. `model.sign`; ASCII letters, digits and `._-:/`.
+    pub action: String,
+    /// `event.outcome`.
+    pub outcome: Outcome,
+    /// `event.reason`: why, especially for failures.
+    pub reason: Option<String>,
+    /// `user.id`: who asked.
+    pub user_id: String,
+    /// `source.ip`: where the request came from.
+    pub source_ip: IpAddr,
+    /// `host.name`: the machine that made the decision.
+    pub host_name: String,
+    /// `file.path`: the model (or other resource) the decision is about.
+    pub file_path: Option<String>,
+    /// `file.hash.*`: the model's digest.
+    pub file_hash: Option<FileHash>,
+}
+
+impl Event {
+    /// Check every field against the limits in the README.
+    ///
+    /// # Errors
+    /// [`Error::InvalidEvent`] naming the field.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field, reason| Err(Error::InvalidEvent { field, reason });
+        let year = self.timestamp.to_offset(time::UtcOffset::UTC).year();
+        if !(0..=9999).contains(&year) {
+            return bad("@timestamp", "year outside 0000-9999");
+        }
+        if self.action.is_empty() || self.action.len() > MAX_ACTION {
+            return bad("event.action", "must be 1 to 256 bytes");
+        }
+        if !self
+            .action
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-:/".contains(&b))
+        {
+            return bad("event.action", "only ASCII letters, digits and ._-:/");
+        }
+        text("user.id", &self.user_id, 1, MAX_USER)?;
+        text("host.name", &self.host_name, 1, MAX_HOST)?;
+        if let Some(r) = &self.reason {
+            if r.len() > MAX_REASON || r.contains('\0') {
+                return bad("event.reason", "must be at most 8192 bytes without NUL");
+            }
+        }
+        if let Some(p) = &self.file_path {
+            text("file.path", p, 1, MAX_PATH)?;
+        }
+        if let Some(h) = &self.file_hash {
+            if h.hex.len() != h.algorithm.hex_len()
+                || !h
+                    .hex
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            {
+                return bad(
+                    "file.hash",
+                    "must be lowercase hex of the algorithm's length",
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn timestamp_string(&self) -> Result<String> {
+        self.timestamp
+            .to_offset(time::UtcOffset::UTC)
+            .format(TS_FORMAT)
+            .map_err(|_| Error::InvalidEvent {
+                field: "@timestamp",
+                reason: "cannot be formatted",
+            })
+    }
+}
+
+fn text(field: &'static str, s: &str, min: usize, max: usize) -> Result<()> {
+    if s.len() < min || s.len() > max {
+        return Err(Error::InvalidEvent {
+            field,
+            reason: "empty or too long",
+        });
+    }
+    if s.chars().any(char::is_control) {
+        return Err(Error::InvalidEvent {
+            field,
+            reason: "control characters are not allowed",
+        });
+    }
+    Ok(())
+}
+
+/// The chain fields of one record (`event.sequence` and `modelseal.audit.*`
+/// except the MAC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainFields {
+    /// The log's identity.
+    pub log_id: LogId,
+    /// Epoch whose key made the MAC.
+    pub epoch: u64,
+    /// `event.sequence`: position in the chain, from 0, with no gaps.
+    pub sequence: u64,
+    /// MAC of the previous record (all zero for sequence 0).
+    pub prev_mac: MacBytes,
+}
+
+/// Append a JSON string (JCS escaping) to `out`.
+fn push_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        if esc.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            hex_push(out, &[b]);
+        } else {
+            out.extend_from_slice(esc);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+    out.push(b'"');
+}
+
+fn push_u64(out: &mut Vec<u8>, v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        if let Some(slot) = buf.get_mut(i) {
+            *slot = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(buf.get(i..).unwrap_or_default());
+}
+
+/// Serialize the signed bytes of a record into `out` (cleared first).
+///
+/// # Errors
+/// [`Error::InvalidEvent`] if the event fails [`Event::validate`].
+pub fn signed_bytes(event: &Event, chain: &ChainFields, out: &mut Vec<u8>) -> Result<()> {
+    event.validate()?;
+    out.clear();
+    out.extend_from_slice(b"{\"@timestamp\":\"");
+    out.extend_from_slice(event.timestamp_string()?.as_bytes());
+    out.extend_from_slice(b"\",\"ecs\":{\"version\":\"");
+    out.extend_from_slice(ECS_VERSION.as_bytes());
+    out.extend_from_slice(b"\"},\"event\":{\"action\":");
+    push_str(out, &event.action);
+    out.extend_from_slice(b",\"dataset\":\"");
+    out.extend_from_slice(EVENT_DATASET.as_bytes());
+    out.extend_from_slice(b"\",\"kind\":\"event\",\"module\":\"");
+    out.extend_from_slice(EVENT_MODULE.as_bytes());
+    out.extend_from_slice(b"\",\"outcome\":\"");
+    out.extend_from_slice(event.outcome.as_str().as_bytes());
+    out.push(b'"');
+    if let Some(r) = &event.reason {
+        out.extend_from_slice(b",\"reason\":");
+        push_str(out, r);
+    }
+    out.extend_from_slice(b",\"sequence\":");
+    push_u64(out, chain.sequence);
+    out.push(b'}');
+    if event.file_hash.is_some() || event.file_path.is_some() {
+        out.extend_from_slice(b",\"file\":{");
+        if let Some(h) = &event.file_hash {
+            out.extend_from_slice(b"\"hash\":{\"");
+            out.extend_from_slice(h.algorithm.name().as_bytes());
+            out.extend_from_slice(b"\":\"");
+            out.extend_from_slice(h.hex.as_bytes());
+            out.extend_from_slice(b"\"}");
+            if event.file_path.is_some() {
+                out.push(b',');
+            }
+        }
+        if let Some(p) = &event.file_path {
+            out.extend_from_slice(b"\"path\":");
+            push_str(out, p);
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b",\"host\":{\"name\":");
+    push_str(out, &event.host_name);
+    out.extend_from_slice(b"},\"source\":{\"ip\":\"");
+    out.extend_from_slice(event.source_ip.to_string().as_bytes());
+    out.extend_from_slice(b"\"},\"user\":{\"id\":");
+    push_str(out, &event.user_id);
+    out.extend_from_slice(b"},\"modelseal\":{\"audit\":{\"epoch\":");
+    push_u64(out, chain.epoch);
+    out.extend_from_slice(b",\"log_id\":\"");
+    hex_push(out, &chain.log_id.0);
+    out.extend_from_slice(b"\",\"prev_mac\":\"");
+    hex_push(out, &chain.prev_mac);
+    out.push(b'"');
+    if out.len() + MAC_SUFFIX_LEN > MAX_LINE {
+        return Err(Error::InvalidEvent {
+            field: "record",
+            reason: "serialized record exceeds 64 KiB",
+        });
+    }
+    Ok(())
+}
+
+/// Complete signed bytes into a full line by appending the MAC suffix and `\n`.
+pub fn finish_line(out: &mut Vec<u8>, mac: &MacBytes) {
+    out.extend_from_slice(MAC_PREFIX);
+    hex_push(out, mac);
+    out.extend_from_slice(MAC_END);
+    out.push(b'\n');
+}
+
+/// Split a canonical line (without newline) into signed bytes and MAC.
+/// `None` when the line does not end in a well-formed MAC suffix.
+pub fn split_mac(line: &[u8]) -> Option<(&[u8], MacBytes)> {
+    let cut = line.len().checked_sub(MAC_SUFFIX_LEN)?;
+    let (signed, suffix) = line.split_at(cut);
+    let hex = suffix.strip_prefix(MAC_PREFIX)?.strip_suffix(MAC_END)?;
+    let mut mac = [0u8; KEY_LEN];
+    hex_decode_into(hex, &mut mac)?;
+    Some((signed, mac))
+}
+
+/// Why a line is not a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(pub String);
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+// ---- minimal view used by the streaming verifier ----
+
+#[derive(Deserialize)]
+struct ChainView<'a> {
+    event: SeqView,
+    #[serde(borrow)]
+    modelseal: NsView<'a>,
+}
+
+#[derive(Deserialize)]
+struct SeqView {
+    sequence: u64,
+}
+
+#[derive(Deserialize)]
+struct NsView<'a> {
+    #[serde(borrow)]
+    audit: AuditView<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditView<'a> {
+    epoch: u64,
+    #[serde(borrow)]
+    log_id: &'a str,
+    #[serde(borrow)]
+    prev_mac: &'a str,
+    #[serde(borrow)]
+    mac: &'a str,
+}
+
+/// The chain fields and MAC of a line, read without building the whole
+/// record. The signed bytes are `line[..signed_len]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainOfLine {
+    /// The chain fields.
+    pub chain: ChainFields,
+    /// The record's MAC.
+    pub mac: MacBytes,
+    /// Length of the signed bytes.
+    pub signed_len: usize,
+}
+
+/// Read the chain fields of a line (no newline) fast, relying on the
+/// canonical layout of the end of a record. Succeeds on every line the writer
+/// produced; on other lines it may succeed with values that then fail the
+/// MAC, which is why anomalies are re-examined with [`parse_chain`].
+pub fn scan_chain(line: &[u8]) -> Option<ChainOfLine> {
+    const PREV: &[u8] = b",\"prev_mac\":\"";
+    const LOG: &[u8] = b",\"log_id\":\"";
+    const EPOCH: &[u8] = b",\"modelseal\":{\"audit\":{\"epoch\":";
+    const SEQ: &[u8] = b",\"sequence\":";
+    let (signed, mac) = split_mac(line)?;
+    let rest = signed.strip_suffix(b"\"")?;
+    let cut = rest.len().checked_sub(64)?;
+    let (rest, prev_hex) = rest.split_at(cut);
+    let rest = rest.strip_suffix(PREV)?.strip_suffix(b"\"")?;
+    let cut = rest.len().checked_sub(32)?;
+    let (rest, log_hex) = rest.split_at(cut);
+    let rest = rest.strip_suffix(LOG)?;
+    let digits = rest.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    let (rest, epoch) = rest.split_at(rest.len() - digits);
+    let epoch = decimal(epoch)?;
+    rest.strip_suffix(EPOCH)?;
+    let at = memchr::memmem::find(rest, SEQ)? + SEQ.len();
+    let tail = rest.get(at..)?;
+    let digits = tail.iter().take_while(|b| b.is_ascii_digit()).count();
+    let sequence = decimal(tail.get(..digits)?)?;
+    if tail.get(digits) != Some(&b'}') {
+        return None;
+    }
+    let mut prev_mac = [0u8; KEY_LEN];
+    hex_decode_into(prev_hex, &mut prev_mac)?;
+    let mut id = [0u8; 16];
+    hex_decode_into(log_hex, &mut id)?;
+    Some(ChainOfLine {
+        chain: ChainFields {
+            log_id: LogId(id),
+            epoch,
+            sequence,
+            prev_mac,
+        },
+        mac,
+        signed_len: signed.len(),
+    })
+}
+
+/// A canonical non-negative decimal integer (no sign, no leading zero).
+fn decimal(d: &[u8]) -> Option<u64> {
+    if d.is_empty() || d.len() > 20 || (d.len() > 1 && d.first() == Some(&b'0')) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &b in d {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(v)
+}
+
+/// Read the chain fields of a canonical line (no newline). Fails on anything
+/// that is not JSON of the record's shape with a canonical MAC suffix.
+///
+/// # Errors
+/// [`ParseError`] describing the defect.
+pub fn parse_chain(line: &[u8]) -> Result<ChainOfLine, ParseError> {
+    let view: ChainView<'_> =
+        serde_json::from_slice(line).map_err(|e| ParseError(format!("not a record: {e}")))?;
+    let (signed, mac) = split_mac(line)
+        .ok_or_else(|| ParseError("the line does not end with the MAC member".into()))?;
+    let a = &view.modelseal.audit;
+    let log_id = LogId::from_hex(a.log_id).ok_or_else(|| {
+        ParseError("modelseal.audit.log_id is not 32 lowercase hex digits".into())
+    })?;
+    let mut prev_mac = [0u8; KEY_LEN];
+    hex_decode_into(a.prev_mac.as_bytes(), &mut prev_mac).ok_or_else(|| {
+        ParseError("modelseal.audit.prev_mac is not 64 lowercase hex digits".into())
+    })?;
+    let suffix_hex = line
+        .get(signed.len() + MAC_PREFIX.len()..line.len() - MAC_END.len())
+        .unwrap_or_default();
+    if a.mac.as_bytes() != suffix_hex {
+        return Err(ParseError("modelseal.audit.mac is not canonical".into()));
+    }
+    Ok(ChainOfLine {
+        chain: ChainFields {
+            log_id,
+            epoch: a.epoch,
+            sequence: view.event.sequence,
+            prev_mac,
+        },
+        mac,
+        signed_len: signed.len(),
+    })
+}
+
+// ---- full typed record, for SIEM documents and tests ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Wire<'a> {
+    #[serde(rename = "@timestamp", borrow)]
+    timestamp: Cow<'a, str>,
+    #[serde(borrow)]
+    ecs: WireEcs<'a>,
+    #[serde(borrow)]
+    event: WireEvent<'a>,
+    #[serde(borrow, default)]
+    file: Option<WireFile<'a>>,
+    #[serde(borrow)]
+    host: WireName<'a>,
+    #[serde(borrow)]
+    source: WireIp<'a>,
+    #[serde(borrow)]
+    user: WireId<'a>,
+    #[serde(borrow)]
+    modelseal: WireNs<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireEcs<'a> {
+    #[serde(borrow)]
+    version: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireEvent<'a> {
+    #[serde(borrow)]
+    action: Cow<'a, str>,
+    #[serde(borrow)]
+    dataset: Cow<'a, str>,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    module: Cow<'a, str>,
+    #[serde(borrow)]
+    outcome: Cow<'a, str>,
+    #[serde(borrow, default)]
+    reason: Option<Cow<'a, str>>,
+    sequence: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireFile<'a> {
+    #[serde(borrow, default)]
+    hash: Option<WireHash<'a>>,
+    #[serde(borrow, default)]
+    path: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireHash<'a> {
+    #[serde(borrow, default)]
+    sha256: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    sha384: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    sha512: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireName<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireIp<'a> {
+    #[serde(borrow)]
+    ip: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireId<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireNs<'a> {
+    #[serde(borrow)]
+    audit: AuditView<'a>,
+}
+
+/// A complete record, parsed from any JSON serialization of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The event.
+    pub event: Event,
+    /// The chain fields.
+    pub chain: ChainFields,
+    /// The MAC the record carries.
+    pub mac: MacBytes,
+}
+
+impl Record {
+    /// Parse a record from JSON in any key order or whitespace (for example
+    /// as a SIEM re-serialized it). Fields are checked strictly: unknown
+    /// members, a non-canonical timestamp or upper-case hex are refused.
+    ///
+    /// # Errors
+    /// [`ParseError`] describing the defect.
+    pub fn parse(json: &[u8]) -> Result<Self, ParseError> {
+        let w: Wire<'_> =
+            serde_json::from_slice(json).map_err(|e| ParseError(format!("not a record: {e}")))?;
+        let pe = |s: &str| ParseError(s.to_string());
+        if w.ecs.version != ECS_VERSION
+            || w.event.dataset != EVENT_DATASET
+            || w.event.module != EVENT_MODULE
+            || w.event.kind != "event"
+        {
+            return Err(pe(
+                "ecs.version, event.dataset, event.module or event.kind has an unexpected value",
+            ));
+        }
+        let ts = time::PrimitiveDateTime::parse(&w.timestamp, TS_FORMAT)
+            .map_err(|_| pe("@timestamp is not YYYY-MM-DDThh:mm:ss.ffffffZ"))?
+            .assume_utc();
+        let outcome = Outcome::parse(&w.event.outcome)
+            .ok_or_else(|| pe("event.outcome is neither success nor failure"))?;
+        let source_ip: IpAddr = w
+            .source
+            .ip
+            .parse()
+            .map_err(|_| pe("source.ip is not an IP address"))?;
+        if source_ip.to_string() != w.source.ip {
+            return Err(pe("source.ip is not in canonical form"));
+        }
+        let (file_path, file_hash) = match w.file {
+            None => (None, None),
+            Some(f) => {
+                let hash = match f.hash {
+                    None => None,
+                    Some(h) => {
+                        let (alg, v) = match (h.sha256, h.sha384, h.sha512) {
+                            (Some(v), None, None) => (HashAlgorithm::Sha256, v),
+                            (None, Some(v), None) => (HashAlgorithm::Sha384, v),
+                            (None, None, Some(v)) => (HashAlgorithm::Sha512, v),
+                            _ => return Err(pe("file.hash must have exactly one member")),
+                        };
+                        Some(FileHash {
+                            algorithm: alg,
+                            hex: v.into_owned(),
+                        })
+                    }
+                };
+                if hash.is_none() && f.path.is_none() {
+                    return Err(pe("file is empty"));
+                }
+                (f.path.map(Cow::into_owned), hash)
+            }
+        };
+        let a = &w.modelseal.audit;
+        let log_id = LogId::from_hex(a.log_id).ok_or_else(|| pe("bad modelseal.audit.log_id"))?;
+        let mut prev_mac = [0u8; KEY_LEN];
+        hex_decode_into(a.prev_mac.as_bytes(), &mut prev_mac)
+            .ok_or_else(|| pe("bad modelseal.audit.prev_mac"))?;
+        let mut mac = [0u8; KEY_LEN];
+        hex_decode_into(a.mac.as_bytes(), &mut mac).ok_or_else(|| pe("bad modelseal.audit.mac"))?;
+        let event = Event {
+            timestamp: ts,
+            action: w.event.action.into_owned(),
+            outcome,
+            reason: w.event.reason.map(Cow::into_owned),
+            user_id: w.user.id.into_owned(),
+            source_ip,
+            host_name: w.host.name.into_owned(),
+            file_path,
+            file_hash,
+        };
+        event.validate().map_err(|e| ParseError(e.to_string()))?;
+        Ok(Record {
+            event,
+            chain: ChainFields {
+                log_id,
+                epoch: a.epoch,
+                sequence: w.event.sequence,
+                prev_mac,
+            },
+            mac,
+        })
+    }
+
+    /// The canonical line of this record, with its trailing newline.
+    ///
+    /// # Errors
+    /// [`Error::InvalidEvent`] if the event is out of limits.
+    pub fn to_line(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(512);
+        signed_bytes(&self.event, &self.chain, &mut out)?;
+        finish_line(&mut out, &self.mac);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    pub(crate) fn sample() -> Event {
+        Event {
+            timestamp: datetime!(2025-03-04 05:06:07.089 +02:00),
+            action: "model.verify".into(),
+            outcome: Outcome::Failure,
+            reason: Some("digest mismatch: \"w.bin\"\n\u{1}é".into()),
+            user_id: "alice".into(),
+            source_ip: "::ffff:10.0.0.1".parse().unwrap(),
+            host_name: "build-1".into(),
+            file_path: Some("/models/m".into()),
+            file_hash: Some(FileHash::parse(&format!("sha256:{}", "AB".repeat(32))).unwrap()),
+        }
+    }
+
+    fn chain() -> ChainFields {
+        ChainFields {
+            log_id: LogId([0x11; 16]),
+            epoch: 3,
+            sequence: 42,
+            prev_mac: [0x22; 32],
+        }
+    }
+
+    #[test]
+    fn canonical_line_is_exact_and_parses_back() {
+        let mut out = Vec::new();
+        signed_bytes(&sample(), &chain(), &mut out).unwrap();
+        finish_line(&mut out, &[0x33; 32]);
+        let line = String::from_utf8(out.clone()).unwrap();
+        let expected = format!(
+            concat!(
+                "{{\"@timestamp\":\"2025-03-04T03:06:07.089000Z\",\"ecs\":{{\"version\":\"8.11.0\"}},",
+                "\"event\":{{\"action\":\"model.verify\",\"dataset\":\"modelseal.audit\",\"kind\":\"event\",",
+                "\"module\":\"modelseal\",\"outcome\":\"failure\",",
+                "\"reason\":\"digest mismatch: \\\"w.bin\\\"\\n\\u0001é\",\"sequence\":42}},",
+                "\"file\":{{\"hash\":{{\"sha256\":\"{}\"}},\"path\":\"/models/m\"}},",
+                "\"host\":{{\"name\":\"build-1\"}},\"source\":{{\"ip\":\"::ffff:10.0.0.1\"}},",
+                "\"user\":{{\"id\":\"alice\"}},\"modelseal\":{{\"audit\":{{\"epoch\":3,",
+                "\"log_id\":\"{}\",\"prev_mac\":\"{}\",\"mac\":\"{}\"}}}}}}\n"
+            ),
+            "ab".repeat(32),
+            "11".repeat(16),
+            "22".repeat(32),
+            "33".repeat(32)
+        );
+        assert_eq!(line, expected);
+        // Our string escaping agrees with serde_json's.
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["event"]["reason"], "digest mismatch: \"w.bin\"\n\u{1}é");
+        let rec = Record::parse(line.trim_end().as_bytes()).unwrap();
+        assert_eq!(rec.chain, chain());
+        assert_eq!(rec.mac, [0x33; 32]);
+        assert_eq!(rec.to_line().unwrap(), out);
+        // Re-serialized by someone else (pretty, other key order): same record.
+        let pretty = serde_json::to_vec_pretty(&v).unwrap();
+        assert_eq!(Record::parse(&pretty).unwrap().to_line().unwrap(), out);
+        let c = parse_chain(line.trim_end().as_bytes()).unwrap();
+        assert_eq!(c.chain, chain());
+        assert_eq!(c.signed_len, line.len() - 1 - MAC_SUFFIX_LEN);
+        assert_eq!(scan_chain(line.trim_end().as_bytes()), Some(c));
+    }
+
+    #[test]
+    fn optional_fields_are_omitted() {
+        let mut e = sample();
+        e.reason = None;
+        e.file_hash = None;
+        e.file_path = None;
+        let mut out = Vec::new();
+        signed_bytes(&e, &chain(), &mut out).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(!s.contains("\"file\"") && !s.contains("\"reason\""), "{s}");
+        assert!(s.contains("\"sequence\":42},\"host\""));
+    }
+
+    #[test]
+    fn invalid_events_are_refused_by_field() {
+        type Mutation = Box<dyn Fn(&mut Event)>;
+        let cases: Vec<(Mutation, &str)> = vec![
+            (Box::new(|e| e.action = String::new()), "event.action"),
+            (Box::new(|e| e.action = "model sign".into()), "event.action"),
+            (Box::new(|e| e.user_id = "a\nb".into()), "user.id"),
+            (Box::new(|e| e.host_name = "x".repeat(256)), "host.name"),
+            (
+                Box::new(|e| e.reason = Some("x".repeat(9000))),
+                "event.reason",
+            ),
+            (Box::new(|e| e.file_path = Some(String::new())), "file.path"),
+            (
+                Box::new(|e| e.timestamp = datetime!(-0001-01-01 0:00 UTC)),
+                "@timestamp",
+            ),
+        ];
+        for (mutate, field) in cases {
+            let mut e = sample();
+            mutate(&mut e);
+            match e.validate() {
+                Err(Error::InvalidEvent { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn digests_parse_strictly() {
+        let h = FileHash::parse(&"0f".repeat(48)).unwrap();
+        assert_eq!(h.algorithm, HashAlgorithm::Sha384);
+        assert!(FileHash::parse("md5:00").is_err());
+        assert!(FileHash::parse(&format!("sha256:{}", "0".repeat(63))).is_err());
+        assert!(FileHash::parse(&format!("sha512:{}", "g".repeat(128))).is_err());
+    }
+
+    #[test]
+    fn non_canonical_documents_are_refused() {
+        let mut out = Vec::new();
+        signed_bytes(&sample(), &chain(), &mut out).unwrap();
+        finish_line(&mut out, &[0x33; 32]);
+        let line = String::from_utf8(out).unwrap();
+        let upper = line.replace(&"33".repeat(32), &"3A".repeat(32));
+        assert!(parse_chain(upper.trim_end().as_bytes()).is_err());
+        assert!(Record::parse(upper.as_bytes()).is_err());
+        let extra = line.replacen("{\"@timestamp\"", "{\"x\":1,\"@timestamp\"", 1);
+        assert!(Record::parse(extra.as_bytes()).is_err());
+        let ts = line.replace(".089000Z", ".089Z");
+        assert!(Record::parse(ts.as_bytes()).is_err());
+    }
+}
