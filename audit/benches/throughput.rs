@@ -16,12 +16,14 @@ fn event(i: u64) -> Event {
     Event {
         timestamp: time::OffsetDateTime::UNIX_EPOCH + time::Duration::microseconds(i as i64),
         action: "model.verify".into(),
-        outcome: if i % 7 == 0 {
+        outcome: if i.is_multiple_of(7) {
             Outcome::Failure
         } else {
             Outcome::Success
         },
-        reason: (i % 7 == 0).then(|| "digest mismatch for weights.safetensors".to_string()),
+        reason: i
+            .is_multiple_of(7)
+            .then(|| "digest mismatch for weights.safetensors".to_string()),
         user_id: format!("user-{}", i % 13),
         source_ip: "10.20.30.40".parse().unwrap(),
         host_name: "build-agent-07".into(),

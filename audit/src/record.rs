@@ -208,26 +208,25 @@ impl Event {
         }
         text("user.id", &self.user_id, 1, MAX_USER)?;
         text("host.name", &self.host_name, 1, MAX_HOST)?;
-        if let Some(r) = &self.reason {
-            if r.len() > MAX_REASON || r.contains('\0') {
-                return bad("event.reason", "must be at most 8192 bytes without NUL");
-            }
+        if let Some(r) = &self.reason
+            && (r.len() > MAX_REASON || r.contains('\0'))
+        {
+            return bad("event.reason", "must be at most 8192 bytes without NUL");
         }
         if let Some(p) = &self.file_path {
             text("file.path", p, 1, MAX_PATH)?;
         }
-        if let Some(h) = &self.file_hash {
-            if h.hex.len() != h.algorithm.hex_len()
+        if let Some(h) = &self.file_hash
+            && (h.hex.len() != h.algorithm.hex_len()
                 || !h
                     .hex
                     .bytes()
-                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-            {
-                return bad(
-                    "file.hash",
-                    "must be lowercase hex of the algorithm's length",
-                );
-            }
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        {
+            return bad(
+                "file.hash",
+                "must be lowercase hex of the algorithm's length",
+            );
         }
         Ok(())
     }

@@ -446,22 +446,21 @@ impl<'k> Verifier<'k> {
 
     fn adopt(&mut self, path: &Path, line_no: u64, c: &ChainOfLine) {
         let seq = c.chain.sequence;
-        if let Some((cp, _)) = &self.checkpoint {
-            if cp.records > 0
-                && seq == cp.records - 1
-                && c.mac != cp.last_mac
-                && self.checkpoint_conflict.is_none()
-            {
-                self.checkpoint_conflict = Some(Finding {
-                    kind: TamperKind::CheckpointMismatch,
-                    file: path.to_path_buf(),
-                    line: line_no,
-                    detail: format!(
-                        "record {seq} differs from the one the checkpoint of {} recorded: the log was rewritten after the checkpoint",
-                        cp.timestamp
-                    ),
-                });
-            }
+        if let Some((cp, _)) = &self.checkpoint
+            && cp.records > 0
+            && seq == cp.records - 1
+            && c.mac != cp.last_mac
+            && self.checkpoint_conflict.is_none()
+        {
+            self.checkpoint_conflict = Some(Finding {
+                kind: TamperKind::CheckpointMismatch,
+                file: path.to_path_buf(),
+                line: line_no,
+                detail: format!(
+                    "record {seq} differs from the one the checkpoint of {} recorded: the log was rewritten after the checkpoint",
+                    cp.timestamp
+                ),
+            });
         }
         if let Some(f) = self.files.last_mut() {
             if f.first_seq.is_none() {
@@ -712,10 +711,10 @@ impl<'k> Verifier<'k> {
             let auth = self.checkpoint_authentic(&cp);
             (cp, p, auth)
         });
-        if let Some((_, _, Ok(()))) = &cp_state {
-            if let Some(f) = self.checkpoint_conflict.take() {
-                return Verdict::Tampered(f);
-            }
+        if let Some((_, _, Ok(()))) = &cp_state
+            && let Some(f) = self.checkpoint_conflict.take()
+        {
+            return Verdict::Tampered(f);
         }
         if let Some(f) = self.finding.take() {
             return Verdict::Tampered(f);

@@ -58,7 +58,13 @@ fn child() {
 
 fn spawn(spec: &[&str], stdout: Stdio) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, spec.join("\t"))
         .stdout(stdout)
         .stderr(Stdio::inherit())

@@ -13,7 +13,6 @@ use std::path::PathBuf;
 
 /// Where to record decisions.
 #[derive(Debug, Clone, Args)]
-#[allow(dead_code)] // flattened into sign/verify/gate
 pub(crate) struct AuditArgs {
     /// Append one audit record per decision to this log (with --audit-key).
     #[arg(long = "audit-log", env = "MODELSEAL_AUDIT_LOG", value_name = "LOG")]
@@ -34,11 +33,23 @@ pub(crate) struct AuditArgs {
     pub(crate) audit_ip: IpAddr,
 }
 
+impl AuditArgs {
+    /// Refuse half a configuration before any work is done.
+    pub(crate) fn validate(&self) -> Result<(), CliError> {
+        if self.audit_log.is_some() != self.audit_key.is_some() {
+            return Err(CliError::error(
+                "usage",
+                "--audit-log and --audit-key must be given together",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Append one record for a decision. A no-op when no audit log is configured.
 ///
 /// `model` becomes `file.path`, `digest` (`sha256:<hex>` or bare hex)
 /// `file.hash.*`, `reason` `event.reason`.
-#[allow(dead_code)] // called by sign/verify/gate
 pub(crate) fn record(
     args: &AuditArgs,
     action: &str,
@@ -80,6 +91,35 @@ pub(crate) fn record(
     Ok(())
 }
 
+/// Record a command's decision and merge the audit result into the
+/// command's: a decision that could not be recorded is not a success
+/// (exit 2); a failure stays the failure, with the audit error printed too.
+pub(crate) fn record_decision<T>(
+    args: &AuditArgs,
+    action: &str,
+    result: Result<T, CliError>,
+    model: Option<&str>,
+    digest: Option<&str>,
+    reason: &str,
+) -> Result<T, CliError> {
+    let reason = match &result {
+        Ok(_) => reason.to_owned(),
+        Err(e) => e.message.clone(),
+    };
+    let audited = record(args, action, result.is_ok(), model, digest, Some(&reason));
+    match (result, audited) {
+        (r, Ok(())) => r,
+        (Ok(_), Err(e)) => Err(e.context("the decision could not be recorded")),
+        (Err(e), Err(audit)) => {
+            eprintln!(
+                "modelseal: {}",
+                audit.context("the decision could not be recorded")
+            );
+            Err(e)
+        }
+    }
+}
+
 /// Print what opening the log had to repair (stderr; the binary's job).
 pub(crate) fn report_recovery(w: &Writer, log: &std::path::Path) {
     let r = w.recovery();
@@ -117,20 +157,22 @@ pub(crate) fn host_name() -> String {
 /// or `uid:N`.
 pub(crate) fn os_user() -> String {
     for var in ["USER", "LOGNAME"] {
-        if let Ok(v) = std::env::var(var) {
-            if !v.is_empty() && !v.chars().any(char::is_control) {
-                return v;
-            }
+        if let Ok(v) = std::env::var(var)
+            && !v.is_empty()
+            && !v.chars().any(char::is_control)
+        {
+            return v;
         }
     }
     let uid = rustix::process::getuid().as_raw();
     if let Ok(passwd) = std::fs::read_to_string("/etc/passwd") {
         for line in passwd.lines() {
             let mut f = line.split(':');
-            if let (Some(name), Some(_), Some(id)) = (f.next(), f.next(), f.next()) {
-                if id.parse::<u32>().ok() == Some(uid) && !name.is_empty() {
-                    return name.to_string();
-                }
+            if let (Some(name), Some(_), Some(id)) = (f.next(), f.next(), f.next())
+                && id.parse::<u32>().ok() == Some(uid)
+                && !name.is_empty()
+            {
+                return name.to_string();
             }
         }
     }

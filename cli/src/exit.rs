@@ -73,6 +73,12 @@ impl CliError {
         }
     }
 
+    /// Prefix the message with context (`"audit log x: ..."`).
+    pub(crate) fn context(mut self, ctx: impl fmt::Display) -> Self {
+        self.message = format!("{ctx}: {}", self.message);
+        self
+    }
+
     /// Mark the `--json` document as already printed.
     pub(crate) fn reported(mut self) -> Self {
         self.reported = true;

@@ -55,7 +55,11 @@ impl Fx {
     fn append(&self, i: usize, extra: &[&str]) -> Output {
         let user = format!("user-{i}");
         let ip = format!("192.0.2.{}", i % 250 + 1);
-        let result = if i % 3 == 0 { "failure" } else { "success" };
+        let result = if i.is_multiple_of(3) {
+            "failure"
+        } else {
+            "success"
+        };
         let mut args = vec![
             "audit",
             "append",

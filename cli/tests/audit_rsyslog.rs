@@ -204,7 +204,14 @@ fn append(dir: &Path, i: usize, port: u16, ca: &str) -> Output {
             "--ip",
             "127.0.0.1",
         ])
-        .args(["--result", if i % 2 == 0 { "success" } else { "failure" }])
+        .args([
+            "--result",
+            if i.is_multiple_of(2) {
+                "success"
+            } else {
+                "failure"
+            },
+        ])
         .args([
             "--reason",
             &format!("record #{i}: \"quoted\", é, tab\there"),

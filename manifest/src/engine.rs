@@ -83,7 +83,9 @@ const BLAKE3_BUFFER: usize = 4 * 1024 * 1024;
 fn buffer_size_for(hash: HashAlgorithm, requested: usize, threads: usize) -> usize {
     let requested = requested.max(4096);
     match hash {
-        HashAlgorithm::Blake3 => requested.max((BLAKE3_BUFFER_BUDGET / threads.max(1)).min(BLAKE3_BUFFER)),
+        HashAlgorithm::Blake3 => {
+            requested.max((BLAKE3_BUFFER_BUDGET / threads.max(1)).min(BLAKE3_BUFFER))
+        }
         _ => requested,
     }
 }

@@ -54,12 +54,12 @@ pub(crate) fn event(i: u64) -> Event {
             + time::Duration::seconds(1_700_000_000)
             + time::Duration::microseconds(i as i64),
         action: "model.verify".into(),
-        outcome: if i % 3 == 0 {
+        outcome: if i.is_multiple_of(3) {
             Outcome::Failure
         } else {
             Outcome::Success
         },
-        reason: (i % 3 == 0).then(|| format!("digest mismatch #{i}")),
+        reason: i.is_multiple_of(3).then(|| format!("digest mismatch #{i}")),
         user_id: format!("user-{}", i % 5),
         source_ip: "192.0.2.7".parse().unwrap(),
         host_name: "test-host".into(),

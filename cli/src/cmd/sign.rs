@@ -85,6 +85,8 @@ pub(crate) struct SignArgs {
     pub(crate) passphrase_env: String,
     #[command(flatten)]
     pub(crate) common: super::Common,
+    #[command(flatten)]
+    pub(crate) audit: crate::audit_hook::AuditArgs,
 }
 
 fn certificates(args: &SignArgs) -> Result<Vec<Vec<u8>>, CliError> {
@@ -102,8 +104,27 @@ fn certificates(args: &SignArgs) -> Result<Vec<Vec<u8>>, CliError> {
     Ok(out)
 }
 
-/// Run `modelseal sign`.
+/// Run `modelseal sign`, recording the decision in the audit log.
 pub(crate) fn run(args: SignArgs) -> Result<Exit, CliError> {
+    args.audit.validate()?;
+    let mut subject = None;
+    let result = sign(&args, &mut subject);
+    let reason = format!(
+        "signed {} into {}",
+        args.model.display(),
+        args.signature.display()
+    );
+    crate::audit_hook::record_decision(
+        &args.audit,
+        "model.sign",
+        result,
+        Some(&args.model.display().to_string()),
+        subject.as_deref(),
+        &reason,
+    )
+}
+
+fn sign(args: &SignArgs, subject_out: &mut Option<String>) -> Result<Exit, CliError> {
     let passphrase =
         std::env::var_os(&args.passphrase_env).map(|v| Zeroizing::new(v.into_encoded_bytes()));
     let scheme = RsaScheme::new(
@@ -119,7 +140,7 @@ pub(crate) fn run(args: SignArgs) -> Result<Exit, CliError> {
     );
     let key = load_key_file(&args.key, passphrase.as_ref().map(|p| p.as_slice()), scheme)
         .map_err(|e| CliError::error("invalid_key", e.to_string()))?;
-    let certs = certificates(&args)?;
+    let certs = certificates(args)?;
     let ignore = args
         .ignore
         .iter()
@@ -155,6 +176,7 @@ pub(crate) fn run(args: SignArgs) -> Result<Exit, CliError> {
     drop(bar);
     write_atomic(&args.signature, &signed.bundle.to_json())?;
     let subject = signed.manifest.subject_digest().to_hex();
+    *subject_out = Some(format!("sha256:{subject}"));
     if args.common.json {
         let doc = json!({
             "verdict": "signed",

@@ -40,6 +40,8 @@ pub(crate) struct VerifyArgs {
     pub(crate) at: Option<String>,
     #[command(flatten)]
     pub(crate) common: super::Common,
+    #[command(flatten)]
+    pub(crate) audit: crate::audit_hook::AuditArgs,
 }
 
 /// Parse `--at`.
@@ -82,6 +84,7 @@ fn load_trust(args: &VerifyArgs) -> Result<Trust, CliError> {
 
 /// Run `modelseal verify`.
 pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
+    args.audit.validate()?;
     let time = parse_time(args.at.as_deref())?;
     let trust = load_trust(&args)?;
     let identities = args
@@ -122,7 +125,29 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
         }
     };
     drop(bar);
-    report(&args, &outcome)
+    let result = report(&args, &outcome);
+    let digest = outcome.result.as_ref().ok().map(|v| {
+        format!(
+            "sha256:{}",
+            v.authenticated().manifest().subject_digest().to_hex()
+        )
+    });
+    let reason = match &outcome.result {
+        Ok(v) => format!(
+            "verified: signed by {} ({})",
+            v.authenticated().signer().describe(),
+            v.authenticated().algorithm()
+        ),
+        Err(_) => String::new(),
+    };
+    crate::audit_hook::record_decision(
+        &args.audit,
+        "model.verify",
+        result,
+        Some(&args.model.display().to_string()),
+        digest.as_deref(),
+        &reason,
+    )
 }
 
 /// A JSON description of a signer.
