@@ -180,12 +180,7 @@ fn model_signing() -> Option<PathBuf> {
         .map(|v| PathBuf::from(v).join("bin/model_signing"))
         .into_iter()
         .chain([PathBuf::from("/tmp/oms-venv-1.1.1/bin/model_signing")]);
-    for c in candidates {
-        if c.is_file() {
-            return Some(c);
-        }
-    }
-    None
+    candidates.into_iter().find(|c| c.is_file())
 }
 
 #[test]
