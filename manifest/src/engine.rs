@@ -16,6 +16,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read};
+use std::num::NonZeroU64;
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -171,13 +172,24 @@ pub fn hash_model(
     if let Some(p) = opts.progress {
         p.start(jobs.iter().map(Job::len).sum());
     }
+    // With fewer jobs than cores, cores would idle: let a reader thread per
+    // job copy the next chunk while this one hashes (SHA-256 runs at hash
+    // speed instead of hash + copy). BLAKE3 already uses every core.
+    let threads = opts.thread_count();
+    let pipeline = jobs.len() < threads && hash != HashAlgorithm::Blake3;
     let results: Result<Vec<(ResourceKey, Digest)>, ModelError> = pool.install(|| {
         jobs.par_iter()
             .with_max_len(1)
             .map_init(
-                || vec![0u8; buffer_size],
+                || {
+                    if pipeline {
+                        Vec::new()
+                    } else {
+                        vec![0u8; buffer_size]
+                    }
+                },
                 |buf, job| {
-                    let digest = hash_job(&opener, job, hash, buf, opts.progress)?;
+                    let digest = hash_job(&opener, job, hash, buf, pipeline, opts.progress)?;
                     Ok((job.key(), digest))
                 },
             )
@@ -196,6 +208,7 @@ fn hash_job(
     job: &Job<'_>,
     hash: HashAlgorithm,
     buf: &mut [u8],
+    pipeline: bool,
     progress: Option<&dyn Progress>,
 ) -> Result<Digest, ModelError> {
     let path = opener.model.file_path(&job.file.path);
@@ -216,13 +229,25 @@ fn hash_job(
         });
     }
     let (start, end) = job.range.unwrap_or((0, job.file.size));
+    // Advisory only: larger kernel read-ahead for cold files.
+    let _ = rustix::fs::fadvise(
+        &file,
+        start,
+        NonZeroU64::new(end - start),
+        rustix::fs::Advice::Sequential,
+    );
     let mut hasher = hash.hasher();
-    let read = hash_range(&file, start, end, buf, &mut |chunk| {
+    let mut sink = |chunk: &[u8]| {
         hasher.update(chunk);
         if let Some(p) = progress {
             p.advance(chunk.len() as u64);
         }
-    })
+    };
+    let read = if pipeline {
+        hash_range_pipelined(&file, start, end, PIPELINE_CHUNK, &mut sink)
+    } else {
+        hash_range(&file, start, end, buf, &mut sink)
+    }
     .map_err(io_err)?;
     // Whole files are hashed to EOF: bytes appended since listing show up here.
     let found = if job.range.is_none() {
@@ -265,6 +290,68 @@ pub fn hash_range(
         pos += n as u64;
     }
     Ok(pos - start)
+}
+
+/// Chunk size of the pipelined reader.
+const PIPELINE_CHUNK: usize = 512 * 1024;
+/// Chunks in flight between reader and hasher.
+const PIPELINE_DEPTH: usize = 3;
+
+/// [`hash_range`] with reading and hashing overlapped: a scoped reader
+/// thread fills chunks while the caller's thread feeds `sink`. Memory:
+/// [`PIPELINE_DEPTH`] chunks of `chunk` bytes.
+///
+/// # Errors
+/// The OS error of a failed read.
+pub fn hash_range_pipelined(
+    file: &File,
+    start: u64,
+    end: u64,
+    chunk: usize,
+    sink: &mut dyn FnMut(&[u8]),
+) -> io::Result<u64> {
+    use std::sync::mpsc::sync_channel;
+    let chunk = chunk.max(4096);
+    let (full_tx, full_rx) = sync_channel::<io::Result<(Vec<u8>, usize)>>(PIPELINE_DEPTH);
+    let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(PIPELINE_DEPTH);
+    for _ in 0..PIPELINE_DEPTH {
+        // The channel has room for every buffer: this cannot block or fail.
+        let _ = empty_tx.send(vec![0u8; chunk]);
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut pos = start;
+            while pos < end {
+                let Ok(mut buf) = empty_rx.recv() else { return };
+                let want = usize::try_from(end - pos).map_or(buf.len(), |n| n.min(buf.len()));
+                let n = loop {
+                    match file.read_at(&mut buf[..want], pos) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Ok(0) => return,
+                        Ok(n) => break n,
+                        Err(e) => {
+                            let _ = full_tx.send(Err(e));
+                            return;
+                        }
+                    }
+                };
+                pos += n as u64;
+                if full_tx.send(Ok((buf, n))).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut total = 0u64;
+        // The reader drops its sender at EOF or on error: the loop ends.
+        for item in full_rx.iter() {
+            let (buf, n) = item?;
+            sink(&buf[..n]);
+            total += n as u64;
+            // Fails only once the reader is done; queued chunks still count.
+            let _ = empty_tx.send(buf);
+        }
+        Ok(total)
+    })
 }
 
 /// Bytes past `end` (0 unless the file grew).
@@ -441,6 +528,36 @@ mod tests {
         let last = m.get(&ResourceKey::shard(p, 8192, 10000)).unwrap();
         assert_eq!(*last, HashAlgorithm::Blake3.digest(&data[8192..]));
         assert_eq!(resource_keys(&files, ser.method).len(), 3);
+    }
+
+    #[test]
+    fn pipelined_reads_match_plain_reads() {
+        let data: Vec<u8> = (0..1_000_003u32).map(|i| (i * 31 % 253) as u8).collect();
+        let d = model(&[("w", data.clone())]);
+        let f = File::open(d.path().join("w")).unwrap();
+        for (start, end) in [
+            (0, data.len() as u64),
+            (5, 700_001),
+            (0, 0),
+            (999_999, 2_000_000),
+        ] {
+            let mut got = Vec::new();
+            let n = hash_range_pipelined(&f, start, end, 4096, &mut |c| got.extend_from_slice(c))
+                .unwrap();
+            let want =
+                &data[start.min(data.len() as u64) as usize..end.min(data.len() as u64) as usize];
+            assert_eq!(n, want.len() as u64);
+            assert_eq!(got, want);
+        }
+        // One big file on several threads takes the pipelined path.
+        let files = walk(d.path(), &WalkOptions::default()).unwrap();
+        let ser = Serialization::files(HashAlgorithm::Sha256, vec![]);
+        let opts = HashOptions {
+            threads: Some(3),
+            ..HashOptions::default()
+        };
+        let m = hash_model(&files, &ser, &opts).unwrap();
+        assert_eq!(m.get(&key("w")), Some(&HashAlgorithm::Sha256.digest(&data)));
     }
 
     #[test]
