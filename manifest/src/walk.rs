@@ -84,6 +84,12 @@ impl ModelFiles {
         self.files.iter().map(|f| f.size).sum()
     }
 
+    /// Keep only the files `keep` selects (e.g. those an incremental
+    /// re-sign must hash again).
+    pub fn retain(&mut self, keep: impl FnMut(&FileEntry) -> bool) {
+        self.files.retain(keep);
+    }
+
     /// The filesystem path of a listed file.
     pub fn file_path(&self, path: &ResourcePath) -> PathBuf {
         if path.is_file_root() {

@@ -4,6 +4,7 @@
 //! [`SigningKey`] loaded by [`load_key_file`] (or [`SigningKey::from_pem`]).
 #![forbid(unsafe_code)]
 
+pub mod cache;
 pub mod error;
 pub mod key;
 mod key_file;
@@ -12,4 +13,4 @@ pub mod sign;
 pub use error::{Error, KeyError, KeyFormat};
 pub use key::{RsaHash, RsaPadding, RsaScheme, SigningKey};
 pub use key_file::load_key_file;
-pub use sign::{SignOptions, Signed, sign};
+pub use sign::{CacheStats, SignOptions, Signed, sign};

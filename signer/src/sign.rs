@@ -7,14 +7,17 @@
 //! 4. The key signs the DSSE PAE of those bytes; `keyid` names the algorithm.
 //! 5. The bundle carries the chain (leaf first) or the key hint.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+
+use crate::cache::{Cache, Stamp};
 
 use modelseal_manifest::bundle::{key_hint, pae};
 use modelseal_manifest::engine::{self, HashOptions};
 use modelseal_manifest::walk::{self, WalkOptions};
 use modelseal_manifest::{
-    Bundle, Envelope, HashAlgorithm, Manifest, Method, ResourcePath, Serialization,
-    VerificationMaterial, statement,
+    Bundle, Digest, Envelope, HashAlgorithm, Manifest, Method, ResourceKey, ResourcePath,
+    Serialization, VerificationMaterial, statement,
 };
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -46,6 +49,22 @@ pub struct SignOptions<'a> {
     pub signature_file: Option<&'a Path>,
     /// Hashing threads, buffer, progress.
     pub hash_options: HashOptions<'a>,
+    /// Digest cache for incremental re-signing (`--update`): files whose
+    /// change stamps match the cache are not read again. `None` hashes
+    /// everything.
+    pub cache: Option<&'a Path>,
+}
+
+/// What the digest cache saved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Files whose digests came from the cache.
+    pub reused: usize,
+    /// Files hashed.
+    pub hashed: usize,
+    /// Why the refreshed cache could not be written, if it could not (the
+    /// bundle is still complete and correct).
+    pub store_error: Option<String>,
 }
 
 /// A signed model.
@@ -55,6 +74,8 @@ pub struct Signed {
     pub bundle: Bundle,
     /// What was signed.
     pub manifest: Manifest,
+    /// With a cache: how much it saved.
+    pub cache: Option<CacheStats>,
 }
 
 /// Sign the model at `model`.
@@ -102,7 +123,16 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
         allow_symlinks: opts.allow_symlinks,
         ignore_paths,
     };
-    let manifest = engine::hash_model(&files, &serialization, &opts.hash_options)?;
+    let (manifest, cache) = match opts.cache {
+        None => (
+            engine::hash_model(&files, &serialization, &opts.hash_options)?,
+            None,
+        ),
+        Some(path) => {
+            let (m, stats) = hash_incrementally(model, files, &serialization, opts, path)?;
+            (m, Some(stats))
+        }
+    };
 
     // 3-4. statement, DSSE signature
     let payload = statement::to_payload(&manifest);
@@ -124,6 +154,7 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
         keyid: opts.key.algorithm().name().to_owned(),
     };
     Ok(Signed {
+        cache,
         bundle: Bundle {
             material,
             envelope,
@@ -132,6 +163,64 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
         },
         manifest,
     })
+}
+
+/// Hash only the files whose change stamps differ from the cache, take
+/// the others' digests from it, then refresh the cache.
+fn hash_incrementally(
+    model: &Path,
+    mut files: walk::ModelFiles,
+    serialization: &Serialization,
+    opts: &SignOptions<'_>,
+    cache_path: &Path,
+) -> Result<(Manifest, CacheStats), Error> {
+    let mut cache = Cache::load(cache_path, model, serialization);
+    let follow = opts.allow_symlinks || !files.is_dir();
+    let mut stamps = BTreeMap::new();
+    let mut reused = BTreeMap::new();
+    for f in files.files() {
+        let fs_path = files.file_path(&f.path);
+        // Stamp before hashing: a file that changes while it is hashed gets
+        // a new stamp, so it is hashed again next time.
+        let stamp =
+            Stamp::of(&fs_path, follow).map_err(|source| modelseal_manifest::ModelError::Io {
+                path: fs_path.clone(),
+                source,
+            })?;
+        if let Some(resources) = cache.lookup(&f.path, &stamp, serialization) {
+            reused.extend(resources);
+        }
+        stamps.insert(f.path.clone(), stamp);
+    }
+    let total = files.files().len();
+    let reused_paths: std::collections::BTreeSet<&ResourcePath> =
+        reused.keys().map(|k: &ResourceKey| &k.path).collect();
+    files.retain(|f| !reused_paths.contains(&f.path));
+    let hashed = files.files().len();
+    let fresh = engine::hash_model(&files, serialization, &opts.hash_options)?;
+    let mut resources: BTreeMap<ResourceKey, Digest> = fresh
+        .resources()
+        .map(|(k, d)| (k.clone(), d.clone()))
+        .collect();
+    resources.extend(reused);
+    let manifest = Manifest::new(
+        fresh.model_name().to_owned(),
+        serialization.clone(),
+        resources,
+    );
+    cache.update(&stamps, &manifest);
+    let store_error = cache
+        .store(cache_path)
+        .err()
+        .map(|e| format!("{}: {e}", cache_path.display()));
+    Ok((
+        manifest,
+        CacheStats {
+            reused: total - hashed,
+            hashed,
+            store_error,
+        },
+    ))
 }
 
 /// The leaf must carry the signing key: a bundle whose certificate names

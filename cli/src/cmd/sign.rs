@@ -80,6 +80,15 @@ pub(crate) struct SignArgs {
     /// Follow symbolic links to files inside the model (refused by default).
     #[arg(long)]
     pub(crate) allow_symlinks: bool,
+    /// Incremental re-signing: reuse the digests of files unchanged (device,
+    /// inode, size, mtime, ctime) since the last `--update` run, kept in the
+    /// cache file; hash only the rest. The bundle is the same as a full
+    /// re-sign. Verification never uses the cache.
+    #[arg(long)]
+    pub(crate) update: bool,
+    /// Digest cache file for --update [default: SIGNATURE.cache].
+    #[arg(long, value_name = "FILE", requires = "update")]
+    pub(crate) cache: Option<PathBuf>,
     /// Environment variable holding the passphrase of an encrypted key.
     #[arg(long, value_name = "VAR", default_value = "MODELSEAL_KEY_PASSPHRASE")]
     pub(crate) passphrase_env: String,
@@ -149,6 +158,13 @@ fn sign(args: &SignArgs, subject_out: &mut Option<String>) -> Result<Exit, CliEr
                 .map_err(|e| CliError::error("usage", format!("--ignore {p:?}: {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let cache_path = args.update.then(|| {
+        args.cache.clone().unwrap_or_else(|| {
+            let mut p = args.signature.clone().into_os_string();
+            p.push(".cache");
+            PathBuf::from(p)
+        })
+    });
     let bar = Bar::new(args.common.quiet || args.common.json, "signing");
     let opts = SignOptions {
         key: &key,
@@ -168,6 +184,7 @@ fn sign(args: &SignArgs, subject_out: &mut Option<String>) -> Result<Exit, CliEr
             progress: bar.as_ref().map(|b| b as _),
             ..HashOptions::default()
         },
+        cache: cache_path.as_deref(),
     };
     let signed = modelseal_signer::sign(&args.model, &opts).map_err(|e| {
         let kind = e.kind();
@@ -175,6 +192,9 @@ fn sign(args: &SignArgs, subject_out: &mut Option<String>) -> Result<Exit, CliEr
     })?;
     drop(bar);
     write_atomic(&args.signature, &signed.bundle.to_json())?;
+    if let Some(err) = signed.cache.as_ref().and_then(|c| c.store_error.as_ref()) {
+        eprintln!("modelseal: warning: digest cache not written: {err}");
+    }
     let subject = signed.manifest.subject_digest().to_hex();
     *subject_out = Some(format!("sha256:{subject}"));
     if args.common.json {
@@ -186,6 +206,7 @@ fn sign(args: &SignArgs, subject_out: &mut Option<String>) -> Result<Exit, CliEr
             "material": if certs.is_empty() { "key" } else { "certificate" },
             "resources": signed.manifest.len(),
             "subject_digest": subject,
+            "cache": signed.cache.as_ref().map(|c| json!({ "reused": c.reused, "hashed": c.hashed })),
         });
         println!("{doc:#}");
     } else if !args.common.quiet {
@@ -205,6 +226,12 @@ fn sign(args: &SignArgs, subject_out: &mut Option<String>) -> Result<Exit, CliEr
             }
         );
         println!("  subject:   sha256:{subject}");
+        if let Some(c) = &signed.cache {
+            println!(
+                "  cache:     {} files reused, {} hashed",
+                c.reused, c.hashed
+            );
+        }
     }
     Ok(Exit::Success)
 }
