@@ -1,2 +1,19 @@
-//! Declarative trust policies: which models must be signed by which identities, at which verification level.
+//! Declarative trust policies: which models must be signed by which
+//! identities, at which verification level.
 #![forbid(unsafe_code)]
+
+pub mod document;
+mod error;
+pub mod evaluate;
+pub mod glob;
+pub mod level;
+mod read;
+pub mod rules;
+pub mod scope;
+mod store;
+
+pub use document::{Policy, PolicySet, Selection};
+pub use error::{Error, Problem};
+pub use level::{Action, Actions, Category, Level};
+pub use scope::{ModelPath, Scope};
+pub use store::TrustStore;
