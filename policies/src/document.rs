@@ -10,7 +10,6 @@
 
 use std::path::{Path, PathBuf};
 
-use modelseal_manifest::json::check_strict;
 use modelseal_verifier::{Identity, TrustAnchors};
 use serde_json::Value;
 
@@ -170,18 +169,7 @@ impl PolicySet {
                 reason: format!("larger than {MAX_POLICY_FILE} bytes"),
             }]));
         }
-        if let Err(e) = check_strict("policy", bytes) {
-            return Err(invalid(vec![Problem {
-                pointer: String::new(),
-                reason: e.to_string(),
-            }]));
-        }
-        let doc: Value = serde_json::from_slice(bytes).map_err(|e| {
-            invalid(vec![Problem {
-                pointer: String::new(),
-                reason: format!("not JSON: {e}"),
-            }])
-        })?;
+        let doc = read::parse_strict(bytes).map_err(invalid)?;
         let mut p = Problems::default();
         let set = load_document(&doc, &base_path, &base, source, &mut p);
         match set {

@@ -1,7 +1,9 @@
 //! Path globs for policy scopes: parsing, matching, overlap and specificity.
 //!
 //! A pattern is a `/`-separated list of components. A component is either
-//! `**` (zero or more whole components) or a sequence of:
+//! `**` (zero or more whole components; one or more at the end of a
+//! pattern, so `models/**` is everything *under* `models`, as in globset
+//! and gitignore) or a sequence of:
 //! - a literal character (`\c` makes any character literal),
 //! - `?`: exactly one character,
 //! - `*`: any run of characters, never `/`,
@@ -143,9 +145,21 @@ impl Glob {
         self.intersects(&Glob::literal(components))
     }
 
+    /// The components to match with: a trailing `**` (one or more) is
+    /// `*` (exactly one) followed by `**` (zero or more).
+    fn expanded(&self) -> Vec<Comp> {
+        let mut comps = self.comps.clone();
+        if comps.last() == Some(&Comp::Deep) {
+            comps.pop();
+            comps.push(Comp::Seg(vec![Tok::Star]));
+            comps.push(Comp::Deep);
+        }
+        comps
+    }
+
     /// Whether some path matches both patterns.
     pub fn intersects(&self, other: &Glob) -> bool {
-        let (a, b) = (&self.comps, &other.comps);
+        let (a, b) = (&self.expanded(), &other.expanded());
         // dp[i][j]: a[i..] and b[j..] have a common match.
         let width = b.len() + 1;
         let mut dp = vec![false; (a.len() + 1) * width];
@@ -452,7 +466,8 @@ mod tests {
     #[test]
     fn matching_truth_table() {
         let cases: &[(&str, &str, bool)] = &[
-            ("/srv/models/**", "/srv/models", true),
+            ("/srv/models/**", "/srv/models", false),
+            ("/srv/models/**", "/srv/models/a", true),
             ("/srv/models/**", "/srv/models/a/b/c", true),
             ("/srv/models/**", "/srv/modelsx", false),
             ("/srv/models/*", "/srv/models/a", true),
@@ -490,6 +505,9 @@ mod tests {
             ("/a/**/z", "/a/*/z", true),
             ("/a/**/z", "/a/y", false),
             ("/**", "/q", true),
+            ("/a/x*", "/a/x*/**", false),
+            ("/a/x*", "/a/**/x*", true),
+            ("/a/**", "/a", false),
             ("/a/[0-4]", "/a/[5-9]", false),
             ("/a/[0-5]", "/a/[5-9]", true),
             ("/a/[!0-9]", "/a/7", false),

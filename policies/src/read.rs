@@ -1,11 +1,14 @@
 //! Walking a JSON document while keeping the JSON pointer of every value,
 //! so each problem names exactly where it is.
 
+use std::cell::RefCell;
+use std::fmt;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
 
 use crate::error::Problem;
 
@@ -60,6 +63,129 @@ impl Problems {
     /// How many problems so far.
     pub(crate) fn len(&self) -> usize {
         self.0.len()
+    }
+}
+
+/// Deepest nesting accepted.
+pub(crate) const MAX_DEPTH: usize = 32;
+
+/// Parse one JSON document strictly: no trailing bytes, nesting at most
+/// [`MAX_DEPTH`], and no duplicate key in any object (each one is a problem
+/// at the pointer of the duplicated member; the first value is kept).
+///
+/// # Errors
+/// Problems: every duplicate key, or one for JSON that does not parse.
+pub(crate) fn parse_strict(bytes: &[u8]) -> Result<Value, Vec<Problem>> {
+    let dups = RefCell::new(Vec::new());
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let node = Node {
+        ptr: Ptr::root(),
+        depth: 0,
+        dups: &dups,
+    };
+    let parsed = node.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    let value = parsed.map_err(|e| {
+        vec![Problem {
+            pointer: String::new(),
+            reason: format!("not valid JSON: {e}"),
+        }]
+    })?;
+    let dups = dups.into_inner();
+    if dups.is_empty() {
+        Ok(value)
+    } else {
+        Err(dups)
+    }
+}
+
+struct Node<'p> {
+    ptr: Ptr,
+    depth: usize,
+    dups: &'p RefCell<Vec<Problem>>,
+}
+
+impl<'de> DeserializeSeed<'de> for Node<'_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Node<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        if self.depth >= MAX_DEPTH {
+            return Err(de::Error::custom(format_args!(
+                "nesting deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        let mut out = Vec::new();
+        loop {
+            let node = Node {
+                ptr: self.ptr.index(out.len()),
+                depth: self.depth + 1,
+                dups: self.dups,
+            };
+            match seq.next_element_seed(node)? {
+                Some(v) => out.push(v),
+                None => return Ok(Value::Array(out)),
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        if self.depth >= MAX_DEPTH {
+            return Err(de::Error::custom(format_args!(
+                "nesting deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let node = Node {
+                ptr: self.ptr.key(&key),
+                depth: self.depth + 1,
+                dups: self.dups,
+            };
+            let at = node.ptr.clone();
+            let v = map.next_value_seed(node)?;
+            if out.contains_key(&key) {
+                self.dups.borrow_mut().push(Problem {
+                    pointer: at.0,
+                    reason: "duplicate key: a member may appear only once".into(),
+                });
+            } else {
+                out.insert(key, v);
+            }
+        }
+        Ok(Value::Object(out))
     }
 }
 
@@ -238,6 +364,25 @@ mod tests {
                 .map(|q| (q.pointer.as_str(), q.reason.contains("unknown")))
                 .collect();
         assert_eq!(got, vec![("/x/zz", true), ("/x/b", false)]);
+    }
+
+    #[test]
+    fn strict_parse_names_every_duplicate_key() {
+        let err = parse_strict(br#"{"a":1,"p":[{"k":1,"k":2}],"a":3}"#).unwrap_err();
+        let ptrs: Vec<&str> = err.iter().map(|q| q.pointer.as_str()).collect();
+        assert_eq!(ptrs, vec!["/p/0/k", "/a"]);
+        let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+        assert!(
+            parse_strict(deep.as_bytes()).unwrap_err()[0]
+                .reason
+                .contains("nesting")
+        );
+        let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        parse_strict(ok.as_bytes()).unwrap();
+        for bad in [&b""[..], b"{} x", b"\"\xff\"", b"{\"a\":}"] {
+            assert!(parse_strict(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_strict(b"{\"x\": 1.5}").unwrap()["x"], 1.5);
     }
 
     #[test]

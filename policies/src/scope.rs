@@ -196,6 +196,7 @@ mod tests {
         let rel = Scope::parse("models/prod/**", &b).unwrap();
         assert_eq!(rel.pattern(), "/etc/modelseal/models/prod/**");
         assert!(rel.matches(&model("/etc/modelseal/models/prod/bert")));
+        assert!(!rel.matches(&model("/etc/modelseal/models/prod")));
         assert!(!rel.matches(&model("/srv/models/prod/bert")));
         let abs = Scope::parse("path:/srv/models/*", &b).unwrap();
         assert!(abs.matches(&model("/srv/models/bert")));
