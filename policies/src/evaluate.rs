@@ -349,34 +349,35 @@ pub fn decide(actions: &Actions, required: usize, facts: &[SignatureFacts]) -> D
 
     let any = accepted.iter().any(|a| *a);
     let ok = any && (quorum_met || auth != Action::Enforce);
+    // Why each signature that was not accepted failed.
+    let failures: Vec<(String, bool)> = facts
+        .iter()
+        .filter_map(|f| {
+            first_failure(actions, f, false).map(|(n, fact)| {
+                (
+                    format!("{}: {} failed: {}", f.label, n.as_str(), fact.detail),
+                    fact.input_error,
+                )
+            })
+        })
+        .collect();
+    let listed = failures
+        .iter()
+        .map(|(s, _)| s.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
     let mut undecided = false;
     let reason = if ok {
         None
     } else if facts.is_empty() {
         Some("no signature was given".to_owned())
     } else if !any {
-        let failures: Vec<(String, bool)> = facts
-            .iter()
-            .filter_map(|f| {
-                first_failure(actions, f, false).map(|(n, fact)| {
-                    (
-                        format!("{}: {} failed: {}", f.label, n.as_str(), fact.detail),
-                        fact.input_error,
-                    )
-                })
-            })
-            .collect();
         undecided = !failures.is_empty() && failures.iter().all(|(_, input)| *input);
-        Some(format!(
-            "no signature satisfies the policy ({})",
-            failures
-                .into_iter()
-                .map(|(s, _)| s)
-                .collect::<Vec<_>>()
-                .join("; ")
-        ))
-    } else {
+        Some(format!("no signature satisfies the policy ({listed})"))
+    } else if failures.is_empty() {
         Some(format!("quorum not met: {detail}"))
+    } else {
+        Some(format!("quorum not met: {detail}; not counted: {listed}"))
     };
     Decision {
         accepted: ok,

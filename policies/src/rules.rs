@@ -88,7 +88,7 @@ impl AlgorithmRules {
                 self.rsa_min_bits
             ));
         }
-        Ok(format!("{algorithm} with a {signing_key} key is allowed"))
+        Ok(format!("{algorithm}, {signing_key} signing key: allowed"))
     }
 }
 

@@ -79,6 +79,12 @@ fn two_of_three_with_one_revoked_signer() {
     }
     // Same bundles under permissive: revocation is only logged, so the
     // revoked signer counts.
+    let o = check(&set, &m, &[("a", &a), ("revoked", &revoked)]);
+    let reason = o.decision.reason.unwrap();
+    assert!(
+        reason.starts_with("quorum not met: 1 of 2 required distinct trusted signers (a); not counted: revoked: revocation failed:"),
+        "{reason}"
+    );
     let set = load(dir.path(), &two_of_three("permissive"));
     let o = check(&set, &m, &[("a", &a), ("revoked", &revoked)]);
     assert!(o.decision.accepted, "{:?}", o.decision.reason);
