@@ -351,11 +351,13 @@ fn algorithm_rules() {
     let rsa4096 = common::sign_with(&m, "rsa/leaf4096", "rsa/fullchain-leaf4096.pem");
     let ed = sign_as(&m, "ed25519");
     let a = sign_as(&m, "a");
+    let p384 = sign_as(&m, "p384");
     let doc = |algorithms: Value| {
         json!({
             "version": "1",
             "trustStores": { "all": { "certificates": [
-                abs("pki/rsa/root.pem"), abs("pki/ed25519/root.pem"), abs("pki/p256/root.pem")
+                abs("pki/rsa/root.pem"), abs("pki/ed25519/root.pem"), abs("pki/p256/root.pem"),
+                abs("pki/p384/root.pem")
             ] } },
             "policies": [{
                 "name": "p", "scopes": ["models/**"], "level": "audit",
@@ -364,9 +366,9 @@ fn algorithm_rules() {
             }]
         })
     };
-    // Defaults: RSA-3072 PSS, Ed25519 and P-256 pass.
+    // Defaults: RSA-3072 PSS, Ed25519, P-256 and P-384 pass.
     let set = load(dir.path(), &doc(json!({})));
-    for bundle in [&rsa, &rsa4096, &ed, &a] {
+    for bundle in [&rsa, &rsa4096, &ed, &a, &p384] {
         let o = check(&set, &m, &[("x", bundle)]);
         assert!(o.decision.accepted, "{:?}", o.decision.reason);
         assert_eq!(outcome_of(&o, "algorithm").1, "pass");

@@ -335,10 +335,35 @@ fn leaf_json(leaf: &CertInfo, root: Option<&str>) -> Value {
 pub(crate) fn verify(args: &VerifyArgs, policy: &Path) -> Result<Exit, CliError> {
     let time = parse_time(args.at.as_deref())?;
     let set = PolicySet::load(policy).map_err(|e| load_error(&e))?;
-    // A skip policy reads no signature (there may be none).
-    let skip = set
-        .select_path(&args.model)
-        .is_ok_and(|(_, s)| s.policy.level() == modelseal_policies::Level::Skip);
+    let refused = |e: PolicyError| {
+        let err = if e.is_rejection() {
+            CliError::failed(e.kind(), format!("verification failed: {e}"))
+        } else {
+            CliError::error(e.kind(), e.to_string())
+        };
+        if !args.common.json {
+            return err;
+        }
+        println!(
+            "{:#}",
+            json!({
+                "verdict": if e.is_rejection() { "rejected" } else { "error" },
+                "model": args.model.display().to_string(),
+                "policy": null,
+                "signatures": [],
+                "checks": [],
+                "error": { "kind": err.kind, "message": err.message },
+            })
+        );
+        err.reported()
+    };
+    // Which policy applies decides whether bundles are read at all: a skip
+    // policy reads none (there may be none), and a model no policy covers is
+    // rejected whatever its bundles.
+    let skip = match set.select_path(&args.model) {
+        Ok((_, s)) => s.policy.level() == modelseal_policies::Level::Skip,
+        Err(e) => return Err(refused(e)),
+    };
     let mut bundles = Vec::with_capacity(args.signatures.len());
     for path in args.signatures.iter().filter(|_| !skip) {
         let bytes = read_bundle(path, DEFAULT_MAX_BUNDLE_BYTES)
@@ -364,31 +389,7 @@ pub(crate) fn verify(args: &VerifyArgs, policy: &Path) -> Result<Exit, CliError>
     };
     let outcome = modelseal_policies::verify(&set, &args.model, &inputs, &opts);
     drop(bar);
-    let outcome = match outcome {
-        Ok(o) => o,
-        Err(e) => {
-            let err = if e.is_rejection() {
-                CliError::failed(e.kind(), format!("verification failed: {e}"))
-            } else {
-                CliError::error(e.kind(), e.to_string())
-            };
-            if args.common.json {
-                println!(
-                    "{:#}",
-                    json!({
-                        "verdict": if e.is_rejection() { "rejected" } else { "error" },
-                        "model": args.model.display().to_string(),
-                        "policy": null,
-                        "signatures": [],
-                        "checks": [],
-                        "error": { "kind": err.kind, "message": err.message },
-                    })
-                );
-                return Err(err.reported());
-            }
-            return Err(err);
-        }
-    };
+    let outcome = outcome.map_err(refused)?;
     report(args, &outcome)
 }
 
