@@ -3,7 +3,9 @@
 //! 1. **select**: the model's canonical path picks one policy (the most
 //!    specific scope); none: rejected ([`Error::NoPolicy`]).
 //! 2. **skip**: a `skip` policy accepts without reading any signature.
-//! 3. **facts**: each bundle is checked on its own ([`crate::facts`]).
+//! 3. **facts**: each bundle is checked on its own (see `facts.rs`: every
+//!    check runs independently, so a logged one is reported even when
+//!    another fails).
 //! 4. **files**: for each signature that passes every other enforced check,
 //!    the model is checked against its signed manifest (hashed once per
 //!    distinct manifest) with the verifier's [`check_files`].
