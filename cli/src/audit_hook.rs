@@ -102,9 +102,23 @@ pub(crate) fn record_decision<T>(
     digest: Option<&str>,
     reason: &str,
 ) -> Result<T, CliError> {
+    record_decision_noted(args, action, result, model, digest, reason, "")
+}
+
+/// [`record_decision`] with a `note` appended to the reason either way
+/// (e.g. checks a policy logged without enforcing them).
+pub(crate) fn record_decision_noted<T>(
+    args: &AuditArgs,
+    action: &str,
+    result: Result<T, CliError>,
+    model: Option<&str>,
+    digest: Option<&str>,
+    reason: &str,
+    note: &str,
+) -> Result<T, CliError> {
     let reason = match &result {
-        Ok(_) => reason.to_owned(),
-        Err(e) => e.message.clone(),
+        Ok(_) => format!("{reason}{note}"),
+        Err(e) => format!("{}{note}", e.message),
     };
     let audited = record(args, action, result.is_ok(), model, digest, Some(&reason));
     match (result, audited) {

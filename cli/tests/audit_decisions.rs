@@ -119,3 +119,74 @@ fn a_decision_that_cannot_be_recorded_is_not_a_success() {
     .code(2)
     .stderr_has("could not be recorded");
 }
+
+#[test]
+fn policy_decisions_are_audited_with_their_logged_checks() {
+    // staging is permissive: a revoked signer is logged, not refused.
+    let sb = Sandbox::new();
+    sb.copy("pki", "pki");
+    sb.copy("policies/example.json", "policies/example.json");
+    sb.copy("models/demo", "policies/models/staging/bert");
+    sb.run(["audit", "keygen", "--out", "keys"]).code(0);
+    let key = sb.key("pki/bad/revoked.key");
+    sb.run([
+        "sign",
+        "policies/models/staging/bert",
+        "--key",
+        key.to_str().unwrap(),
+        "--cert",
+        "pki/bad/revoked.pem",
+        "--chain",
+        "pki/p256/chain.pem",
+        "-s",
+        "r.sig",
+        "-q",
+    ])
+    .code(0);
+    let verify = |model: &str| {
+        sb.run([
+            "verify",
+            model,
+            "--policy",
+            "policies/example.json",
+            "-s",
+            "r.sig",
+            "--at",
+            "2030-01-01T00:00:00Z",
+            "-q",
+            "--audit-log",
+            "audit.log",
+            "--audit-key",
+            "keys/writer.key",
+        ])
+    };
+    verify("policies/models/staging/bert").code(0);
+    flip_byte(&sb.path("policies/models/staging/bert/config.json"), 1);
+    verify("policies/models/staging/bert").code(1);
+
+    let log = fs::read_to_string(sb.path("audit.log")).unwrap();
+    let records: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2, "{log}");
+    let reason = |i: usize| records[i]["event"]["reason"].as_str().unwrap().to_owned();
+    assert_eq!(records[0]["event"]["outcome"], "success");
+    assert!(reason(0).contains("policy \"staging\""), "{}", reason(0));
+    assert!(
+        reason(0).contains("logged, not enforced: revocation"),
+        "{}",
+        reason(0)
+    );
+    assert_eq!(records[1]["event"]["outcome"], "failure");
+    assert!(reason(1).contains("config.json"), "{}", reason(1));
+    sb.run([
+        "audit",
+        "verify",
+        "--log",
+        "audit.log",
+        "--key",
+        "keys/verifier.key",
+    ])
+    .code(0);
+}

@@ -1,2 +1,50 @@
-//! Declarative trust policies: which models must be signed by which identities, at which verification level.
+//! Declarative trust policies: which models must be signed by which
+//! identities, at which verification level.
+//!
+//! A [`PolicySet`] is a versioned JSON document (see the crate's
+//! `README.md`) validated whole when it is loaded: every problem comes back
+//! with its JSON pointer. For a model, [`PolicySet::select_path`] picks the
+//! policy with the most specific matching scope, and [`verify`] checks one or
+//! more bundles under it: facts are gathered per signature with the
+//! verifier's steps, then [`evaluate::decide`] (a pure function) decides.
+//! Success is an [`Approval`].
+//!
+//! ```
+//! use std::path::Path;
+//! use modelseal_policies::{Action, Category, Level, PolicySet};
+//!
+//! let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+//! let set = PolicySet::load(&fixtures.join("policies/example.json"))?;
+//! let prod = &set.policies()[0];
+//! assert_eq!((prod.name(), prod.level()), ("production", Level::Strict));
+//! assert_eq!(prod.required_signatures(), 2);
+//! assert_eq!(set.policies()[2].actions().get(Category::Authenticity), Action::Log);
+//!
+//! // A model outside every scope is rejected.
+//! let err = set.select_path(&fixtures.join("models/demo")).unwrap_err();
+//! assert!(err.is_rejection());
+//! # Ok::<(), modelseal_policies::Error>(())
+//! ```
 #![forbid(unsafe_code)]
+
+pub mod document;
+pub mod enforce;
+mod error;
+pub mod evaluate;
+mod facts;
+pub mod glob;
+pub mod level;
+mod read;
+pub mod rules;
+pub mod scope;
+mod store;
+
+pub use document::{Policy, PolicySet, Selection};
+pub use enforce::{
+    Approval, PolicyOutcome, SignatureInput, SignatureSummary, VerifyOptions, verify,
+};
+pub use error::{Error, Problem};
+pub use evaluate::{CheckName, CheckResult, Decision};
+pub use level::{Action, Actions, Category, Level};
+pub use scope::{ModelPath, Scope};
+pub use store::TrustStore;

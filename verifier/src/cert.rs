@@ -27,7 +27,7 @@ pub struct DnAttribute {
 pub struct DistinguishedName(pub Vec<DnAttribute>);
 
 impl DistinguishedName {
-    fn from_x509(name: &X509Name<'_>) -> Self {
+    pub(crate) fn from_x509(name: &X509Name<'_>) -> Self {
         let registry = x509_parser::objects::oid_registry();
         let attrs = name
             .iter_attributes()

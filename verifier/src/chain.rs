@@ -11,15 +11,22 @@
 //!    "required" there would refuse intermediates without EKU), and a
 //!    keyUsage with digitalSignature (webpki does not look at keyUsage).
 //!
+//! 4. Optionally ([`validate_with`]), revocation lists given by the caller
+//!    are checked for the certificates of the path ([`crate::crl`]).
+//!
 //! SHA-1 and other weak certificate signatures are not in the accepted
 //! algorithm list, so such chains fail as "unsupported algorithm".
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
-use webpki::{EndEntityCert, KeyUsage};
+use webpki::{
+    EndEntityCert, ExpirationPolicy, KeyUsage, RevocationCheckDepth, RevocationOptionsBuilder,
+    UnknownStatusPolicy,
+};
 
 use crate::cert::CertInfo;
+use crate::crl::{Coverage, CrlCheck};
 use crate::error::CertificateError;
 
 /// The codeSigning EKU, 1.3.6.1.5.5.7.3.3, as DER OID value bytes.
@@ -144,6 +151,67 @@ pub fn validate(
     anchors: &TrustAnchors,
     at: SystemTime,
 ) -> Result<ValidatedChain, CertificateError> {
+    validate_with(chain, anchors, at, None)
+}
+
+/// [`validate`], and when `crls` is given, check the revocation status of
+/// every certificate of the path below the root against those lists, as
+/// [`CrlCheck::coverage`] requires. List dates are not checked here (see
+/// [`CrlCheck::stale_at`]).
+///
+/// # Errors
+/// As [`validate`], plus [`CertificateError::Revoked`] for a listed
+/// certificate and [`CertificateError::Revocation`] when a status cannot be
+/// established (no list covers a certificate that must be covered, or a
+/// list's signature does not verify).
+pub fn validate_with(
+    chain: &[Vec<u8>],
+    anchors: &TrustAnchors,
+    at: SystemTime,
+    crls: Option<&CrlCheck<'_>>,
+) -> Result<ValidatedChain, CertificateError> {
+    match crls {
+        None => build(chain, anchors, at, None),
+        Some(check) => {
+            let lists: Vec<_> = check.crls.iter().map(|c| c.webpki()).collect();
+            let runs: &[(RevocationCheckDepth, UnknownStatusPolicy)] = match check.coverage {
+                Coverage::Leaf => &[
+                    (RevocationCheckDepth::EndEntity, UnknownStatusPolicy::Deny),
+                    (RevocationCheckDepth::Chain, UnknownStatusPolicy::Allow),
+                ],
+                Coverage::Chain => &[(RevocationCheckDepth::Chain, UnknownStatusPolicy::Deny)],
+                Coverage::Any => &[(RevocationCheckDepth::Chain, UnknownStatusPolicy::Allow)],
+            };
+            let mut validated = None;
+            for &(depth, status) in runs {
+                let Ok(builder) = RevocationOptionsBuilder::new(&lists) else {
+                    // No list at all: nothing can be covered.
+                    if status == UnknownStatusPolicy::Deny {
+                        return Err(CertificateError::Revocation {
+                            reason: "no revocation list given".into(),
+                        });
+                    }
+                    validated = Some(build(chain, anchors, at, None)?);
+                    continue;
+                };
+                let opts = builder
+                    .with_depth(depth)
+                    .with_status_policy(status)
+                    .with_expiration_policy(ExpirationPolicy::Ignore)
+                    .build();
+                validated = Some(build(chain, anchors, at, Some((opts, check)))?);
+            }
+            validated.ok_or(CertificateError::NoCertificate)
+        }
+    }
+}
+
+fn build(
+    chain: &[Vec<u8>],
+    anchors: &TrustAnchors,
+    at: SystemTime,
+    revocation: Option<(webpki::RevocationOptions<'_>, &CrlCheck<'_>)>,
+) -> Result<ValidatedChain, CertificateError> {
     let (leaf_der, rest) = chain.split_first().ok_or(CertificateError::NoCertificate)?;
     let infos: Vec<CertInfo> = chain
         .iter()
@@ -165,10 +233,17 @@ pub fn validate(
             &intermediates,
             time,
             KeyUsage::required_if_present(CODE_SIGNING),
-            None,
+            revocation.as_ref().map(|(opts, _)| *opts),
             None,
         )
-        .map_err(|e| classify(&e, &infos, time.as_secs()))?;
+        .map_err(|e| {
+            classify(
+                &e,
+                &infos,
+                time.as_secs(),
+                revocation.as_ref().map(|(_, c)| *c),
+            )
+        })?;
     let used: Vec<CertInfo> = path
         .intermediate_certificates()
         .map(|c| CertInfo::from_der(c.der().as_ref()))
@@ -204,7 +279,12 @@ pub fn validate(
 /// Turn webpki's verdict into our error, naming the certificate at fault
 /// where we can tell which it is.
 #[allow(deprecated)] // match the deprecated variants too: webpki may still return them
-fn classify(e: &webpki::Error, chain: &[CertInfo], now: u64) -> CertificateError {
+fn classify(
+    e: &webpki::Error,
+    chain: &[CertInfo],
+    now: u64,
+    crls: Option<&CrlCheck<'_>>,
+) -> CertificateError {
     use webpki::Error as W;
     let now = i64::try_from(now).unwrap_or(i64::MAX);
     let leaf_subject = chain
@@ -247,7 +327,34 @@ fn classify(e: &webpki::Error, chain: &[CertInfo], now: u64) -> CertificateError
         }
         W::InvalidSignatureForPublicKey => CertificateError::BadSignature,
         W::CertRevoked => CertificateError::Revoked {
-            subject: leaf_subject,
+            // webpki does not say which certificate; the first one a list names.
+            subject: chain
+                .iter()
+                .find(|c| {
+                    crate::crl::unhex(&c.serial).is_some_and(|serial| {
+                        crls.is_some_and(|k| k.crls.iter().any(|l| l.lists_serial(&serial)))
+                    })
+                })
+                .map_or(leaf_subject, |c| c.subject.to_string()),
+        },
+        W::UnknownRevocationStatus => CertificateError::Revocation {
+            reason: "no given revocation list covers a certificate of the path".into(),
+        },
+        W::InvalidCrlSignatureForPublicKey
+        | W::UnsupportedCrlSignatureAlgorithm
+        | W::UnsupportedCrlSignatureAlgorithmContext(_)
+        | W::UnsupportedCrlSignatureAlgorithmForPublicKey
+        | W::UnsupportedCrlSignatureAlgorithmForPublicKeyContext(_)
+        | W::IssuerNotCrlSigner
+        | W::CrlExpired { .. }
+        | W::InvalidCrlNumber
+        | W::UnsupportedCrlIssuingDistributionPoint
+        | W::UnsupportedCrlVersion
+        | W::UnsupportedDeltaCrl
+        | W::UnsupportedIndirectCrl
+        | W::UnsupportedRevocationReason
+        | W::UnsupportedRevocationReasonsPartitioning => CertificateError::Revocation {
+            reason: format!("revocation list unusable: {e:?}"),
         },
         other => CertificateError::Invalid {
             reason: format!("{other:?}"),

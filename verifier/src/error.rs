@@ -171,6 +171,14 @@ pub enum CertificateError {
         /// Subject of the revoked certificate.
         subject: String,
     },
+    /// The revocation status of a certificate of the path cannot be
+    /// established from the given lists (none covers it, or a list is
+    /// unusable: bad signature, issuer without cRLSign, unsupported form).
+    #[error("revocation status unknown: {reason}")]
+    Revocation {
+        /// Why.
+        reason: String,
+    },
     /// Any other path validation failure.
     #[error("chain validation failed: {reason}")]
     Invalid {

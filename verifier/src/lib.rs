@@ -8,6 +8,7 @@
 
 pub mod cert;
 pub mod chain;
+pub mod crl;
 mod error;
 pub mod identity;
 pub mod report;
@@ -16,6 +17,7 @@ pub mod verify;
 
 pub use cert::{CertInfo, DistinguishedName, San};
 pub use chain::{TrustAnchors, ValidatedChain};
+pub use crl::{Coverage, Crl, CrlCheck};
 pub use error::{CertificateError, Error, IdentityError, SignatureError};
 pub use identity::Identity;
 pub use report::{Check, CheckName, Report, Status};

@@ -383,12 +383,35 @@ pub fn check_model(
     opts: &Options<'_>,
     report: &mut Report,
 ) -> Result<Verified, Error> {
-    let signed = &auth.manifest;
+    let walk = walk_options(&auth.manifest, model, opts.signature_file);
+    let bytes = check_files(&auth.manifest, model, &walk, &opts.hash, report)?;
+    Ok(Verified {
+        authenticated: auth,
+        bytes,
+    })
+}
+
+/// Steps 6–7 against a manifest: the model holds exactly its files (6),
+/// each with its digest (7); returns the bytes hashed. `walk` should come
+/// from [`walk_options`] for this manifest.
+///
+/// This proves nothing by itself: the caller must have authenticated
+/// `manifest` (the policies crate does so under a trust policy).
+///
+/// # Errors
+/// As [`check_model`].
+pub fn check_files(
+    signed: &Manifest,
+    model: &Path,
+    walk: &WalkOptions,
+    hash: &HashOptions<'_>,
+    report: &mut Report,
+) -> Result<u64, Error> {
     let method = signed.serialization().method;
     // 6. files
     let files = report.track(
         CheckName::Files,
-        walk::walk(model, &walk_options(signed, model, opts.signature_file))
+        walk::walk(model, walk)
             .map_err(Error::from)
             .and_then(|files| {
                 let want: Vec<_> = signed.resources().map(|(k, _)| k.clone()).collect();
@@ -419,7 +442,7 @@ pub fn check_model(
     let bytes = files.total_bytes();
     report.track(
         CheckName::Digests,
-        engine::hash_model(&files, signed.serialization(), &opts.hash)
+        engine::hash_model(&files, signed.serialization(), hash)
             .map_err(Error::from)
             .and_then(|actual| {
                 let diff = signed.diff(&actual);
@@ -436,8 +459,5 @@ pub fn check_model(
             )
         },
     )?;
-    Ok(Verified {
-        authenticated: auth,
-        bytes,
-    })
+    Ok(bytes)
 }

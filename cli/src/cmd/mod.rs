@@ -1,6 +1,7 @@
 //! Subcommands. Each module parses its own arguments and calls one library.
 
 pub(crate) mod audit;
+pub(crate) mod policy;
 pub(crate) mod sign;
 pub(crate) mod verify;
 
@@ -56,6 +57,9 @@ enum Command {
     /// Tamper-evident audit log: keygen, append, checkpoint, verify.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Trust policies: check a policy file, explain what it requires of a model.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
 }
 
 impl Command {
@@ -65,6 +69,7 @@ impl Command {
             Command::Sign(a) => a.common.json,
             Command::Verify(a) => a.common.json,
             Command::Audit(_) => false,
+            Command::Policy(c) => c.json(),
         }
     }
 }
@@ -77,6 +82,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Audit(cmd) => audit::run(cmd),
+        Command::Policy(cmd) => policy::run(cmd),
     };
     if let Err(e) = &result
         && json

@@ -18,9 +18,18 @@ use crate::progress::Bar;
 pub(crate) struct VerifyArgs {
     /// The model directory (or single file) to verify.
     pub(crate) model: PathBuf,
-    /// The bundle to check against.
-    #[arg(long, short = 's', default_value = "model.sig")]
-    pub(crate) signature: PathBuf,
+    /// The bundle to check against; repeatable with --policy (k-of-n).
+    #[arg(
+        long = "signature",
+        short = 's',
+        value_name = "SIG",
+        default_value = "model.sig"
+    )]
+    pub(crate) signatures: Vec<PathBuf>,
+    /// Trust policy (JSON) that supplies roots, identities, levels,
+    /// algorithm and revocation rules; see `modelseal policy`.
+    #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity"])]
+    pub(crate) policy: Option<PathBuf>,
     /// PEM file of trusted root certificates (certificate mode); repeatable.
     #[arg(
         long = "trust-root",
@@ -82,9 +91,37 @@ fn load_trust(args: &VerifyArgs) -> Result<Trust, CliError> {
     }
 }
 
+impl VerifyArgs {
+    /// The one bundle of the plain (policy-less) path.
+    fn signature(&self) -> &std::path::Path {
+        self.signatures
+            .first()
+            .map_or(std::path::Path::new("model.sig"), PathBuf::as_path)
+    }
+}
+
 /// Run `modelseal verify`.
 pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
     args.audit.validate()?;
+    if let Some(policy) = &args.policy {
+        let mut note = super::policy::AuditNote::default();
+        let result = super::policy::verify(&args, policy, &mut note);
+        return crate::audit_hook::record_decision_noted(
+            &args.audit,
+            "model.verify",
+            result,
+            Some(&args.model.display().to_string()),
+            note.digest.as_deref(),
+            &note.reason,
+            &note.note,
+        );
+    }
+    if args.signatures.len() > 1 {
+        return Err(CliError::error(
+            "usage",
+            "several --signature bundles need --policy (which says how many distinct signers are required)",
+        ));
+    }
     let time = parse_time(args.at.as_deref())?;
     let trust = load_trust(&args)?;
     let identities = args
@@ -93,7 +130,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
         .map(|s| Identity::parse(s).map_err(|e| CliError::error("usage", e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     let bundle = verify::read_bundle(
-        &args.signature,
+        args.signature(),
         modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES,
     );
     let bar = Bar::new(args.common.quiet || args.common.json, "verifying");
@@ -101,7 +138,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
         trust: &trust,
         identities: &identities,
         time,
-        signature_file: Some(&args.signature),
+        signature_file: Some(args.signature()),
         hash: HashOptions {
             threads: args.common.threads(),
             progress: bar.as_ref().map(|b| b as _),
@@ -183,7 +220,7 @@ fn report(args: &VerifyArgs, outcome: &Outcome) -> Result<Exit, CliError> {
                 Err(_) => "error",
             },
             "model": args.model.display().to_string(),
-            "signature": args.signature.display().to_string(),
+            "signature": args.signature().display().to_string(),
             "signer": auth.map(|a| signer_json(a.signer())),
             "algorithm": auth.map(|a| a.algorithm().name()),
             "identity": auth.and_then(|a| a.identity()).map(ToString::to_string),

@@ -1,0 +1,375 @@
+//! `modelseal policy check|explain` and `modelseal verify --policy`, run as
+//! the real binary against fixtures/policies/example.json.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use common::{Sandbox, fixture};
+use serde_json::Value;
+
+/// A sandbox laid out like the fixtures: `pki/`, `policies/example.json`
+/// (whose relative paths then resolve), and models under
+/// `policies/models/`.
+fn setup() -> Sandbox {
+    let sb = Sandbox::new();
+    sb.copy("pki", "pki");
+    sb.copy("policies/example.json", "policies/example.json");
+    for m in [
+        "prod/bert",
+        "staging/bert",
+        "vendor/llama-3",
+        "elsewhere/vendor-llama",
+        "scratch/x",
+        "unlisted/x",
+    ] {
+        sb.copy("models/demo", &format!("policies/models/{m}"));
+    }
+    sb
+}
+
+/// Sign `model` (under `policies/models/`) as `who` into `out`.
+fn sign(sb: &Sandbox, model: &str, who: &str, out: &str) {
+    let (key, cert) = match who {
+        "a" => ("p256/leaf", "p256/leaf"),
+        "b" => ("p256/leaf-b", "p256/leaf-b"),
+        "p384" => ("p384/leaf", "p384/leaf"),
+        "revoked" => ("bad/revoked", "bad/revoked"),
+        other => panic!("{other}"),
+    };
+    let chain = if who == "p384" {
+        "p384/chain.pem"
+    } else {
+        "p256/chain.pem"
+    };
+    let key = sb.key(&format!("pki/{key}.key"));
+    sb.run([
+        "sign".as_ref(),
+        sb.path(&format!("policies/models/{model}")).as_os_str(),
+        "--key".as_ref(),
+        key.as_os_str(),
+        "--cert".as_ref(),
+        sb.path(&format!("pki/{cert}.pem")).as_os_str(),
+        "--chain".as_ref(),
+        sb.path(&format!("pki/{chain}")).as_os_str(),
+        "-s".as_ref(),
+        sb.path(out).as_os_str(),
+        "-q".as_ref(),
+    ])
+    .code(0);
+}
+
+fn verify(sb: &Sandbox, model: &str, sigs: &[&str], extra: &[&str]) -> common::Run {
+    let mut args = vec![
+        "verify".to_owned(),
+        format!("policies/models/{model}"),
+        "--policy".to_owned(),
+        "policies/example.json".to_owned(),
+        "--at".to_owned(),
+        "2030-01-01T00:00:00Z".to_owned(),
+    ];
+    for s in sigs {
+        args.push("--signature".into());
+        args.push((*s).to_owned());
+    }
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    sb.run(args)
+}
+
+/// The check `name` of signature `sig` (or the quorum) in a `--json` report.
+fn check<'a>(doc: &'a Value, name: &str, sig: Option<&str>) -> &'a Value {
+    doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name && c["signature"].as_str() == sig)
+        .unwrap_or_else(|| panic!("no {name} for {sig:?} in {doc:#}"))
+}
+
+#[test]
+fn check_valid_and_invalid_policies() {
+    let sb = setup();
+    let r = sb.run(["policy", "check", "policies/example.json"]);
+    r.code(0)
+        .stdout_has("4 policies")
+        .stdout_has("production: strict");
+    let doc = sb
+        .run(["policy", "check", "policies/example.json", "--json"])
+        .code(0)
+        .json();
+    assert_eq!(doc["valid"], true);
+    assert_eq!(
+        doc["policies"],
+        serde_json::json!(["production", "staging", "vendored", "scratch"])
+    );
+
+    let mut bad: Value =
+        serde_json::from_slice(&std::fs::read(fixture("policies/example.json")).unwrap()).unwrap();
+    bad["policies"][0]["trustStores"] = serde_json::json!(["nope"]);
+    bad["policies"][1]["scopes"] = serde_json::json!(["models/{a,b}"]);
+    bad["policies"][2]["override"] = serde_json::json!({"integrity": "log"});
+    std::fs::write(
+        sb.path("policies/bad.json"),
+        serde_json::to_vec(&bad).unwrap(),
+    )
+    .unwrap();
+    let r = sb.run(["policy", "check", "policies/bad.json"]);
+    r.code(2)
+        .no_panic()
+        .stderr_has("/policies/0/trustStores/0: no trust store named \"nope\"")
+        .stderr_has("/policies/1/scopes/0: invalid scope: brace alternation")
+        .stderr_has("/policies/2/override/integrity: integrity cannot be lowered");
+    let doc = sb
+        .run(["policy", "check", "policies/bad.json", "--json"])
+        .code(2)
+        .json();
+    assert_eq!(doc["valid"], false);
+    let pointers: Vec<&str> = doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pointers,
+        [
+            "/policies/0/trustStores/0",
+            "/policies/1/scopes/0",
+            "/policies/2/override/integrity"
+        ]
+    );
+
+    sb.run(["policy", "check", "policies/missing.json"])
+        .code(2)
+        .stderr_has("cannot read policy");
+    let doc = sb
+        .run(["policy", "check", "policies/missing.json", "--json"])
+        .code(2)
+        .json();
+    assert_eq!(doc["error"]["kind"], "unreadable_input");
+}
+
+#[test]
+fn explain_names_the_policy_and_its_requirements() {
+    let sb = setup();
+    let r = sb.run([
+        "policy",
+        "explain",
+        "policies/example.json",
+        "policies/models/prod/bert",
+    ]);
+    r.code(0)
+        .stdout_has("policy:     production (/policies/0), scope \"models/prod/**\"")
+        .stdout_has("checks:     integrity enforce, authenticity enforce, expiry enforce, revocation enforce")
+        .stdout_has("signers:    2 distinct of: email:release-a@modelseal.test, email:release-b@modelseal.test")
+        .stdout_has("1 CRL from CN=modelseal test intermediate CA P-256");
+    let doc = sb
+        .run([
+            "policy",
+            "explain",
+            "policies/example.json",
+            "policies/models/elsewhere/vendor-llama",
+            "--json",
+        ])
+        .code(0)
+        .json();
+    assert_eq!(doc["policy"]["name"], "vendored");
+    assert_eq!(doc["scope"], "name:vendor-llama");
+    assert_eq!(doc["policy"]["checks"]["authenticity"], "log");
+    assert_eq!(doc["policy"]["checks"]["integrity"], "enforce");
+    sb.run([
+        "policy",
+        "explain",
+        "policies/example.json",
+        "policies/models/scratch/x",
+    ])
+    .code(0)
+    .stdout_has("level:      skip")
+    .stdout_has("accepted without any signature");
+    sb.run([
+        "policy",
+        "explain",
+        "policies/example.json",
+        "policies/models/unlisted/x",
+    ])
+    .code(1)
+    .stderr_has("no policy applies");
+    sb.run([
+        "policy",
+        "explain",
+        "policies/example.json",
+        "policies/models/nonexistent",
+    ])
+    .code(2)
+    .stderr_has("cannot resolve model path");
+}
+
+#[test]
+fn production_needs_both_release_signers() {
+    let sb = setup();
+    sign(&sb, "prod/bert", "a", "a.sig");
+    sign(&sb, "prod/bert", "b", "b.sig");
+    sign(&sb, "prod/bert", "revoked", "r.sig");
+    verify(&sb, "prod/bert", &["a.sig", "b.sig"], &[])
+        .code(0)
+        .stdout_has("policy:    production (strict)")
+        .stdout_has("signers:   2 of 2 required");
+    verify(&sb, "prod/bert", &["a.sig"], &[])
+        .code(1)
+        .stderr_has("quorum not met: 1 of 2 required distinct trusted signers (a.sig)");
+    verify(&sb, "prod/bert", &["a.sig", "a.sig"], &[]).code(1);
+    verify(&sb, "prod/bert", &["a.sig", "r.sig"], &[])
+        .code(1)
+        .stderr_has("not counted: r.sig");
+    let doc = verify(&sb, "prod/bert", &["r.sig", "a.sig", "b.sig"], &["--json"])
+        .code(0)
+        .json();
+    assert_eq!(doc["verdict"], "verified");
+    assert_eq!(doc["signers"], 2);
+    assert_eq!(doc["signatures"][0]["accepted"], false);
+    assert_eq!(doc["signatures"][1]["accepted"], true);
+    let revoked = check(&doc, "revocation", Some("r.sig"));
+    assert_eq!(
+        (revoked["level"].as_str(), revoked["outcome"].as_str()),
+        (Some("enforce"), Some("fail"))
+    );
+    let quorum = check(&doc, "quorum", None);
+    assert_eq!(
+        (quorum["level"].as_str(), quorum["outcome"].as_str()),
+        (Some("enforce"), Some("pass"))
+    );
+    // Every check of every signature is listed with its level and outcome.
+    assert_eq!(doc["checks"].as_array().unwrap().len(), 3 * 9 + 1);
+
+    // Tampering after signing: rejected whatever the signers.
+    std::fs::write(sb.path("policies/models/prod/bert/config.json"), b"{}").unwrap();
+    let doc = verify(&sb, "prod/bert", &["a.sig", "b.sig"], &["--json"])
+        .code(1)
+        .json();
+    assert_eq!(doc["verdict"], "rejected");
+    assert_eq!(doc["error"]["kind"], "policy_rejected");
+    let files = check(&doc, "files", Some("a.sig"));
+    assert_eq!(files["outcome"], "fail");
+    assert!(files["detail"].as_str().unwrap().contains("config.json"));
+}
+
+#[test]
+fn logged_checks_warn_but_pass() {
+    let sb = setup();
+    sign(&sb, "staging/bert", "revoked", "r.sig");
+    verify(&sb, "staging/bert", &["r.sig"], &[])
+        .code(0)
+        .stdout_has("policy:    staging (permissive)")
+        .stderr_has("warning (logged, not enforced): r.sig: revocation fail:")
+        .stderr_has("is revoked");
+    let doc = verify(&sb, "staging/bert", &["r.sig"], &["--json"])
+        .code(0)
+        .json();
+    let c = check(&doc, "revocation", Some("r.sig"));
+    assert_eq!(
+        (c["level"].as_str(), c["outcome"].as_str()),
+        (Some("log"), Some("fail"))
+    );
+    assert_eq!(check(&doc, "expiry", Some("r.sig"))["level"], "log");
+
+    // Vendored (audit): a signer outside the vendor CA is logged, not
+    // enforced; integrity still is.
+    sign(&sb, "vendor/llama-3", "a", "v.sig");
+    verify(&sb, "vendor/llama-3", &["v.sig"], &[])
+        .code(0)
+        .stderr_has("v.sig: chain fail:");
+    let doc = verify(&sb, "vendor/llama-3", &["v.sig"], &["--json"])
+        .code(0)
+        .json();
+    assert_eq!(check(&doc, "chain", Some("v.sig"))["level"], "log");
+    assert_eq!(check(&doc, "quorum", None)["outcome"], "fail");
+    std::fs::write(sb.path("policies/models/vendor/llama-3/extra.bin"), b"x").unwrap();
+    verify(&sb, "vendor/llama-3", &["v.sig"], &[])
+        .code(1)
+        .stderr_has("extra.bin");
+}
+
+#[test]
+fn scratch_is_skipped_and_unlisted_models_are_rejected() {
+    let sb = setup();
+    // No signature file at all: a skip policy reads none.
+    let doc = verify(&sb, "scratch/x", &["missing.sig"], &["--json"])
+        .code(0)
+        .json();
+    assert_eq!(doc["verdict"], "verified");
+    assert_eq!(doc["policy"]["level"], "skip");
+    sign(&sb, "unlisted/x", "a", "u.sig");
+    let doc = verify(&sb, "unlisted/x", &["u.sig"], &["--json"])
+        .code(1)
+        .json();
+    assert_eq!(doc["verdict"], "rejected");
+    assert_eq!(doc["error"]["kind"], "no_policy");
+    verify(&sb, "unlisted/x", &["u.sig"], &[])
+        .code(1)
+        .stderr_has("no policy applies");
+}
+
+#[test]
+fn usage_and_input_errors_exit_2() {
+    let sb = setup();
+    sign(&sb, "prod/bert", "a", "a.sig");
+    // --policy excludes the plain trust options.
+    verify(
+        &sb,
+        "prod/bert",
+        &["a.sig"],
+        &["--trust-root", "pki/p256/root.pem"],
+    )
+    .code(2);
+    verify(&sb, "prod/bert", &["a.sig"], &["--identity", "email:x@y"]).code(2);
+    // Several bundles need a policy.
+    sb.run([
+        "verify",
+        "policies/models/prod/bert",
+        "-s",
+        "a.sig",
+        "-s",
+        "a.sig",
+        "--trust-root",
+        "pki/p256/root.pem",
+    ])
+    .code(2)
+    .stderr_has("need --policy");
+    // Unreadable bundle, invalid policy, malformed bundles.
+    verify(&sb, "prod/bert", &["a.sig", "nope.sig"], &[])
+        .code(2)
+        .stderr_has("nope.sig");
+    std::fs::write(
+        sb.path("policies/broken.json"),
+        b"{\"version\": \"1\", \"policies\": 3}",
+    )
+    .unwrap();
+    sb.run([
+        "verify",
+        "policies/models/prod/bert",
+        "-s",
+        "a.sig",
+        "--policy",
+        "policies/broken.json",
+    ])
+    .code(2)
+    .stderr_has("/policies: expected an array");
+    std::fs::write(sb.path("junk.sig"), b"{}").unwrap();
+    let doc = verify(&sb, "prod/bert", &["junk.sig", "junk.sig"], &["--json"])
+        .code(2)
+        .json();
+    assert_eq!(doc["verdict"], "error");
+    assert_eq!(check(&doc, "bundle", Some("junk.sig"))["outcome"], "fail");
+    // The plain path is unchanged.
+    sb.run([
+        "verify",
+        "policies/models/prod/bert",
+        "-s",
+        "a.sig",
+        "--trust-root",
+        "pki/p256/root.pem",
+        "--at",
+        "2030-01-01T00:00:00Z",
+    ])
+    .code(0);
+}

@@ -1,0 +1,90 @@
+//! Why a policy could not be loaded or applied.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// One problem in a policy document: where (a JSON pointer, RFC 6901) and
+/// why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// JSON pointer to the offending value (`""` is the whole document).
+    pub pointer: String,
+    /// What is wrong there.
+    pub reason: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.pointer.is_empty() {
+            write!(f, "(document): {}", self.reason)
+        } else {
+            write!(f, "{}: {}", self.pointer, self.reason)
+        }
+    }
+}
+
+/// A policy that could not be loaded or applied.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The policy file could not be read.
+    #[error("cannot read policy {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The policy document is invalid; every problem found is listed.
+    #[error("invalid policy {}: {}", path.display(), list(problems))]
+    Invalid {
+        /// The file (or `<memory>`).
+        path: PathBuf,
+        /// Every problem, in document order.
+        problems: Vec<Problem>,
+    },
+    /// The model path cannot be resolved to the canonical path scopes
+    /// match.
+    #[error("cannot resolve model path {}: {reason}", path.display())]
+    ModelPath {
+        /// The path given.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// No policy covers the model: it is rejected.
+    #[error("no policy applies to {model}: the model is rejected")]
+    NoPolicy {
+        /// The canonical model path.
+        model: String,
+    },
+}
+
+impl Error {
+    /// A stable identifier for scripts and `--json` output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Read { .. } => "unreadable_input",
+            Error::Invalid { .. } => "invalid_policy",
+            Error::ModelPath { .. } => "unreadable_model",
+            Error::NoPolicy { .. } => "no_policy",
+        }
+    }
+
+    /// Whether this is a definite "no" about the model (exit 1) rather than
+    /// a failure to decide (exit 2).
+    pub fn is_rejection(&self) -> bool {
+        matches!(self, Error::NoPolicy { .. })
+    }
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,230 @@
+//! Model scopes: which models a policy applies to, and which policy wins.
+//!
+//! A scope is written as:
+//! - `*`: every model (the global scope, the fallback; at most one policy
+//!   may have it, and not a `skip` policy);
+//! - `name:PATTERN`: models whose name (the last component of the model
+//!   path) matches a single-component [`crate::glob`] pattern; the same as
+//!   the path pattern `**/PATTERN`;
+//! - `path:PATTERN`, or any other text: a path pattern. A relative pattern
+//!   is relative to the directory of the policy file.
+//!
+//! Models are matched by their canonical path (absolute, symbolic links
+//! resolved), so a link named like a production model does not pick the
+//! production policy for what it points to, or the reverse.
+//!
+//! The most specific matching scope wins ([`Specificity`]: literal
+//! components, then non-`**` components, then literal characters; the
+//! global scope is below every pattern). Two scopes of different policies
+//! with the same specificity that some path matches both are refused at
+//! load time, so the winner is always unique.
+
+use std::fmt;
+use std::path::{Component, Path};
+
+use crate::glob::{Glob, Specificity};
+
+/// A model path in the form scopes match: canonical, absolute, UTF-8.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelPath {
+    components: Vec<String>,
+}
+
+impl ModelPath {
+    /// Resolve `path` to its canonical form.
+    ///
+    /// # Errors
+    /// A reason when the path does not exist, cannot be resolved or is not
+    /// UTF-8.
+    pub fn resolve(path: &Path) -> Result<ModelPath, String> {
+        let canonical = std::fs::canonicalize(path).map_err(|e| e.to_string())?;
+        ModelPath::from_absolute(&canonical)
+    }
+
+    /// Take an already absolute, normalized path (no `.`/`..`) as is.
+    ///
+    /// # Errors
+    /// A reason when the path is relative, holds `.`/`..`, or is not UTF-8.
+    pub fn from_absolute(path: &Path) -> Result<ModelPath, String> {
+        let mut components = Vec::new();
+        let mut rooted = false;
+        for c in path.components() {
+            match c {
+                Component::RootDir => rooted = true,
+                Component::Normal(s) => components.push(
+                    s.to_str()
+                        .ok_or_else(|| format!("{} is not UTF-8", path.display()))?
+                        .to_owned(),
+                ),
+                Component::Prefix(_) | Component::CurDir | Component::ParentDir => {
+                    return Err(format!(
+                        "{} is not a normalized absolute path",
+                        path.display()
+                    ));
+                }
+            }
+        }
+        if !rooted {
+            return Err(format!("{} is not absolute", path.display()));
+        }
+        Ok(ModelPath { components })
+    }
+
+    /// The components after `/`.
+    pub fn components(&self) -> &[String] {
+        &self.components
+    }
+
+    /// The model's name: its last component (empty for `/`).
+    pub fn name(&self) -> &str {
+        self.components.last().map_or("", String::as_str)
+    }
+}
+
+impl fmt::Display for ModelPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.components.is_empty() {
+            return f.write_str("/");
+        }
+        for c in &self.components {
+            write!(f, "/{c}")?;
+        }
+        Ok(())
+    }
+}
+
+/// How specific a scope is; the global scope is the least specific.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rank {
+    /// `*`.
+    Global,
+    /// A path or name pattern.
+    Pattern(Specificity),
+}
+
+/// One scope of a policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    text: String,
+    glob: Option<Glob>,
+}
+
+impl Scope {
+    /// Parse a scope as written; relative path patterns are anchored at
+    /// `base` (the policy file's directory, canonical).
+    ///
+    /// # Errors
+    /// A one-line reason (an invalid glob, an empty name).
+    pub fn parse(text: &str, base: &ModelPath) -> Result<Scope, String> {
+        let glob = if text == "*" {
+            None
+        } else if let Some(name) = text.strip_prefix("name:") {
+            if name.is_empty() {
+                return Err("empty model name".into());
+            }
+            Some(Glob::parse_name(name)?.anywhere())
+        } else {
+            let pattern = text.strip_prefix("path:").unwrap_or(text);
+            let (absolute, glob) = Glob::parse(pattern)?;
+            Some(if absolute {
+                glob
+            } else {
+                glob.after(Glob::literal(base.components()))
+            })
+        };
+        Ok(Scope {
+            text: text.to_owned(),
+            glob,
+        })
+    }
+
+    /// The scope as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The absolute pattern it stands for (`*` for the global scope).
+    pub fn pattern(&self) -> String {
+        self.glob
+            .as_ref()
+            .map_or_else(|| "*".into(), ToString::to_string)
+    }
+
+    /// Whether this is the global scope `*`.
+    pub fn is_global(&self) -> bool {
+        self.glob.is_none()
+    }
+
+    /// How specific it is.
+    pub fn rank(&self) -> Rank {
+        self.glob
+            .as_ref()
+            .map_or(Rank::Global, |g| Rank::Pattern(g.specificity()))
+    }
+
+    /// Whether the scope covers the model.
+    pub fn matches(&self, model: &ModelPath) -> bool {
+        self.glob
+            .as_ref()
+            .is_none_or(|g| g.matches(model.components()))
+    }
+
+    /// Whether some model is covered by both scopes.
+    pub fn overlaps(&self, other: &Scope) -> bool {
+        match (&self.glob, &other.glob) {
+            (Some(a), Some(b)) => a.intersects(b),
+            _ => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> ModelPath {
+        ModelPath::from_absolute(Path::new("/etc/modelseal")).unwrap()
+    }
+
+    fn model(p: &str) -> ModelPath {
+        ModelPath::from_absolute(Path::new(p)).unwrap()
+    }
+
+    #[test]
+    fn forms() {
+        let b = base();
+        let rel = Scope::parse("models/prod/**", &b).unwrap();
+        assert_eq!(rel.pattern(), "/etc/modelseal/models/prod/**");
+        assert!(rel.matches(&model("/etc/modelseal/models/prod/bert")));
+        assert!(!rel.matches(&model("/etc/modelseal/models/prod")));
+        assert!(!rel.matches(&model("/srv/models/prod/bert")));
+        let abs = Scope::parse("path:/srv/models/*", &b).unwrap();
+        assert!(abs.matches(&model("/srv/models/bert")));
+        let name = Scope::parse("name:bert-*", &b).unwrap();
+        assert!(name.matches(&model("/anywhere/bert-base")));
+        assert!(!name.matches(&model("/anywhere/bert-base/x")));
+        let global = Scope::parse("*", &b).unwrap();
+        assert!(global.is_global() && global.matches(&model("/x")));
+        assert!(Scope::parse("name:", &b).is_err());
+        assert!(Scope::parse("name:a/b", &b).is_err());
+        assert!(Scope::parse("path:", &b).is_err());
+    }
+
+    #[test]
+    fn ranks_order_scopes() {
+        let b = base();
+        let r = |s: &str| Scope::parse(s, &b).unwrap().rank();
+        assert!(r("/srv/prod/bert") > r("/srv/prod/*"));
+        assert!(r("/srv/prod/*") > r("/srv/prod/**"));
+        assert!(r("/srv/prod/**") > r("name:bert"));
+        assert!(r("name:bert") > r("*"));
+    }
+
+    #[test]
+    fn paths_must_be_absolute_and_normalized() {
+        assert!(ModelPath::from_absolute(Path::new("rel/x")).is_err());
+        assert!(ModelPath::from_absolute(Path::new("/a/../b")).is_err());
+        assert_eq!(model("/a/b").name(), "b");
+        assert_eq!(model("/a/b").to_string(), "/a/b");
+    }
+}

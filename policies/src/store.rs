@@ -1,0 +1,211 @@
+//! Trust stores: named sets of root certificates, loaded from files and
+//! directories when the policy is loaded.
+//!
+//! - A file may hold one DER certificate or any number of PEM
+//!   `CERTIFICATE` blocks.
+//! - A directory contributes its regular files ending in `.pem`, `.crt`,
+//!   `.cer` or `.der` (any case), in name order; other files and
+//!   subdirectories are ignored. A directory without any such file is an
+//!   error, as is a store that ends up empty: an empty store would trust
+//!   nothing, and a typo should not look like that.
+//! - Every certificate must parse and be usable as a webpki trust anchor.
+
+use std::path::{Path, PathBuf};
+
+use modelseal_verifier::chain::certificates_from_pem;
+use modelseal_verifier::{CertInfo, TrustAnchors};
+use serde_json::Value;
+
+use crate::read::{self, Problems, Ptr};
+
+/// Largest certificate file read.
+const MAX_CERT_FILE: u64 = 1024 * 1024;
+/// Most certificate files read from one directory.
+const MAX_DIR_FILES: usize = 1000;
+
+/// One named trust store.
+#[derive(Debug, Clone)]
+pub struct TrustStore {
+    name: String,
+    anchors: TrustAnchors,
+    sources: Vec<PathBuf>,
+}
+
+impl TrustStore {
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its roots, as trust anchors.
+    pub fn anchors(&self) -> &TrustAnchors {
+        &self.anchors
+    }
+
+    /// The root certificates.
+    pub fn roots(&self) -> &[CertInfo] {
+        self.anchors.roots()
+    }
+
+    /// The files the roots were read from.
+    pub fn sources(&self) -> &[PathBuf] {
+        &self.sources
+    }
+}
+
+/// Whether a store name is acceptable: letters, digits, `.`, `_`, `-`.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Load the store `name` described by `v` at `ptr`.
+pub(crate) fn load(
+    name: &str,
+    v: &Value,
+    ptr: &Ptr,
+    base: &Path,
+    p: &mut Problems,
+) -> Option<TrustStore> {
+    let before = p.len();
+    if !valid_name(name) {
+        p.add(
+            ptr,
+            "invalid trust store name: use 1 to 128 letters, digits, `.`, `_` or `-`",
+        );
+    }
+    let map = read::object(
+        v,
+        ptr,
+        &["description", "certificates", "directories"],
+        &[],
+        p,
+    )?;
+    if let Some(d) = map.get("description") {
+        read::string(d, &ptr.key("description"), p);
+    }
+    let mut ders: Vec<Vec<u8>> = Vec::new();
+    let mut sources = Vec::new();
+    if let Some(files) = map.get("certificates") {
+        let fptr = ptr.key("certificates");
+        for (ptr, written) in read::strings(files, &fptr, false, p).unwrap_or_default() {
+            let path = read::resolve(base, written);
+            match read_certificates(&path) {
+                Ok(mut certs) => {
+                    ders.append(&mut certs);
+                    sources.push(path);
+                }
+                Err(reason) => p.add(&ptr, reason),
+            }
+        }
+    }
+    if let Some(dirs) = map.get("directories") {
+        let dptr = ptr.key("directories");
+        for (ptr, written) in read::strings(dirs, &dptr, false, p).unwrap_or_default() {
+            let dir = read::resolve(base, written);
+            match certificate_files(&dir) {
+                Ok(files) => {
+                    for file in files {
+                        match read_certificates(&file) {
+                            Ok(mut certs) => {
+                                ders.append(&mut certs);
+                                sources.push(file);
+                            }
+                            Err(reason) => p.add(&ptr, reason),
+                        }
+                    }
+                }
+                Err(reason) => p.add(&ptr, reason),
+            }
+        }
+    }
+    if p.len() > before {
+        return None;
+    }
+    if ders.is_empty() {
+        p.add(
+            ptr,
+            "the trust store holds no certificate: give certificates or directories",
+        );
+        return None;
+    }
+    match TrustAnchors::from_der(&ders) {
+        Ok(anchors) => Some(TrustStore {
+            name: name.to_owned(),
+            anchors,
+            sources,
+        }),
+        Err(e) => {
+            p.add(ptr, format!("unusable root certificate: {e}"));
+            None
+        }
+    }
+}
+
+/// Every certificate of a file, PEM or DER, each checked to parse.
+fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>, String> {
+    let bytes = read::read_limited(path, MAX_CERT_FILE)?;
+    let ders = if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+        certificates_from_pem(&bytes).map_err(|e| format!("{}: {e}", path.display()))?
+    } else {
+        vec![bytes]
+    };
+    for der in &ders {
+        CertInfo::from_der(der).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(ders)
+}
+
+/// The certificate files of a directory, in name order.
+fn certificate_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read directory {}: {e}", dir.display()))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read directory {}: {e}", dir.display()))?;
+        let path = entry.path();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        if !matches!(ext.as_deref(), Some("pem" | "crt" | "cer" | "der")) {
+            continue;
+        }
+        // Follows symbolic links, as reading the file will.
+        if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            files.push(path);
+        }
+        if files.len() > MAX_DIR_FILES {
+            return Err(format!(
+                "{} holds more than {MAX_DIR_FILES} certificate files",
+                dir.display()
+            ));
+        }
+    }
+    if files.is_empty() {
+        return Err(format!(
+            "{} holds no certificate file (.pem, .crt, .cer, .der)",
+            dir.display()
+        ));
+    }
+    files.sort();
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        for ok in ["release", "ca.v2", "a_b-c"] {
+            assert!(valid_name(ok), "{ok}");
+        }
+        for bad in ["", "a b", "a/b", "ä", &"x".repeat(129)] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+    }
+}
