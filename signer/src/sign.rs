@@ -23,7 +23,7 @@ use crate::key::SigningKey;
 
 /// Paths `model_signing` leaves out of every manifest; modelseal does too,
 /// so that bundles verify the same with either tool.
-pub const DEFAULT_IGNORE_PATHS: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"];
+pub const DEFAULT_IGNORE_PATHS: [&str; 4] = walk::DEFAULT_IGNORE_PATHS;
 
 /// How to sign.
 #[derive(Clone, Copy)]
