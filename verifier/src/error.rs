@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use modelseal_manifest::{FormatError, ManifestDiff, ModelError};
+use modelseal_manifest::detached::SchemeError;
+use modelseal_manifest::{ChecksumsError, FormatError, ManifestDiff, ModelError};
 
 pub use crate::signature::SignatureError;
 
@@ -56,6 +57,27 @@ pub enum Error {
     /// The model's files are not those that were signed.
     #[error("integrity: {}", describe_diff(.0))]
     Integrity(ManifestDiff),
+    /// A checksums file does not parse, or lists itself.
+    #[error("malformed checksums file: {0}")]
+    Checksums(#[from] ChecksumsError),
+    /// A one-file model that its checksums file does not list.
+    #[error("{} is not listed in the checksums file", path.display())]
+    NotListed {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A raw (detached) signature file that cannot be a signature: empty,
+    /// too large, or Base64 text.
+    #[error("raw signature {}: {reason}", path.display())]
+    RawSignature {
+        /// The signature file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The raw-signature options do not fit the key.
+    #[error("raw signature: {0}")]
+    Scheme(#[from] SchemeError),
 }
 
 impl Error {
@@ -74,6 +96,10 @@ impl Error {
             Error::Model(ModelError::Io { .. }) => "unreadable_model",
             Error::Model(_) => "model_rejected",
             Error::Integrity(_) => "digest_mismatch",
+            Error::Checksums(_) => "malformed_checksums",
+            Error::NotListed { .. } => "not_listed",
+            Error::RawSignature { .. } => "malformed_signature",
+            Error::Scheme(_) => "invalid_configuration",
         }
     }
 
@@ -87,6 +113,9 @@ impl Error {
                 | Error::Format(_)
                 | Error::Config(_)
                 | Error::Model(ModelError::Io { .. })
+                | Error::Checksums(_)
+                | Error::RawSignature { .. }
+                | Error::Scheme(_)
         )
     }
 }
