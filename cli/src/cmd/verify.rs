@@ -38,6 +38,9 @@ pub(crate) struct VerifyArgs {
     /// Check certificate validity at this time (RFC 3339) instead of now.
     #[arg(long, value_name = "RFC3339")]
     pub(crate) at: Option<String>,
+    /// Checksums files and raw OpenSSL signatures instead of a bundle.
+    #[command(flatten)]
+    pub(crate) detached: super::verify_checksums::DetachedArgs,
     #[command(flatten)]
     pub(crate) common: super::Common,
 }
@@ -82,6 +85,9 @@ fn load_trust(args: &VerifyArgs) -> Result<Trust, CliError> {
 
 /// Run `modelseal verify`.
 pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
+    if args.detached.active() {
+        return super::verify_checksums::run(args);
+    }
     let time = parse_time(args.at.as_deref())?;
     let trust = load_trust(&args)?;
     let identities = args
