@@ -316,7 +316,7 @@ fn check_directory(
             if diff.is_empty() {
                 Ok((files, ignore))
             } else {
-                Err(Error::Integrity(diff))
+                Err(Error::ChecksumsMismatch(diff))
             }
         }),
         |(f, _)| format!("{} files, exactly those listed", f.files().len()),
@@ -400,7 +400,7 @@ fn hash_and_compare(
                 if diff.is_empty() {
                     Ok((actual, also))
                 } else {
-                    Err(Error::Integrity(diff))
+                    Err(Error::ChecksumsMismatch(diff))
                 }
             }),
         |_| {

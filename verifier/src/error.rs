@@ -55,8 +55,11 @@ pub enum Error {
     #[error("model: {0}")]
     Model(#[from] ModelError),
     /// The model's files are not those that were signed.
-    #[error("integrity: {}", describe_diff(.0))]
+    #[error("integrity: {}", describe_diff(.0, "signed"))]
     Integrity(ManifestDiff),
+    /// The model's files are not those its checksums file lists.
+    #[error("integrity: {}", describe_diff(.0, "listed"))]
+    ChecksumsMismatch(ManifestDiff),
     /// A checksums file does not parse, or lists itself.
     #[error("malformed checksums file: {0}")]
     Checksums(#[from] ChecksumsError),
@@ -95,7 +98,7 @@ impl Error {
             Error::Identity(_) => "identity_mismatch",
             Error::Model(ModelError::Io { .. }) => "unreadable_model",
             Error::Model(_) => "model_rejected",
-            Error::Integrity(_) => "digest_mismatch",
+            Error::Integrity(_) | Error::ChecksumsMismatch(_) => "digest_mismatch",
             Error::Checksums(_) => "malformed_checksums",
             Error::NotListed { .. } => "not_listed",
             Error::RawSignature { .. } => "malformed_signature",
@@ -238,7 +241,7 @@ pub enum IdentityError {
     NoCertificate,
 }
 
-fn describe_diff(d: &ManifestDiff) -> String {
+fn describe_diff(d: &ManifestDiff, vouched: &str) -> String {
     let list = |what: &str, keys: &[modelseal_manifest::ResourceKey]| {
         if keys.is_empty() {
             return None;
@@ -253,8 +256,8 @@ fn describe_diff(d: &ManifestDiff) -> String {
     };
     [
         list("digest mismatch:", &d.changed),
-        list("missing (signed, not present):", &d.missing),
-        list("extra (present, not signed):", &d.extra),
+        list(&format!("missing ({vouched}, not present):"), &d.missing),
+        list(&format!("extra (present, not {vouched}):"), &d.extra),
     ]
     .into_iter()
     .flatten()

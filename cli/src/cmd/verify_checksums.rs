@@ -164,8 +164,10 @@ struct Summary<'a> {
     checksums: Option<(HashAlgorithm, usize, usize)>,
     bytes: Option<u64>,
     error: Option<&'a Error>,
-    /// An RSA key and no --rsa-padding: a failure may be a PSS signature.
-    rsa_default_padding: bool,
+    /// An RSA key checked with a default padding or digest: the algorithm
+    /// used, named when the signature fails (it may have been made with
+    /// other options).
+    rsa_defaulted: Option<modelseal_manifest::SignatureAlgorithm>,
 }
 
 /// Run `modelseal verify` with `--checksums` and/or `--raw-signature`.
@@ -189,7 +191,14 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
             None
         }
     };
-    let rsa_default_padding = d.rsa_padding.is_none() && rsa_key(trust.as_ref());
+    let rsa_defaulted = ((d.rsa_padding.is_none() || d.digest.is_none())
+        && rsa_key(trust.as_ref()))
+    .then(|| {
+        scheme(d.digest, d.rsa_padding)
+            .algorithm(modelseal_manifest::KeyKind::Rsa { bits: 0 })
+            .ok()
+    })
+    .flatten();
     let detached_opts = trust.as_ref().map(|t| DetachedOptions {
         trust: &t.trust,
         certificates: &t.certificates,
@@ -244,7 +253,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
                     }),
                     bytes: verified.map(|v| v.bytes()),
                     error: outcome.result.as_ref().err(),
-                    rsa_default_padding,
+                    rsa_defaulted,
                 },
             )
         }
@@ -270,7 +279,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
                     checksums: None,
                     bytes: verified.map(|v| v.bytes()),
                     error: outcome.result.as_ref().err(),
-                    rsa_default_padding,
+                    rsa_defaulted,
                 },
             )
         }
@@ -331,15 +340,15 @@ fn report(args: &VerifyArgs, s: &Summary<'_>) -> Result<Exit, CliError> {
     }
     if let Some(e) = s.error {
         let mut err = cli_error(e, "verification failed");
-        if s.rsa_default_padding
+        if let Some(alg) = s.rsa_defaulted
             && matches!(
                 e,
                 Error::Signature(modelseal_verifier::SignatureError::InvalidSignature)
             )
         {
-            err.message.push_str(
-                " (RSA signatures are checked as PKCS#1 v1.5 unless --rsa-padding pss is given)",
-            );
+            err.message.push_str(&format!(
+                " (checked as {alg}; a signature made with other openssl options needs --rsa-padding pss and/or --digest)"
+            ));
         }
         return Err(if args.common.json {
             err.reported()
