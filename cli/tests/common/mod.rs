@@ -1,6 +1,12 @@
 //! Shared helpers for CLI tests: run the real `modelseal` binary in a
 //! temporary directory against the committed fixtures.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::panic
+)]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -40,28 +46,41 @@ impl Run {
     /// Assert the exit code, showing the output on failure.
     #[track_caller]
     pub fn code(&self, want: i32) -> &Run {
-        assert_eq!(self.code, want, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, want,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     /// Assert stderr contains `needle`.
     #[track_caller]
     pub fn stderr_has(&self, needle: &str) -> &Run {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
         self
     }
 
     /// Assert stdout contains `needle`.
     #[track_caller]
     pub fn stdout_has(&self, needle: &str) -> &Run {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}", self.stdout);
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.stdout
+        );
         self
     }
 
     /// Parse stdout as one JSON document.
     #[track_caller]
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 
     /// Assert no panic message reached stderr.
@@ -79,7 +98,9 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Sandbox {
-        Sandbox { dir: tempfile::tempdir().unwrap() }
+        Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     /// A path inside the sandbox.
@@ -121,7 +142,11 @@ impl Sandbox {
     {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_modelseal"));
         cmd.args(args).current_dir(self.dir.path());
-        for var in ["MODELSEAL_KEY_PASSPHRASE", "MODELSEAL_AUDIT_LOG", "MODELSEAL_AUDIT_KEY"] {
+        for var in [
+            "MODELSEAL_KEY_PASSPHRASE",
+            "MODELSEAL_AUDIT_LOG",
+            "MODELSEAL_AUDIT_KEY",
+        ] {
             cmd.env_remove(var);
         }
         for (k, v) in env {
@@ -151,7 +176,11 @@ pub fn copy_tree(from: &Path, to: &Path) {
 /// Flip one bit of a file at `offset` (from the start; negative from the end).
 pub fn flip_byte(path: &Path, offset: i64) {
     let mut b = fs::read(path).unwrap();
-    let i = if offset < 0 { (b.len() as i64 + offset) as usize } else { offset as usize };
+    let i = if offset < 0 {
+        (b.len() as i64 + offset) as usize
+    } else {
+        offset as usize
+    };
     b[i] ^= 0x01;
     fs::write(path, b).unwrap();
 }
