@@ -50,6 +50,14 @@ pub const DEFAULT_MAX_CHECKSUMS_BYTES: u64 = 256 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ChecksumsError {
+    /// The file is larger than the accepted limit.
+    #[error("{size} bytes or more, over the {limit}-byte limit")]
+    TooLarge {
+        /// Its size (or a lower bound).
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// The file holds no checksum line.
     #[error("no checksum line found")]
     Empty,
@@ -128,7 +136,7 @@ pub enum ChecksumsError {
     /// The checksums file lists itself or its signature: its digest cannot
     /// be right (it changes when the line is written).
     #[error(
-        "line {line}: the checksums file lists {name:?}, which is the checksums file or its signature; remove that line"
+        "line {line}: the checksums file lists {name:?}, which is the checksums file itself, its signature or the bundle being written; remove that line"
     )]
     ListsItself {
         /// The line.

@@ -33,8 +33,7 @@ use modelseal_manifest::checksums::{ChecksumsError, DEFAULT_MAX_CHECKSUMS_BYTES}
 use modelseal_manifest::engine::{self, HashOptions};
 use modelseal_manifest::walk::{self, DEFAULT_IGNORE_PATHS, ModelFiles, WalkOptions};
 use modelseal_manifest::{
-    Checksums, FormatError, HashAlgorithm, Manifest, ManifestDiff, ResourceKey, ResourcePath,
-    Serialization,
+    Checksums, HashAlgorithm, Manifest, ManifestDiff, ResourceKey, ResourcePath, Serialization,
 };
 
 use crate::detached::{self, DetachedOptions, DetachedSigner};
@@ -161,7 +160,8 @@ pub struct ChecksumsOutcome {
 /// ([`DEFAULT_MAX_CHECKSUMS_BYTES`] by default) without reading them whole.
 ///
 /// # Errors
-/// [`Error::Read`] for I/O errors, [`Error::Format`] when too large.
+/// [`Error::Read`] for I/O errors, [`Error::Checksums`]
+/// ([`ChecksumsError::TooLarge`]) when too large.
 pub fn read_checksums(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
     let read_err = |source| Error::Read {
         what: "checksums file",
@@ -174,8 +174,7 @@ pub fn read_checksums(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
         .read_to_end(&mut bytes)
         .map_err(read_err)?;
     if bytes.len() as u64 > limit {
-        return Err(FormatError::TooLarge {
-            what: "checksums file",
+        return Err(ChecksumsError::TooLarge {
             size: bytes.len() as u64,
             limit,
         }

@@ -177,6 +177,27 @@ fn malformed_checksums_are_errors_not_rejections() {
 }
 
 #[test]
+fn oversized_checksums_files_are_refused_unread() {
+    let path = fixture("checksums/demo.sha256");
+    let err = checksums::read_checksums(&path, 100).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Checksums(ChecksumsError::TooLarge {
+                size: 101,
+                limit: 100
+            })
+        ),
+        "{err}"
+    );
+    assert!(!err.is_rejection());
+    assert!(matches!(
+        checksums::read_checksums(&fixture("checksums/absent"), 100),
+        Err(Error::Read { .. })
+    ));
+}
+
+#[test]
 fn signed_checksums_for_every_key_type() {
     for (sig, name, scheme) in [
         (
