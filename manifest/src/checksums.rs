@@ -133,8 +133,9 @@ pub enum ChecksumsError {
         /// The name.
         name: String,
     },
-    /// The checksums file lists itself or its signature: its digest cannot
-    /// be right (it changes when the line is written).
+    /// The checksums file lists itself, its signature or the bundle being
+    /// written: that digest cannot be right (the file changes after it is
+    /// listed), and those files are left out of the model.
     #[error(
         "line {line}: the checksums file lists {name:?}, which is the checksums file itself, its signature or the bundle being written; remove that line"
     )]
