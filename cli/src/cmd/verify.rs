@@ -86,7 +86,7 @@ fn load_trust(args: &VerifyArgs) -> Result<Trust, CliError> {
 /// Run `modelseal verify`.
 pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
     if args.detached.active() {
-        return super::verify_checksums::run(args);
+        return super::verify_checksums::run(&args);
     }
     let time = parse_time(args.at.as_deref())?;
     let trust = load_trust(&args)?;

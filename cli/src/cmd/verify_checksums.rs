@@ -171,7 +171,7 @@ struct Summary<'a> {
 }
 
 /// Run `modelseal verify` with `--checksums` and/or `--raw-signature`.
-pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
+pub(crate) fn run(args: &VerifyArgs) -> Result<Exit, CliError> {
     let d = &args.detached;
     let time = parse_time(args.at.as_deref())?;
     let ids = identities(&args.identity)?;
@@ -238,7 +238,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
             drop(bar);
             let verified = outcome.result.as_ref().ok();
             report(
-                &args,
+                args,
                 &Summary {
                     guarantee: if sig.is_some() {
                         Guarantee::SignedChecksums
@@ -271,7 +271,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
             drop(bar);
             let verified = outcome.result.as_ref().ok();
             report(
-                &args,
+                args,
                 &Summary {
                     guarantee: Guarantee::SignedFile,
                     report: &outcome.report,
