@@ -160,6 +160,23 @@ pub fn hash_model(
     serialization: &Serialization,
     opts: &HashOptions<'_>,
 ) -> Result<Manifest, ModelError> {
+    let (manifest, _) = hash_model_also(model, serialization, None, opts)?;
+    Ok(manifest)
+}
+
+/// [`hash_model`], and in the same read of every byte also with `also`:
+/// the second manifest has the same resources and serialization but the
+/// hash `also`. Used to check SHA-512 checksums and sign the SHA-256 OMS
+/// manifest of exactly the bytes that were checked.
+///
+/// # Errors
+/// As [`hash_model`].
+pub fn hash_model_also(
+    model: &ModelFiles,
+    serialization: &Serialization,
+    also: Option<HashAlgorithm>,
+    opts: &HashOptions<'_>,
+) -> Result<(Manifest, Option<Manifest>), ModelError> {
     let jobs = jobs(model, serialization.method);
     let opener = Opener::new(model)?;
     let pool = rayon::ThreadPoolBuilder::new()
@@ -177,7 +194,9 @@ pub fn hash_model(
     // speed instead of hash + copy). BLAKE3 already uses every core.
     let threads = opts.thread_count();
     let pipeline = jobs.len() < threads && hash != HashAlgorithm::Blake3;
-    let results: Result<Vec<(ResourceKey, Digest)>, ModelError> = pool.install(|| {
+    let hashes = (hash, also);
+    type Digests = (Digest, Option<Digest>);
+    let results: Result<Vec<(ResourceKey, Digests)>, ModelError> = pool.install(|| {
         jobs.par_iter()
             .with_max_len(1)
             .map_init(
@@ -189,28 +208,37 @@ pub fn hash_model(
                     }
                 },
                 |buf, job| {
-                    let digest = hash_job(&opener, job, hash, buf, pipeline, opts.progress)?;
-                    Ok((job.key(), digest))
+                    let digests = hash_job(&opener, job, hashes, buf, pipeline, opts.progress)?;
+                    Ok((job.key(), digests))
                 },
             )
             .collect()
     });
-    let resources: BTreeMap<_, _> = results?.into_iter().collect();
-    Ok(Manifest::new(
-        model.model_name(),
-        serialization.clone(),
-        resources,
-    ))
+    let results = results?;
+    let second = also.map(|hash| {
+        let resources: BTreeMap<_, _> = results
+            .iter()
+            .filter_map(|(k, (_, d))| Some((k.clone(), d.clone()?)))
+            .collect();
+        let ser = Serialization {
+            hash,
+            ..serialization.clone()
+        };
+        Manifest::new(model.model_name(), ser, resources)
+    });
+    let resources: BTreeMap<_, _> = results.into_iter().map(|(k, (d, _))| (k, d)).collect();
+    let first = Manifest::new(model.model_name(), serialization.clone(), resources);
+    Ok((first, second))
 }
 
 fn hash_job(
     opener: &Opener<'_>,
     job: &Job<'_>,
-    hash: HashAlgorithm,
+    (hash, also): (HashAlgorithm, Option<HashAlgorithm>),
     buf: &mut [u8],
     pipeline: bool,
     progress: Option<&dyn Progress>,
-) -> Result<Digest, ModelError> {
+) -> Result<(Digest, Option<Digest>), ModelError> {
     let path = opener.model.file_path(&job.file.path);
     let io_err = |source| ModelError::Io {
         path: path.clone(),
@@ -237,8 +265,12 @@ fn hash_job(
         rustix::fs::Advice::Sequential,
     );
     let mut hasher = hash.hasher();
+    let mut second = also.map(HashAlgorithm::hasher);
     let mut sink = |chunk: &[u8]| {
         hasher.update(chunk);
+        if let Some(h) = &mut second {
+            h.update(chunk);
+        }
         if let Some(p) = progress {
             p.advance(chunk.len() as u64);
         }
@@ -262,7 +294,7 @@ fn hash_job(
             found: start + found,
         });
     }
-    Ok(hasher.finish())
+    Ok((hasher.finish(), second.map(crate::digest::Hasher::finish)))
 }
 
 /// Feed bytes `start..end` of `file` to `sink`, in `buf`-sized reads.
@@ -558,6 +590,45 @@ mod tests {
         };
         let m = hash_model(&files, &ser, &opts).unwrap();
         assert_eq!(m.get(&key("w")), Some(&HashAlgorithm::Sha256.digest(&data)));
+    }
+
+    #[test]
+    fn also_hashes_the_same_bytes_with_a_second_algorithm_in_one_pass() {
+        let big: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+        let d = model(&[("a", b"hello".to_vec()), ("w/big", big.clone())]);
+        let files = walk(d.path(), &WalkOptions::default()).unwrap();
+        let count = Count(AtomicU64::new(0));
+        let opts = HashOptions {
+            threads: Some(2),
+            buffer_size: 4096,
+            progress: Some(&count),
+        };
+        let ser = Serialization::files(HashAlgorithm::Sha512, vec![]);
+        let (m512, m256) =
+            hash_model_also(&files, &ser, Some(HashAlgorithm::Sha256), &opts).unwrap();
+        let m256 = m256.unwrap();
+        // Each byte was read once.
+        assert_eq!(count.0.load(Ordering::Relaxed), 5 + big.len() as u64);
+        assert_eq!(m512.serialization().hash, HashAlgorithm::Sha512);
+        assert_eq!(m256.serialization().hash, HashAlgorithm::Sha256);
+        assert_eq!(
+            m512.get(&key("w/big")),
+            Some(&HashAlgorithm::Sha512.digest(&big))
+        );
+        assert_eq!(
+            m256.get(&key("w/big")),
+            Some(&HashAlgorithm::Sha256.digest(&big))
+        );
+        // The second manifest is what a plain SHA-256 pass gives.
+        let plain = hash_model(
+            &files,
+            &Serialization::files(HashAlgorithm::Sha256, vec![]),
+            &HashOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(m256, plain);
+        let (_, none) = hash_model_also(&files, &ser, None, &HashOptions::default()).unwrap();
+        assert!(none.is_none());
     }
 
     #[test]

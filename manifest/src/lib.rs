@@ -6,6 +6,9 @@
 //! - [`manifest`] pairs resources with digests; [`statement`] turns a
 //!   manifest into the signed in-toto payload and back.
 //! - [`bundle`] reads and writes the Sigstore bundle around it.
+//! - [`checksums`] reads `sha256sum`-style checksums files; [`detached`]
+//!   names the scheme and hashes the message of OpenSSL-style detached
+//!   signatures.
 //!
 //! ```
 //! use modelseal_manifest::{engine, statement, walk, HashAlgorithm, Serialization};
@@ -22,6 +25,8 @@
 
 pub mod algorithm;
 pub mod bundle;
+pub mod checksums;
+pub mod detached;
 pub mod digest;
 pub mod engine;
 mod error;
@@ -33,6 +38,7 @@ pub mod walk;
 
 pub use algorithm::{KeyKind, SignatureAlgorithm, UnknownAlgorithm};
 pub use bundle::{Bundle, Envelope, VerificationMaterial};
+pub use checksums::{ChecksumEntry, Checksums, ChecksumsError};
 pub use digest::{Digest, HashAlgorithm};
 pub use error::{FormatError, ModelError};
 pub use manifest::{Manifest, ManifestDiff, Method, ResourceKey, Serialization};

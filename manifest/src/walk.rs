@@ -19,6 +19,11 @@ use crate::path::ResourcePath;
 /// Default upper bound on the number of files in one model.
 pub const DEFAULT_MAX_FILES: usize = 1_000_000;
 
+/// Paths `model_signing` leaves out of every manifest; modelseal does too
+/// (bundles and checksums files), so that bundles verify the same with
+/// either tool.
+pub const DEFAULT_IGNORE_PATHS: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"];
+
 /// What to list.
 #[derive(Debug, Clone)]
 pub struct WalkOptions {

@@ -284,6 +284,76 @@ impl SigningKey {
         }
     }
 
+    /// Signs a message given by its digest with [`SigningKey::algorithm`]:
+    /// `digest` is the message hashed with the algorithm's hash (SHA-256
+    /// for `rsa-pkcs1v15-sha256` and `ecdsa-p256-sha256`, SHA-384 for
+    /// `ecdsa-p384-sha384`, ...). The signature is the one
+    /// [`SigningKey::sign`] makes over the message itself (RSA-PSS salts
+    /// are random); it lets a file of any size be signed from a streamed
+    /// digest, as `openssl dgst -sign` does.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::Signing`] for an Ed25519 key (pure Ed25519 signs the
+    /// message itself), a digest of the wrong length, or a failed RSA
+    /// operation.
+    pub fn sign_prehashed(&self, digest: &[u8]) -> Result<Vec<u8>, KeyError> {
+        use signature::hazmat::PrehashSigner;
+        let failed = |e: &dyn fmt::Display| KeyError::Signing {
+            detail: e.to_string(),
+        };
+        let algorithm = self.algorithm();
+        let Some(hash) = modelseal_manifest::detached::MessageHash::of(algorithm) else {
+            return Err(failed(&format_args!(
+                "{algorithm} signs the whole message, not a digest of it"
+            )));
+        };
+        if digest.len() != hash.output_len() {
+            return Err(failed(&format_args!(
+                "a {hash} digest is {} bytes, got {}",
+                hash.output_len(),
+                digest.len()
+            )));
+        }
+        match &self.inner {
+            Inner::Rsa { key, scheme } => {
+                let mut rng = getrandom::SysRng;
+                let signed = match (scheme.padding, scheme.hash) {
+                    (RsaPadding::Pss, RsaHash::Sha256) => {
+                        key.pss_sign_prehash_with_rng::<Sha256, _>(&mut rng, digest)
+                    }
+                    (RsaPadding::Pss, RsaHash::Sha384) => {
+                        key.pss_sign_prehash_with_rng::<Sha384, _>(&mut rng, digest)
+                    }
+                    (RsaPadding::Pss, RsaHash::Sha512) => {
+                        key.pss_sign_prehash_with_rng::<Sha512, _>(&mut rng, digest)
+                    }
+                    (RsaPadding::Pkcs1v15, RsaHash::Sha256) => {
+                        key.pkcs1v15_sign_prehash_with_rng::<Sha256, _>(&mut rng, digest)
+                    }
+                    (RsaPadding::Pkcs1v15, RsaHash::Sha384) => {
+                        key.pkcs1v15_sign_prehash_with_rng::<Sha384, _>(&mut rng, digest)
+                    }
+                    (RsaPadding::Pkcs1v15, RsaHash::Sha512) => {
+                        key.pkcs1v15_sign_prehash_with_rng::<Sha512, _>(&mut rng, digest)
+                    }
+                };
+                signed.map_err(|e| failed(&e))
+            }
+            Inner::Ed25519(_) => Err(failed(&"Ed25519 signs the whole message")),
+            Inner::EcdsaP256(key) => {
+                let sig: p256::ecdsa::DerSignature =
+                    key.sign_prehash(digest).map_err(|e| failed(&e))?;
+                Ok(sig.as_bytes().to_vec())
+            }
+            Inner::EcdsaP384(key) => {
+                let sig: p384::ecdsa::DerSignature =
+                    key.sign_prehash(digest).map_err(|e| failed(&e))?;
+                Ok(sig.as_bytes().to_vec())
+            }
+        }
+    }
+
     /// The public key as DER `SubjectPublicKeyInfo`.
     pub fn public_key_der(&self) -> Vec<u8> {
         self.spki_der.clone()

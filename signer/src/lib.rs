@@ -2,9 +2,12 @@
 //!
 //! [`sign()`] hashes a model, builds the in-toto statement and signs it with a
 //! [`SigningKey`] loaded by [`load_key_file`] (or [`SigningKey::from_pem`]).
+//! [`sign_manifest`] signs a manifest computed elsewhere (verified
+//! checksums); [`detached::sign_file`] writes OpenSSL-style raw signatures.
 #![forbid(unsafe_code)]
 
 pub mod cache;
+pub mod detached;
 pub mod error;
 pub mod key;
 mod key_file;
@@ -13,4 +16,4 @@ pub mod sign;
 pub use error::{Error, KeyError, KeyFormat};
 pub use key::{RsaHash, RsaPadding, RsaScheme, SigningKey};
 pub use key_file::load_key_file;
-pub use sign::{CacheStats, SignOptions, Signed, sign};
+pub use sign::{CacheStats, SignOptions, Signed, sign, sign_manifest};

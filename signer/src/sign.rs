@@ -26,7 +26,7 @@ use crate::key::SigningKey;
 
 /// Paths `model_signing` leaves out of every manifest; modelseal does too,
 /// so that bundles verify the same with either tool.
-pub const DEFAULT_IGNORE_PATHS: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"];
+pub const DEFAULT_IGNORE_PATHS: [&str; 4] = walk::DEFAULT_IGNORE_PATHS;
 
 /// How to sign.
 #[derive(Clone, Copy)]
@@ -133,28 +133,52 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
             (m, Some(stats))
         }
     };
+    let mut signed = sign_manifest(manifest, opts.key, opts.certificates)?;
+    signed.cache = cache;
+    Ok(signed)
+}
+
+/// Sign a manifest the caller has computed (and checked) already, e.g.
+/// from verified checksums: steps 3–5 of [`sign()`], after the same
+/// certificate check.
+///
+/// # Errors
+/// [`Error::CertificateKeyMismatch`] or [`Error::Certificate`] for a bad
+/// chain, [`Error::InvalidOption`] for a SHA-512 manifest (OMS has no such
+/// hash type), [`Error::Key`] when signing fails.
+pub fn sign_manifest(
+    manifest: Manifest,
+    key: &SigningKey,
+    certificates: &[Vec<u8>],
+) -> Result<Signed, Error> {
+    check_certificate(certificates, key)?;
+    if manifest.serialization().hash == HashAlgorithm::Sha512 {
+        return Err(Error::InvalidOption(
+            "OMS manifests have no sha512 hash type: sign a SHA-256 manifest".into(),
+        ));
+    }
 
     // 3-4. statement, DSSE signature
     let payload = statement::to_payload(&manifest);
     let payload_type = statement::PAYLOAD_TYPE.to_owned();
-    let signature = opts.key.sign(&pae(&payload_type, &payload))?;
+    let signature = key.sign(&pae(&payload_type, &payload))?;
 
     // 5. bundle
-    let material = if opts.certificates.is_empty() {
+    let material = if certificates.is_empty() {
         VerificationMaterial::PublicKey {
-            hint: key_hint(&opts.key.public_key_der()),
+            hint: key_hint(&key.public_key_der()),
         }
     } else {
-        VerificationMaterial::Certificates(opts.certificates.to_vec())
+        VerificationMaterial::Certificates(certificates.to_vec())
     };
     let envelope = Envelope {
         payload_type,
         payload,
         signature,
-        keyid: opts.key.algorithm().name().to_owned(),
+        keyid: key.algorithm().name().to_owned(),
     };
     Ok(Signed {
-        cache,
+        cache: None,
         bundle: Bundle {
             material,
             envelope,

@@ -336,3 +336,77 @@ fn refused_keys() {
         Err(SignatureError::UnsupportedKey { .. })
     ));
 }
+
+/// Raw signatures over a file (`detached::sign_file`): streamed digests for
+/// RSA and ECDSA, whole file for Ed25519; openssl verifies every one.
+#[test]
+fn detached_file_signatures_verify_with_openssl() {
+    use modelseal_signer::detached::sign_file;
+    let dir = Dir::new();
+    // Larger than the hashing buffer, so the digest is streamed in pieces.
+    let big: Vec<u8> = (0..700_000u32).map(|i| (i * 31 % 251) as u8).collect();
+    dir.write("file.bin", &big);
+    dir.openssl("genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.pem");
+    dir.openssl("genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out p256.pem");
+    dir.openssl("genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out p384.pem");
+    dir.openssl("genpkey -algorithm ED25519 -out ed.pem");
+    for k in ["rsa", "p256", "p384", "ed"] {
+        dir.openssl(&format!("pkey -in {k}.pem -pubout -out {k}.pub"));
+    }
+
+    // RSA PKCS#1 v1.5 is deterministic: byte-identical to `openssl dgst`.
+    for (hash, dgst) in [
+        (RsaHash::Sha256, "-sha256"),
+        (RsaHash::Sha384, "-sha384"),
+        (RsaHash::Sha512, "-sha512"),
+    ] {
+        let key = dir.load("rsa.pem", RsaScheme::new(RsaPadding::Pkcs1v15, hash));
+        let (sig, len) = sign_file(&key, &dir.path("file.bin")).unwrap();
+        assert_eq!(len, big.len() as u64);
+        dir.openssl(&format!("dgst {dgst} -sign rsa.pem -out theirs file.bin"));
+        assert_eq!(sig, dir.read("theirs"), "{dgst}");
+
+        let pss = dir.load("rsa.pem", RsaScheme::new(RsaPadding::Pss, hash));
+        dir.write("ours", &sign_file(&pss, &dir.path("file.bin")).unwrap().0);
+        dir.openssl(&format!(
+            "dgst {dgst} -verify rsa.pub {PSS} -signature ours file.bin"
+        ));
+        dir.openssl(&format!(
+            "dgst {dgst} -verify rsa.pub {PSS} {SALT_DIGEST} -signature ours file.bin"
+        ));
+    }
+
+    // ECDSA (RFC 6979, deterministic): the prehashed signature equals the
+    // whole-message one, and openssl verifies it.
+    for (k, dgst) in [("p256", "-sha256"), ("p384", "-sha384")] {
+        let key = dir.load(&format!("{k}.pem"), RsaScheme::default());
+        let (sig, _) = sign_file(&key, &dir.path("file.bin")).unwrap();
+        assert_eq!(sig, key.sign(&big).unwrap(), "{k}");
+        dir.write("ours", &sig);
+        dir.openssl(&format!(
+            "dgst {dgst} -verify {k}.pub -signature ours file.bin"
+        ));
+    }
+
+    // Ed25519: identical to `pkeyutl -sign -rawin`.
+    let ed = dir.load("ed.pem", RsaScheme::default());
+    let (sig, _) = sign_file(&ed, &dir.path("file.bin")).unwrap();
+    dir.openssl("pkeyutl -sign -rawin -inkey ed.pem -in file.bin -out theirs");
+    assert_eq!(sig, dir.read("theirs"));
+
+    // A digest cannot be signed with Ed25519, nor one of the wrong length.
+    assert!(matches!(
+        ed.sign_prehashed(&[0u8; 32]),
+        Err(KeyError::Signing { .. })
+    ));
+    let p256 = dir.load("p256.pem", RsaScheme::default());
+    assert!(matches!(
+        p256.sign_prehashed(&[0u8; 48]),
+        Err(KeyError::Signing { .. })
+    ));
+    // A directory is not one file.
+    assert!(matches!(
+        sign_file(&p256, dir.0.path()),
+        Err(modelseal_signer::Error::InvalidOption(_))
+    ));
+}

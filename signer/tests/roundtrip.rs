@@ -4,9 +4,10 @@
 // Test helpers outside #[test] functions may unwrap too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use modelseal_manifest::detached::MessageHash;
 use modelseal_manifest::{KeyKind, SignatureAlgorithm};
 use modelseal_signer::{KeyError, KeyFormat, RsaHash, RsaPadding, RsaScheme, SigningKey};
-use modelseal_verifier::{PublicKey, SignatureError};
+use modelseal_verifier::{PssSaltLength, PublicKey, SignatureError};
 use pkcs8::EncodePrivateKey;
 use pkcs8::der::pem::LineEnding;
 use rsa::pkcs1::EncodeRsaPrivateKey;
@@ -55,6 +56,29 @@ fn check_round_trip(key: &SigningKey) {
         public
     );
     assert_eq!(public.verify(alg, MSG, &sig), Ok(()), "{alg}");
+
+    // The prehashed paths (raw signatures over files) agree with the
+    // whole-message ones.
+    match MessageHash::of(alg) {
+        Some(hash) => {
+            let digest = hash.digest(MSG);
+            let pre = key.sign_prehashed(&digest).unwrap();
+            assert_eq!(public.verify(alg, MSG, &pre), Ok(()), "{alg}");
+            let salt = PssSaltLength::HashLength;
+            assert_eq!(public.verify_prehashed(alg, &digest, &sig, salt), Ok(()));
+            let mut other = digest.clone();
+            other[0] ^= 1;
+            assert_eq!(
+                public.verify_prehashed(alg, &other, &sig, salt),
+                Err(SignatureError::InvalidSignature),
+                "{alg}"
+            );
+        }
+        None => assert_eq!(
+            public.verify_prehashed(alg, &[0; 64], &sig, PssSaltLength::Auto),
+            Err(SignatureError::WholeMessageRequired { algorithm: alg })
+        ),
+    }
 
     let mut msg = MSG.to_vec();
     msg[0] ^= 1;
@@ -260,4 +284,24 @@ fn hostile_pem_is_an_error_never_a_panic() {
             label: "PUBLIC KEY".to_owned()
         }
     );
+}
+
+#[test]
+fn sign_manifest_refuses_sha512_manifests() {
+    use modelseal_manifest::{HashAlgorithm, Manifest, Serialization};
+    let key = load(&p256_pem(), RsaScheme::default());
+    let manifest = |hash| {
+        Manifest::new(
+            "m".into(),
+            Serialization::files(hash, vec![]),
+            std::collections::BTreeMap::new(),
+        )
+    };
+    assert!(matches!(
+        modelseal_signer::sign_manifest(manifest(HashAlgorithm::Sha512), &key, &[]),
+        Err(modelseal_signer::Error::InvalidOption(_))
+    ));
+    let signed =
+        modelseal_signer::sign_manifest(manifest(HashAlgorithm::Sha256), &key, &[]).unwrap();
+    assert_eq!(signed.bundle.envelope.keyid, "ecdsa-p256-sha256");
 }

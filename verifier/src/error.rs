@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use modelseal_manifest::{FormatError, ManifestDiff, ModelError};
+use modelseal_manifest::detached::SchemeError;
+use modelseal_manifest::{ChecksumsError, FormatError, ManifestDiff, ModelError};
 
 pub use crate::signature::SignatureError;
 
@@ -54,8 +55,32 @@ pub enum Error {
     #[error("model: {0}")]
     Model(#[from] ModelError),
     /// The model's files are not those that were signed.
-    #[error("integrity: {}", describe_diff(.0))]
+    #[error("integrity: {}", describe_diff(.0, "signed"))]
     Integrity(ManifestDiff),
+    /// The model's files are not those its checksums file lists.
+    #[error("integrity: {}", describe_diff(.0, "listed"))]
+    ChecksumsMismatch(ManifestDiff),
+    /// A checksums file does not parse, or lists itself.
+    #[error("malformed checksums file: {0}")]
+    Checksums(#[from] ChecksumsError),
+    /// A one-file model that its checksums file does not list.
+    #[error("{} is not listed in the checksums file", path.display())]
+    NotListed {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A raw (detached) signature file that cannot be a signature: empty,
+    /// too large, or Base64 text.
+    #[error("raw signature {}: {reason}", path.display())]
+    RawSignature {
+        /// The signature file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The raw-signature options do not fit the key.
+    #[error("raw signature: {0}")]
+    Scheme(#[from] SchemeError),
 }
 
 impl Error {
@@ -73,7 +98,11 @@ impl Error {
             Error::Identity(_) => "identity_mismatch",
             Error::Model(ModelError::Io { .. }) => "unreadable_model",
             Error::Model(_) => "model_rejected",
-            Error::Integrity(_) => "digest_mismatch",
+            Error::Integrity(_) | Error::ChecksumsMismatch(_) => "digest_mismatch",
+            Error::Checksums(_) => "malformed_checksums",
+            Error::NotListed { .. } => "not_listed",
+            Error::RawSignature { .. } => "malformed_signature",
+            Error::Scheme(_) => "invalid_configuration",
         }
     }
 
@@ -87,6 +116,9 @@ impl Error {
                 | Error::Format(_)
                 | Error::Config(_)
                 | Error::Model(ModelError::Io { .. })
+                | Error::Checksums(_)
+                | Error::RawSignature { .. }
+                | Error::Scheme(_)
         )
     }
 }
@@ -217,7 +249,7 @@ pub enum IdentityError {
     NoCertificate,
 }
 
-fn describe_diff(d: &ManifestDiff) -> String {
+fn describe_diff(d: &ManifestDiff, vouched: &str) -> String {
     let list = |what: &str, keys: &[modelseal_manifest::ResourceKey]| {
         if keys.is_empty() {
             return None;
@@ -232,8 +264,8 @@ fn describe_diff(d: &ManifestDiff) -> String {
     };
     [
         list("digest mismatch:", &d.changed),
-        list("missing (signed, not present):", &d.missing),
-        list("extra (present, not signed):", &d.extra),
+        list(&format!("missing ({vouched}, not present):"), &d.missing),
+        list(&format!("extra (present, not {vouched}):"), &d.extra),
     ]
     .into_iter()
     .flatten()

@@ -1,5 +1,7 @@
 //! Verifies OMS bundles: signature, certificate chain, identity and every
-//! file digest.
+//! file digest; and, to meet users where they are, `sha256sum`-style
+//! checksums files and OpenSSL-style detached signatures ([`checksums`],
+//! [`detached`]).
 //!
 //! [`verify::verify`] runs the whole verification and returns a
 //! [`Report`] of every check together with the verdict. Success is a
@@ -8,7 +10,9 @@
 
 pub mod cert;
 pub mod chain;
+pub mod checksums;
 pub mod crl;
+pub mod detached;
 mod error;
 pub mod identity;
 pub mod report;

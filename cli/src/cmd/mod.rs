@@ -1,9 +1,12 @@
 //! Subcommands. Each module parses its own arguments and calls one library.
 
 pub(crate) mod audit;
+pub(crate) mod convert;
 pub(crate) mod policy;
 pub(crate) mod sign;
+pub(crate) mod sign_raw;
 pub(crate) mod verify;
+pub(crate) mod verify_checksums;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -52,8 +55,12 @@ impl Common {
 enum Command {
     /// Hash a model and write a signed OMS bundle.
     Sign(sign::SignArgs),
-    /// Verify a model against a signed OMS bundle.
+    /// Verify a model against a signed OMS bundle (or a checksums file and
+    /// raw OpenSSL signature: --checksums, --raw-signature).
     Verify(verify::VerifyArgs),
+    /// Turn a verified checksums file (and its raw signature) into an OMS
+    /// bundle signed with your key.
+    Convert(convert::ConvertArgs),
     /// Tamper-evident audit log: keygen, append, checkpoint, verify.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -68,6 +75,7 @@ impl Command {
         match self {
             Command::Sign(a) => a.common.json,
             Command::Verify(a) => a.common.json,
+            Command::Convert(a) => a.common.json,
             Command::Audit(_) => false,
             Command::Policy(c) => c.json(),
         }
@@ -81,6 +89,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
     let result = match cli.command {
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Convert(args) => convert::run(args),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Policy(cmd) => policy::run(cmd),
     };
@@ -91,4 +100,16 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
         println!("{:#}", e.to_json());
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        // clap checks argument ids, conflicts and requirements here, which
+        // it otherwise does only when a conflicting flag is used.
+        super::Cli::command().debug_assert();
+    }
 }

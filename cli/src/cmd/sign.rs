@@ -26,9 +26,9 @@ pub(crate) enum HashArg {
 /// RSA padding choices.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum PaddingArg {
-    /// RSASSA-PSS (default).
+    /// RSASSA-PSS (default for bundles).
     Pss,
-    /// RSASSA-PKCS1-v1_5.
+    /// RSASSA-PKCS1-v1_5 (default for raw signatures, as `openssl dgst -sign`).
     Pkcs1v15,
 }
 
@@ -67,12 +67,23 @@ pub(crate) struct SignArgs {
     /// Content hash.
     #[arg(long, value_enum, default_value = "sha256")]
     pub(crate) hash: HashArg,
-    /// RSA padding.
-    #[arg(long, value_enum, default_value = "pss")]
-    pub(crate) rsa_padding: PaddingArg,
-    /// RSA hash.
-    #[arg(long, value_enum, default_value = "sha256")]
-    pub(crate) rsa_hash: RsaHashArg,
+    /// RSA padding [default: pss; pkcs1v15 with --raw-signature].
+    #[arg(long, value_enum)]
+    pub(crate) rsa_padding: Option<PaddingArg>,
+    /// RSA hash [default: sha256]; with --raw-signature, the digest signed
+    /// (ECDSA keys: must be their curve's).
+    #[arg(long, value_enum, visible_alias = "digest")]
+    pub(crate) rsa_hash: Option<RsaHashArg>,
+    /// Write an OpenSSL-style detached signature over MODEL_PATH (one
+    /// file, e.g. a checksums file) to SIG instead of a bundle: what
+    /// `openssl dgst -sha256 -sign` (RSA, ECDSA) or `openssl pkeyutl -sign
+    /// -rawin` (Ed25519) writes.
+    #[arg(
+        long,
+        value_name = "SIG",
+        conflicts_with_all = ["signature", "cert", "chain", "shard_size", "hash", "ignore", "allow_symlinks", "update"]
+    )]
+    pub(crate) raw_signature: Option<PathBuf>,
     /// A path (relative to the model) to leave out; repeatable. `.git*`
     /// metadata and the signature file are always left out.
     #[arg(long, value_name = "PATH")]
@@ -98,12 +109,31 @@ pub(crate) struct SignArgs {
     pub(crate) audit: crate::audit_hook::AuditArgs,
 }
 
-fn certificates(args: &SignArgs) -> Result<Vec<Vec<u8>>, CliError> {
-    let Some(leaf) = &args.cert else {
+/// The signer's RSA scheme from the options.
+pub(crate) fn rsa_scheme(padding: PaddingArg, hash: RsaHashArg) -> RsaScheme {
+    RsaScheme::new(
+        match padding {
+            PaddingArg::Pss => RsaPadding::Pss,
+            PaddingArg::Pkcs1v15 => RsaPadding::Pkcs1v15,
+        },
+        match hash {
+            RsaHashArg::Sha256 => RsaHash::Sha256,
+            RsaHashArg::Sha384 => RsaHash::Sha384,
+            RsaHashArg::Sha512 => RsaHash::Sha512,
+        },
+    )
+}
+
+/// Read a leaf certificate and its chain (PEM files) as DER, leaf first.
+pub(crate) fn read_certificates(
+    leaf: Option<&PathBuf>,
+    chain: &[PathBuf],
+) -> Result<Vec<Vec<u8>>, CliError> {
+    let Some(leaf) = leaf else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    for path in std::iter::once(leaf).chain(&args.chain) {
+    for path in std::iter::once(leaf).chain(chain) {
         let pem = read_small("certificate", path)?;
         let ders = modelseal_verifier::chain::certificates_from_pem(&pem).map_err(|e| {
             CliError::error("invalid_certificate", format!("{}: {e}", path.display()))
@@ -113,16 +143,32 @@ fn certificates(args: &SignArgs) -> Result<Vec<Vec<u8>>, CliError> {
     Ok(out)
 }
 
+fn certificates(args: &SignArgs) -> Result<Vec<Vec<u8>>, CliError> {
+    read_certificates(args.cert.as_ref(), &args.chain)
+}
+
 /// Run `modelseal sign`, recording the decision in the audit log.
 pub(crate) fn run(args: SignArgs) -> Result<Exit, CliError> {
     args.audit.validate()?;
     let mut subject = None;
-    let result = sign(&args, &mut subject);
-    let reason = format!(
-        "signed {} into {}",
-        args.model.display(),
-        args.signature.display()
-    );
+    let (result, reason) = match &args.raw_signature {
+        Some(out) => (
+            super::sign_raw::run(&args, out),
+            format!(
+                "raw signature over {} into {}",
+                args.model.display(),
+                out.display()
+            ),
+        ),
+        None => (
+            sign(&args, &mut subject),
+            format!(
+                "signed {} into {}",
+                args.model.display(),
+                args.signature.display()
+            ),
+        ),
+    };
     crate::audit_hook::record_decision(
         &args.audit,
         "model.sign",
@@ -136,16 +182,9 @@ pub(crate) fn run(args: SignArgs) -> Result<Exit, CliError> {
 fn sign(args: &SignArgs, subject_out: &mut Option<String>) -> Result<Exit, CliError> {
     let passphrase =
         std::env::var_os(&args.passphrase_env).map(|v| Zeroizing::new(v.into_encoded_bytes()));
-    let scheme = RsaScheme::new(
-        match args.rsa_padding {
-            PaddingArg::Pss => RsaPadding::Pss,
-            PaddingArg::Pkcs1v15 => RsaPadding::Pkcs1v15,
-        },
-        match args.rsa_hash {
-            RsaHashArg::Sha256 => RsaHash::Sha256,
-            RsaHashArg::Sha384 => RsaHash::Sha384,
-            RsaHashArg::Sha512 => RsaHash::Sha512,
-        },
+    let scheme = rsa_scheme(
+        args.rsa_padding.unwrap_or(PaddingArg::Pss),
+        args.rsa_hash.unwrap_or(RsaHashArg::Sha256),
     );
     let key = load_key_file(&args.key, passphrase.as_ref().map(|p| p.as_slice()), scheme)
         .map_err(|e| CliError::error("invalid_key", e.to_string()))?;

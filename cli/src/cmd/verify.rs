@@ -28,7 +28,7 @@ pub(crate) struct VerifyArgs {
     pub(crate) signatures: Vec<PathBuf>,
     /// Trust policy (JSON) that supplies roots, identities, levels,
     /// algorithm and revocation rules; see `modelseal policy`.
-    #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity"])]
+    #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity", "checksums", "raw_signature"])]
     pub(crate) policy: Option<PathBuf>,
     /// PEM file of trusted root certificates (certificate mode); repeatable.
     #[arg(
@@ -47,6 +47,9 @@ pub(crate) struct VerifyArgs {
     /// Check certificate validity at this time (RFC 3339) instead of now.
     #[arg(long, value_name = "RFC3339")]
     pub(crate) at: Option<String>,
+    /// Checksums files and raw OpenSSL signatures instead of a bundle.
+    #[command(flatten)]
+    pub(crate) detached: super::verify_checksums::DetachedArgs,
     #[command(flatten)]
     pub(crate) common: super::Common,
     #[command(flatten)]
@@ -114,6 +117,17 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
             note.digest.as_deref(),
             &note.reason,
             &note.note,
+        );
+    }
+    if args.detached.active() {
+        let d = super::verify_checksums::decide(&args);
+        return crate::audit_hook::record_decision(
+            &args.audit,
+            "model.verify",
+            d.result,
+            Some(&args.model.display().to_string()),
+            d.digest.as_deref(),
+            &d.reason,
         );
     }
     if args.signatures.len() > 1 {
