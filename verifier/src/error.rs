@@ -56,6 +56,9 @@ pub enum Error {
     /// The model's files are not those that were signed.
     #[error("integrity: {}", describe_diff(.0))]
     Integrity(ManifestDiff),
+    /// The gate could not hold or hand over verified bytes.
+    #[error("gate: {0}")]
+    Gate(#[from] GateError),
 }
 
 impl Error {
@@ -74,6 +77,8 @@ impl Error {
             Error::Model(ModelError::Io { .. }) => "unreadable_model",
             Error::Model(_) => "model_rejected",
             Error::Integrity(_) => "digest_mismatch",
+            Error::Gate(GateError::NotSigned { .. }) => "not_signed",
+            Error::Gate(_) => "gate_failed",
         }
     }
 
@@ -87,8 +92,50 @@ impl Error {
                 | Error::Format(_)
                 | Error::Config(_)
                 | Error::Model(ModelError::Io { .. })
+                | Error::Gate(
+                    GateError::Memory { .. } | GateError::View { .. } | GateError::Abandoned { .. }
+                )
         )
     }
+}
+
+/// Why the gate could not hand over verified bytes ([`crate::gate`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GateError {
+    /// A file was asked for that is not a signed resource of the model.
+    #[error("{path} is not a signed file of this model")]
+    NotSigned {
+        /// The resource path asked for.
+        path: String,
+    },
+    /// A sealed in-memory copy could not be made (memfd, write or seals).
+    #[error("cannot hold a sealed copy of {path}: {step}: {source}")]
+    Memory {
+        /// The resource.
+        path: String,
+        /// What failed (`memfd_create`, `write`, `seal`, ...).
+        step: &'static str,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The directory through which a command reads the sealed copies could
+    /// not be made.
+    #[error("cannot make the model view {}: {source}", path.display())]
+    View {
+        /// The directory or link.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The thread hashing a streamed file stopped without a verdict.
+    #[error("hashing of {path} stopped without a verdict")]
+    Abandoned {
+        /// The resource.
+        path: String,
+    },
 }
 
 /// Why a certificate chain is not trusted.

@@ -9,6 +9,7 @@
 pub mod cert;
 pub mod chain;
 mod error;
+pub mod gate;
 pub mod identity;
 pub mod report;
 pub mod signature;
@@ -16,7 +17,7 @@ pub mod verify;
 
 pub use cert::{CertInfo, DistinguishedName, San};
 pub use chain::{TrustAnchors, ValidatedChain};
-pub use error::{CertificateError, Error, IdentityError, SignatureError};
+pub use error::{CertificateError, Error, GateError, IdentityError, SignatureError};
 pub use identity::Identity;
 pub use report::{Check, CheckName, Report, Status};
 pub use signature::{PssSaltLength, PublicKey, algorithm_for};
