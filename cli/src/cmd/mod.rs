@@ -1,6 +1,7 @@
 //! Subcommands. Each module parses its own arguments and calls one library.
 
 pub(crate) mod audit;
+pub(crate) mod gate;
 pub(crate) mod sign;
 pub(crate) mod verify;
 
@@ -53,6 +54,8 @@ enum Command {
     Sign(sign::SignArgs),
     /// Verify a model against a signed OMS bundle.
     Verify(verify::VerifyArgs),
+    /// Verify a model, then run a command that reads only the verified bytes.
+    Gate(gate::GateArgs),
     /// Tamper-evident audit log: keygen, append, checkpoint, verify.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -64,7 +67,7 @@ impl Command {
         match self {
             Command::Sign(a) => a.common.json,
             Command::Verify(a) => a.common.json,
-            Command::Audit(_) => false,
+            Command::Gate(_) | Command::Audit(_) => false,
         }
     }
 }
@@ -76,6 +79,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
     let result = match cli.command {
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Gate(args) => gate::run(args),
         Command::Audit(cmd) => audit::run(cmd),
     };
     if let Err(e) = &result
