@@ -13,6 +13,8 @@
 #   stream        load-safetensors --mode stream: the loader reads every
 #                 byte into memory while it is hashed, parses after the verdict
 #   stream-discard  the same pass, keeping nothing (a GPU-style sink)
+#   read-only     baseline, no verification: python reads every file into
+#                 memory (the cost of loading alone, for `stream`)
 #   verify+cat    `modelseal verify` then `cat` of every file
 #   gate+cat      `modelseal gate -- cat` of every file in $MODELSEAL_MODEL_DIR
 #
@@ -81,22 +83,24 @@ with open(os.path.join(d, "config.json"), "w") as f:
 EOF
 }
 
-# measure LABEL CMD...: prints "seconds rss_kib" (median of REPS) and, for
-# warm runs, one untimed run first.
+# measure COLD CMD...: prints "seconds rss_kib cpu_user+sys" (medians of
+# REPS runs); warm runs get one untimed run first.
 median() { sort -n | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
 measure() {
   local cold=$1; shift
-  local times=() rss=() out
+  local times=() rss=() cpu=() out
   [ "$cold" = 0 ] && "$@" >/dev/null 2>&1
   for _ in $(seq "$REPS"); do
     [ "$cold" = 1 ] && can_drop
-    out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-    times+=("${out% *}"); rss+=("${out#* }")
+    /usr/bin/time -f '%e %M %U %S' -o "$WORK/time" "$@" >/dev/null 2>&1
+    read -r e m u s < <(tail -1 "$WORK/time")
+    times+=("$e"); rss+=("$m"); cpu+=("$(echo "$u $s" | awk '{printf "%.2f+%.2f", $1, $2}')")
   done
-  echo "$(printf '%s\n' "${times[@]}" | median) $(printf '%s\n' "${rss[@]}" | median)"
+  echo "$(printf '%s\n' "${times[@]}" | median) $(printf '%s\n' "${rss[@]}" | median) $(printf '%s\n' "${cpu[@]}" | median)"
 }
 
-printf '%-5s %-5s %-15s %9s %10s %s\n' size cache mode seconds peak_rss extra
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
+printf '%-5s %-5s %-15s %8s %14s %12s %s\n' size cache mode wall_s peak_rss cpu_user+sys extra
 for gib in "${SIZES[@]}"; do
   M=$WORK/m$gib
   make_model "$M" "$gib"
@@ -105,20 +109,24 @@ for gib in "${SIZES[@]}"; do
   caches=(0); [ "$COLD" = 1 ] && caches+=(1)
   for cold in "${caches[@]}"; do
     label=$([ "$cold" = 1 ] && echo cold || echo warm)
-    row() { printf '%-5s %-5s %-15s %9s %8s KiB %s\n' "${gib}G" "$label" "$1" "$2" "$3" "${4:-}"; }
+    row() { printf '%-5s %-5s %-15s %8s %10s KiB %12s %s\n' "${gib}G" "$label" "$1" "$2" "$3" "$4" "${5:-}"; }
     for mode in hash stream stream-discard; do
-      read -r s r < <(measure "$cold" "$LOADER" "$M" --signature "$SIG" --public-key "$PUB" --mode "$mode")
-      row "$mode" "$s" "$r"
+      read -r s r c < <(measure "$cold" "$LOADER" "$M" --signature "$SIG" --public-key "$PUB" --mode "$mode")
+      row "$mode" "$s" "$r" "$c"
     done
-    read -r s r < <(measure "$cold" "$MS" verify "$M" --signature "$SIG" --public-key "$PUB" -q)
-    row verify "$s" "$r"
-    read -r s r < <(measure "$cold" sh -c "'$MS' verify '$M' --signature '$SIG' --public-key '$PUB' -q && cat '$M'/* >/dev/null")
-    row verify+cat "$s" "(sh)"
+    read -r s r c < <(measure "$cold" python3 -c 'import sys
+for p in sys.argv[1:]:
+    with open(p, "rb") as f: f.read()' "$M"/*)
+    row read-only "$s" "$r" "$c" "(no verification)"
+    read -r s r c < <(measure "$cold" "$MS" verify "$M" --signature "$SIG" --public-key "$PUB" -q)
+    row verify "$s" "$r" "$c"
+    read -r s r c < <(measure "$cold" sh -c "'$MS' verify '$M' --signature '$SIG' --public-key '$PUB' -q && cat '$M'/* >/dev/null")
+    row verify+cat "$s" "$r" "$c" "(rss: largest process)"
     gate_cmd=("$MS" gate "$M" --signature "$SIG" --public-key "$PUB" -q -- sh -c 'cat "$MODELSEAL_MODEL_DIR"/* >/dev/null')
-    read -r s r < <(measure "$cold" "${gate_cmd[@]}")
+    read -r s r c < <(measure "$cold" "${gate_cmd[@]}")
     before=$(awk '/^Shmem:/ {print $2}' /proc/meminfo)
     during=$("$MS" gate "$M" --signature "$SIG" --public-key "$PUB" -q -- awk '/^Shmem:/ {print $2}' /proc/meminfo)
-    row gate+cat "$s" "$r" "sealed copies: $(( (during - before) / 1024 )) MiB shmem"
+    row gate+cat "$s" "$r" "$c" "sealed copies: $(( (during - before) / 1024 )) MiB shmem"
   done
   rm -rf "$M" "$SIG"
 done

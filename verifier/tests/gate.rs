@@ -140,6 +140,28 @@ fn streaming_yields_exactly_the_signed_bytes_then_the_verdict() {
 }
 
 #[test]
+fn a_small_file_cut_into_many_shards_streams_without_deadlock() {
+    let m = model();
+    fs::write(m.path().join("small.bin"), pattern(20_000, 5)).unwrap();
+    let bundle = sign(m.path(), Method::Shards { shard_size: 1000 });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let dir = m.path().to_owned();
+    std::thread::spawn(move || {
+        let t = trust();
+        let g = gate(&dir, &bundle, &t).unwrap();
+        let mut got = Vec::new();
+        let mut r = g.stream(&rp("small.bin")).unwrap();
+        r.read_to_end(&mut got).unwrap();
+        tx.send((got, r.finish().map(|p| p.bytes()))).unwrap();
+    });
+    let (got, verdict) = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("streaming 20 shards of a small file hung");
+    assert_eq!(got, pattern(20_000, 5));
+    assert_eq!(verdict.unwrap(), 20_000);
+}
+
+#[test]
 fn a_tampered_file_is_consumed_but_never_committed() {
     let m = model();
     let bundle = sign(m.path(), Method::Files);

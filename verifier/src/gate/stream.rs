@@ -232,7 +232,14 @@ impl Gate {
         let resources = self.resources(&entry)?;
         let display = self.display_path(&entry);
         let (hash, chunk, size) = (self.hash(), self.chunk_size, entry.size);
-        let (tx, chunks) = mpsc::sync_channel::<Msg>(IN_FLIGHT + 1);
+        // How many chunks the file takes: few enough (a small file, even
+        // cut into shards) all fit in the buffers and the channel with the
+        // verdict, and need no thread.
+        let chunks: u64 = resources
+            .iter()
+            .map(|r| (r.end - r.start).div_ceil(chunk as u64))
+            .sum();
+        let (tx, rx) = mpsc::sync_channel::<Msg>(IN_FLIGHT + 1);
         let (free, free_rx) = mpsc::channel::<Vec<u8>>();
         let job = move |tx: SyncSender<Msg>| {
             let src = Source {
@@ -257,8 +264,7 @@ impl Gate {
             let verdict = produce(&src, &resources, &mut take_buf, &mut emit);
             let _ = tx.send(Msg::Done(verdict));
         };
-        if size <= chunk as u64 {
-            // One chunk and the verdict fit in the channel: no thread needed.
+        if chunks <= IN_FLIGHT as u64 {
             job(tx);
         } else {
             std::thread::Builder::new()
@@ -270,7 +276,7 @@ impl Gate {
             path: entry.path,
             size,
             delivered: 0,
-            chunks,
+            chunks: rx,
             free,
             current: None,
             state: State::Reading,
