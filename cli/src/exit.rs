@@ -20,6 +20,9 @@ pub(crate) enum Exit {
     Failed,
     /// No decision could be made.
     Error,
+    /// `gate`: the exit status of the command it ran, passed through
+    /// (128 + n for a command killed by signal n).
+    Child(u8),
 }
 
 impl Exit {
@@ -29,6 +32,7 @@ impl Exit {
             Exit::Success => 0,
             Exit::Failed => 1,
             Exit::Error => 2,
+            Exit::Child(code) => code,
         }
     }
 }
@@ -109,6 +113,7 @@ mod tests {
         assert_eq!(Exit::Success.code(), 0);
         assert_eq!(Exit::Failed.code(), 1);
         assert_eq!(Exit::Error.code(), 2);
+        assert_eq!(Exit::Child(143).code(), 143);
         assert_eq!(CliError::failed("x", "m").exit, Exit::Failed);
         assert_eq!(CliError::error("x", "m").exit, Exit::Error);
     }

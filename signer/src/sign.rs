@@ -55,6 +55,25 @@ pub struct SignOptions<'a> {
     pub cache: Option<&'a Path>,
 }
 
+impl<'a> SignOptions<'a> {
+    /// Defaults for `key`: a key bundle (no certificate), `files` with
+    /// SHA-256, no symlinks, no extra ignore paths, no cache. Override
+    /// fields with struct update syntax.
+    pub fn new(key: &'a SigningKey) -> Self {
+        SignOptions {
+            key,
+            certificates: &[],
+            method: Method::Files,
+            hash: HashAlgorithm::Sha256,
+            allow_symlinks: false,
+            ignore_paths: &[],
+            signature_file: None,
+            hash_options: HashOptions::default(),
+            cache: None,
+        }
+    }
+}
+
 /// What the digest cache saved.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CacheStats {

@@ -81,6 +81,9 @@ pub enum Error {
     /// The raw-signature options do not fit the key.
     #[error("raw signature: {0}")]
     Scheme(#[from] SchemeError),
+    /// The gate could not hold or hand over verified bytes.
+    #[error("gate: {0}")]
+    Gate(#[from] GateError),
 }
 
 impl Error {
@@ -103,6 +106,8 @@ impl Error {
             Error::NotListed { .. } => "not_listed",
             Error::RawSignature { .. } => "malformed_signature",
             Error::Scheme(_) => "invalid_configuration",
+            Error::Gate(GateError::NotSigned { .. }) => "not_signed",
+            Error::Gate(_) => "gate_failed",
         }
     }
 
@@ -119,8 +124,50 @@ impl Error {
                 | Error::Checksums(_)
                 | Error::RawSignature { .. }
                 | Error::Scheme(_)
+                | Error::Gate(
+                    GateError::Memory { .. } | GateError::View { .. } | GateError::Abandoned { .. }
+                )
         )
     }
+}
+
+/// Why the gate could not hand over verified bytes ([`crate::gate`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GateError {
+    /// A file was asked for that is not a signed resource of the model.
+    #[error("{path} is not a signed file of this model")]
+    NotSigned {
+        /// The resource path asked for.
+        path: String,
+    },
+    /// A sealed in-memory copy could not be made (memfd, write or seals).
+    #[error("cannot hold a sealed copy of {path}: {step}: {source}")]
+    Memory {
+        /// The resource.
+        path: String,
+        /// What failed (`memfd_create`, `write`, `seal`, ...).
+        step: &'static str,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The directory through which a command reads the sealed copies could
+    /// not be made.
+    #[error("cannot make the model view {}: {source}", path.display())]
+    View {
+        /// The directory or link.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The thread hashing a streamed file stopped without a verdict.
+    #[error("hashing of {path} stopped without a verdict")]
+    Abandoned {
+        /// The resource.
+        path: String,
+    },
 }
 
 /// Why a certificate chain is not trusted.

@@ -147,6 +147,14 @@ pub struct Verified {
 }
 
 impl Verified {
+    /// Only the verifier's own steps (here and in [`crate::gate`]) make one.
+    pub(crate) fn new(authenticated: Authenticated, bytes: u64) -> Self {
+        Self {
+            authenticated,
+            bytes,
+        }
+    }
+
     /// The authenticated manifest and signer.
     pub fn authenticated(&self) -> &Authenticated {
         &self.authenticated
@@ -197,31 +205,42 @@ pub fn read_bundle(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
 /// Verify the model at `model` against `bundle_bytes` (steps 1–7).
 pub fn verify(model: &Path, bundle_bytes: &[u8], opts: &Options<'_>) -> Outcome {
     let mut report = Report::default();
-    let result = (|| {
-        // 1. bundle
-        let bundle = report.track(
-            CheckName::Bundle,
-            Bundle::from_json(bundle_bytes).map_err(Error::from),
-            |b| {
-                format!(
-                    "OMS bundle, {} signature{}",
-                    match b.material {
-                        VerificationMaterial::PublicKey { .. } => "key",
-                        VerificationMaterial::Certificates(_) => "certificate",
-                    },
-                    if b.tlog_entries > 0 || b.has_timestamps {
-                        " (transparency-log entries and timestamps present but not verified)"
-                    } else {
-                        ""
-                    }
-                )
-            },
-        )?;
-        let auth = authenticate(&bundle, opts, &mut report)?;
-        check_model(auth, model, opts, &mut report)
-    })();
+    let result = authenticate_bytes(bundle_bytes, opts, &mut report)
+        .and_then(|auth| check_model(auth, model, opts, &mut report));
     report.finish();
     Outcome { report, result }
+}
+
+/// Steps 1–5 from the bundle's bytes: parse it strictly, then
+/// [`authenticate`]. Nothing of the model is read.
+///
+/// # Errors
+/// The first check that fails, also recorded in `report`.
+pub fn authenticate_bytes(
+    bundle_bytes: &[u8],
+    opts: &Options<'_>,
+    report: &mut Report,
+) -> Result<Authenticated, Error> {
+    // 1. bundle
+    let bundle = report.track(
+        CheckName::Bundle,
+        Bundle::from_json(bundle_bytes).map_err(Error::from),
+        |b| {
+            format!(
+                "OMS bundle, {} signature{}",
+                match b.material {
+                    VerificationMaterial::PublicKey { .. } => "key",
+                    VerificationMaterial::Certificates(_) => "certificate",
+                },
+                if b.tlog_entries > 0 || b.has_timestamps {
+                    " (transparency-log entries and timestamps present but not verified)"
+                } else {
+                    ""
+                }
+            )
+        },
+    )?;
+    authenticate(&bundle, opts, report)
 }
 
 /// Steps 2–5: trust, signature, statement, identity.
@@ -371,6 +390,41 @@ pub fn walk_options(
     }
 }
 
+/// Step 6 without the report: list `model` under the signed rules and check
+/// it holds exactly the signed resources (nothing missing, nothing extra).
+///
+/// # Errors
+/// [`Error::Model`] when the model cannot be listed under the signed rules,
+/// [`Error::Integrity`] when resources are missing or extra.
+pub(crate) fn signed_files(
+    signed: &Manifest,
+    model: &Path,
+    walk: &WalkOptions,
+) -> Result<walk::ModelFiles, Error> {
+    let method = signed.serialization().method;
+    let files = walk::walk(model, walk)?;
+    let want: Vec<_> = signed.resources().map(|(k, _)| k.clone()).collect();
+    let have = engine::resource_keys(&files, method);
+    let diff = ManifestDiff {
+        missing: want
+            .iter()
+            .filter(|k| have.binary_search(k).is_err())
+            .cloned()
+            .collect(),
+        extra: have
+            .iter()
+            .filter(|k| want.binary_search(k).is_err())
+            .cloned()
+            .collect(),
+        changed: Vec::new(),
+    };
+    if diff.is_empty() {
+        Ok(files)
+    } else {
+        Err(Error::Integrity(diff))
+    }
+}
+
 /// Steps 6–7: the model on disk holds exactly the authenticated files, each
 /// with its signed digest.
 ///
@@ -385,10 +439,7 @@ pub fn check_model(
 ) -> Result<Verified, Error> {
     let walk = walk_options(&auth.manifest, model, opts.signature_file);
     let bytes = check_files(&auth.manifest, model, &walk, &opts.hash, report)?;
-    Ok(Verified {
-        authenticated: auth,
-        bytes,
-    })
+    Ok(Verified::new(auth, bytes))
 }
 
 /// Steps 6–7 against a manifest: the model holds exactly its files (6),
@@ -407,36 +458,10 @@ pub fn check_files(
     hash: &HashOptions<'_>,
     report: &mut Report,
 ) -> Result<u64, Error> {
-    let method = signed.serialization().method;
     // 6. files
-    let files = report.track(
-        CheckName::Files,
-        walk::walk(model, walk)
-            .map_err(Error::from)
-            .and_then(|files| {
-                let want: Vec<_> = signed.resources().map(|(k, _)| k.clone()).collect();
-                let have = engine::resource_keys(&files, method);
-                let diff = ManifestDiff {
-                    missing: want
-                        .iter()
-                        .filter(|k| have.binary_search(k).is_err())
-                        .cloned()
-                        .collect(),
-                    extra: have
-                        .iter()
-                        .filter(|k| want.binary_search(k).is_err())
-                        .cloned()
-                        .collect(),
-                    changed: Vec::new(),
-                };
-                if diff.is_empty() {
-                    Ok(files)
-                } else {
-                    Err(Error::Integrity(diff))
-                }
-            }),
-        |f| format!("{} files, exactly those signed", f.files().len()),
-    )?;
+    let files = report.track(CheckName::Files, signed_files(signed, model, walk), |f| {
+        format!("{} files, exactly those signed", f.files().len())
+    })?;
 
     // 7. digests
     let bytes = files.total_bytes();

@@ -2,6 +2,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod convert;
+pub(crate) mod gate;
 pub(crate) mod policy;
 pub(crate) mod sign;
 pub(crate) mod sign_raw;
@@ -61,6 +62,8 @@ enum Command {
     /// Turn a verified checksums file (and its raw signature) into an OMS
     /// bundle signed with your key.
     Convert(convert::ConvertArgs),
+    /// Verify a model, then run a command that reads only the verified bytes.
+    Gate(gate::GateArgs),
     /// Tamper-evident audit log: keygen, append, checkpoint, verify.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -76,8 +79,8 @@ impl Command {
             Command::Sign(a) => a.common.json,
             Command::Verify(a) => a.common.json,
             Command::Convert(a) => a.common.json,
-            Command::Audit(_) => false,
             Command::Policy(c) => c.json(),
+            Command::Gate(_) | Command::Audit(_) => false,
         }
     }
 }
@@ -90,6 +93,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Convert(args) => convert::run(args),
+        Command::Gate(args) => gate::run(args),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Policy(cmd) => policy::run(cmd),
     };

@@ -66,10 +66,14 @@ pub(crate) fn parse_time(at: Option<&str>) -> Result<SystemTime, CliError> {
     Ok(SystemTime::from(t))
 }
 
-fn load_trust(args: &VerifyArgs) -> Result<Trust, CliError> {
+/// The trust `--public-key` or `--trust-root` (exactly one kind) give.
+pub(crate) fn load_trust(
+    public_key: Option<&PathBuf>,
+    trust_roots: &[PathBuf],
+) -> Result<Trust, CliError> {
     let config =
         |e: &dyn std::fmt::Display| CliError::error("invalid_configuration", e.to_string());
-    match (&args.public_key, args.trust_roots.as_slice()) {
+    match (public_key, trust_roots) {
         (Some(path), []) => {
             let pem = read_small("public key", path)?;
             let key = PublicKey::from_pem(&pem)
@@ -101,6 +105,13 @@ impl VerifyArgs {
             .first()
             .map_or(std::path::Path::new("model.sig"), PathBuf::as_path)
     }
+}
+
+/// Parse `--identity` values.
+pub(crate) fn parse_identities(ids: &[String]) -> Result<Vec<Identity>, CliError> {
+    ids.iter()
+        .map(|s| Identity::parse(s).map_err(|e| CliError::error("usage", e.to_string())))
+        .collect()
 }
 
 /// Run `modelseal verify`.
@@ -137,12 +148,8 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
         ));
     }
     let time = parse_time(args.at.as_deref())?;
-    let trust = load_trust(&args)?;
-    let identities = args
-        .identity
-        .iter()
-        .map(|s| Identity::parse(s).map_err(|e| CliError::error("usage", e.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
+    let trust = load_trust(args.public_key.as_ref(), &args.trust_roots)?;
+    let identities = parse_identities(&args.identity)?;
     let bundle = verify::read_bundle(
         args.signature(),
         modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES,

@@ -6,7 +6,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use modelseal_manifest::{HashAlgorithm, Method};
 use modelseal_policies::{PolicyOutcome, PolicySet, SignatureInput, VerifyOptions, verify};
 use modelseal_signer::{RsaScheme, SignOptions, SigningKey, sign};
 use modelseal_verifier::chain::certificates_from_pem;
@@ -61,15 +60,8 @@ pub(crate) fn sign_with(model: &Path, name: &str, chain: &str) -> Vec<u8> {
     let certs =
         certificates_from_pem(&fs::read(fixture(&format!("pki/{chain}"))).unwrap()).unwrap();
     let opts = SignOptions {
-        key: &key,
         certificates: &certs,
-        method: Method::Files,
-        hash: HashAlgorithm::Sha256,
-        allow_symlinks: false,
-        ignore_paths: &[],
-        signature_file: None,
-        hash_options: Default::default(),
-        cache: None,
+        ..SignOptions::new(&key)
     };
     sign(model, &opts).unwrap().bundle.to_json()
 }
