@@ -1,5 +1,5 @@
 //! sign and verify leave one audit record per decision, failures included.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
 

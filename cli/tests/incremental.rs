@@ -1,5 +1,5 @@
 //! `modelseal sign --update`: incremental re-signing with the digest cache.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
 

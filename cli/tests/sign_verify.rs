@@ -1,5 +1,5 @@
 //! `modelseal sign` / `modelseal verify` end to end, through the real binary.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
 

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use modelseal_manifest::engine::HashOptions;
-use modelseal_manifest::walk;
+use modelseal_manifest::walk::{self, WalkOptions};
 use modelseal_manifest::{Manifest, SignatureAlgorithm};
 use modelseal_verifier::verify::{check_files, walk_options};
 use modelseal_verifier::{CertInfo, Report};
@@ -131,6 +131,37 @@ pub fn verify(
     signatures: &[SignatureInput<'_>],
     opts: &VerifyOptions<'_>,
 ) -> Result<PolicyOutcome, Error> {
+    let mut check = |manifest: &Manifest, walk: &WalkOptions, _: Option<SignatureAlgorithm>| {
+        let mut report = Report::default();
+        check_files(manifest, model, walk, &opts.hash, &mut report)
+    };
+    verify_with(set, model, signatures, opts, &mut check)
+}
+
+/// Checks a model's files against one authenticated manifest (steps 6–7),
+/// given the walk options to list it with and the algorithm of a signature
+/// over that manifest; returns the bytes hashed.
+pub type FilesCheck<'c> = dyn FnMut(
+        &Manifest,
+        &WalkOptions,
+        Option<SignatureAlgorithm>,
+    ) -> Result<u64, modelseal_verifier::Error>
+    + 'c;
+
+/// [`verify`] with the file check supplied by the caller: the gate passes
+/// one that hashes each file once while sealing its bytes, so a model
+/// verified under a policy is also read only once. `check` runs once per
+/// distinct manifest that could count towards the decision.
+///
+/// # Errors
+/// As [`verify`].
+pub fn verify_with(
+    set: &PolicySet,
+    model: &Path,
+    signatures: &[SignatureInput<'_>],
+    opts: &VerifyOptions<'_>,
+    check: &mut FilesCheck<'_>,
+) -> Result<PolicyOutcome, Error> {
     // 1. select
     let (resolved, selection) = set.select_path(model)?;
     let policy = selection.policy;
@@ -179,7 +210,7 @@ pub fn verify(
             f.files = fact.clone();
             continue;
         }
-        let fact = files(manifest, model, signatures, &opts.hash);
+        let fact = files(manifest, model, signatures, found.algorithm, check);
         f.files = fact.clone();
         checked.push((manifest.clone(), fact));
     }
@@ -219,7 +250,8 @@ fn files(
     manifest: &Manifest,
     model: &Path,
     signatures: &[SignatureInput<'_>],
-    hash: &HashOptions<'_>,
+    algorithm: Option<SignatureAlgorithm>,
+    check: &mut FilesCheck<'_>,
 ) -> Fact {
     let mut walk = walk_options(manifest, model, None);
     for s in signatures {
@@ -227,8 +259,7 @@ fn files(
             walk.ignore_paths.push(rel);
         }
     }
-    let mut report = Report::default();
-    match check_files(manifest, model, &walk, hash, &mut report) {
+    match check(manifest, &walk, algorithm) {
         Ok(bytes) => Fact::pass(format!(
             "{} resources, {bytes} bytes: exactly the signed files, every digest matches",
             manifest.len()

@@ -41,7 +41,8 @@ mod store;
 
 pub use document::{Policy, PolicySet, Selection};
 pub use enforce::{
-    Approval, PolicyOutcome, SignatureInput, SignatureSummary, VerifyOptions, verify,
+    Approval, FilesCheck, PolicyOutcome, SignatureInput, SignatureSummary, VerifyOptions, verify,
+    verify_with,
 };
 pub use error::{Error, Problem};
 pub use evaluate::{CheckName, CheckResult, Decision};

@@ -204,23 +204,9 @@ fn authenticate(
     check: impl FnOnce(&PublicKey, SignatureAlgorithm) -> Result<(), Error>,
 ) -> Result<DetachedSigner, Error> {
     // 1. trust
-    let (key, signer) =
-        report.track(
-            CheckName::Trust,
-            trusted_key(opts),
-            |(_, signer)| match signer {
-                Signer::Certificate {
-                    leaf, root_subject, ..
-                } => format!(
-                    "certificate {} chains to trusted root {root_subject}, valid until {}",
-                    leaf.subject,
-                    crate::report::rfc3339(leaf.not_after)
-                ),
-                Signer::Key { spki_sha256 } => {
-                    format!("signed by the given public key (sha256:{spki_sha256})")
-                }
-            },
-        )?;
+    let (key, signer) = report.track(CheckName::Trust, trusted_key(opts), |(_, signer)| {
+        signer.trust_detail()
+    })?;
 
     // 2. signature
     let algorithm = report.track(

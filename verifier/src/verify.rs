@@ -79,6 +79,13 @@ pub enum Signer {
         /// SHA-256 of its SubjectPublicKeyInfo DER, hex.
         spki_sha256: String,
     },
+    /// The signers a trust policy accepted (see the policies crate).
+    Policy {
+        /// The policy's name.
+        policy: String,
+        /// The accepted signers, described.
+        signers: Vec<String>,
+    },
 }
 
 impl Signer {
@@ -94,6 +101,26 @@ impl Signer {
                 }
             }
             Signer::Key { spki_sha256 } => format!("public key sha256:{spki_sha256}"),
+            Signer::Policy { policy, signers } => {
+                format!("policy {policy:?}: {}", signers.join("; "))
+            }
+        }
+    }
+
+    /// Why this signer is trusted, for the report's `trust` check.
+    pub fn trust_detail(&self) -> String {
+        match self {
+            Signer::Certificate {
+                leaf, root_subject, ..
+            } => format!(
+                "certificate {} chains to trusted root {root_subject}, valid until {}",
+                leaf.subject,
+                crate::report::rfc3339(leaf.not_after)
+            ),
+            Signer::Key { spki_sha256 } => {
+                format!("signed by the given public key (sha256:{spki_sha256})")
+            }
+            Signer::Policy { policy, .. } => format!("accepted by policy {policy:?}"),
         }
     }
 
@@ -101,7 +128,7 @@ impl Signer {
     pub fn leaf(&self) -> Option<&CertInfo> {
         match self {
             Signer::Certificate { leaf, .. } => Some(leaf),
-            Signer::Key { .. } => None,
+            Signer::Key { .. } | Signer::Policy { .. } => None,
         }
     }
 }
@@ -136,6 +163,32 @@ impl Authenticated {
     /// The required identity the signer matched, if one was required.
     pub fn identity(&self) -> Option<&Identity> {
         self.identity.as_ref()
+    }
+}
+
+/// Proof constructors for authenticators outside this crate.
+pub mod hazmat {
+    use super::{Authenticated, Manifest, SignatureAlgorithm, Signer};
+
+    /// An [`Authenticated`] manifest vouched for by a trust policy.
+    ///
+    /// # Security
+    /// This asserts steps 1–5 held: the caller must itself have verified
+    /// the signatures over `manifest`, the signers' chains and identities
+    /// and whatever its policy requires. The policies crate calls it for
+    /// manifests its policy decided to accept, to hand them to the gate.
+    pub fn authenticated_by_policy(
+        manifest: Manifest,
+        policy: String,
+        signers: Vec<String>,
+        algorithm: SignatureAlgorithm,
+    ) -> Authenticated {
+        Authenticated {
+            manifest,
+            signer: Signer::Policy { policy, signers },
+            algorithm,
+            identity: None,
+        }
     }
 }
 
@@ -256,18 +309,7 @@ pub fn authenticate(
     let trusted = report.track(
         CheckName::Trust,
         trusted_key(bundle, opts),
-        |(_, signer)| match signer {
-            Signer::Certificate {
-                leaf, root_subject, ..
-            } => format!(
-                "certificate {} chains to trusted root {root_subject}, valid until {}",
-                leaf.subject,
-                crate::report::rfc3339(leaf.not_after)
-            ),
-            Signer::Key { spki_sha256 } => {
-                format!("signed by the given public key (sha256:{spki_sha256})")
-            }
-        },
+        |(_, signer)| signer.trust_detail(),
     )?;
     let (key, signer) = trusted;
 

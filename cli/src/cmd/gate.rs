@@ -3,10 +3,12 @@
 //!
 //! 1. Steps 1–5 (bundle, trust, signature, statement, identity) as `verify`
 //!    does, without reading the model.
-//! 2. (Policy, once `--policy` lands.)
+//! 2. With `--policy`, the trust policy decides instead (roots, identities,
+//!    levels, k-of-n), and its file check is the gate's own (step 3).
 //! 3. Steps 6–7 through the gate: every file is hashed once and its hashed
 //!    bytes copied into a sealed memory file ([`Gate::seal`]).
-//! 4. The decision is recorded (audit log, once `--audit-log` lands).
+//! 4. The decision is recorded in the audit log (`--audit-log`); a decision
+//!    that cannot be recorded does not start COMMAND.
 //! 5. Only on success: COMMAND runs with `MODELSEAL_MODEL_DIR` set to a
 //!    private directory whose entries lead to the sealed copies
 //!    ([`ModelView`]). The gate forwards SIGTERM, SIGHUP, SIGUSR1 and
@@ -26,8 +28,11 @@ use std::process::{Command, ExitStatus};
 
 use clap::Args;
 use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::walk::WalkOptions;
+use modelseal_manifest::{Manifest, SignatureAlgorithm};
+use modelseal_policies::{PolicySet, SignatureInput, VerifyOptions};
 use modelseal_verifier::gate::{Gate, ModelView, SealedModel};
-use modelseal_verifier::verify::{self, Options};
+use modelseal_verifier::verify::{self, Options, hazmat};
 use modelseal_verifier::{CheckName, Error, Report, Status};
 use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
@@ -44,9 +49,14 @@ pub(crate) const MODEL_DIR_VAR: &str = "MODELSEAL_MODEL_DIR";
 pub(crate) struct GateArgs {
     /// The model directory (or single file) to verify.
     pub(crate) model: PathBuf,
-    /// The bundle to check against.
-    #[arg(long, short = 's', default_value = "model.sig")]
-    pub(crate) signature: PathBuf,
+    /// The bundle to check against; repeatable with --policy (k-of-n).
+    #[arg(
+        long = "signature",
+        short = 's',
+        value_name = "SIG",
+        default_value = "model.sig"
+    )]
+    pub(crate) signatures: Vec<PathBuf>,
     /// PEM file of trusted root certificates (certificate mode); repeatable.
     #[arg(
         long = "trust-root",
@@ -57,11 +67,10 @@ pub(crate) struct GateArgs {
     /// PEM public key the model must be signed with (key mode).
     #[arg(long = "public-key", value_name = "PUB.pem")]
     pub(crate) public_key: Option<PathBuf>,
-    // TODO(policy): `--policy POLICY` (conflicting with --trust-root and
-    // --public-key) lands with the policies crate; it is evaluated in
-    // `decide` between authentication and the gate.
-    // TODO(audit): `--audit-log LOG --audit-key KEY` land with the audit
-    // crate; `record_decision` writes the record.
+    /// Trust policy (JSON) that supplies roots, identities, levels,
+    /// algorithm rules and revocation, as for `verify --policy`.
+    #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity"])]
+    pub(crate) policy: Option<PathBuf>,
     /// Required signer identity (SAN or subject DN); repeatable, any matches.
     #[arg(long, value_name = "ID")]
     pub(crate) identity: Vec<String>,
@@ -79,6 +88,8 @@ pub(crate) struct GateArgs {
     /// No progress bar and no summary on stderr.
     #[arg(long, short = 'q')]
     pub(crate) quiet: bool,
+    #[command(flatten)]
+    pub(crate) audit: crate::audit_hook::AuditArgs,
     /// The command to run once the model verified, and its arguments.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub(crate) command: Vec<OsString>,
@@ -86,45 +97,52 @@ pub(crate) struct GateArgs {
 
 /// Run `modelseal gate`.
 pub(crate) fn run(args: GateArgs) -> Result<Exit, CliError> {
+    args.audit.validate()?;
     let time = parse_time(args.at.as_deref())?;
-    let trust = load_trust(args.public_key.as_ref(), &args.trust_roots)?;
-    let identities = parse_identities(&args.identity)?;
     let bar = Bar::new(args.quiet, "verifying");
-    let opts = Options {
-        trust: &trust,
-        identities: &identities,
-        time,
-        signature_file: Some(&args.signature),
-        hash: HashOptions {
-            threads: args.threads.map(usize::from),
-            progress: bar.as_ref().map(|b| b as _),
-            ..HashOptions::default()
-        },
+    let hash = HashOptions {
+        threads: args.threads.map(usize::from),
+        progress: bar.as_ref().map(|b| b as _),
+        ..HashOptions::default()
     };
-    let mut report = Report::default();
-    let decision = decide(&args, &opts, &mut report);
+    let decision = match &args.policy {
+        Some(policy) => decide_policy(&args, policy, time, hash),
+        None => decide(&args, time, hash),
+    };
     drop(bar);
-    report.finish();
-    record_decision(&args, &report, decision.as_ref())?;
-    let sealed = decision.map_err(|e| {
-        let msg = format!("verification failed, {} not started: {e}", show(&args));
-        if e.is_rejection() {
-            CliError::failed(e.kind(), msg)
-        } else {
-            CliError::error(e.kind(), msg)
-        }
-    })?;
+    // The decision is recorded before COMMAND may start; a decision that
+    // cannot be recorded stops it.
+    let digest = decision.as_ref().ok().map(|d| {
+        format!(
+            "sha256:{}",
+            d.sealed
+                .verified()
+                .authenticated()
+                .manifest()
+                .subject_digest()
+                .to_hex()
+        )
+    });
+    let reason = decision
+        .as_ref()
+        .map(|d| d.reason.clone())
+        .unwrap_or_default();
+    let decision = crate::audit_hook::record_decision(
+        &args.audit,
+        "model.gate",
+        decision,
+        Some(&args.model.display().to_string()),
+        digest.as_deref(),
+        &reason,
+    )?;
+    let sealed = decision.sealed;
     let parent = args.tmpdir.clone().unwrap_or_else(std::env::temp_dir);
     let view = ModelView::create(&sealed, &parent)
         .map_err(|e| CliError::error(e.kind(), e.to_string()))?;
     if !args.quiet {
-        let a = sealed.verified().authenticated();
         eprintln!(
-            "modelseal: verified {} ({} files, {} bytes; signer {}); running {} with {MODEL_DIR_VAR}={}",
-            args.model.display(),
-            a.manifest().len(),
-            sealed.verified().bytes(),
-            a.signer().describe(),
+            "modelseal: {}; running {} with {MODEL_DIR_VAR}={}",
+            decision.reason,
             show(&args),
             view.path().display()
         );
@@ -137,35 +155,189 @@ pub(crate) fn run(args: GateArgs) -> Result<Exit, CliError> {
     status.map(Exit::Child)
 }
 
-/// Authenticate, (apply the policy,) then verify every file into sealed
-/// copies. Every check lands in `report`.
-fn decide(args: &GateArgs, opts: &Options<'_>, report: &mut Report) -> Result<SealedModel, Error> {
-    let bundle = verify::read_bundle(
-        &args.signature,
-        modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES,
-    )
-    .inspect_err(|e| report.record(CheckName::Bundle, Status::Fail, e.to_string()))?;
-    let auth = verify::authenticate_bytes(&bundle, opts, report)?;
-    // TODO(policy): evaluate `--policy` against `auth` (and `report`) here,
-    // before a byte of the model is read; a refusal returns its error like
-    // any failed check.
-    let gate = Gate::open(auth, &args.model, opts, report)?;
-    gate.seal(&opts.hash, report)
+/// A model the gate may hand to COMMAND, and why.
+struct Allowed {
+    sealed: SealedModel,
+    /// One line for the audit record and stderr.
+    reason: String,
 }
 
-/// Record the gate's decision, allowed or refused, before COMMAND starts.
-///
-/// TODO(audit): with `--audit-log LOG --audit-key KEY`, append one record
-/// (model, signature, verdict, signer, subject digest, `report.checks`,
-/// error kind) and refuse to start COMMAND if the record cannot be
-/// written. Until the audit crate lands there is nothing to write to.
-fn record_decision(
+fn refused(args: &GateArgs, e: &Error) -> CliError {
+    let msg = format!("verification failed, {} not started: {e}", show(args));
+    if e.is_rejection() {
+        CliError::failed(e.kind(), msg)
+    } else {
+        CliError::error(e.kind(), msg)
+    }
+}
+
+/// Authenticate with --trust-root/--public-key, then verify every file into
+/// sealed copies.
+fn decide(
     args: &GateArgs,
-    report: &Report,
-    decision: Result<&SealedModel, &Error>,
-) -> Result<(), CliError> {
-    let _ = (args, report, decision);
-    Ok(())
+    time: std::time::SystemTime,
+    hash: HashOptions<'_>,
+) -> Result<Allowed, CliError> {
+    let trust = load_trust(args.public_key.as_ref(), &args.trust_roots)?;
+    let identities = parse_identities(&args.identity)?;
+    let [signature] = args.signatures.as_slice() else {
+        return Err(CliError::error(
+            "usage",
+            "several --signature bundles need --policy (which says how many distinct signers are required)",
+        ));
+    };
+    let opts = Options {
+        trust: &trust,
+        identities: &identities,
+        time,
+        signature_file: Some(signature),
+        hash,
+    };
+    let mut report = Report::default();
+    let sealed = (|| {
+        let bundle = verify::read_bundle(
+            signature,
+            modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES,
+        )
+        .inspect_err(|e| report.record(CheckName::Bundle, Status::Fail, e.to_string()))?;
+        let auth = verify::authenticate_bytes(&bundle, &opts, &mut report)?;
+        let gate = Gate::open(auth, &args.model, &opts, &mut report)?;
+        gate.seal(&opts.hash, &mut report)
+    })()
+    .map_err(|e| refused(args, &e))?;
+    let a = sealed.verified().authenticated();
+    let reason = format!(
+        "verified {} ({} files, {} bytes; signer {}, {})",
+        args.model.display(),
+        a.manifest().len(),
+        sealed.verified().bytes(),
+        a.signer().describe(),
+        a.algorithm()
+    );
+    Ok(Allowed { sealed, reason })
+}
+
+/// Decide under a trust policy: the policy authenticates the signatures,
+/// and its file check is the gate's, so each file is read once, into its
+/// sealed copy.
+fn decide_policy(
+    args: &GateArgs,
+    policy: &Path,
+    time: std::time::SystemTime,
+    hash: HashOptions<'_>,
+) -> Result<Allowed, CliError> {
+    let set = PolicySet::load(policy).map_err(|e| CliError::error(e.kind(), e.to_string()))?;
+    // The policy that applies decides whether bundles are read at all: a
+    // model no policy covers is refused, and a skip policy verifies nothing,
+    // so the gate has no verified bytes to hand over.
+    let (_, selection) = set
+        .select_path(&args.model)
+        .map_err(|e| policy_refused(args, &e))?;
+    let policy_name = selection.policy.name().to_owned();
+    if selection.policy.level() == modelseal_policies::Level::Skip {
+        return Err(CliError::failed(
+            "policy_rejected",
+            format!(
+                "policy {policy_name:?} skips verification; the gate only runs {} on verified bytes",
+                show(args)
+            ),
+        ));
+    }
+    let mut bundles = Vec::with_capacity(args.signatures.len());
+    for path in &args.signatures {
+        let bytes = verify::read_bundle(path, modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES)
+            .map_err(|e| CliError::error(e.kind(), e.to_string()))?;
+        bundles.push((path.display().to_string(), path.as_path(), bytes));
+    }
+    let inputs: Vec<SignatureInput<'_>> = bundles
+        .iter()
+        .map(|(label, path, bytes)| SignatureInput {
+            label,
+            path: Some(path),
+            bytes,
+        })
+        .collect();
+    let mut sealed: Vec<(Manifest, SealedModel)> = Vec::new();
+    let mut check = |manifest: &Manifest, walk: &WalkOptions, alg: Option<SignatureAlgorithm>| {
+        let alg = alg.ok_or_else(|| {
+            Error::Config("no signature algorithm for an accepted manifest".into())
+        })?;
+        let auth =
+            hazmat::authenticated_by_policy(manifest.clone(), policy_name.clone(), Vec::new(), alg);
+        let mut report = Report::default();
+        let gate = Gate::open_with(auth, &args.model, walk, hash.buffer_size, &mut report)?;
+        let s = gate.seal(&hash, &mut report)?;
+        let bytes = s.verified().bytes();
+        sealed.push((manifest.clone(), s));
+        Ok(bytes)
+    };
+    let opts = VerifyOptions {
+        time: Some(time),
+        hash,
+    };
+    let outcome = modelseal_policies::verify_with(&set, &args.model, &inputs, &opts, &mut check)
+        .map_err(|e| policy_refused(args, &e))?;
+    super::policy::print_logged(&outcome);
+    let d = &outcome.decision;
+    if !d.accepted {
+        let msg = format!(
+            "verification failed under policy {:?}, {} not started: {}",
+            outcome.policy,
+            show(args),
+            d.reason.clone().unwrap_or_default()
+        );
+        return Err(if d.undecided {
+            CliError::error("malformed_input", msg)
+        } else {
+            CliError::failed("policy_rejected", msg)
+        });
+    }
+    // A skip policy accepts without verifying anything: the gate has no
+    // verified bytes to hand over, so it refuses rather than pass the store.
+    let Some(approved) = outcome.approval().and_then(|a| a.manifests().first()) else {
+        return Err(CliError::failed(
+            "policy_rejected",
+            format!(
+                "policy {:?} skips verification; the gate only runs {} on verified bytes",
+                outcome.policy,
+                show(args)
+            ),
+        ));
+    };
+    let index = sealed
+        .iter()
+        .position(|(m, _)| m == approved)
+        .ok_or_else(|| CliError::error("gate_failed", "the approved manifest was not sealed"))?;
+    let (_, model) = sealed.swap_remove(index);
+    let signers: Vec<String> = outcome
+        .signatures
+        .iter()
+        .filter(|s| s.accepted)
+        .filter_map(|s| s.leaf.as_ref().map(|l| l.subject.to_string()))
+        .collect();
+    let reason = format!(
+        "verified {} under policy {:?} ({}): {} of {} required signers [{}]{}",
+        args.model.display(),
+        outcome.policy,
+        outcome.level,
+        d.signers,
+        outcome.required,
+        signers.join("; "),
+        super::policy::logged_note(&outcome)
+    );
+    Ok(Allowed {
+        sealed: model,
+        reason,
+    })
+}
+
+fn policy_refused(args: &GateArgs, e: &modelseal_policies::Error) -> CliError {
+    let msg = format!("{}, {} not started", e, show(args));
+    if e.is_rejection() {
+        CliError::failed(e.kind(), msg)
+    } else {
+        CliError::error(e.kind(), msg)
+    }
 }
 
 fn show(args: &GateArgs) -> String {

@@ -433,6 +433,49 @@ pub(crate) fn verify(
     report(args, &outcome)
 }
 
+/// Checks the policy logged without enforcing them and that did not pass.
+fn logged(o: &PolicyOutcome) -> impl Iterator<Item = (String, &modelseal_policies::CheckResult)> {
+    o.decision
+        .checks
+        .iter()
+        .filter(|c| {
+            c.level == modelseal_policies::Action::Log
+                && c.outcome != modelseal_verifier::Status::Pass
+        })
+        .map(|c| {
+            let who = c
+                .signature
+                .and_then(|i| o.signatures.get(i))
+                .map(|s| format!("{}: ", s.label))
+                .unwrap_or_default();
+            (who, c)
+        })
+}
+
+/// `"; logged, not enforced: ..."` for the audit record, or empty.
+pub(crate) fn logged_note(o: &PolicyOutcome) -> String {
+    let items: Vec<String> = logged(o)
+        .map(|(who, c)| format!("{who}{} {}: {}", c.name.as_str(), c.outcome, c.detail))
+        .collect();
+    if items.is_empty() {
+        String::new()
+    } else {
+        format!("; logged, not enforced: {}", items.join("; "))
+    }
+}
+
+/// Print logged-but-failed checks as warnings on stderr.
+pub(crate) fn print_logged(o: &PolicyOutcome) {
+    for (who, c) in logged(o) {
+        eprintln!(
+            "modelseal: warning (logged, not enforced): {who}{} {}: {}",
+            c.name.as_str(),
+            c.outcome,
+            c.detail
+        );
+    }
+}
+
 fn report(args: &VerifyArgs, o: &PolicyOutcome) -> Result<Exit, CliError> {
     let d = &o.decision;
     let label = |i: Option<usize>| i.and_then(|i| o.signatures.get(i)).map(|s| s.label.clone());
@@ -482,20 +525,7 @@ fn report(args: &VerifyArgs, o: &PolicyOutcome) -> Result<Exit, CliError> {
         println!("{doc:#}");
     } else {
         // Logged failures are warnings, whatever the verdict.
-        for c in d.checks.iter().filter(|c| {
-            c.level == modelseal_policies::Action::Log
-                && c.outcome != modelseal_verifier::Status::Pass
-        }) {
-            let who = label(c.signature)
-                .map(|l| format!("{l}: "))
-                .unwrap_or_default();
-            eprintln!(
-                "modelseal: warning (logged, not enforced): {who}{} {}: {}",
-                c.name.as_str(),
-                c.outcome,
-                c.detail
-            );
-        }
+        print_logged(o);
         if error.is_none() && !args.common.quiet {
             println!("verified: {}", args.model.display());
             println!(

@@ -226,6 +226,9 @@ pub(crate) fn signer_json(signer: &Signer) -> serde_json::Value {
             "root": root_subject,
         }),
         Signer::Key { spki_sha256 } => json!({ "kind": "key", "spki_sha256": spki_sha256 }),
+        Signer::Policy { policy, signers } => {
+            json!({ "kind": "policy", "policy": policy, "signers": signers })
+        }
     }
 }
 

@@ -34,7 +34,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use modelseal_manifest::engine::{self, Progress};
-use modelseal_manifest::walk::{FileEntry, ModelFiles};
+use modelseal_manifest::walk::{FileEntry, ModelFiles, WalkOptions};
 use modelseal_manifest::{
     Digest, HashAlgorithm, ManifestDiff, Method, ModelError, ResourceKey, ResourcePath,
 };
@@ -92,13 +92,25 @@ impl Gate {
         opts: &Options<'_>,
         report: &mut Report,
     ) -> Result<Gate, Error> {
+        let walk = walk_options(auth.manifest(), model, opts.signature_file);
+        Self::open_with(auth, model, &walk, opts.hash.buffer_size, report)
+    }
+
+    /// [`Gate::open`] with explicit walk options (a trust policy leaves
+    /// out several signature files) and chunk size.
+    ///
+    /// # Errors
+    /// As [`Gate::open`].
+    pub fn open_with(
+        auth: Authenticated,
+        model: &Path,
+        walk: &WalkOptions,
+        chunk_size: usize,
+        report: &mut Report,
+    ) -> Result<Gate, Error> {
         let files = report.track(
             CheckName::Files,
-            signed_files(
-                auth.manifest(),
-                model,
-                &walk_options(auth.manifest(), model, opts.signature_file),
-            ),
+            signed_files(auth.manifest(), model, walk),
             |f| format!("{} files, exactly those signed", f.files().len()),
         )?;
         let dir = if files.is_dir() {
@@ -119,7 +131,7 @@ impl Gate {
             auth,
             files,
             dir,
-            chunk_size: opts.hash.buffer_size.max(4096),
+            chunk_size: chunk_size.max(4096),
         })
     }
 
