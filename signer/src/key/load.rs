@@ -67,22 +67,23 @@ const BEGIN: &[u8] = b"-----BEGIN ";
 const DASHES: &[u8] = b"-----";
 
 fn first_key_block(pem: &[u8]) -> Result<Block<'_>, KeyError> {
-    let mut rest = pem;
+    // Scanning resumes after each block skipped (not after its BEGIN line),
+    // so every byte is read a bounded number of times: hostile input made
+    // of many EC PARAMETERS blocks costs linear, not quadratic, time.
     let mut offset = 0;
     let mut seen_any = false;
-    while let Some(found) = find(rest, BEGIN) {
+    while let Some(found) = pem.get(offset..).and_then(|rest| find(rest, BEGIN)) {
         let start = offset + found;
         // A boundary only counts at the start of a line.
         let at_line_start = start == 0 || pem.get(start - 1) == Some(&b'\n');
-        let after = start + BEGIN.len();
-        rest = pem.get(after..).unwrap_or_default();
-        offset = after;
         if !at_line_start {
+            offset = start + BEGIN.len();
             continue;
         }
         seen_any = true;
         let block = block_at(pem, start)?;
         if block.label == "EC PARAMETERS" {
+            offset = start + block.text.len();
             continue;
         }
         return Ok(block);
@@ -321,6 +322,24 @@ mod tests {
         assert_eq!(block.label, "EC PRIVATE KEY");
         assert!(block.text.starts_with(b"-----BEGIN EC PRIVATE KEY-----"));
         assert!(block.text.ends_with(b"-----END EC PRIVATE KEY-----"));
+    }
+
+    #[test]
+    fn skipped_blocks_are_skipped_whole() {
+        // A key block inside an EC PARAMETERS block is not a key block.
+        let nested = b"-----BEGIN EC PARAMETERS-----\n-----BEGIN EC PRIVATE KEY-----\nAAAA\n\
+                       -----END EC PRIVATE KEY-----\n-----END EC PARAMETERS-----\n";
+        assert!(matches!(
+            first_key_block(nested),
+            Err(KeyError::UnexpectedLabel { label }) if label == "EC PARAMETERS"
+        ));
+        // Many parameter blocks before the key: found after one pass.
+        let mut many =
+            "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"
+                .repeat(1000);
+        many.push_str("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n");
+        let block = first_key_block(many.as_bytes()).unwrap();
+        assert_eq!(block.label, "EC PRIVATE KEY");
     }
 
     #[test]
