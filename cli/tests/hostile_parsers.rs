@@ -426,6 +426,7 @@ struct AuditLog {
     _dir: tempfile::TempDir,
     key: VerifierKey,
     bytes: Vec<u8>,
+    checkpoint: Vec<u8>,
 }
 
 fn audit_log() -> &'static AuditLog {
@@ -455,6 +456,10 @@ fn audit_log() -> &'static AuditLog {
             })
             .unwrap();
         }
+        let checkpoint = w
+            .checkpoint(time::OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(1_800_000_000))
+            .unwrap()
+            .to_bytes();
         drop(w);
         let key = VerifierKey::load(&dir.path().join("keys/verifier.key")).unwrap();
         let bytes = std::fs::read(&log).unwrap();
@@ -462,6 +467,7 @@ fn audit_log() -> &'static AuditLog {
             _dir: dir,
             key,
             bytes,
+            checkpoint,
         };
         assert_eq!(intact(&l.key, &l.bytes), Some(4));
         l
@@ -539,6 +545,56 @@ proptest! {
         let mut t = l.bytes.clone();
         t.splice(pos..pos, garbage);
         prop_assert_eq!(intact(&l.key, &t), None);
+    }
+}
+
+/// The checkpoint of the fixture log with its epoch and record count set to
+/// `epoch` (still canonical, so it parses; its MAC no longer holds).
+fn forged_checkpoint(epoch: u64) -> modelseal_audit::Checkpoint {
+    let text = String::from_utf8(audit_log().checkpoint.clone()).unwrap();
+    let field = |text: &str, name: &str, value: u64| {
+        let start = text.find(&format!("\"{name}\":")).unwrap() + name.len() + 3;
+        let end = start + text[start..].find(|c: char| !c.is_ascii_digit()).unwrap();
+        format!("{}{value}{}", &text[..start], &text[end..])
+    };
+    let forged = field(&field(&text, "records", epoch), "epoch", epoch);
+    modelseal_audit::Checkpoint::parse(forged.as_bytes(), Path::new("cp")).unwrap()
+}
+
+fn verdict_with(cp: modelseal_audit::Checkpoint) -> Verdict {
+    let l = audit_log();
+    let mut v = Verifier::new(&l.key, Some((cp, "cp".into())));
+    v.feed(Path::new("audit.log"), l.bytes.as_slice()).unwrap();
+    v.finish()
+}
+
+#[test]
+fn a_forged_checkpoint_epoch_costs_bounded_work() {
+    // The genuine checkpoint holds.
+    let genuine =
+        modelseal_audit::Checkpoint::parse(&audit_log().checkpoint, Path::new("cp")).unwrap();
+    assert!(matches!(verdict_with(genuine), Verdict::Intact(_)));
+    // An epoch far beyond the log would cost one key step per epoch; it is
+    // refused without them, whatever the number.
+    for epoch in [(1 << 20) + 100, 1 << 40, u64::MAX] {
+        let t = std::time::Instant::now();
+        match verdict_with(forged_checkpoint(epoch)) {
+            Verdict::Tampered(f) => {
+                assert_eq!(f.kind, modelseal_audit::TamperKind::BadCheckpoint, "{f:?}");
+                assert!(f.detail.contains("implausibly far"), "{}", f.detail);
+            }
+            Verdict::Intact(_) => panic!("forged checkpoint accepted"),
+        }
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+    // Within the bound: authenticated (and refused) with bounded work.
+    match verdict_with(forged_checkpoint(1000)) {
+        Verdict::Tampered(f) => assert_eq!(f.kind, modelseal_audit::TamperKind::BadCheckpoint),
+        Verdict::Intact(_) => panic!("forged checkpoint accepted"),
     }
 }
 
