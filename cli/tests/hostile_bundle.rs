@@ -131,7 +131,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(384))]
+    #![proptest_config(config(1024))]
 
     /// One to four byte edits anywhere in a real bundle (JSON framing,
     /// base64 of payload, signature and certificates, keyid, hint).
@@ -373,7 +373,7 @@ fn the_json_editor_does_what_it_says() {
 }
 
 proptest! {
-    #![proptest_config(config(384))]
+    #![proptest_config(config(768))]
 
     /// One or two structural edits at any node of a real bundle: removed,
     /// added, duplicated or retyped members, hostile values (deep nesting,
@@ -916,7 +916,7 @@ fn status(out: &modelseal_verifier::verify::Outcome, name: CheckName) -> Status 
 }
 
 proptest! {
-    #![proptest_config(config(256))]
+    #![proptest_config(config(512))]
 
     /// Validly signed statements with hostile content: the signature check
     /// passes (the statement parser is reached), the statement check

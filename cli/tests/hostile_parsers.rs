@@ -176,7 +176,7 @@ fn same_signer(a: &CertInfo, b: &CertInfo) -> bool {
 }
 
 proptest! {
-    #![proptest_config(config(384))]
+    #![proptest_config(config(512))]
 
     /// Mutated leaf or intermediate DER: parsing never panics, and a chain
     /// that still validates names the same signer with the same key.
@@ -349,7 +349,7 @@ fn pem_soup() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(config(256))]
+    #![proptest_config(config(384))]
 
     /// Mutated private-key PEM (plain and encrypted): an error, or a key
     /// that is consistent.
