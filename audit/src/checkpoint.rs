@@ -249,6 +249,11 @@ impl Checkpoint {
     /// Authenticate the checkpoint with the verifier key (derives the epoch
     /// key from `k_0`: cost linear in the epoch, which is at most `records`).
     ///
+    /// The epoch is whatever the checkpoint file says, so an untrusted
+    /// checkpoint can ask for up to 2^64 key steps: check untrusted
+    /// checkpoints through [`crate::Verifier`], which authenticates them
+    /// against the log and bounds the work.
+    ///
     /// # Errors
     /// [`Error::InvalidSignature`] if it belongs to another log or the MAC
     /// does not verify.

@@ -649,6 +649,35 @@ mod tests {
         assert_eq!(a.as_slice(), m.finalize().into_bytes().as_slice());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// The audit chain's exact MAC path (32-byte key zero-padded to the
+        /// block, prepared instance cloned per message, `verify_slice`) is
+        /// HMAC-SHA256 as the Wycheproof-tested `hmac` crate computes it
+        /// from the variable-length key, and rejects every one-bit change.
+        #[test]
+        fn mac_path_is_plain_hmac_sha256(
+            k in proptest::prelude::any::<[u8; KEY_LEN]>(),
+            msg in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            bit in 0..256usize,
+        ) {
+            let prepared = keyed(&k);
+            let mut reference = <HmacSha256 as KeyInit>::new_from_slice(&k).unwrap();
+            reference.update(&msg);
+            let want: MacBytes = reference.finalize().into_bytes().into();
+            proptest::prop_assert_eq!(mac_with(&prepared, &msg), want);
+            proptest::prop_assert!(mac_matches(&prepared, &msg, &want));
+            let mut flipped = want;
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            proptest::prop_assert!(!mac_matches(&prepared, &msg, &flipped));
+        }
+    }
+
     #[test]
     fn epoch_keys_evolve_one_way_and_match_verifier_derivation() {
         let (w, v) = from_seed(&[7u8; 48]);

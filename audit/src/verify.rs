@@ -38,7 +38,16 @@ use std::path::{Path, PathBuf};
 const BLOCK: usize = 4 * 1024 * 1024;
 const CHUNK: usize = 16 * 1024;
 /// Farthest a checkpoint's epoch may lie beyond the log's last epoch.
-const MAX_CHECKPOINT_EPOCH_GAP: u64 = 1 << 26;
+///
+/// Authenticating a checkpoint at epoch `e` takes `e` one-way key steps,
+/// and the epoch is a number in a small file anyone can write (the log id
+/// it must carry is in every record). Beyond the log, each step costs
+/// about a microsecond: 2^20 bounds the work a forged checkpoint can cause
+/// to about a second, and still tells a truncation of up to a million
+/// records (reported as `truncated_tail`) from a forgery; a checkpoint
+/// farther out is refused as `bad_checkpoint`, which fails verification
+/// just the same.
+const MAX_CHECKPOINT_EPOCH_GAP: u64 = 1 << 20;
 
 /// What is wrong with a log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

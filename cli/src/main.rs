@@ -2,6 +2,7 @@
 //!
 //! `main` parses arguments, runs one command and maps its outcome to an exit
 //! code through [`exit`]; every decision is made in the library crates.
+#![forbid(unsafe_code)]
 
 mod audit_hook;
 mod cmd;

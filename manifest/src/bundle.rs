@@ -135,9 +135,23 @@ struct MaterialJson {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     certificate: Option<CertJson>,
     #[serde(default)]
-    tlog_entries: Vec<serde_json::Value>,
+    tlog_entries: Vec<Unverified>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    timestamp_verification_data: Option<serde_json::Value>,
+    timestamp_verification_data: Option<Unverified>,
+}
+
+/// Content that is never verified (transparency-log entries, timestamps):
+/// the strict pass has checked that it is JSON; it is counted, not kept, so
+/// a bundle made of millions of entries costs no memory beyond its bytes.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct Unverified(serde::de::IgnoredAny);
+
+impl Serialize for Unverified {
+    /// Never called: modelseal writes neither entries nor timestamps.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_unit()
+    }
 }
 
 #[derive(Serialize, Deserialize)]

