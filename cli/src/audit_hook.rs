@@ -125,7 +125,7 @@ pub(crate) fn record_decision_noted<T>(
         (r, Ok(())) => r,
         (Ok(_), Err(e)) => Err(e.context("the decision could not be recorded")),
         (Err(e), Err(audit)) => {
-            eprintln!(
+            errln!(
                 "modelseal: {}",
                 audit.context("the decision could not be recorded")
             );
@@ -138,7 +138,7 @@ pub(crate) fn record_decision_noted<T>(
 pub(crate) fn report_recovery(w: &Writer, log: &std::path::Path) {
     let r = w.recovery();
     if r.torn_bytes > 0 {
-        eprintln!(
+        errln!(
             "modelseal: warning: {}: removed a torn last line ({} bytes at offset {}) left by an interrupted write",
             log.display(),
             r.torn_bytes,
@@ -146,14 +146,14 @@ pub(crate) fn report_recovery(w: &Writer, log: &std::path::Path) {
         );
     }
     if r.rolled_forward > 0 {
-        eprintln!(
+        errln!(
             "modelseal: warning: {}: committed {} records an earlier writer had not committed",
             log.display(),
             r.rolled_forward
         );
     }
     if r.rotation_completed {
-        eprintln!(
+        errln!(
             "modelseal: warning: {}: completed an interrupted rotation",
             log.display()
         );

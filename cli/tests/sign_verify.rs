@@ -752,3 +752,25 @@ fn json_output_for_errors_is_one_document() {
     run.code(2);
     assert_eq!(run.json()["verdict"], "error");
 }
+
+#[test]
+fn a_closed_stdout_does_not_turn_a_verdict_into_a_panic() {
+    let sb = signed_demo();
+    for (model_change, want) in [(false, 0), (true, 1)] {
+        if model_change {
+            flip_byte(&sb.path("model/config.json"), 0);
+        }
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader); // every write to stdout fails with EPIPE
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_modelseal"))
+            .current_dir(sb.dir.path())
+            .args(["verify", "model", "--json", "--trust-root"])
+            .arg(fixture("pki/p256/root.pem"))
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(out.status.code(), Some(want), "{stderr}");
+    }
+}

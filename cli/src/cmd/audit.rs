@@ -111,7 +111,7 @@ pub(crate) fn run(cmd: AuditCommand) -> Result<Exit, CliError> {
     match cmd {
         AuditCommand::Keygen { out } => {
             let id = modelseal_audit::keygen(&out).map_err(map_error)?;
-            println!(
+            outln!(
                 "log {id}: wrote {} and {}",
                 out.join("writer.key").display(),
                 out.join("verifier.key").display()
@@ -125,7 +125,7 @@ pub(crate) fn run(cmd: AuditCommand) -> Result<Exit, CliError> {
             report_recovery(&w, &log);
             let cp = w.checkpoint(time::OffsetDateTime::now_utc()).map_err(ctx)?;
             cp.write(&out).map_err(map_error)?;
-            println!(
+            outln!(
                 "checkpoint of {}: {} records, epoch {}, written to {}",
                 log.display(),
                 cp.records,
@@ -216,7 +216,7 @@ fn verify(
     match result {
         Err(e) => {
             if json {
-                println!(
+                outln!(
                     "{}",
                     json!({"status": "error", "kind": e.kind, "message": e.message})
                 );
@@ -232,7 +232,7 @@ fn verify(
                         json!({"path": f.path.display().to_string(), "records": f.records, "first_sequence": f.first_seq})
                     })
                     .collect();
-                println!(
+                outln!(
                     "{}",
                     json!({
                         "status": "intact",
@@ -248,7 +248,7 @@ fn verify(
                     .checkpoint_records
                     .map(|n| format!("; checkpoint of {n} records holds"))
                     .unwrap_or_default();
-                println!(
+                outln!(
                     "intact: {} records in {} file(s){cp}",
                     s.records,
                     s.files.len()
@@ -258,7 +258,7 @@ fn verify(
         }
         Ok(Verdict::Tampered(f)) => {
             if json {
-                println!(
+                outln!(
                     "{}",
                     json!({
                         "status": "tampered",

@@ -167,7 +167,7 @@ pub(crate) fn run(args: ConvertArgs) -> Result<Exit, CliError> {
                     "checks": outcome.report.checks,
                     "error": { "kind": e.kind(), "message": e.to_string() },
                 });
-                println!("{doc:#}");
+                outln!("{doc:#}");
                 return Err(err.reported());
             }
             return Err(err);
@@ -209,28 +209,28 @@ pub(crate) fn run(args: ConvertArgs) -> Result<Exit, CliError> {
             "resources": signed.manifest.len(),
             "subject_digest": subject,
         });
-        println!("{doc:#}");
+        outln!("{doc:#}");
     } else if !args.common.quiet {
-        println!(
+        outln!(
             "converted: {} -> {}",
             args.model.display(),
             args.signature.display()
         );
-        println!("  checked:   {}", guarantee.describe());
+        outln!("  checked:   {}", guarantee.describe());
         if let Some(s) = verified.signed() {
-            println!(
+            outln!(
                 "  checksums: {} ({sums_alg}), signed by {} ({})",
                 args.checksums.display(),
                 s.signer().describe(),
                 s.algorithm()
             );
         } else {
-            println!(
+            outln!(
                 "  checksums: {} ({sums_alg}), unsigned",
                 args.checksums.display()
             );
         }
-        println!(
+        outln!(
             "  bundle:    {}, {} resources (sha256), {} material",
             key.algorithm(),
             signed.manifest.len(),
@@ -240,9 +240,9 @@ pub(crate) fn run(args: ConvertArgs) -> Result<Exit, CliError> {
                 "certificate"
             }
         );
-        println!("  subject:   sha256:{subject}");
+        outln!("  subject:   sha256:{subject}");
         if guarantee == Guarantee::IntegrityOnly {
-            println!(
+            outln!(
                 "  note:      the checksums were not signed: this bundle vouches for the files on your key's authority alone"
             );
         }

@@ -140,7 +140,7 @@ pub(crate) fn run(args: GateArgs) -> Result<Exit, CliError> {
     let view = ModelView::create(&sealed, &parent)
         .map_err(|e| CliError::error(e.kind(), e.to_string()))?;
     if !args.quiet {
-        eprintln!(
+        errln!(
             "modelseal: {}; running {} with {MODEL_DIR_VAR}={}",
             decision.reason,
             show(&args),
@@ -149,7 +149,7 @@ pub(crate) fn run(args: GateArgs) -> Result<Exit, CliError> {
     }
     let status = run_command(&args.command, view.path());
     if let Err(e) = view.remove() {
-        eprintln!("modelseal: warning: {e}");
+        errln!("modelseal: warning: {e}");
     }
     drop(sealed);
     status.map(Exit::Child)

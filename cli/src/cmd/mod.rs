@@ -101,7 +101,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
         && json
         && !e.reported
     {
-        println!("{:#}", e.to_json());
+        outln!("{:#}", e.to_json());
     }
     result
 }

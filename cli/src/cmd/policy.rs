@@ -79,7 +79,7 @@ fn check(args: &CheckArgs) -> Result<Exit, CliError> {
     let loaded = PolicySet::load(&args.policy);
     let shown = args.policy.display().to_string();
     match (&loaded, args.json) {
-        (Ok(set), true) => println!(
+        (Ok(set), true) => outln!(
             "{:#}",
             json!({
                 "valid": true,
@@ -90,7 +90,7 @@ fn check(args: &CheckArgs) -> Result<Exit, CliError> {
             })
         ),
         (Ok(set), false) => {
-            println!(
+            outln!(
                 "valid: {shown} ({} polic{}, {} trust store{})",
                 set.policies().len(),
                 if set.policies().len() == 1 {
@@ -107,23 +107,23 @@ fn check(args: &CheckArgs) -> Result<Exit, CliError> {
             );
             for p in set.policies() {
                 let scopes: Vec<&str> = p.scopes().iter().map(|s| s.text()).collect();
-                println!("  {}: {} for {}", p.name(), p.level(), scopes.join(", "));
+                outln!("  {}: {} for {}", p.name(), p.level(), scopes.join(", "));
             }
         }
-        (Err(PolicyError::Invalid { problems, .. }), true) => println!(
+        (Err(PolicyError::Invalid { problems, .. }), true) => outln!(
             "{:#}",
             json!({ "valid": false, "policy": shown, "problems": problems })
         ),
         (Err(PolicyError::Invalid { problems, .. }), false) => {
-            eprintln!("modelseal: invalid policy {shown}:");
+            errln!("modelseal: invalid policy {shown}:");
             for p in problems {
-                eprintln!("  {p}");
+                errln!("  {p}");
             }
         }
         (Err(e), json) => {
             let err = load_error(e);
             if json {
-                println!(
+                outln!(
                     "{:#}",
                     json!({
                         "valid": false,
@@ -192,7 +192,7 @@ fn explain(args: &ExplainArgs) -> Result<Exit, CliError> {
         Err(e) if e.is_rejection() => {
             let err = CliError::failed(e.kind(), e.to_string());
             if args.json {
-                println!(
+                outln!(
                     "{:#}",
                     json!({
                         "model": args.model.display().to_string(),
@@ -222,7 +222,7 @@ fn explain(args: &ExplainArgs) -> Result<Exit, CliError> {
         .collect();
     let req = requirements(&set, policy);
     if args.json {
-        println!(
+        outln!(
             "{:#}",
             json!({
                 "model": model.to_string(),
@@ -234,8 +234,8 @@ fn explain(args: &ExplainArgs) -> Result<Exit, CliError> {
         );
         return Ok(Exit::Success);
     }
-    println!("model:      {model}");
-    println!(
+    outln!("model:      {model}");
+    outln!(
         "policy:     {} ({}), scope {:?} = {}",
         policy.name(),
         policy.pointer(),
@@ -243,25 +243,25 @@ fn explain(args: &ExplainArgs) -> Result<Exit, CliError> {
         selection.scope.pattern()
     );
     for s in &shadowed {
-        println!(
+        outln!(
             "            (also matched, less specific: {} via {})",
             s["policy"].as_str().unwrap_or_default(),
             s["scope"]
         );
     }
     let actions = policy.actions();
-    println!("level:      {}", policy.level());
+    outln!("level:      {}", policy.level());
     if policy.level() == modelseal_policies::Level::Skip {
-        println!("requires:   nothing: the model is accepted without any signature");
+        outln!("requires:   nothing: the model is accepted without any signature");
         return Ok(Exit::Success);
     }
     let checks: Vec<String> = Category::ALL
         .iter()
         .map(|c| format!("{c} {}", actions.get(*c)))
         .collect();
-    println!("checks:     {}", checks.join(", "));
+    outln!("checks:     {}", checks.join(", "));
     for store in req["trust_stores"].as_array().into_iter().flatten() {
-        println!(
+        outln!(
             "trust:      {}: {}",
             store["name"].as_str().unwrap_or_default(),
             store["roots"]
@@ -278,7 +278,7 @@ fn explain(args: &ExplainArgs) -> Result<Exit, CliError> {
         .iter()
         .map(ToString::to_string)
         .collect();
-    println!(
+    outln!(
         "signers:    {} distinct of: {}",
         policy.required_signatures(),
         if ids.is_empty() {
@@ -293,7 +293,7 @@ fn explain(args: &ExplainArgs) -> Result<Exit, CliError> {
         .iter()
         .map(|a| a.name())
         .collect();
-    println!(
+    outln!(
         "algorithms: {}; RSA keys of at least {} bits",
         algs.join(", "),
         policy.algorithms().rsa_min_bits()
@@ -304,7 +304,7 @@ fn explain(args: &ExplainArgs) -> Result<Exit, CliError> {
         .iter()
         .map(|c| format!("{} (until {})", c.issuer(), rfc3339(c.next_update())))
         .collect();
-    println!(
+    outln!(
         "revocation: {} CRL{}{}; coverage {}; deny list of {} entr{}",
         crls.len(),
         if crls.len() == 1 { "" } else { "s" },
@@ -361,7 +361,7 @@ pub(crate) fn verify(
         if !args.common.json {
             return err;
         }
-        println!(
+        outln!(
             "{:#}",
             json!({
                 "verdict": if e.is_rejection() { "rejected" } else { "error" },
@@ -467,7 +467,7 @@ pub(crate) fn logged_note(o: &PolicyOutcome) -> String {
 /// Print logged-but-failed checks as warnings on stderr.
 pub(crate) fn print_logged(o: &PolicyOutcome) {
     for (who, c) in logged(o) {
-        eprintln!(
+        errln!(
             "modelseal: warning (logged, not enforced): {who}{} {}: {}",
             c.name.as_str(),
             c.outcome,
@@ -522,29 +522,31 @@ fn report(args: &VerifyArgs, o: &PolicyOutcome) -> Result<Exit, CliError> {
             })).collect::<Vec<_>>(),
             "error": error.as_ref().map(|e| json!({ "kind": e.kind, "message": e.message })),
         });
-        println!("{doc:#}");
+        outln!("{doc:#}");
     } else {
         // Logged failures are warnings, whatever the verdict.
         print_logged(o);
         if error.is_none() && !args.common.quiet {
-            println!("verified: {}", args.model.display());
-            println!(
+            outln!("verified: {}", args.model.display());
+            outln!(
                 "  policy:    {} ({}) via scope {:?}",
-                o.policy, o.level, o.scope
+                o.policy,
+                o.level,
+                o.scope
             );
             for s in o.signatures.iter().filter(|s| s.accepted) {
                 let who = s.leaf.as_ref().map_or_else(String::new, |l| {
                     let sans: Vec<String> = l.sans.iter().map(ToString::to_string).collect();
                     format!("{} ({})", l.subject, sans.join(", "))
                 });
-                println!(
+                outln!(
                     "  signer:    {who} [{}{}]",
                     s.label,
                     s.algorithm.map(|a| format!(", {a}")).unwrap_or_default()
                 );
             }
             if o.level != modelseal_policies::Level::Skip {
-                println!("  signers:   {} of {} required", d.signers, o.required);
+                outln!("  signers:   {} of {} required", d.signers, o.required);
             }
         }
     }

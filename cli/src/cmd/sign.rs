@@ -232,7 +232,7 @@ fn sign(args: &SignArgs, subject_out: &mut Option<String>) -> Result<Exit, CliEr
     drop(bar);
     write_atomic(&args.signature, &signed.bundle.to_json())?;
     if let Some(err) = signed.cache.as_ref().and_then(|c| c.store_error.as_ref()) {
-        eprintln!("modelseal: warning: digest cache not written: {err}");
+        errln!("modelseal: warning: digest cache not written: {err}");
     }
     let subject = signed.manifest.subject_digest().to_hex();
     *subject_out = Some(format!("sha256:{subject}"));
@@ -247,15 +247,15 @@ fn sign(args: &SignArgs, subject_out: &mut Option<String>) -> Result<Exit, CliEr
             "subject_digest": subject,
             "cache": signed.cache.as_ref().map(|c| json!({ "reused": c.reused, "hashed": c.hashed })),
         });
-        println!("{doc:#}");
+        outln!("{doc:#}");
     } else if !args.common.quiet {
-        println!(
+        outln!(
             "signed: {} -> {}",
             args.model.display(),
             args.signature.display()
         );
-        println!("  algorithm: {}", key.algorithm());
-        println!(
+        outln!("  algorithm: {}", key.algorithm());
+        outln!(
             "  resources: {} ({} material)",
             signed.manifest.len(),
             if certs.is_empty() {
@@ -264,11 +264,12 @@ fn sign(args: &SignArgs, subject_out: &mut Option<String>) -> Result<Exit, CliEr
                 "certificate"
             }
         );
-        println!("  subject:   sha256:{subject}");
+        outln!("  subject:   sha256:{subject}");
         if let Some(c) = &signed.cache {
-            println!(
+            outln!(
                 "  cache:     {} files reused, {} hashed",
-                c.reused, c.hashed
+                c.reused,
+                c.hashed
             );
         }
     }

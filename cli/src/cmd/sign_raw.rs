@@ -92,11 +92,11 @@ pub(crate) fn run(args: &SignArgs, out: &Path) -> Result<Exit, CliError> {
             "bytes": bytes,
             "openssl_verify": openssl_verify_command(algorithm, &args.model, out),
         });
-        println!("{doc:#}");
+        outln!("{doc:#}");
     } else if !args.common.quiet {
-        println!("signed: {} -> {}", args.model.display(), out.display());
-        println!("  algorithm: {algorithm} (raw OpenSSL-style signature, {bytes} bytes signed)");
-        println!(
+        outln!("signed: {} -> {}", args.model.display(), out.display());
+        outln!("  algorithm: {algorithm} (raw OpenSSL-style signature, {bytes} bytes signed)");
+        outln!(
             "  check it:  {}",
             openssl_verify_command(algorithm, &args.model, out)
         );

@@ -252,19 +252,19 @@ fn report(args: &VerifyArgs, outcome: &Outcome) -> Result<Exit, CliError> {
             "checks": outcome.report.checks,
             "error": error.map(|e| json!({ "kind": e.kind(), "message": e.to_string() })),
         });
-        println!("{doc:#}");
+        outln!("{doc:#}");
     }
     match &outcome.result {
         Ok(v) => {
             if !args.common.json && !args.common.quiet {
                 let a = v.authenticated();
-                println!("verified: {}", args.model.display());
-                println!("  signer:    {}", a.signer().describe());
+                outln!("verified: {}", args.model.display());
+                outln!("  signer:    {}", a.signer().describe());
                 if let Signer::Certificate { root_subject, .. } = a.signer() {
-                    println!("  root:      {root_subject}");
+                    outln!("  root:      {root_subject}");
                 }
-                println!("  algorithm: {}", a.algorithm());
-                println!(
+                outln!("  algorithm: {}", a.algorithm());
+                outln!(
                     "  files:     {} resources, {} bytes",
                     a.manifest().len(),
                     v.bytes()

@@ -386,7 +386,7 @@ fn report(args: &VerifyArgs, s: &Summary<'_>) -> Result<Exit, CliError> {
             "checks": s.report.checks,
             "error": s.error.map(|e| json!({ "kind": e.kind(), "message": e.to_string() })),
         });
-        println!("{doc:#}");
+        outln!("{doc:#}");
     }
     if let Some(e) = s.error {
         let mut err = cli_error(e, "verification failed");
@@ -407,26 +407,24 @@ fn report(args: &VerifyArgs, s: &Summary<'_>) -> Result<Exit, CliError> {
         });
     }
     if !args.common.json && !args.common.quiet {
-        println!("verified: {}", args.model.display());
-        println!("  guarantee: {}", s.guarantee.describe());
+        outln!("verified: {}", args.model.display());
+        outln!("  guarantee: {}", s.guarantee.describe());
         if let Some(v) = s.signed {
-            println!("  signer:    {}", v.signer().describe());
+            outln!("  signer:    {}", v.signer().describe());
             if let Signer::Certificate { root_subject, .. } = v.signer() {
-                println!("  root:      {root_subject}");
+                outln!("  root:      {root_subject}");
             }
-            println!("  algorithm: {} (raw signature)", v.algorithm());
+            outln!("  algorithm: {} (raw signature)", v.algorithm());
         }
         if let (Some(path), Some((alg, listed, files))) = (&d.checksums, s.checksums) {
-            println!("  checksums: {} ({alg}, {listed} lines)", path.display());
+            outln!("  checksums: {} ({alg}, {listed} lines)", path.display());
             let bytes = s.bytes.unwrap_or(0);
-            println!("  files:     {files} files, {bytes} bytes: every {alg} digest matches");
+            outln!("  files:     {files} files, {bytes} bytes: every {alg} digest matches");
         } else if let Some(bytes) = s.bytes {
-            println!("  file:      {bytes} bytes, signed as they are");
+            outln!("  file:      {bytes} bytes, signed as they are");
         }
         if s.guarantee == Guarantee::IntegrityOnly {
-            println!(
-                "  warning:   unsigned checksums prove the files are intact, not who made them"
-            );
+            outln!("  warning:   unsigned checksums prove the files are intact, not who made them");
         }
     }
     Ok(Exit::Success)
