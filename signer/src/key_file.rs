@@ -43,7 +43,9 @@ pub fn load_key_file(
             path.display()
         )));
     }
-    let mut pem = Zeroizing::new(Vec::new());
+    // Room for the whole file up front: a growing Vec would leave copies of
+    // the key in freed memory that Zeroizing never sees.
+    let mut pem = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE as usize + 1));
     file.take(MAX_KEY_FILE + 1)
         .read_to_end(&mut pem)
         .map_err(|e| key_file(e.to_string()))?;

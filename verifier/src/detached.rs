@@ -31,9 +31,9 @@ use modelseal_manifest::detached::{
 use modelseal_manifest::engine::DEFAULT_BUFFER_SIZE;
 
 use crate::chain;
-use crate::error::{Error, IdentityError};
-use crate::identity::{self, Identity};
-use crate::report::{CheckName, Report, Status};
+use crate::error::Error;
+use crate::identity::Identity;
+use crate::report::{CheckName, Report};
 use crate::signature::{PssSaltLength, PublicKey};
 use crate::verify::{Signer, Trust};
 
@@ -219,22 +219,7 @@ fn authenticate(
     )?;
 
     // 3. identity
-    let identity = match (opts.identities.is_empty(), signer.leaf()) {
-        (true, _) => {
-            report.record(CheckName::Identity, Status::Skipped, "no identity required");
-            None
-        }
-        (false, None) => {
-            let err = Error::Identity(IdentityError::NoCertificate);
-            report.record(CheckName::Identity, Status::Fail, err.to_string());
-            return Err(err);
-        }
-        (false, Some(leaf)) => Some(report.track(
-            CheckName::Identity,
-            identity::check(leaf, opts.identities).map_err(Error::from),
-            |id| format!("signer matches {id}"),
-        )?),
-    };
+    let identity = crate::verify::check_identity(&signer, opts.identities, report)?;
     Ok(DetachedSigner {
         signer,
         algorithm,

@@ -472,35 +472,21 @@ fn verify_rsa(
     sig: &[u8],
     salt: PssSaltLength,
 ) -> bool {
-    let result = match alg {
-        SignatureAlgorithm::RsaPssSha256 => pss::<Sha256>(key, msg, sig, salt),
-        SignatureAlgorithm::RsaPssSha384 => pss::<Sha384>(key, msg, sig, salt),
-        SignatureAlgorithm::RsaPssSha512 => pss::<Sha512>(key, msg, sig, salt),
-        SignatureAlgorithm::RsaPkcs1Sha256 => key.pkcs1v15_verify::<Sha256>(msg, sig),
-        SignatureAlgorithm::RsaPkcs1Sha384 => key.pkcs1v15_verify::<Sha384>(msg, sig),
-        SignatureAlgorithm::RsaPkcs1Sha512 => key.pkcs1v15_verify::<Sha512>(msg, sig),
+    // Hash with the algorithm's digest, then one verification path for
+    // whole messages and pre-hashed ones alike.
+    let digest = match alg {
+        SignatureAlgorithm::RsaPssSha256 | SignatureAlgorithm::RsaPkcs1Sha256 => {
+            Sha256::digest(msg).to_vec()
+        }
+        SignatureAlgorithm::RsaPssSha384 | SignatureAlgorithm::RsaPkcs1Sha384 => {
+            Sha384::digest(msg).to_vec()
+        }
+        SignatureAlgorithm::RsaPssSha512 | SignatureAlgorithm::RsaPkcs1Sha512 => {
+            Sha512::digest(msg).to_vec()
+        }
         _ => return false,
     };
-    result.is_ok()
-}
-
-fn pss<D: Digest + FixedOutputReset>(
-    key: &rsa::PublicKey,
-    msg: &[u8],
-    sig: &[u8],
-    salt: PssSaltLength,
-) -> rsa::Result<()> {
-    match salt {
-        PssSaltLength::HashLength => key.pss_verify::<D>(msg, sig),
-        PssSaltLength::Auto => {
-            let scheme = Pss {
-                blinded: false,
-                digest: D::new(),
-                salt_len: None,
-            };
-            key.verify(scheme, &D::digest(msg), sig)
-        }
-    }
+    verify_rsa_prehashed(key, alg, &digest, sig, salt)
 }
 
 fn verify_rsa_prehashed(

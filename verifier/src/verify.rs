@@ -339,28 +339,38 @@ pub fn authenticate(
     )?;
 
     // 5. identity
-    let identity = match (opts.identities.is_empty(), signer.leaf()) {
-        (true, _) => {
-            report.record(CheckName::Identity, Status::Skipped, "no identity required");
-            None
-        }
-        (false, None) => {
-            let err = Error::Identity(IdentityError::NoCertificate);
-            report.record(CheckName::Identity, Status::Fail, err.to_string());
-            return Err(err);
-        }
-        (false, Some(leaf)) => Some(report.track(
-            CheckName::Identity,
-            identity::check(leaf, opts.identities).map_err(Error::from),
-            |id| format!("signer matches {id}"),
-        )?),
-    };
+    let identity = check_identity(&signer, opts.identities, report)?;
     Ok(Authenticated {
         manifest,
         signer,
         algorithm,
         identity,
     })
+}
+
+/// The identity step: skipped when none is required, refused for a bare
+/// key, else the leaf must match one of `identities`.
+pub(crate) fn check_identity(
+    signer: &Signer,
+    identities: &[Identity],
+    report: &mut Report,
+) -> Result<Option<Identity>, Error> {
+    match (identities.is_empty(), signer.leaf()) {
+        (true, _) => {
+            report.record(CheckName::Identity, Status::Skipped, "no identity required");
+            Ok(None)
+        }
+        (false, None) => {
+            let err = Error::Identity(IdentityError::NoCertificate);
+            report.record(CheckName::Identity, Status::Fail, err.to_string());
+            Err(err)
+        }
+        (false, Some(leaf)) => Ok(Some(report.track(
+            CheckName::Identity,
+            identity::check(leaf, identities).map_err(Error::from),
+            |id| format!("signer matches {id}"),
+        )?)),
+    }
 }
 
 fn trusted_key(bundle: &Bundle, opts: &Options<'_>) -> Result<(PublicKey, Signer), Error> {
