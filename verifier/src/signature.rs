@@ -294,6 +294,24 @@ impl PublicKey {
         self.verify_with_pss_salt(alg, msg, sig, PssSaltLength::HashLength)
     }
 
+    /// The key can make `alg` signatures and is strong enough to be
+    /// trusted (RSA of at least 2048 bits).
+    fn check_usable(&self, alg: SignatureAlgorithm) -> Result<(), SignatureError> {
+        let kind = self.key_kind();
+        if !alg.fits(kind) {
+            return Err(SignatureError::AlgorithmMismatch {
+                algorithm: alg,
+                key: kind,
+            });
+        }
+        if let KeyKind::Rsa { bits } = kind
+            && bits < RSA_MIN_BITS
+        {
+            return Err(SignatureError::WeakKey { bits });
+        }
+        Ok(())
+    }
+
     /// [`PublicKey::verify`] with a choice of RSA-PSS salt check; `salt` has
     /// no effect on the other algorithms. Bundles always use
     /// [`PublicKey::verify`]; [`PssSaltLength::Auto`] is for detached
@@ -309,22 +327,9 @@ impl PublicKey {
         sig: &[u8],
         salt: PssSaltLength,
     ) -> Result<(), SignatureError> {
-        let kind = self.key_kind();
-        if !alg.fits(kind) {
-            return Err(SignatureError::AlgorithmMismatch {
-                algorithm: alg,
-                key: kind,
-            });
-        }
+        self.check_usable(alg)?;
         let verified = match &self.inner {
-            Inner::Rsa(key) => {
-                if let KeyKind::Rsa { bits } = kind
-                    && bits < RSA_MIN_BITS
-                {
-                    return Err(SignatureError::WeakKey { bits });
-                }
-                verify_rsa(key, alg, msg, sig, salt)
-            }
+            Inner::Rsa(key) => verify_rsa(key, alg, msg, sig, salt),
             Inner::Ed25519(key) => ed25519_dalek::Signature::from_slice(sig)
                 .is_ok_and(|sig| key.verify_strict(msg, &sig).is_ok()),
             Inner::EcdsaP256(key) => p256::ecdsa::DerSignature::from_bytes(sig)
@@ -362,13 +367,7 @@ impl PublicKey {
         salt: PssSaltLength,
     ) -> Result<(), SignatureError> {
         use signature::hazmat::PrehashVerifier;
-        let kind = self.key_kind();
-        if !alg.fits(kind) {
-            return Err(SignatureError::AlgorithmMismatch {
-                algorithm: alg,
-                key: kind,
-            });
-        }
+        self.check_usable(alg)?;
         let Some(hash) = modelseal_manifest::detached::MessageHash::of(alg) else {
             return Err(SignatureError::WholeMessageRequired { algorithm: alg });
         };
@@ -376,14 +375,7 @@ impl PublicKey {
             return Err(SignatureError::InvalidSignature);
         }
         let verified = match &self.inner {
-            Inner::Rsa(key) => {
-                if let KeyKind::Rsa { bits } = kind
-                    && bits < RSA_MIN_BITS
-                {
-                    return Err(SignatureError::WeakKey { bits });
-                }
-                verify_rsa_prehashed(key, alg, digest, sig, salt)
-            }
+            Inner::Rsa(key) => verify_rsa_prehashed(key, alg, digest, sig, salt),
             Inner::Ed25519(_) => {
                 return Err(SignatureError::WholeMessageRequired { algorithm: alg });
             }
