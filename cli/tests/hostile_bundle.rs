@@ -491,7 +491,7 @@ fn breakage() -> impl Strategy<Value = Breakage> {
 fn with_hints(b: &Bundle, keyid: &str, hint: Option<&str>) -> Bundle {
     let mut b = b.clone();
     b.envelope.keyid = keyid.to_owned();
-    if let (Some(h), VerificationMaterial::PublicKey { hint }) = (hint, &mut b.material) {
+    if let (Some(h), VerificationMaterial::PublicKey { hint, .. }) = (hint, &mut b.material) {
         *hint = h.to_owned();
     }
     b
@@ -894,6 +894,7 @@ fn signed_bundle(payload: Vec<u8>) -> Vec<u8> {
     Bundle {
         material: VerificationMaterial::PublicKey {
             hint: key_hint(&s.key.public_key_der()),
+            raw: None,
         },
         envelope: Envelope {
             payload_type,
@@ -901,8 +902,8 @@ fn signed_bundle(payload: Vec<u8>) -> Vec<u8> {
             signature,
             keyid: String::new(),
         },
-        tlog_entries: 0,
-        has_timestamps: false,
+        version: modelseal_manifest::BundleVersion::V0_3,
+        evidence: modelseal_manifest::Evidence::default(),
     }
     .to_json()
 }

@@ -704,6 +704,7 @@ fn signed_statements_with_escaping_names_are_refused() {
         let bundle = Bundle {
             material: VerificationMaterial::PublicKey {
                 hint: key_hint(&key.public_key_der()),
+                raw: None,
             },
             envelope: Envelope {
                 payload_type: pt,
@@ -711,8 +712,8 @@ fn signed_statements_with_escaping_names_are_refused() {
                 signature,
                 keyid: String::new(),
             },
-            tlog_entries: 0,
-            has_timestamps: false,
+            version: modelseal_manifest::BundleVersion::V0_3,
+            evidence: modelseal_manifest::Evidence::default(),
         };
         fs::write(sb.path("evil.sig"), bundle.to_json()).unwrap();
         let run = verify_key(

@@ -30,6 +30,7 @@ pub mod detached;
 pub mod digest;
 pub mod engine;
 mod error;
+pub mod evidence;
 pub mod json;
 pub mod manifest;
 pub mod path;
@@ -37,9 +38,13 @@ pub mod statement;
 pub mod walk;
 
 pub use algorithm::{KeyKind, SignatureAlgorithm, UnknownAlgorithm};
-pub use bundle::{Bundle, Envelope, VerificationMaterial};
+pub use bundle::{
+    AnyBundle, Bundle, BundleVersion, Envelope, MessageBundle, MessageSignature,
+    VerificationMaterial,
+};
 pub use checksums::{ChecksumEntry, Checksums, ChecksumsError};
 pub use digest::{Digest, HashAlgorithm};
 pub use error::{FormatError, ModelError};
+pub use evidence::{Evidence, InclusionProof, TlogEntry};
 pub use manifest::{Manifest, ManifestDiff, Method, ResourceKey, Serialization};
 pub use path::{PathError, ResourcePath};

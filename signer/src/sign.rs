@@ -186,6 +186,7 @@ pub fn sign_manifest(
     let material = if certificates.is_empty() {
         VerificationMaterial::PublicKey {
             hint: key_hint(&key.public_key_der()),
+            raw: None,
         }
     } else {
         VerificationMaterial::Certificates(certificates.to_vec())
@@ -201,8 +202,8 @@ pub fn sign_manifest(
         bundle: Bundle {
             material,
             envelope,
-            tlog_entries: 0,
-            has_timestamps: false,
+            version: modelseal_manifest::BundleVersion::V0_3,
+            evidence: modelseal_manifest::Evidence::default(),
         },
         manifest,
     })

@@ -162,6 +162,10 @@ fn looks_like_text(bytes: &[u8]) -> bool {
 /// Step 1: the key to verify with, and who it is.
 fn trusted_key(opts: &DetachedOptions<'_>) -> Result<(PublicKey, Signer), Error> {
     match opts.trust {
+        Trust::Sigstore(_) => Err(Error::Config(
+            "Sigstore trust applies to Sigstore bundles, not to checksums files or raw signatures"
+                .into(),
+        )),
         Trust::PublicKey(key) => {
             if !opts.certificates.is_empty() {
                 return Err(Error::Config(

@@ -84,6 +84,9 @@ pub enum Error {
     /// The gate could not hold or hand over verified bytes.
     #[error("gate: {0}")]
     Gate(#[from] GateError),
+    /// Sigstore evidence or a keyless identity did not verify.
+    #[error("{0}")]
+    Sigstore(#[from] modelseal_sigstore::Error),
 }
 
 impl Error {
@@ -108,6 +111,7 @@ impl Error {
             Error::Scheme(_) => "invalid_configuration",
             Error::Gate(GateError::NotSigned { .. }) => "not_signed",
             Error::Gate(_) => "gate_failed",
+            Error::Sigstore(e) => e.kind(),
         }
     }
 
@@ -127,6 +131,7 @@ impl Error {
                 | Error::Gate(
                     GateError::Memory { .. } | GateError::View { .. } | GateError::Abandoned { .. }
                 )
+                | Error::Sigstore(modelseal_sigstore::Error::TrustedRoot { .. })
         )
     }
 }

@@ -35,8 +35,10 @@ use crate::cert::CertInfo;
 use crate::chain::{self, TrustAnchors};
 use crate::error::{Error, IdentityError};
 use crate::identity::{self, Identity};
+use crate::keyless::{self, EvidenceFacts, KeylessSigner, SigstoreTrust};
 use crate::report::{CheckName, Report, Status};
 use crate::signature::{PublicKey, algorithm_for};
+use modelseal_sigstore::rekor::{ContentRef, Signed, SignerRef};
 
 /// What the verifier trusts.
 #[derive(Debug)]
@@ -45,6 +47,9 @@ pub enum Trust {
     Roots(TrustAnchors),
     /// Key mode: the bundle must be signed by this key.
     PublicKey(PublicKey),
+    /// Sigstore: a keyless (Fulcio) signer with a required identity, or a
+    /// key, with the bundle's evidence checked against a trusted root.
+    Sigstore(Box<SigstoreTrust>),
 }
 
 /// How to verify.
@@ -79,6 +84,9 @@ pub enum Signer {
         /// SHA-256 of its SubjectPublicKeyInfo DER, hex.
         spki_sha256: String,
     },
+    /// A Sigstore keyless signer: a Fulcio certificate for an OIDC
+    /// identity, logged while it was valid.
+    Keyless(Box<KeylessSigner>),
     /// The signers a trust policy accepted (see the policies crate).
     Policy {
         /// The policy's name.
@@ -101,6 +109,7 @@ impl Signer {
                 }
             }
             Signer::Key { spki_sha256 } => format!("public key sha256:{spki_sha256}"),
+            Signer::Keyless(k) => k.identity.to_string(),
             Signer::Policy { policy, signers } => {
                 format!("policy {policy:?}: {}", signers.join("; "))
             }
@@ -120,6 +129,17 @@ impl Signer {
             Signer::Key { spki_sha256 } => {
                 format!("signed by the given public key (sha256:{spki_sha256})")
             }
+            Signer::Keyless(k) => format!(
+                "Fulcio certificate from {} valid at the logged time{} {}, SCT from {}",
+                k.ca,
+                if k.times.len() == 1 { "" } else { "s" },
+                k.times
+                    .iter()
+                    .map(|&t| crate::report::rfc3339(t))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                k.ct_log
+            ),
             Signer::Policy { policy, .. } => format!("accepted by policy {policy:?}"),
         }
     }
@@ -128,6 +148,7 @@ impl Signer {
     pub fn leaf(&self) -> Option<&CertInfo> {
         match self {
             Signer::Certificate { leaf, .. } => Some(leaf),
+            Signer::Keyless(k) => Some(&k.leaf),
             Signer::Key { .. } | Signer::Policy { .. } => None,
         }
     }
@@ -285,7 +306,7 @@ pub fn authenticate_bytes(
                     VerificationMaterial::PublicKey { .. } => "key",
                     VerificationMaterial::Certificates(_) => "certificate",
                 },
-                if b.tlog_entries > 0 || b.has_timestamps {
+                if !b.evidence.is_empty() {
                     " (transparency-log entries and timestamps present but not verified)"
                 } else {
                     ""
@@ -305,16 +326,29 @@ pub fn authenticate(
     opts: &Options<'_>,
     report: &mut Report,
 ) -> Result<Authenticated, Error> {
-    // 2. trust
+    // 2. evidence and trust
+    let env = &bundle.envelope;
+    let content = ContentRef::Dsse {
+        payload_type: &env.payload_type,
+        payload: &env.payload,
+        signature: &env.signature,
+    };
+    let facts = evidence(
+        bundle.version,
+        &bundle.evidence,
+        &bundle.material,
+        content,
+        opts.trust,
+        report,
+    )?;
     let trusted = report.track(
         CheckName::Trust,
-        trusted_key(bundle, opts),
+        trusted_key(bundle, opts, &facts),
         |(_, signer)| signer.trust_detail(),
     )?;
     let (key, signer) = trusted;
 
     // 3. signature
-    let env = &bundle.envelope;
     let algorithm = report.track(
         CheckName::Signature,
         algorithm_for(key.key_kind(), &env.keyid)
@@ -355,6 +389,14 @@ pub(crate) fn check_identity(
     identities: &[Identity],
     report: &mut Report,
 ) -> Result<Option<Identity>, Error> {
+    if let Signer::Keyless(k) = signer {
+        report.record(
+            CheckName::Identity,
+            Status::Pass,
+            format!("signer {} matches {}", k.identity, k.matched),
+        );
+        return Ok(None);
+    }
     match (identities.is_empty(), signer.leaf()) {
         (true, _) => {
             report.record(CheckName::Identity, Status::Skipped, "no identity required");
@@ -373,8 +415,66 @@ pub(crate) fn check_identity(
     }
 }
 
-fn trusted_key(bundle: &Bundle, opts: &Options<'_>) -> Result<(PublicKey, Signer), Error> {
-    match (opts.trust, &bundle.material) {
+/// The bundle's evidence (transparency-log entries, timestamps), verified
+/// against the Sigstore trusted root of `trust` (the embedded public-good
+/// root in the other modes) for the signer the bundle names.
+pub(crate) fn evidence(
+    version: modelseal_manifest::BundleVersion,
+    evidence: &modelseal_manifest::Evidence,
+    material: &VerificationMaterial,
+    content: ContentRef<'_>,
+    trust: &Trust,
+    report: &mut Report,
+) -> Result<EvidenceFacts, Error> {
+    let (root, key) = match trust {
+        Trust::Sigstore(s) => (Some(s.root()), s.public_key()),
+        Trust::PublicKey(k) => (None, Some(k)),
+        Trust::Roots(_) => (None, None),
+    };
+    let signer = match (material, key) {
+        (VerificationMaterial::Certificates(chain), _) => {
+            chain.first().map(|c| SignerRef::Certificate(c))
+        }
+        (VerificationMaterial::PublicKey { .. }, Some(k)) => {
+            Some(SignerRef::PublicKey(k.spki_der()))
+        }
+        (VerificationMaterial::PublicKey { .. }, None) => None,
+    };
+    match signer {
+        Some(signer) => {
+            keyless::verify_evidence(version, evidence, &Signed { signer, content }, root, report)
+        }
+        // The material does not fit the trust: the trust step says so.
+        None => Ok(EvidenceFacts::default()),
+    }
+}
+
+fn trusted_key(
+    bundle: &Bundle,
+    opts: &Options<'_>,
+    facts: &EvidenceFacts,
+) -> Result<(PublicKey, Signer), Error> {
+    let key_trust;
+    let trust = match opts.trust {
+        Trust::Sigstore(s) => match (s.public_key(), &bundle.material) {
+            (Some(k), _) => {
+                key_trust = Trust::PublicKey(k.clone());
+                &key_trust
+            }
+            (None, VerificationMaterial::Certificates(chain)) => {
+                let (key, signer) = keyless::keyless_signer(chain, facts, s)?;
+                return Ok((key, Signer::Keyless(Box::new(signer))));
+            }
+            (None, VerificationMaterial::PublicKey { .. }) => {
+                return Err(Error::MaterialMismatch(
+                    "the bundle is signed by a bare key and carries no certificate: verify it with --public-key",
+                ));
+            }
+        },
+        other => other,
+    };
+    match (trust, &bundle.material) {
+        (Trust::Sigstore(_), _) => Err(Error::MaterialMismatch("nested Sigstore trust")),
         (Trust::Roots(anchors), VerificationMaterial::Certificates(chain)) => {
             let v = chain::validate(chain, anchors, opts.time)?;
             let key = PublicKey::from_spki_der(&v.leaf.spki_der)?;
@@ -387,7 +487,26 @@ fn trusted_key(bundle: &Bundle, opts: &Options<'_>) -> Result<(PublicKey, Signer
                 },
             ))
         }
-        (Trust::PublicKey(key), VerificationMaterial::PublicKey { hint }) => {
+        (Trust::PublicKey(key), VerificationMaterial::PublicKey { hint, raw }) => {
+            // model_signing before 1.1 wrote the key itself (`rawBytes`, PEM
+            // text): the given key decides, and a bundle key that differs
+            // is a rejection, reported like a wrong hint.
+            if let Some(raw) = raw {
+                let same = PublicKey::from_pem(raw)
+                    .or_else(|_| PublicKey::from_spki_der(raw))
+                    .is_ok_and(|k| k == *key);
+                if !same {
+                    return Err(Error::KeyHint {
+                        hint: format!(
+                            "publicKey.rawBytes sha256:{}",
+                            modelseal_manifest::HashAlgorithm::Sha256
+                                .digest(raw)
+                                .to_hex()
+                        ),
+                        expected: format!("publicKey.rawBytes of {}", key_hint(key.spki_der())),
+                    });
+                }
+            }
             let expected = key_hint(key.spki_der());
             if !hint.is_empty() && *hint != expected {
                 return Err(Error::KeyHint {

@@ -1,0 +1,38 @@
+//! Offline verification of Sigstore evidence, to the Sigstore client
+//! specification: the trusted root ([`TrustedRoot`]), what a Fulcio
+//! certificate says ([`fulcio`]), its embedded SCTs ([`sct`]), Rekor v1 and
+//! v2 entries with their SETs, inclusion proofs and checkpoints
+//! ([`rekor`], [`merkle`], [`checkpoint`]).
+//!
+//! Nothing here reads the clock or the network: times come from the
+//! evidence (a verified integrated time or a timestamp's genTime). The
+//! verifier crate runs these steps inside its one pipeline, together with
+//! the certificate chain and the signature itself.
+#![forbid(unsafe_code)]
+
+pub mod checkpoint;
+mod der;
+mod error;
+pub mod fulcio;
+mod log_key;
+pub mod merkle;
+pub mod rekor;
+pub mod sct;
+mod trusted_root;
+
+pub use error::{Error, IdentityError, SctError, TlogError};
+pub use fulcio::{CertIdentity, KeylessIdentity, Matcher};
+pub use log_key::LogKey;
+pub use rekor::{ContentRef, Signed, SignerRef, VerifiedEntry};
+pub use trusted_root::{Authority, Log, TrustedRoot, ValidFor};
+
+/// RFC 3339 UTC text of Unix seconds, for messages.
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("@{unix}"))
+}
