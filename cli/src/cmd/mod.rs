@@ -4,6 +4,7 @@ pub(crate) mod audit;
 pub(crate) mod convert;
 pub(crate) mod gate;
 pub(crate) mod policy;
+pub(crate) mod scan;
 pub(crate) mod sign;
 pub(crate) mod sign_raw;
 pub(crate) mod verify;
@@ -70,6 +71,9 @@ enum Command {
     /// Trust policies: check a policy file, explain what it requires of a model.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Look for unsafe content (pickles that import code, hostile headers)
+    /// in a model, by content: exit 0 clean, 1 unsafe, 2 malformed.
+    Scan(scan::ScanArgs),
 }
 
 impl Command {
@@ -80,6 +84,7 @@ impl Command {
             Command::Verify(a) => a.common.json,
             Command::Convert(a) => a.common.json,
             Command::Policy(c) => c.json(),
+            Command::Scan(a) => a.json,
             Command::Gate(_) | Command::Audit(_) => false,
         }
     }
@@ -96,6 +101,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Gate(args) => gate::run(args),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Policy(cmd) => policy::run(cmd),
+        Command::Scan(args) => scan::run(args),
     };
     if let Err(e) = &result
         && json
