@@ -271,9 +271,8 @@ impl KeyArgs {
     pub(crate) fn load(&self, rsa: RsaScheme) -> Result<SigningKey, CliError> {
         let passphrase =
             std::env::var_os(&self.passphrase_env).map(|v| Zeroizing::new(v.into_encoded_bytes()));
-        load_key_file(&self.key, passphrase.as_ref().map(|p| p.as_slice()), rsa).map_err(|e| {
-            crate::output::signer_error(&e, &self.passphrase_env, passphrase.is_some())
-        })
+        load_key_file(&self.key, passphrase.as_ref().map(|p| p.as_slice()), rsa)
+            .map_err(|e| crate::output::signer_error(&e, &self.passphrase_env))
     }
 }
 

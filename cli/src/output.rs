@@ -134,21 +134,18 @@ pub(crate) fn policy_error(e: &modelseal_policies::Error) -> CliError {
     }
 }
 
-/// A signer library error. Loading a key names the passphrase variable
-/// when an encrypted key could not be opened.
-pub(crate) fn signer_error(
-    e: &modelseal_signer::Error,
-    passphrase_env: &str,
-    had_passphrase: bool,
-) -> CliError {
-    let msg = e.to_string();
-    let encrypted = msg.contains("encrypted") || msg.contains("passphrase");
-    let msg = match (encrypted, had_passphrase) {
-        (true, false) => format!(
-            "{msg}: the key is encrypted and ${passphrase_env} is not set; export the passphrase in {passphrase_env} (or name another variable with --passphrase-env)"
+/// A signer library error. A key that needs a passphrase names the
+/// variable it was read from.
+pub(crate) fn signer_error(e: &modelseal_signer::Error, passphrase_env: &str) -> CliError {
+    use modelseal_signer::{Error, KeyError};
+    let msg = match e {
+        Error::Key(KeyError::PassphraseRequired) => format!(
+            "{e}: ${passphrase_env} is not set; export the passphrase in {passphrase_env} (or name another variable with --passphrase-env)"
         ),
-        (true, true) => format!("{msg} (passphrase read from ${passphrase_env})"),
-        _ => msg,
+        Error::Key(KeyError::WrongPassphrase) => {
+            format!("{e} (the passphrase was read from ${passphrase_env})")
+        }
+        _ => e.to_string(),
     };
     CliError::error(e.kind(), msg)
 }
