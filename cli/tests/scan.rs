@@ -78,7 +78,10 @@ fn exit_codes_and_reports() {
     let out = modelseal(&["scan", one.to_str().unwrap(), "--json"]);
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["command"], "scan");
     assert_eq!(doc["verdict"], "rejected");
+    assert_eq!(doc["error"]["kind"], "unsafe_content");
     let findings = &doc["files"][0]["findings"];
     assert_eq!(findings[0]["subject"], "builtins.getattr");
     assert_eq!(findings[0]["kind"], "dangerous_global");
@@ -89,8 +92,17 @@ fn exit_codes_and_reports() {
     let doctest = all.path().join("mal_doctest_debug_p4.pkl");
     let doctest = doctest.to_str().unwrap();
     assert_eq!(modelseal(&["scan", doctest]).status.code(), Some(1));
-    let out = modelseal(&["scan", doctest, "--allow-global", "doctest.debug_script"]);
+    let out = modelseal(&[
+        "scan",
+        doctest,
+        "--allow-global",
+        "doctest.debug_script",
+        "--json",
+    ]);
     assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["verdict"], "ok");
+    assert_eq!(doc["findings"], 0);
     let out = modelseal(&["scan", doctest, "--allow-global", "nodot"]);
     assert_eq!(out.status.code(), Some(2));
 }

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use modelseal_scan::{Config, Report, Verdict};
-use serde_json::json;
 
-use crate::exit::{CliError, Exit};
+use crate::args::{HashingArgs, OutputArgs};
+use crate::output::{CliError, Doc, Exit};
 
 /// Arguments of `modelseal scan`.
 #[derive(Debug, Args)]
@@ -17,70 +17,55 @@ pub(crate) struct ScanArgs {
     /// `argparse.Namespace`); repeatable.
     #[arg(long = "allow-global", value_name = "MODULE.NAME")]
     pub(crate) allow_globals: Vec<String>,
-    /// Print one JSON object on stdout instead of text.
-    #[arg(long)]
-    pub(crate) json: bool,
-    /// Print nothing when the model is clean.
-    #[arg(long, short = 'q')]
-    pub(crate) quiet: bool,
-    /// Scanning threads (default: one per core).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub(crate) threads: Option<u16>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+    #[command(flatten)]
+    pub(crate) hashing: HashingArgs,
 }
 
-/// Run `modelseal scan`.
-pub(crate) fn run(args: ScanArgs) -> Result<Exit, CliError> {
+/// Run `modelseal scan`: exit 0 clean, 1 unsafe content, 2 malformed or
+/// unreadable input.
+pub(crate) fn run(args: &ScanArgs, doc: &mut Doc) -> Result<Exit, CliError> {
+    doc.set("path", args.path.display().to_string());
     for g in &args.allow_globals {
-        if !g.contains('.') || g.starts_with('.') || g.ends_with('.') {
-            return Err(CliError::error(
-                "usage",
-                format!("--allow-global {g:?}: expected module.name"),
-            ));
+        let valid = g.contains('.') && !g.starts_with('.') && !g.ends_with('.');
+        if !valid {
+            return Err(CliError::usage(format!(
+                "--allow-global {g:?}: expected module.name"
+            )));
         }
     }
     let cfg = Config::with_globals(args.allow_globals.iter().map(String::as_str));
-    let report = modelseal_scan::scan_path(&cfg, &args.path, args.threads.map(usize::from))
+    let report = modelseal_scan::scan_path(&cfg, &args.path, args.hashing.threads())
         .map_err(|e| CliError::error("unreadable", e.to_string()))?;
-    let verdict = report.verdict();
-    if args.json {
-        outln!("{:#}", to_json(&args, &report));
-    } else {
-        print_text(&args, &report);
+    doc.set("findings", report.finding_count());
+    doc.set(
+        "files",
+        serde_json::to_value(&report.files).unwrap_or_default(),
+    );
+    if !args.output.json {
+        print_text(args, &report);
     }
-    let summary = || {
-        format!(
-            "{}: {} unsafe findings in {} files",
-            args.path.display(),
-            report.finding_count(),
-            report
-                .files
-                .iter()
-                .filter(|f| !f.findings.is_empty())
-                .count()
-        )
-    };
-    let err = match verdict {
-        Verdict::Clean => return Ok(Exit::Success),
-        Verdict::Unsafe => CliError::failed("unsafe_content", summary()),
-        _ => CliError::error(
+    match report.verdict() {
+        Verdict::Clean => Ok(Exit::Success),
+        Verdict::Unsafe => Err(CliError::failed(
+            "unsafe_content",
+            format!(
+                "{}: {} unsafe findings in {} files",
+                args.path.display(),
+                report.finding_count(),
+                report
+                    .files
+                    .iter()
+                    .filter(|f| !f.findings.is_empty())
+                    .count()
+            ),
+        )),
+        _ => Err(CliError::error(
             "malformed",
             format!("{}: some content could not be read", args.path.display()),
-        ),
-    };
-    Err(if args.json { err.reported() } else { err })
-}
-
-fn to_json(args: &ScanArgs, report: &Report) -> serde_json::Value {
-    json!({
-        "verdict": match report.verdict() {
-            Verdict::Clean => "clean",
-            Verdict::Unsafe => "rejected",
-            _ => "error",
-        },
-        "path": args.path.display().to_string(),
-        "findings": report.finding_count(),
-        "files": report.files,
-    })
+        )),
+    }
 }
 
 fn print_text(args: &ScanArgs, report: &Report) {
@@ -93,7 +78,7 @@ fn print_text(args: &ScanArgs, report: &Report) {
             outln!("malformed: {path}{p}");
         }
     }
-    if report.verdict() == Verdict::Clean && !args.quiet {
+    if report.verdict() == Verdict::Clean && !args.output.quiet {
         let mut formats: Vec<&str> = report.files.iter().map(|f| f.format.name()).collect();
         formats.sort_unstable();
         formats.dedup();
