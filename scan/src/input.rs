@@ -18,9 +18,35 @@ pub(crate) enum Line {
     Eof,
 }
 
+/// Where the bytes come from.
+enum Source<'r> {
+    /// A stream: every byte is read, skipped ones too (a hashing reader
+    /// must see them all).
+    Reader(&'r mut dyn Read),
+    /// A file read with `pread`: skipped bytes are not read at all.
+    File {
+        file: &'r std::fs::File,
+        pos: u64,
+        len: u64,
+    },
+}
+
+impl Source<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::Reader(r) => r.read(out),
+            Source::File { file, pos, .. } => {
+                let k = std::os::unix::fs::FileExt::read_at(*file, out, *pos)?;
+                *pos += k as u64;
+                Ok(k)
+            }
+        }
+    }
+}
+
 /// A forward-only reader that counts what it consumed.
 pub(crate) struct Input<'r> {
-    inner: &'r mut dyn Read,
+    inner: Source<'r>,
     buf: Vec<u8>,
     pos: usize,
     end: usize,
@@ -31,6 +57,15 @@ pub(crate) struct Input<'r> {
 
 impl<'r> Input<'r> {
     pub(crate) fn new(inner: &'r mut dyn Read) -> Self {
+        Self::with(Source::Reader(inner))
+    }
+
+    /// Read `file` from its start; skipped bytes are not read.
+    pub(crate) fn file(file: &'r std::fs::File, len: u64) -> Self {
+        Self::with(Source::File { file, pos: 0, len })
+    }
+
+    fn with(inner: Source<'r>) -> Self {
         Self {
             inner,
             buf: vec![0; BUF],
@@ -115,6 +150,20 @@ impl<'r> Input<'r> {
     /// Consume up to `n` bytes; returns how many there were.
     pub(crate) fn skip(&mut self, n: u64) -> io::Result<u64> {
         let mut left = n;
+        // What is buffered first; then a file skips without reading.
+        let buffered =
+            usize::try_from(left).map_or(self.end - self.pos, |l| l.min(self.end - self.pos));
+        self.pos += buffered;
+        self.offset += buffered as u64;
+        left -= buffered as u64;
+        if let Source::File { pos, len, .. } = &mut self.inner
+            && left > 0
+        {
+            let k = left.min(len.saturating_sub(*pos));
+            *pos += k;
+            self.offset += k;
+            left -= k;
+        }
         while left > 0 {
             let have = self.fill(1)?;
             if have == 0 {

@@ -60,16 +60,32 @@ pub fn scan_reader(
     let mut ctx = ctx::Ctx::new(cfg);
     let mut input = input::Input::new(reader);
     let format = dispatch::scan_stream(&mut input, &mut ctx, size, 0)?;
-    let read = input.offset();
+    Ok(finish(path, format, input.offset(), ctx))
+}
+
+/// Scan an open file from its start. Unlike [`scan_reader`], bytes no
+/// parser needs (tensor data, skipped payloads) are not read at all.
+///
+/// # Errors
+/// The file's I/O errors.
+pub fn scan_file(cfg: &Config, path: &str, file: &std::fs::File) -> io::Result<FileReport> {
+    let len = file.metadata()?.len();
+    let mut ctx = ctx::Ctx::new(cfg);
+    let mut input = input::Input::file(file, len);
+    let format = dispatch::scan_stream(&mut input, &mut ctx, Some(len), 0)?;
+    Ok(finish(path, format, input.offset(), ctx))
+}
+
+fn finish(path: &str, format: Format, read: u64, ctx: ctx::Ctx<'_>) -> FileReport {
     let (findings, problems, members) = ctx.finish();
-    Ok(FileReport {
+    FileReport {
         path: path.to_owned(),
         format,
         size: read,
         members,
         findings,
         problems,
-    })
+    }
 }
 
 /// Scan bytes in memory (a sealed copy, a test sample).

@@ -152,12 +152,11 @@ fn scan_file(cfg: &Config, full: &Path, rel: &str) -> FileReport {
             message,
         }],
     };
-    let mut file = match open_regular(full) {
+    let file = match open_regular(full) {
         Ok(f) => f,
         Err(e) => return failed(format!("cannot open: {e}")),
     };
-    let size = file.metadata().map(|m| m.len()).ok();
-    match crate::scan_reader(cfg, rel, size, &mut file) {
+    match crate::scan_file(cfg, rel, &file) {
         Ok(report) => report,
         Err(e) => failed(format!("cannot read: {e}")),
     }

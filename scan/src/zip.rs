@@ -273,11 +273,13 @@ fn member(
             _ => Ok(Some(consumed)),
         }
     } else if let Some(c) = csize {
-        let mut take = (&mut *input).take(c);
-        if !storage {
+        if storage {
+            input.skip(c)?;
+        } else {
+            let mut take = (&mut *input).take(c);
             scan_member(&mut take, ctx, name, Some(c), depth)?;
+            io::copy(&mut take, &mut io::sink())?;
         }
-        io::copy(&mut take, &mut io::sink())?;
         if input.offset() - at < c {
             ctx.problem(at, format!("zip member {name}: truncated"));
             return Ok(None);
