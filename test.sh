@@ -16,7 +16,6 @@ done
 
 export MODELSEAL_OMS_VENV=${MODELSEAL_OMS_VENV:-$PWD/.venv-oms}
 export MODELSEAL_SIGSTORE_ASSETS=${MODELSEAL_SIGSTORE_ASSETS:-$PWD/.sigstore-assets}
-export MODELSEAL_REQUIRE_INTEROP=1 MODELSEAL_REQUIRE_RSYSLOG=1
 
 echo "==> cargo fmt, clippy"
 cargo fmt --all -- --check

@@ -16,8 +16,11 @@
 //! types of v0.1 and v0.2. Reading refuses everything else: unknown media
 //! types, several signatures, unknown fields, duplicate keys, bad base64,
 //! oversized input, more evidence than [`crate::evidence`] allows.
-//! Transparency-log entries and timestamps are read into
-//! [`Evidence`] and verified by `modelseal-sigstore`.
+//! Transparency-log entries and RFC 3161 timestamps
+//! (`timestampVerificationData.rfc3161Timestamps[]`, each
+//! `{"signedTimestamp": "<base64 DER token>"}`) are read into [`Evidence`]
+//! and verified by the verifier (`modelseal-sigstore`,
+//! `modelseal-timestamp`).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -36,6 +39,8 @@ pub const DEFAULT_MAX_BUNDLE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Upper bound on certificates carried in one bundle.
 pub const MAX_CERTIFICATES: usize = 10;
+
+pub use crate::evidence::{MAX_TIMESTAMP_BYTES, MAX_TIMESTAMPS};
 
 /// The bundle format version, from its media type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -372,6 +377,20 @@ struct MaterialJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     x509_certificate_chain: Option<ChainJson>,
     tlog_entries: [(); 0],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp_verification_data: Option<TimestampDataOut>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TimestampDataOut {
+    rfc3161_timestamps: Vec<SignedTimestampOut>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SignedTimestampOut {
+    signed_timestamp: String,
 }
 
 #[derive(Serialize)]
@@ -531,8 +550,9 @@ impl Bundle {
         }
     }
 
-    /// Serialize as compact JSON (v0.3, no evidence), as `model_signing`
-    /// writes bundles.
+    /// Serialize as compact JSON (v0.3, with the RFC 3161 timestamps it
+    /// carries; modelseal writes no transparency-log entries), as
+    /// `model_signing` writes bundles.
     pub fn to_json(&self) -> Vec<u8> {
         let (public_key, x509_certificate_chain) = match &self.material {
             VerificationMaterial::PublicKey { hint, .. } => {
@@ -556,6 +576,18 @@ impl Bundle {
                 public_key,
                 x509_certificate_chain,
                 tlog_entries: [],
+                timestamp_verification_data: (!self.evidence.timestamps.is_empty()).then(|| {
+                    TimestampDataOut {
+                        rfc3161_timestamps: self
+                            .evidence
+                            .timestamps
+                            .iter()
+                            .map(|t| SignedTimestampOut {
+                                signed_timestamp: B64.encode(t),
+                            })
+                            .collect(),
+                    }
+                }),
             },
             dsse_envelope: EnvelopeJson {
                 payload: B64.encode(&self.envelope.payload),
@@ -587,6 +619,35 @@ mod tests {
             version: BundleVersion::V0_3,
             evidence: Evidence::default(),
         }
+    }
+
+    #[test]
+    fn timestamps_round_trip_and_are_bounded() {
+        let mut b = sample(VerificationMaterial::PublicKey {
+            hint: "ab".into(),
+            raw: None,
+        });
+        b.evidence.timestamps = vec![vec![0x30, 0x03, 1, 2, 3], vec![0x30, 0]];
+        let json = b.to_json();
+        let text = String::from_utf8(json.clone()).unwrap();
+        assert!(text.contains(r#""timestampVerificationData":{"rfc3161Timestamps":[{"signedTimestamp":"MAMBAgM="}"#), "{text}");
+        assert_eq!(Bundle::from_json(&json).unwrap(), b);
+        let too_many = mutate(|v| {
+            v["verificationMaterial"]["timestampVerificationData"] = serde_json::json!({
+                "rfc3161Timestamps": vec![serde_json::json!({"signedTimestamp": "MAA="}); MAX_TIMESTAMPS + 1]
+            })
+        });
+        assert!(too_many.is_err());
+        let empty = mutate(|v| {
+            v["verificationMaterial"]["timestampVerificationData"] =
+                serde_json::json!({"rfc3161Timestamps": [{"signedTimestamp": ""}]})
+        });
+        assert!(empty.is_err());
+        let unknown = mutate(|v| {
+            v["verificationMaterial"]["timestampVerificationData"] =
+                serde_json::json!({"rfc3161Timestamps": [], "other": 1})
+        });
+        assert!(unknown.is_err());
     }
 
     #[test]

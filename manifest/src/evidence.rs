@@ -24,6 +24,8 @@ use crate::error::FormatError;
 pub const MAX_TLOG_ENTRIES: usize = 16;
 /// Most RFC 3161 timestamps one bundle may carry.
 pub const MAX_TIMESTAMPS: usize = 16;
+/// Largest RFC 3161 token accepted (DER bytes).
+pub const MAX_TIMESTAMP_BYTES: usize = 128 * 1024;
 /// Most hashes in one inclusion proof (a tree of 2^64 leaves needs 64).
 pub const MAX_PROOF_HASHES: usize = 64;
 
@@ -256,10 +258,18 @@ pub(crate) fn read(
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                b64(
-                    &format!("verificationMaterial.timestampVerificationData.rfc3161Timestamps[{i}].signedTimestamp"),
-                    &t.signed_timestamp,
-                )
+                let field = format!(
+                    "verificationMaterial.timestampVerificationData.rfc3161Timestamps[{i}].signedTimestamp"
+                );
+                let der = b64(&field, &t.signed_timestamp)?;
+                if der.is_empty() || der.len() > MAX_TIMESTAMP_BYTES {
+                    return Err(FormatError::unexpected(
+                        &field,
+                        format!("1 to {MAX_TIMESTAMP_BYTES} bytes"),
+                        der.len().to_string(),
+                    ));
+                }
+                Ok(der)
             })
             .collect::<Result<_, _>>()?,
     })
