@@ -134,7 +134,7 @@ fn every_algorithm_signs_and_verifies_with_a_chain() {
             .iter()
             .map(|c| c["status"].clone())
             .collect();
-        assert_eq!(statuses.len(), 7, "{doc:#}");
+        assert_eq!(statuses.len(), 9, "{doc:#}");
         // The bundle names the algorithm in the DSSE keyid.
         let bundle: serde_json::Value =
             serde_json::from_slice(&fs::read(sb.path("model.sig")).unwrap()).unwrap();

@@ -497,3 +497,83 @@ mod tests {
         assert_eq!(k.path.as_str(), "a:b");
     }
 }
+
+/// in-toto statement types accepted for artifact statements.
+const ARTIFACT_STATEMENT_TYPES: &[&str] = &[STATEMENT_TYPE, "https://in-toto.io/Statement/v0.1"];
+
+#[derive(Deserialize)]
+struct PeekJson {
+    #[serde(rename = "predicateType", default)]
+    predicate_type: Option<String>,
+}
+
+/// Whether `payload` names the OMS predicate (or is not JSON at all, so
+/// that the strict OMS parse reports why): the verifier reads OMS
+/// statements with [`from_payload`], other in-toto statements with
+/// [`artifact_from_payload`].
+pub fn is_oms(payload: &[u8]) -> bool {
+    serde_json::from_slice::<PeekJson>(payload).map_or(true, |p| {
+        p.predicate_type.is_none_or(|t| t == PREDICATE_TYPE)
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArtifactStatementJson {
+    #[serde(rename = "_type")]
+    type_: String,
+    subject: Vec<SubjectJson>,
+    #[serde(rename = "predicateType")]
+    predicate_type: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    predicate: Option<serde::de::IgnoredAny>,
+}
+
+/// An in-toto statement about one artifact (a GitHub artifact
+/// attestation, SLSA provenance, PyPI publish attestation...): its one
+/// subject's SHA-256 becomes the manifest of a one-file model, so the file
+/// verified must have that digest. Returns the predicate type too.
+///
+/// # Errors
+/// [`FormatError`] for a statement that is not in-toto, or whose subjects
+/// are not exactly one with a SHA-256 digest.
+pub fn artifact_from_payload(payload: &[u8]) -> Result<(String, Manifest), FormatError> {
+    let st: ArtifactStatementJson = parse_strict("in-toto statement", payload)?;
+    if !ARTIFACT_STATEMENT_TYPES.contains(&st.type_.as_str()) {
+        return Err(FormatError::unexpected("_type", STATEMENT_TYPE, &st.type_));
+    }
+    let [subject] = <[SubjectJson; 1]>::try_from(st.subject).map_err(|v| {
+        FormatError::unexpected(
+            "subject",
+            "exactly one subject (the file verified)",
+            format!("{} subjects", v.len()),
+        )
+    })?;
+    let hex = subject.digest.get("sha256").ok_or_else(|| {
+        let keys: Vec<_> = subject.digest.keys().map(String::as_str).collect();
+        FormatError::unexpected("subject[0].digest", "a sha256 digest", keys.join(","))
+    })?;
+    let digest = Digest::from_hex(HashAlgorithm::Sha256, hex).map_err(|e| {
+        FormatError::unexpected(
+            "subject[0].digest.sha256",
+            "64 lowercase hex digits",
+            e.to_string(),
+        )
+    })?;
+    Ok((st.predicate_type, one_file(subject.name, digest)))
+}
+
+/// The manifest of a one-file model whose file has `digest` (SHA-256).
+pub fn one_file(name: String, digest: Digest) -> Manifest {
+    let mut resources = std::collections::BTreeMap::new();
+    resources.insert(
+        crate::manifest::ResourceKey::file(crate::path::ResourcePath::file_root()),
+        digest,
+    );
+    Manifest::new(
+        name,
+        Serialization::files(HashAlgorithm::Sha256, Vec::new()),
+        resources,
+    )
+}

@@ -32,6 +32,14 @@ pub enum Error {
     /// The certificate names another identity or issuer.
     #[error("identity: {0}")]
     Identity(#[from] IdentityError),
+    /// An RFC 3161 timestamp does not verify.
+    #[error("timestamp {index}: {reason}")]
+    Timestamp {
+        /// The timestamp's position in the bundle.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
     /// A required piece of evidence is absent.
     #[error("{0}")]
     Missing(&'static str),
@@ -46,6 +54,7 @@ impl Error {
             Error::Sct(_) => "sct_rejected",
             Error::Certificate { .. } => "untrusted_certificate",
             Error::Identity(_) => "identity_mismatch",
+            Error::Timestamp { .. } => "timestamp_rejected",
             Error::Missing(_) => "evidence_missing",
         }
     }

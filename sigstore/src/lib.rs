@@ -26,6 +26,34 @@ pub use log_key::LogKey;
 pub use rekor::{ContentRef, Signed, SignerRef, VerifiedEntry};
 pub use trusted_root::{Authority, Log, TrustedRoot, ValidFor};
 
+/// The `TimeStampToken` (CMS `ContentInfo`) a bundle's `signedTimestamp`
+/// holds: Sigstore clients write the whole `TimeStampResp` (status and
+/// token), modelseal's signer the token alone; both are read. A response
+/// whose status is not granted (0) or grantedWithMods (1) is refused.
+///
+/// # Errors
+/// A description when the bytes are neither.
+pub fn timestamp_token(der_bytes: &[u8]) -> Result<&[u8], String> {
+    let (outer, rest) = der::read(der_bytes)?;
+    if outer.tag != 0x30 || !rest.is_empty() {
+        return Err("a timestamp is not one DER SEQUENCE".into());
+    }
+    let elements = der::elements(outer.contents)?;
+    match elements.as_slice() {
+        // ContentInfo: contentType OID, [0] content
+        [oid, _] if oid.tag == 0x06 => Ok(der_bytes),
+        // TimeStampResp: PKIStatusInfo, TimeStampToken
+        [status, token] if status.tag == 0x30 && token.tag == 0x30 => {
+            let (code, _) = der::read(status.contents)?;
+            if code.tag != 0x02 || !matches!(code.contents, [0] | [1]) {
+                return Err("the timestamp response was not granted".into());
+            }
+            Ok(token.whole)
+        }
+        _ => Err("neither a TimeStampResp nor a TimeStampToken".into()),
+    }
+}
+
 /// RFC 3339 UTC text of Unix seconds, for messages.
 pub fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)

@@ -65,7 +65,8 @@ impl ContentRef<'_> {
         }
     }
 
-    fn signature(&self) -> &[u8] {
+    /// The signature bytes (what a timestamp covers).
+    pub fn signature(&self) -> &[u8] {
         match self {
             ContentRef::Dsse { signature, .. } | ContentRef::Message { signature, .. } => signature,
         }

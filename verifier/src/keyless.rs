@@ -5,8 +5,11 @@
 //! 1. every transparency-log entry verifies against the trusted root
 //!    (`modelseal_sigstore::rekor`: body, SET, inclusion proof,
 //!    checkpoint); a present entry that fails is a rejection;
-//! 2. RFC 3161 timestamps are refused for now (fail closed: they cannot be
-//!    verified yet, so they cannot be accepted as evidence).
+//! 2. every RFC 3161 timestamp verifies (`modelseal-timestamp`): its
+//!    imprint is the hash of the signature, its TSA chains to a timestamp
+//!    authority of the trusted root at genTime, and genTime lies in that
+//!    authority's window. In certificate mode (`--trust-root`) timestamps
+//!    are not Sigstore evidence and are left to that mode.
 //!
 //! Keyless signers ([`keyless_signer`]), after the evidence:
 //! 3. at least one entry, and at least one verified time (an integrated
@@ -83,8 +86,21 @@ impl SigstoreTrust {
 pub struct EvidenceFacts {
     /// Entries that verified.
     pub entries: Vec<VerifiedEntry>,
-    /// Verified times (Unix seconds): SET-backed integrated times.
+    /// Timestamps that verified: the TSA's URI and genTime.
+    pub timestamps: Vec<(String, i64)>,
+    /// Verified times (Unix seconds): SET-backed integrated times and
+    /// timestamp genTimes.
     pub times: Vec<i64>,
+}
+
+/// Where evidence is checked: a given trusted root, the built-in one, or
+/// (certificate mode) transparency-log entries against the built-in root
+/// and timestamps not at all.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum EvidenceRoot<'a> {
+    Given(&'a TrustedRoot),
+    PublicGood,
+    CertificateMode,
 }
 
 /// Steps 1–2, recorded as the `tlog` and `timestamp` checks.
@@ -95,10 +111,31 @@ pub(crate) fn verify_evidence(
     version: BundleVersion,
     evidence: &Evidence,
     signed: &Signed<'_>,
-    root: Option<&TrustedRoot>,
+    where_: EvidenceRoot<'_>,
     report: &mut Report,
 ) -> Result<EvidenceFacts, Error> {
     let mut facts = EvidenceFacts::default();
+    if evidence.is_empty() {
+        report.record(
+            CheckName::Tlog,
+            Status::Skipped,
+            "no transparency-log entry",
+        );
+        report.record(
+            CheckName::Timestamp,
+            Status::Skipped,
+            "no RFC 3161 timestamp",
+        );
+        return Ok(facts);
+    }
+    let public;
+    let root = match where_ {
+        EvidenceRoot::Given(r) => r,
+        EvidenceRoot::PublicGood | EvidenceRoot::CertificateMode => {
+            public = TrustedRoot::public_good()?;
+            &public
+        }
+    };
     if evidence.tlog_entries.is_empty() {
         report.record(
             CheckName::Tlog,
@@ -106,14 +143,6 @@ pub(crate) fn verify_evidence(
             "no transparency-log entry",
         );
     } else {
-        let public;
-        let root = match root {
-            Some(r) => r,
-            None => {
-                public = TrustedRoot::public_good()?;
-                &public
-            }
-        };
         let entries = report.track(
             CheckName::Tlog,
             evidence
@@ -134,14 +163,84 @@ pub(crate) fn verify_evidence(
             Status::Skipped,
             "no RFC 3161 timestamp",
         );
+    } else if let EvidenceRoot::CertificateMode = where_ {
+        report.record(
+            CheckName::Timestamp,
+            Status::Skipped,
+            "RFC 3161 timestamps are Sigstore evidence only with --public-key or keyless trust",
+        );
     } else {
-        let err = Error::Sigstore(modelseal_sigstore::Error::Missing(
-            "the bundle carries RFC 3161 timestamps, which this build cannot verify yet",
-        ));
-        report.record(CheckName::Timestamp, Status::Fail, err.to_string());
-        return Err(err);
+        let stamps = report.track(
+            CheckName::Timestamp,
+            evidence
+                .timestamps
+                .iter()
+                .enumerate()
+                .map(|(i, t)| verify_timestamp(i, t, signed.content.signature(), root))
+                .collect::<Result<Vec<_>, _>>(),
+            |stamps| {
+                let each: Vec<String> = stamps
+                    .iter()
+                    .map(|(tsa, t)| format!("genTime {} from {tsa}", crate::report::rfc3339(*t)))
+                    .collect();
+                format!("{} (trusted root {})", each.join("; "), root.label)
+            },
+        )?;
+        facts.times.extend(stamps.iter().map(|(_, t)| *t));
+        facts.timestamps = stamps;
     }
     Ok(facts)
+}
+
+/// One RFC 3161 timestamp over `signature`, by a TSA of `root`.
+fn verify_timestamp(
+    index: usize,
+    bytes: &[u8],
+    signature: &[u8],
+    root: &TrustedRoot,
+) -> Result<(String, i64), Error> {
+    let fail =
+        |reason: String| Error::Sigstore(modelseal_sigstore::Error::Timestamp { index, reason });
+    let der = modelseal_sigstore::timestamp_token(bytes).map_err(fail)?;
+    let token = modelseal_timestamp::Token::from_der(der).map_err(|e| fail(e.to_string()))?;
+    if root.timestamp_authorities.is_empty() {
+        return Err(fail(format!(
+            "the trusted root {} has no timestamp authority",
+            root.label
+        )));
+    }
+    let mut why = Vec::new();
+    for tsa in &root.timestamp_authorities {
+        let trust = match modelseal_timestamp::TsaTrust::from_der(&[tsa.root().to_vec()]) {
+            Ok(t) => t.with_certificates(tsa.intermediates().to_vec()),
+            Err(e) => {
+                why.push(format!("{}: {e}", tsa.uri));
+                continue;
+            }
+        };
+        match modelseal_timestamp::verify(&token, signature, &trust, None) {
+            Ok(v) => {
+                let t = v
+                    .gen_time()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+                if !tsa.valid_for.contains(t) {
+                    why.push(format!(
+                        "{}: genTime {} is outside the authority's validity window",
+                        tsa.uri,
+                        crate::report::rfc3339(t)
+                    ));
+                    continue;
+                }
+                return Ok((tsa.uri.clone(), t));
+            }
+            Err(e) => why.push(format!("{}: {e}", tsa.uri)),
+        }
+    }
+    Err(fail(format!(
+        "not a valid timestamp of a timestamp authority of the trusted root ({})",
+        why.join("; ")
+    )))
 }
 
 fn describe_entries(entries: &[VerifiedEntry], root: &str) -> String {
@@ -190,7 +289,7 @@ pub(crate) fn keyless_signer(
     }
     if facts.times.is_empty() {
         return Err(missing(
-            "no verified time: no entry has a signed entry timestamp and no timestamp verified",
+            "no verified time: no entry has a signed entry timestamp and the bundle has no timestamp",
         ));
     }
     let leaf = chain_der
@@ -235,10 +334,10 @@ pub(crate) fn keyless_signer(
     let sct =
         sct::verify(leaf, &issuer.spki_der, &trust.root).map_err(|e| Error::Sigstore(e.into()))?;
     // 6. identity
+    // The issuer and SANs are read here; step 6 matches them (the
+    // `identity` check).
     let identity = fulcio::identity(leaf)?;
-    let matched = fulcio::check(&identity, &trust.identities)
-        .map_err(|e| Error::Sigstore(e.into()))?
-        .to_string();
+    let matched = String::new();
     let key = PublicKey::from_spki_der(&validated.leaf.spki_der)?;
     Ok((
         key,
@@ -251,6 +350,22 @@ pub(crate) fn keyless_signer(
             times: facts.times.clone(),
         },
     ))
+}
+
+/// Step 6: the signer's issuer and SAN match one of the required
+/// identities; records which in `signer`.
+///
+/// # Errors
+/// [`Error::Sigstore`] with an identity mismatch.
+pub(crate) fn match_identity(
+    signer: &mut KeylessSigner,
+    trust: &SigstoreTrust,
+) -> Result<String, Error> {
+    let matched = fulcio::check(&signer.identity, &trust.identities)
+        .map_err(|e| Error::Sigstore(e.into()))?
+        .to_string();
+    signer.matched.clone_from(&matched);
+    Ok(matched)
 }
 
 /// A keyless signer that verified.

@@ -28,7 +28,8 @@ use modelseal_manifest::bundle::key_hint;
 use modelseal_manifest::engine::{self, HashOptions};
 use modelseal_manifest::walk::{self, WalkOptions};
 use modelseal_manifest::{
-    Bundle, Manifest, ManifestDiff, SignatureAlgorithm, VerificationMaterial, statement,
+    AnyBundle, Bundle, Manifest, ManifestDiff, MessageBundle, SignatureAlgorithm,
+    VerificationMaterial, statement,
 };
 
 use crate::cert::CertInfo;
@@ -63,6 +64,10 @@ pub struct Options<'a> {
     pub time: SystemTime,
     /// The signature file, left out of the model if it lies inside it.
     pub signature_file: Option<&'a Path>,
+    /// More paths inside the model left out of the check (`verify
+    /// --ignore`, model_signing's `--ignore-paths`): what the signer did
+    /// not sign and the verifier chooses not to look at.
+    pub ignore: &'a [modelseal_manifest::ResourcePath],
     /// Hashing threads, buffer, progress.
     pub hash: HashOptions<'a>,
 }
@@ -298,23 +303,118 @@ pub fn authenticate_bytes(
     // 1. bundle
     let bundle = report.track(
         CheckName::Bundle,
-        Bundle::from_json(bundle_bytes).map_err(Error::from),
+        AnyBundle::from_json(bundle_bytes).map_err(Error::from),
         |b| {
+            let (content, material) = match b {
+                AnyBundle::Dsse(d) => ("DSSE", &d.material),
+                AnyBundle::Message(m) => ("message signature", &m.material),
+            };
+            let evidence = b.evidence();
             format!(
-                "OMS bundle, {} signature{}",
-                match b.material {
+                "Sigstore bundle {:?}, {content}, {} signature, {} transparency-log entr{}, {} timestamp{}",
+                b.version(),
+                match material {
                     VerificationMaterial::PublicKey { .. } => "key",
                     VerificationMaterial::Certificates(_) => "certificate",
                 },
-                if !b.evidence.is_empty() {
-                    " (transparency-log entries and timestamps present but not verified)"
-                } else {
-                    ""
-                }
+                evidence.tlog_entries.len(),
+                if evidence.tlog_entries.len() == 1 { "y" } else { "ies" },
+                evidence.timestamps.len(),
+                if evidence.timestamps.len() == 1 { "" } else { "s" },
             )
         },
     )?;
-    authenticate(&bundle, opts, report)
+    match bundle {
+        AnyBundle::Dsse(b) => authenticate(&b, opts, report),
+        AnyBundle::Message(m) => authenticate_message(&m, opts, report),
+    }
+}
+
+/// Steps 2–5 for a message signature (`cosign sign-blob --bundle`): the
+/// evidence and the signer as for DSSE bundles, the signature over the
+/// artifact's SHA-256, and a one-file manifest of that digest (the file
+/// verified must hash to it).
+///
+/// # Errors
+/// The first check that fails, also recorded in `report`.
+pub fn authenticate_message(
+    bundle: &MessageBundle,
+    opts: &Options<'_>,
+    report: &mut Report,
+) -> Result<Authenticated, Error> {
+    let m = &bundle.message;
+    let content = ContentRef::Message {
+        digest: &m.digest,
+        signature: &m.signature,
+    };
+    let facts = evidence(
+        bundle.version,
+        &bundle.evidence,
+        &bundle.material,
+        content,
+        opts.trust,
+        report,
+    )?;
+    let (key, mut signer) = report.track(
+        CheckName::Trust,
+        trusted_key(&bundle.material, opts, &facts),
+        |(_, signer)| signer.trust_detail(),
+    )?;
+    let algorithm = report.track(
+        CheckName::Signature,
+        message_algorithm(key.key_kind())
+            .and_then(|alg| {
+                key.verify_prehashed(
+                    alg,
+                    &m.digest,
+                    &m.signature,
+                    crate::signature::PssSaltLength::HashLength,
+                )
+                .map(|()| alg)
+            })
+            .map_err(Error::from),
+        |alg| format!("{alg} signature over the artifact's SHA-256 verifies"),
+    )?;
+    let digest = modelseal_manifest::Digest::from_hex(
+        modelseal_manifest::HashAlgorithm::Sha256,
+        &crate::cert::hex(&m.digest),
+    )
+    .map_err(|e| {
+        Error::Format(modelseal_manifest::FormatError::unexpected(
+            "messageSignature.messageDigest.digest",
+            "a SHA-256 digest",
+            e.to_string(),
+        ))
+    })?;
+    let manifest = statement::one_file(String::new(), digest);
+    report.record(
+        CheckName::Statement,
+        Status::Pass,
+        format!(
+            "message signature over one file, sha256:{}",
+            crate::cert::hex(&m.digest)
+        ),
+    );
+    let identity = identity_step(&mut signer, opts, report)?;
+    Ok(Authenticated {
+        manifest,
+        signer,
+        algorithm,
+        identity,
+    })
+}
+
+/// The algorithm of a message signature over a SHA-256 digest, from the key.
+fn message_algorithm(
+    kind: modelseal_manifest::KeyKind,
+) -> Result<SignatureAlgorithm, crate::signature::SignatureError> {
+    match kind {
+        modelseal_manifest::KeyKind::EcP256 => Ok(SignatureAlgorithm::EcdsaP256Sha256),
+        modelseal_manifest::KeyKind::Rsa { .. } => Ok(SignatureAlgorithm::RsaPkcs1Sha256),
+        other => Err(crate::signature::SignatureError::UnsupportedKey {
+            algorithm: format!("{other} for a message signature over a SHA-256 digest"),
+        }),
+    }
 }
 
 /// Steps 2–5: trust, signature, statement, identity.
@@ -343,10 +443,10 @@ pub fn authenticate(
     )?;
     let trusted = report.track(
         CheckName::Trust,
-        trusted_key(bundle, opts, &facts),
+        trusted_key(&bundle.material, opts, &facts),
         |(_, signer)| signer.trust_detail(),
     )?;
-    let (key, signer) = trusted;
+    let (key, mut signer) = trusted;
 
     // 3. signature
     let algorithm = report.track(
@@ -360,7 +460,7 @@ pub fn authenticate(
     // 4. statement
     let manifest = report.track(
         CheckName::Statement,
-        statement::from_payload(&env.payload).map_err(Error::from),
+        statement_manifest(&env.payload),
         |m| {
             let ser = m.serialization();
             format!(
@@ -373,13 +473,40 @@ pub fn authenticate(
     )?;
 
     // 5. identity
-    let identity = check_identity(&signer, opts.identities, report)?;
+    let identity = identity_step(&mut signer, opts, report)?;
     Ok(Authenticated {
         manifest,
         signer,
         algorithm,
         identity,
     })
+}
+
+/// The signed manifest: an OMS statement, or another in-toto statement
+/// about one artifact (a one-file manifest of its subject's digest).
+fn statement_manifest(payload: &[u8]) -> Result<Manifest, Error> {
+    if statement::is_oms(payload) {
+        Ok(statement::from_payload(payload)?)
+    } else {
+        Ok(statement::artifact_from_payload(payload)?.1)
+    }
+}
+
+/// Step 5 for every signer: a keyless signer's issuer and SAN against
+/// the Sigstore identities, any other against `opts.identities`.
+fn identity_step(
+    signer: &mut Signer,
+    opts: &Options<'_>,
+    report: &mut Report,
+) -> Result<Option<Identity>, Error> {
+    if let (Signer::Keyless(k), Trust::Sigstore(s)) = (&mut *signer, opts.trust) {
+        let identity = k.identity.to_string();
+        report.track(CheckName::Identity, keyless::match_identity(k, s), |m| {
+            format!("signer {identity} matches {m}")
+        })?;
+        return Ok(None);
+    }
+    check_identity(signer, opts.identities, report)
 }
 
 /// The identity step: skipped when none is required, refused for a bare
@@ -389,13 +516,11 @@ pub(crate) fn check_identity(
     identities: &[Identity],
     report: &mut Report,
 ) -> Result<Option<Identity>, Error> {
-    if let Signer::Keyless(k) = signer {
-        report.record(
-            CheckName::Identity,
-            Status::Pass,
-            format!("signer {} matches {}", k.identity, k.matched),
-        );
-        return Ok(None);
+    if let Signer::Keyless(_) = signer {
+        // Only Sigstore trust makes keyless signers (see identity_step).
+        let err = Error::Config("a keyless signer needs Sigstore identities".into());
+        report.record(CheckName::Identity, Status::Fail, err.to_string());
+        return Err(err);
     }
     match (identities.is_empty(), signer.leaf()) {
         (true, _) => {
@@ -427,9 +552,9 @@ pub(crate) fn evidence(
     report: &mut Report,
 ) -> Result<EvidenceFacts, Error> {
     let (root, key) = match trust {
-        Trust::Sigstore(s) => (Some(s.root()), s.public_key()),
-        Trust::PublicKey(k) => (None, Some(k)),
-        Trust::Roots(_) => (None, None),
+        Trust::Sigstore(s) => (keyless::EvidenceRoot::Given(s.root()), s.public_key()),
+        Trust::PublicKey(k) => (keyless::EvidenceRoot::PublicGood, Some(k)),
+        Trust::Roots(_) => (keyless::EvidenceRoot::CertificateMode, None),
     };
     let signer = match (material, key) {
         (VerificationMaterial::Certificates(chain), _) => {
@@ -450,13 +575,13 @@ pub(crate) fn evidence(
 }
 
 fn trusted_key(
-    bundle: &Bundle,
+    material: &VerificationMaterial,
     opts: &Options<'_>,
     facts: &EvidenceFacts,
 ) -> Result<(PublicKey, Signer), Error> {
     let key_trust;
     let trust = match opts.trust {
-        Trust::Sigstore(s) => match (s.public_key(), &bundle.material) {
+        Trust::Sigstore(s) => match (s.public_key(), material) {
             (Some(k), _) => {
                 key_trust = Trust::PublicKey(k.clone());
                 &key_trust
@@ -473,7 +598,7 @@ fn trusted_key(
         },
         other => other,
     };
-    match (trust, &bundle.material) {
+    match (trust, material) {
         (Trust::Sigstore(_), _) => Err(Error::MaterialMismatch("nested Sigstore trust")),
         (Trust::Roots(anchors), VerificationMaterial::Certificates(chain)) => {
             let v = chain::validate(chain, anchors, opts.time)?;
@@ -608,7 +733,8 @@ pub fn check_model(
     opts: &Options<'_>,
     report: &mut Report,
 ) -> Result<Verified, Error> {
-    let walk = walk_options(&auth.manifest, model, opts.signature_file);
+    let mut walk = walk_options(&auth.manifest, model, opts.signature_file);
+    walk.ignore_paths.extend(opts.ignore.iter().cloned());
     let bytes = check_files(&auth.manifest, model, &walk, &opts.hash, report)?;
     Ok(Verified::new(auth, bytes))
 }

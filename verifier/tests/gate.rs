@@ -67,6 +67,7 @@ fn options(trust: &Trust) -> Options<'_> {
         identities: &[],
         time: SystemTime::now(),
         signature_file: None,
+        ignore: &[],
         hash: HashOptions {
             threads: Some(2),
             buffer_size: 64 * 1024,

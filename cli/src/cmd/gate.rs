@@ -219,6 +219,7 @@ fn decide(
         identities: &identities,
         time,
         signature_file: Some(&signature),
+        ignore: &[],
         hash,
     };
     let mut report = Report::default();

@@ -31,10 +31,15 @@ pub(crate) struct VerifyArgs {
     pub(crate) signatures: Vec<PathBuf>,
     /// Trust policy (JSON) that supplies roots, identities, levels,
     /// algorithm and revocation rules; see `modelseal policy`.
-    #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity", "checksums", "raw_signature"])]
+    #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity", "checksums", "raw_signature", "certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer", "certificate_oidc_issuer_regexp", "trusted_root"])]
     pub(crate) policy: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
+    /// A path inside the model to leave out of the check (as
+    /// model_signing's `--ignore-paths`); repeatable. Files the signer left
+    /// out must be ignored here too, or they count as extra.
+    #[arg(long = "ignore", value_name = "PATH")]
+    pub(crate) ignore: Vec<PathBuf>,
     /// Checksums files and raw OpenSSL signatures instead of a bundle.
     #[command(flatten)]
     pub(crate) detached: DetachedArgs,
@@ -114,12 +119,26 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     let trust = args.trust.trust()?;
     let identities = args.trust.identities()?;
     let label = signature.display().to_string();
+    let ignore = args
+        .ignore
+        .iter()
+        .map(|p| {
+            modelseal_manifest::walk::relative_inside(&args.model, p).ok_or_else(|| {
+                CliError::usage(format!(
+                    "--ignore {}: not a path inside the model {}",
+                    p.display(),
+                    args.model.display()
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let bar = Bar::new(args.output.quiet || args.output.json, "verifying");
     let opts = Options {
         trust: &trust,
         identities: &identities,
         time,
         signature_file: Some(&signature),
+        ignore: &ignore,
         hash: HashOptions {
             threads: args.hashing.threads(),
             progress: bar.as_ref().map(|b| b as _),

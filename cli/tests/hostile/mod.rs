@@ -64,6 +64,7 @@ impl Signed {
             identities: &[],
             time: at(),
             signature_file: None,
+            ignore: &[],
             hash: HashOptions {
                 threads: Some(1),
                 ..HashOptions::default()

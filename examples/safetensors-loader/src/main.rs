@@ -133,6 +133,7 @@ fn run(args: &Args) -> Result<(), Failure> {
         identities: &[],
         time: SystemTime::now(),
         signature_file: Some(&args.signature),
+        ignore: &[],
         hash: HashOptions::default(),
     };
     let start = Instant::now();

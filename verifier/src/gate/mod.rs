@@ -92,7 +92,8 @@ impl Gate {
         opts: &Options<'_>,
         report: &mut Report,
     ) -> Result<Gate, Error> {
-        let walk = walk_options(auth.manifest(), model, opts.signature_file);
+        let mut walk = walk_options(auth.manifest(), model, opts.signature_file);
+        walk.ignore_paths.extend(opts.ignore.iter().cloned());
         Self::open_with(auth, model, &walk, opts.hash.buffer_size, report)
     }
 
