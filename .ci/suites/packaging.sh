@@ -20,6 +20,8 @@ source .ci/lib/check.sh
 for t in podman runc readelf file ldd openssl sha256sum gcc python3; do
   require "$t" "run .ci/deps/packaging.sh"
 done
+venv=${MODELSEAL_DEPLOY_VENV:-$PWD/.venv-deploy}
+require "$venv/bin/python" "run .ci/deps/deploy-tools.sh (PyYAML, for deploy/kubernetes)"
 
 work=$(mktemp -d)
 tag=localhost/modelseal:ci-$$
@@ -139,10 +141,12 @@ expect 1 "container: verify rejects the tampered model" -- run_image "$tag" "$wo
   verify /model --signature /sig/model.sig --trust-root /trust/root.pem --identity "$identity"
 expect_out 'digest mismatch.*model\.safetensors' "container verify names the changed file"
 
-# A server image the way users build theirs: the modelseal image plus a server.
+# A server image the way users build theirs (docs/deploy.md): the modelseal
+# image plus a server, the binary also where the Kubernetes example runs it.
 mkdir -p "$work/serve-ctx"
 gcc -static -O2 -o "$work/serve-ctx/serve" packaging/tests/serve.c
-printf 'FROM %s\nCOPY serve /serve\n' "$tag" > "$work/serve-ctx/Containerfile"
+printf 'FROM %s\nCOPY --from=%s /modelseal /usr/local/bin/modelseal\nCOPY serve /serve\n' \
+  "$tag" "$tag" > "$work/serve-ctx/Containerfile"
 expect 0 "build a server image FROM the modelseal image" -- \
   podman build --quiet -t "$server_tag" "$work/serve-ctx"
 want=$(python3 - "$work/model/model.safetensors" <<'PY'
@@ -164,5 +168,60 @@ expect 1 "container: gate refuses the tampered model" -- run_image "$server_tag"
   --identity "$identity" -q -- /serve model.safetensors
 expect_out 'digest mismatch.*model\.safetensors' "the gate names the changed file"
 expect_no_out '^serve:' "the server never started"
+
+echo "--- deploy/kubernetes: the Deployments' containers as written, in podman"
+# Volumes as the kubelet would mount them: the model store, the ConfigMaps
+# (policy with the TEST identity, the TEST root and CRL), the audit volume
+# with a writer key owned by the pod's user.
+k8s=$work/k8s
+mkdir -p "$k8s/models" "$k8s/policy" "$k8s/trust" "$k8s/audit"
+cp -r fixtures/models/demo "$k8s/models/bert"
+cp "$work/model.sig" "$k8s/models/bert.sig"
+configmap_file() {
+  "$venv/bin/python" -c 'import sys, yaml; open(sys.argv[3], "w").write(yaml.safe_load(open(sys.argv[1]))["data"][sys.argv[2]])' "$@"
+}
+configmap_file deploy/kubernetes/policy-configmap.yaml policy.json "$k8s/policy/policy.json"
+sed -i "s/email:release@example.com/$identity/" "$k8s/policy/policy.json"
+cp "$pki/root.pem" "$k8s/trust/release-root.pem"
+cp fixtures/pki/bad/revoked.crl.pem "$k8s/trust/release-ca.crl.pem"
+"$ms" audit keygen --out "$k8s/audit-keys" >/dev/null
+cp "$k8s/audit-keys/writer.key" "$k8s/audit/writer.key"
+chown -R 65532:65532 "$k8s/audit"
+k8s_run() { # DEPLOYMENT CONTAINER IMAGE MODELS [--server ...]
+  local file=$1 container=$2 image=$3 models=$4
+  shift 4
+  local argv
+  mapfile -d '' argv < <("$venv/bin/python" .ci/lib/k8s_podman.py "deploy/kubernetes/$file" \
+    "$container" --image "$image" --volume "models=$models" --volume "policy=$k8s/policy" \
+    --volume "trust=$k8s/trust" --volume "audit=$k8s/audit" --field status.podIP=10.1.2.3 "$@")
+  podman "${argv[@]}"
+}
+audit_log() {
+  "$ms" audit verify --log "$k8s/audit/audit.log" --key "$k8s/audit-keys/verifier.key" &&
+    cat "$k8s/audit/audit.log"
+}
+expect 0 "deployment-gate.yaml: model-server gates the model, then starts the server" -- \
+  k8s_run deployment-gate.yaml model-server "$server_tag" "$k8s/models" \
+  --server /serve model.safetensors config.json
+expect_out "^${want}\$" "the server read exactly the signed bytes, through the policy"
+expect 0 "the audit log verifies" -- audit_log
+expect_out '"action":"model.gate".*"outcome":"success"' "and holds the gate's success record"
+expect_out '"ip":"10.1.2.3"' "with the pod IP as source.ip"
+cp -r "$k8s/models" "$k8s/models-tampered"
+cp "$work/tampered/model.safetensors" "$k8s/models-tampered/bert/model.safetensors"
+expect 1 "deployment-gate.yaml: a tampered model never reaches the server" -- \
+  k8s_run deployment-gate.yaml model-server "$server_tag" "$k8s/models-tampered" \
+  --server /serve model.safetensors
+expect_out 'digest mismatch.*model\.safetensors' "the gate names the changed file"
+expect_no_out '^serve:' "the server never started"
+expect 0 "the audit log verifies" -- audit_log
+expect_out '"action":"model.gate".*"outcome":"failure".*digest mismatch' "and records the refusal"
+expect 0 "deployment-init.yaml: the initContainer verifies with the modelseal image" -- \
+  k8s_run deployment-init.yaml verify-model "$tag" "$k8s/models"
+expect 1 "deployment-init.yaml: the initContainer fails on the tampered model" -- \
+  k8s_run deployment-init.yaml verify-model "$tag" "$k8s/models-tampered"
+expect_out 'digest mismatch.*model\.safetensors' "naming the changed file"
+expect 0 "the audit log verifies" -- audit_log
+expect_out '"action":"model.verify".*"outcome":"failure"' "and records the initContainer's refusal"
 
 finish packaging
