@@ -370,6 +370,13 @@ fn every_command_prints_one_valid_document() {
         0,
     );
 
+    // scan (content safety) of the demo model: clean.
+    d.run(
+        "scan",
+        &["scan", "policies/models/staging/bert", "--json"],
+        0,
+    );
+
     // Usage errors clap finds are documents too, on stdout.
     let u = d.run("verify", &["verify", "--json"], 2);
     assert_eq!(u["error"]["kind"], "usage");
