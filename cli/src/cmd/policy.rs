@@ -396,13 +396,11 @@ pub(crate) fn verify(
         })
         .collect();
     let bar = Bar::new(args.common.quiet || args.common.json, "verifying");
-    let opts = VerifyOptions {
-        time: Some(time),
-        hash: HashOptions {
-            threads: args.common.threads(),
-            progress: bar.as_ref().map(|b| b as _),
-            ..HashOptions::default()
-        },
+    let mut opts = VerifyOptions::new(time);
+    opts.hash = HashOptions {
+        threads: args.common.threads(),
+        progress: bar.as_ref().map(|b| b as _),
+        ..HashOptions::default()
     };
     let outcome = modelseal_policies::verify(&set, &args.model, &inputs, &opts);
     drop(bar);

@@ -155,32 +155,17 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Exit, CliError> {
         modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES,
     );
     let bar = Bar::new(args.common.quiet || args.common.json, "verifying");
-    let opts = Options {
-        trust: &trust,
-        identities: &identities,
-        time,
-        signature_file: Some(args.signature()),
-        hash: HashOptions {
-            threads: args.common.threads(),
-            progress: bar.as_ref().map(|b| b as _),
-            ..HashOptions::default()
-        },
+    let mut opts = Options::new(&trust, time);
+    opts.identities = &identities;
+    opts.signature_file = Some(args.signature());
+    opts.hash = HashOptions {
+        threads: args.common.threads(),
+        progress: bar.as_ref().map(|b| b as _),
+        ..HashOptions::default()
     };
     let outcome = match bundle {
         Ok(bytes) => verify::verify(&args.model, &bytes, &opts),
-        Err(e) => {
-            let mut report = modelseal_verifier::Report::default();
-            report.record(
-                modelseal_verifier::CheckName::Bundle,
-                modelseal_verifier::Status::Fail,
-                e.to_string(),
-            );
-            report.finish();
-            Outcome {
-                report,
-                result: Err(e),
-            }
-        }
+        Err(e) => Outcome::failed(modelseal_verifier::CheckName::Bundle, e),
     };
     drop(bar);
     let result = report(&args, &outcome);
@@ -226,9 +211,7 @@ pub(crate) fn signer_json(signer: &Signer) -> serde_json::Value {
             "root": root_subject,
         }),
         Signer::Key { spki_sha256 } => json!({ "kind": "key", "spki_sha256": spki_sha256 }),
-        Signer::Policy { policy, signers } => {
-            json!({ "kind": "policy", "policy": policy, "signers": signers })
-        }
+        _ => json!({ "kind": "other", "description": signer.describe() }),
     }
 }
 
