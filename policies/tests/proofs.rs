@@ -21,7 +21,8 @@ fn policy() -> serde_json::Value {
             "scopes": ["models/**"],
             "level": "strict",
             "trustStores": ["release"],
-            "trustedIdentities": ["email:release-a@modelseal.test"]
+            "trustedIdentities": ["email:release-a@modelseal.test"],
+            "revocation": { "crls": [abs("pki/bad/revoked.crl.pem")] }
         }]
     })
 }
