@@ -713,6 +713,7 @@ fn signed_statements_with_escaping_names_are_refused() {
             },
             tlog_entries: 0,
             has_timestamps: false,
+            timestamps: Vec::new(),
         };
         fs::write(sb.path("evil.sig"), bundle.to_json()).unwrap();
         let run = verify_key(
