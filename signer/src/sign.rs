@@ -203,6 +203,7 @@ pub fn sign_manifest(
             envelope,
             tlog_entries: 0,
             has_timestamps: false,
+            timestamps: Vec::new(),
         },
         manifest,
     })
