@@ -322,9 +322,10 @@ class Model:
 def open_model(
     path: PathLike,
     *,
-    signature: PathLike,
+    signature: Paths,
     trust_root: Optional[Paths] = None,
     public_key: Optional[PathLike] = None,
+    policy: Optional[PathLike] = None,
     identity: Union[None, str, Iterable[str]] = None,
     at: Union[None, str, _dt.datetime] = None,
     threads: Optional[int] = None,
@@ -332,14 +333,20 @@ def open_model(
 ) -> Model:
     """Open the model at ``path`` for loading from verified bytes only.
 
-    Checks the bundle ``signature`` (trust as for :func:`verify`: exactly
-    one of ``trust_root``, ``public_key``; ``identity``, ``at``) and that
-    the model holds exactly the signed files, without hashing them yet.
-    Each file is hashed as it is read through the returned :class:`Model`
-    (``read``, ``open``, ``load_safetensors``), and its bytes are returned
-    only if they matched; ``Model.path`` seals the whole model into memory
-    first. ``tmpdir``: where ``Model.path`` makes its directory of links
-    (default: the system's temporary directory).
+    With ``trust_root`` or ``public_key`` (and ``identity``, ``at`` as for
+    :func:`verify`): checks the bundle ``signature`` and that the model
+    holds exactly the signed files, without hashing them yet. Each file is
+    hashed as it is read through the returned :class:`Model` (``read``,
+    ``open``, ``load_safetensors``), and its bytes are returned only if they
+    matched; ``Model.path`` seals the whole model into memory first.
+
+    With ``policy`` (``signature`` may list several bundles): the policy
+    decides, and the files it needs checked are hashed once into sealed
+    in-memory copies while it decides; every read is then served from those
+    copies (memory: the model's size, ``Model.sealed_bytes``).
+
+    ``tmpdir``: where ``Model.path`` makes its directory of links (default:
+    the system's temporary directory).
 
     Use as ``with modelseal.open_model(...) as model:``. Raises
     :class:`VerificationError` or :class:`InputError` as :func:`verify`.
@@ -349,6 +356,7 @@ def open_model(
         _paths(signature, "signature"),
         _paths(trust_root, "trust_root"),
         _one_path(public_key, "public_key"),
+        _one_path(policy, "policy"),
         _strings(identity, "identity"),
         _time(at),
         _threads(threads),

@@ -89,6 +89,7 @@ def open_model(
     signatures: List[str],
     trust_roots: List[str],
     public_key: Optional[str],
+    policy: Optional[str],
     identities: List[str],
     at: Optional[str],
     threads: Optional[int],

@@ -14,12 +14,14 @@
 use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use modelseal_manifest::ResourcePath;
+use modelseal_manifest::walk::WalkOptions;
+use modelseal_policies::{PolicySet, VerifyOptions};
 use modelseal_verifier::gate::{Gate, LoadError, ModelView, SealedModel};
-use modelseal_verifier::verify::{self, Options};
+use modelseal_verifier::verify::{self, Authenticated, Options};
 use modelseal_verifier::{CheckName, GateError, Report, Status};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
@@ -27,7 +29,7 @@ use pyo3::types::{PyBytes, PyList};
 use crate::errors::{Class, Failure, Raise};
 use crate::inputs::{self, Request, Source};
 use crate::tensors::{self, LoadFailure, Tensors};
-use crate::verification::{Verification, hash_options};
+use crate::verification::{self, Verification, hash_options};
 
 /// The sealed copies and the directory that leads to them.
 #[derive(Debug)]
@@ -293,40 +295,20 @@ fn open(req: Request, tmpdir: PathBuf) -> Result<Model, Failure> {
     let time = req.time()?;
     let (trust, identities) = match req.source()? {
         Source::Trust(trust, identities) => (trust, identities),
-        Source::Policy(_) => {
-            return Err(Failure {
-                class: Class::Input,
-                kind: "usage",
-                check: None,
-                reason: "open_model does not take a policy yet; verify under the policy with \
-                         modelseal.verify, or open with trust_root or public_key"
-                    .into(),
-                checks: Vec::new(),
-            });
-        }
+        Source::Policy(policy) => return open_policy(req, &policy, time, tmpdir),
     };
     let signature = req.signature().to_owned();
-    let opts = Options {
-        trust: &trust,
-        identities: &identities,
-        time,
-        signature_file: Some(&signature),
-        hash: hash_options(&req),
-    };
+    let mut opts = Options::new(trust.as_ref(), time);
+    opts.identities = &identities;
+    opts.signature_file = Some(&signature);
+    opts.hash = hash_options(&req);
     let mut report = Report::default();
     let bundle = inputs::bundle(&signature, &mut report)?;
     let gate = verify::authenticate_bytes(&bundle, &opts, &mut report)
         .and_then(|auth| Gate::open(auth, &req.model, &opts, &mut report))
         .map_err(|e| Failure::from_verifier(&e, &report))?;
     let verification = Verification::from_authenticated(&req.model, gate.authenticated(), &report);
-    let names = gate
-        .files()
-        .iter()
-        .map(|e| match req.model.file_name() {
-            Some(n) if e.path.is_file_root() => n.to_string_lossy().into_owned(),
-            _ => e.path.to_string(),
-        })
-        .collect();
+    let names = names(&req.model, gate.files().iter().map(|e| &e.path));
     Ok(Model {
         req,
         verification,
@@ -336,9 +318,86 @@ fn open(req: Request, tmpdir: PathBuf) -> Result<Model, Failure> {
     })
 }
 
+/// The names Python uses for the model's files: their resource paths, or
+/// for a single-file model its file name.
+fn names<'a>(model: &Path, paths: impl Iterator<Item = &'a ResourcePath>) -> Vec<String> {
+    paths
+        .map(|p| match model.file_name() {
+            Some(n) if p.is_file_root() => n.to_string_lossy().into_owned(),
+            _ => p.to_string(),
+        })
+        .collect()
+}
+
+/// Open under a trust policy. The policy decides over the signatures'
+/// facts and, for each manifest that could count, asks for the verifier's
+/// proof that the files match; that check seals the model (every file
+/// hashed once into sealed memory), so an accepted model is served from
+/// its sealed copies from the start.
+fn open_policy(
+    req: Request,
+    policy: &Path,
+    time: std::time::SystemTime,
+    tmpdir: PathBuf,
+) -> Result<Model, Failure> {
+    let set = PolicySet::load(policy).map_err(|e| Failure::from_policy(&e))?;
+    let bundles = verification::read_bundles(&req)?;
+    let signatures = verification::signature_inputs(&bundles);
+    let hash = hash_options(&req);
+    let mut sealed: Vec<SealedModel> = Vec::new();
+    let mut check = |auth: Authenticated, walk: &WalkOptions| {
+        let mut report = Report::default();
+        let s = Gate::open_with(auth, &req.model, walk, hash.buffer_size, &mut report)?
+            .seal(&hash, &mut report)?;
+        let verified = s.verified().clone();
+        sealed.push(s);
+        Ok(verified)
+    };
+    let mut opts = VerifyOptions::new(time);
+    opts.hash = hash;
+    let outcome = modelseal_policies::verify_with(&set, &req.model, &signatures, &opts, &mut check)
+        .map_err(|e| Failure::from_policy(&e))?;
+    if !outcome.decision.accepted {
+        return Err(verification::policy_failure(&outcome));
+    }
+    // A skip policy accepts without verifying anything: there are no
+    // verified bytes to hand out.
+    let approved = outcome
+        .approval()
+        .and_then(|a| a.verified().first())
+        .ok_or_else(|| Failure {
+            class: Class::Verification,
+            kind: "policy_rejected",
+            check: Some("policy".into()),
+            reason: format!(
+                "policy {:?} skips verification; open_model only hands out verified bytes",
+                outcome.policy
+            ),
+            checks: Vec::new(),
+        })?;
+    let manifest = approved.authenticated().manifest();
+    let index = sealed
+        .iter()
+        .position(|s| s.verified().authenticated().manifest() == manifest)
+        .ok_or_else(|| Failure::input("gate_failed", "the approved manifest was not sealed"))?;
+    let model = sealed.swap_remove(index);
+    drop(sealed);
+    let view = ModelView::create(&model, &tmpdir)
+        .map_err(|e| Failure::from_verifier(&e, &Report::default()))?;
+    let verification = Verification::from_policy(&req.model, &outcome);
+    let names = names(&req.model, model.files().iter().map(|f| f.path()));
+    Ok(Model {
+        req,
+        verification,
+        names,
+        tmpdir,
+        state: Mutex::new(State::Sealed(Arc::new(Sealed { view, model }))),
+    })
+}
+
 /// `_native.open_model(...)`: see `modelseal.open_model`.
 #[pyfunction]
-#[pyo3(signature = (model, signatures, trust_roots, public_key, identities, at, threads, tmpdir))]
+#[pyo3(signature = (model, signatures, trust_roots, public_key, policy, identities, at, threads, tmpdir))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn open_model(
     py: Python<'_>,
@@ -346,6 +405,7 @@ pub(crate) fn open_model(
     signatures: Vec<PathBuf>,
     trust_roots: Vec<PathBuf>,
     public_key: Option<PathBuf>,
+    policy: Option<PathBuf>,
     identities: Vec<String>,
     at: Option<String>,
     threads: Option<usize>,
@@ -356,7 +416,7 @@ pub(crate) fn open_model(
         signatures,
         trust_roots,
         public_key,
-        policy: None,
+        policy,
         identities,
         at,
         threads,

@@ -119,14 +119,12 @@ impl Verification {
         a: &Authenticated,
         report: &Report,
     ) -> Self {
-        // A wildcard: the signer kinds may grow (issue 12 marks public enums
-        // non_exhaustive).
+        // A wildcard: the signer kinds may grow (a Sigstore signer).
         #[allow(unreachable_patterns)]
-        let (signer_kind, policy) = match a.signer() {
-            Signer::Certificate { .. } => ("certificate", None),
-            Signer::Key { .. } => ("key", None),
-            Signer::Policy { policy, .. } => ("policy", Some(policy.clone())),
-            _ => ("other", None),
+        let signer_kind = match a.signer() {
+            Signer::Certificate { .. } => "certificate",
+            Signer::Key { .. } => "key",
+            _ => "other",
         };
         Verification {
             path: path.display().to_string(),
@@ -134,7 +132,7 @@ impl Verification {
             signer: a.signer().describe(),
             identity: a.identity().map(ToString::to_string),
             algorithm: Some(a.algorithm().to_string()),
-            policy,
+            policy: None,
             subject_digest: Some(a.manifest().subject_digest().to_string()),
             files: a
                 .manifest()
@@ -147,7 +145,7 @@ impl Verification {
     }
 
     /// From a policy decision that accepted the model.
-    fn from_policy(path: &std::path::Path, o: &PolicyOutcome) -> Self {
+    pub(crate) fn from_policy(path: &std::path::Path, o: &PolicyOutcome) -> Self {
         let accepted: Vec<_> = o.signatures.iter().filter(|s| s.accepted).collect();
         let signers: Vec<String> = accepted
             .iter()
@@ -163,7 +161,8 @@ impl Verification {
                 }
             })
             .collect();
-        let manifest = o.approval().and_then(|a| a.manifests().first());
+        let verified = o.approval().and_then(|a| a.verified().first());
+        let manifest = verified.map(|v| v.authenticated().manifest());
         Verification {
             path: path.display().to_string(),
             signer_kind: "policy".into(),
@@ -193,7 +192,7 @@ impl Verification {
                         .collect()
                 })
                 .unwrap_or_default(),
-            bytes: None,
+            bytes: verified.map(Verified::bytes),
             checks: o.decision.checks.iter().map(Check::from).collect(),
         }
     }
@@ -213,13 +212,10 @@ fn run(req: &Request) -> Result<Verification, Failure> {
     match req.source()? {
         Source::Trust(trust, identities) => {
             let signature = req.signature();
-            let opts = Options {
-                trust: &trust,
-                identities: &identities,
-                time,
-                signature_file: Some(signature),
-                hash: hash_options(req),
-            };
+            let mut opts = Options::new(trust.as_ref(), time);
+            opts.identities = &identities;
+            opts.signature_file = Some(signature);
+            opts.hash = hash_options(req);
             let mut report = Report::default();
             let bundle = inputs::bundle(signature, &mut report)?;
             let outcome = modelseal_verifier::verify::verify(&req.model, &bundle, &opts);
@@ -232,45 +228,42 @@ fn run(req: &Request) -> Result<Verification, Failure> {
     }
 }
 
-fn run_policy(
-    req: &Request,
-    policy: &std::path::Path,
-    time: std::time::SystemTime,
-) -> Result<Verification, Failure> {
-    let set = PolicySet::load(policy).map_err(|e| Failure::from_policy(&e))?;
-    let mut bundles = Vec::with_capacity(req.signatures.len());
-    for path in &req.signatures {
-        let mut report = Report::default();
-        bundles.push((
-            path.display().to_string(),
-            path.as_path(),
-            inputs::bundle(path, &mut report)?,
-        ));
-    }
-    let signatures: Vec<SignatureInput<'_>> = bundles
+/// The bundles a policy verification reads, as (label, path, bytes).
+pub(crate) fn read_bundles(req: &Request) -> Result<Vec<(String, PathBuf, Vec<u8>)>, Failure> {
+    req.signatures
+        .iter()
+        .map(|path| {
+            let mut report = Report::default();
+            Ok((
+                path.display().to_string(),
+                path.clone(),
+                inputs::bundle(path, &mut report)?,
+            ))
+        })
+        .collect()
+}
+
+/// The policy inputs for bundles from [`read_bundles`].
+pub(crate) fn signature_inputs(bundles: &[(String, PathBuf, Vec<u8>)]) -> Vec<SignatureInput<'_>> {
+    bundles
         .iter()
         .map(|(label, path, bytes)| SignatureInput {
             label,
             path: Some(path),
             bytes,
         })
-        .collect();
-    let opts = VerifyOptions {
-        time: Some(time),
-        hash: hash_options(req),
-    };
-    let outcome = modelseal_policies::verify(&set, &req.model, &signatures, &opts)
-        .map_err(|e| Failure::from_policy(&e))?;
+        .collect()
+}
+
+/// Why a policy did not accept the model.
+pub(crate) fn policy_failure(outcome: &PolicyOutcome) -> Failure {
     let d = &outcome.decision;
-    if d.accepted {
-        return Ok(Verification::from_policy(&req.model, &outcome));
-    }
     let check = d
         .checks
         .iter()
         .find(|c| c.outcome == Status::Fail && c.level == Action::Enforce)
         .map_or("quorum", |c| c.name.as_str());
-    Err(Failure {
+    Failure {
         class: if d.undecided {
             crate::errors::Class::Input
         } else {
@@ -288,7 +281,26 @@ fn run_policy(
             d.reason.clone().unwrap_or_default()
         ),
         checks: d.checks.iter().map(Check::from).collect(),
-    })
+    }
+}
+
+fn run_policy(
+    req: &Request,
+    policy: &std::path::Path,
+    time: std::time::SystemTime,
+) -> Result<Verification, Failure> {
+    let set = PolicySet::load(policy).map_err(|e| Failure::from_policy(&e))?;
+    let bundles = read_bundles(req)?;
+    let signatures = signature_inputs(&bundles);
+    let mut opts = VerifyOptions::new(time);
+    opts.hash = hash_options(req);
+    let outcome = modelseal_policies::verify(&set, &req.model, &signatures, &opts)
+        .map_err(|e| Failure::from_policy(&e))?;
+    if outcome.decision.accepted {
+        Ok(Verification::from_policy(&req.model, &outcome))
+    } else {
+        Err(policy_failure(&outcome))
+    }
 }
 
 /// `_native.verify(...)`: see `modelseal.verify`.

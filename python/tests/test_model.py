@@ -214,3 +214,30 @@ def test_concurrent_writer_never_yields_a_mix(tmp_path: Path) -> None:
     assert st.read_bytes() == signed_bytes
     with modelseal.open_model(model, signature=sig, public_key=KEYS / "p256.pub.pem") as m:
         assert m.read("model.safetensors") == signed_bytes
+
+
+def test_open_under_a_policy(tmp_path: Path) -> None:
+    from conftest import PKI, policy_file
+
+    model = write_model(tmp_path / "models" / "prod" / "bert")
+    a = sign(model, tmp_path / "a.sig", private(tmp_path, PKI / "leaf.key"), PKI / "leaf.pem")
+    b = sign(model, tmp_path / "b.sig", private(tmp_path, PKI / "leaf-b.key"), PKI / "leaf-b.pem")
+    policy = policy_file(tmp_path, 2)
+    want = (model / "model.safetensors").read_bytes()
+    with modelseal.open_model(model, signature=[a, b], policy=policy) as m:
+        assert m.verification.signer_kind == "policy" and m.verification.policy == "production"
+        # Sealed while the policy decided: the store is not read again.
+        assert m.sealed_bytes == sum((model / n).stat().st_size for n in m.files)
+        (model / "model.safetensors").write_bytes(b"x" * len(want))
+        assert m.read("model.safetensors") == want
+        got = m.load_safetensors("model.safetensors")
+        assert np.array_equal(got["layer.0.index"], np.arange(100))
+        assert (Path(m.path) / "model.safetensors").read_bytes() == want
+    (model / "model.safetensors").write_bytes(want)
+    with pytest.raises(modelseal.VerificationError) as e:
+        modelseal.open_model(model, signature=[a], policy=policy)
+    assert e.value.check == "quorum" and e.value.kind == "policy_rejected"
+    (model / "config.json").write_text("{}")
+    with pytest.raises(modelseal.VerificationError) as e:
+        modelseal.open_model(model, signature=[a, b], policy=policy)
+    assert "config.json" in e.value.reason
