@@ -11,12 +11,11 @@ use clap::{Args, ValueEnum};
 use modelseal_manifest::detached::{DetachedPadding, DetachedScheme, MessageHash};
 use modelseal_signer::key::{RsaHash, RsaPadding, RsaScheme};
 use modelseal_signer::{SigningKey, load_key_file};
-use modelseal_sigstore::{KeylessIdentity, Matcher, TrustedRoot};
-use modelseal_verifier::{Identity, PublicKey, SigstoreTrust, Trust, TrustAnchors};
+use modelseal_verifier::{Identity, PublicKey, Trust, TrustAnchors};
 use zeroize::Zeroizing;
 
 use crate::files::read_small;
-use crate::output::CliError;
+use crate::output::{CliError, Doc};
 
 /// `--json`, `--quiet`: how a command reports.
 #[derive(Debug, Clone, Args)]
@@ -60,36 +59,14 @@ pub(crate) struct TrustArgs {
     pub(crate) public_key: Option<PathBuf>,
     /// Required signer identity: a SAN (`email:`, `uri:`, `dns:`, `ip:` or a
     /// bare value) or a subject DN (`CN=...,O=...`); repeatable, any matches.
+    /// Required with --trust-root; '*' accepts any signer the roots certify
+    /// (with a warning).
     #[arg(long, value_name = "ID")]
     pub(crate) identity: Vec<String>,
     /// Check certificate validity at this time (RFC 3339, e.g.
-    /// 2026-12-01T00:00:00Z) instead of now. Keyless bundles are checked
-    /// at their logged or timestamped time instead.
+    /// 2026-12-01T00:00:00Z) instead of now.
     #[arg(long, value_name = "RFC3339")]
     pub(crate) at: Option<String>,
-    /// Sigstore keyless: the signer's identity, the Fulcio certificate's
-    /// SAN (email or URI), exactly; needs --certificate-oidc-issuer[-regexp].
-    #[arg(long = "certificate-identity", value_name = "ID", conflicts_with_all = ["public_key", "trust_roots", "identity"])]
-    pub(crate) certificate_identity: Option<String>,
-    /// Sigstore keyless: a regular expression the whole SAN must match.
-    #[arg(long = "certificate-identity-regexp", value_name = "REGEX", conflicts_with_all = ["certificate_identity", "public_key", "trust_roots", "identity"])]
-    pub(crate) certificate_identity_regexp: Option<String>,
-    /// Sigstore keyless: the OIDC issuer that authenticated the signer
-    /// (the Fulcio issuer extension), exactly.
-    #[arg(long = "certificate-oidc-issuer", value_name = "URL", conflicts_with_all = ["public_key", "trust_roots", "identity"])]
-    pub(crate) certificate_oidc_issuer: Option<String>,
-    /// Sigstore keyless: a regular expression the whole issuer must match.
-    #[arg(long = "certificate-oidc-issuer-regexp", value_name = "REGEX", conflicts_with_all = ["certificate_oidc_issuer", "public_key", "trust_roots", "identity"])]
-    pub(crate) certificate_oidc_issuer_regexp: Option<String>,
-    /// Sigstore trusted_root.json (Fulcio CAs, Rekor and CT logs, TSAs) for
-    /// keyless bundles and for the evidence of key bundles [default: the
-    /// Sigstore public-good root built in].
-    #[arg(
-        long = "trusted-root",
-        value_name = "TRUSTED_ROOT.json",
-        conflicts_with = "trust_roots"
-    )]
-    pub(crate) trusted_root: Option<PathBuf>,
 }
 
 impl TrustArgs {
@@ -99,60 +76,6 @@ impl TrustArgs {
             || !self.trust_roots.is_empty()
             || !self.identity.is_empty()
             || self.at.is_some()
-            || self.keyless()
-            || self.trusted_root.is_some()
-    }
-
-    /// Whether a keyless (Sigstore) identity flag was given.
-    pub(crate) fn keyless(&self) -> bool {
-        self.certificate_identity.is_some()
-            || self.certificate_identity_regexp.is_some()
-            || self.certificate_oidc_issuer.is_some()
-            || self.certificate_oidc_issuer_regexp.is_some()
-    }
-
-    /// `--trusted-root`, or the built-in public-good root.
-    fn sigstore_root(&self) -> Result<TrustedRoot, CliError> {
-        match &self.trusted_root {
-            Some(path) => {
-                let bytes = read_small("trusted root", path)?;
-                TrustedRoot::from_json(&bytes, path.display().to_string()).map_err(|e| {
-                    CliError::error(
-                        "invalid_trusted_root",
-                        format!("--trusted-root {}: {e}", path.display()),
-                    )
-                })
-            }
-            None => TrustedRoot::public_good()
-                .map_err(|e| CliError::error("invalid_trusted_root", e.to_string())),
-        }
-    }
-
-    /// The keyless identity the four `--certificate-*` flags give.
-    fn keyless_identity(&self) -> Result<KeylessIdentity, CliError> {
-        let matcher = |exact: &Option<String>, regexp: &Option<String>, flag: &str| match (
-            exact, regexp,
-        ) {
-            (Some(s), None) => Ok(Matcher::Exact(s.clone())),
-            (None, Some(r)) => {
-                Matcher::regex(r).map_err(|e| CliError::usage(format!("--{flag}-regexp: {e}")))
-            }
-            _ => Err(CliError::usage(format!(
-                "keyless verification needs --{flag} (or --{flag}-regexp): give both --certificate-identity and --certificate-oidc-issuer"
-            ))),
-        };
-        Ok(KeylessIdentity {
-            identity: matcher(
-                &self.certificate_identity,
-                &self.certificate_identity_regexp,
-                "certificate-identity",
-            )?,
-            issuer: matcher(
-                &self.certificate_oidc_issuer,
-                &self.certificate_oidc_issuer_regexp,
-                "certificate-oidc-issuer",
-            )?,
-        })
     }
 
     /// `--at`, or now.
@@ -160,36 +83,48 @@ impl TrustArgs {
         parse_time(self.at.as_deref())
     }
 
-    /// `--identity` values.
-    pub(crate) fn identities(&self) -> Result<Vec<Identity>, CliError> {
-        parse_identities(&self.identity)
+    /// The identities the signer must match. Certificate mode
+    /// (`--trust-root`) needs an explicit choice: one or more `--identity`,
+    /// or `--identity '*'` for any signer the roots certify, which `doc`
+    /// then carries as a warning. An empty list means "any" to the
+    /// verifier.
+    pub(crate) fn identities(&self, doc: &mut Doc) -> Result<Vec<Identity>, CliError> {
+        let any = self.identity.iter().any(|i| i == ANY_IDENTITY);
+        let certificate_mode = !self.trust_roots.is_empty();
+        match (any, self.identity.len(), certificate_mode) {
+            (true, 1, true) => {
+                doc.warn(
+                    "--identity '*': any signer these trust roots certify is accepted; name the expected signer with --identity",
+                );
+                Ok(Vec::new())
+            }
+            (true, 1, false) => Err(CliError::usage(
+                "--identity '*' accepts any signer of the --trust-root roots; it means nothing without them",
+            )),
+            (true, _, _) => Err(CliError::usage(
+                "--identity '*' (any signer) cannot be combined with other --identity values",
+            )),
+            (false, 0, true) => Err(CliError::usage(
+                "certificate mode needs to know who must have signed: give --identity ID (a SAN such as email:release@example.com, or a subject DN; repeatable), or --identity '*' to accept any signer these roots certify",
+            )),
+            _ => parse_identities(&self.identity),
+        }
     }
 
     /// The trust `--public-key` or `--trust-root` (exactly one kind) give.
     pub(crate) fn trust(&self) -> Result<Trust, CliError> {
-        if self.keyless() {
-            let identity = self.keyless_identity()?;
-            let trust = SigstoreTrust::keyless(self.sigstore_root()?, vec![identity])
-                .map_err(|e| CliError::usage(e.to_string()))?;
-            return Ok(Trust::Sigstore(Box::new(trust)));
-        }
         match (&self.public_key, self.trust_roots.as_slice()) {
-            (Some(path), []) => {
-                let key = load_public_key(path)?;
-                Ok(match &self.trusted_root {
-                    Some(_) => {
-                        Trust::Sigstore(Box::new(SigstoreTrust::key(self.sigstore_root()?, key)))
-                    }
-                    None => Trust::PublicKey(key),
-                })
-            }
+            (Some(path), []) => Ok(Trust::PublicKey(load_public_key(path)?)),
             (None, [_, ..]) => Ok(Trust::Roots(load_roots(&self.trust_roots)?)),
             _ => Err(CliError::usage(
-                "give --trust-root ROOT.pem (certificate mode), --public-key PUB.pem (key mode), or --certificate-identity ID --certificate-oidc-issuer URL (Sigstore keyless)",
+                "give --trust-root ROOT.pem (certificate mode) or --public-key PUB.pem (key mode)",
             )),
         }
     }
 }
+
+/// The `--identity` value that accepts any signer the roots certify.
+pub(crate) const ANY_IDENTITY: &str = "*";
 
 /// Parse `--at`.
 pub(crate) fn parse_time(at: Option<&str>) -> Result<SystemTime, CliError> {

@@ -32,21 +32,7 @@ pub(crate) fn signer_json(signer: &Signer) -> Value {
             root_subject,
         } => certificate_json(leaf, intermediates, Some(root_subject)),
         Signer::Key { spki_sha256 } => json!({ "kind": "key", "spki_sha256": spki_sha256 }),
-        Signer::Keyless(k) => json!({
-            "kind": "keyless",
-            "issuer": k.identity.issuer,
-            "identities": k.identity.sans,
-            "matched": k.matched,
-            "certificate_authority": k.ca,
-            "ct_log": k.ct_log,
-            "verified_times": k.times.iter().map(|&t| rfc3339(t)).collect::<Vec<_>>(),
-            "sha256": k.leaf.sha256,
-            "not_before": rfc3339(k.leaf.not_before),
-            "not_after": rfc3339(k.leaf.not_after),
-        }),
-        Signer::Policy { policy, signers } => {
-            json!({ "kind": "policy", "policy": policy, "signers": signers })
-        }
+        _ => json!({ "kind": "other", "description": signer.describe() }),
     }
 }
 

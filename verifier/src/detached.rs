@@ -35,7 +35,8 @@ use crate::error::Error;
 use crate::identity::Identity;
 use crate::report::{CheckName, Report};
 use crate::signature::{PssSaltLength, PublicKey};
-use crate::verify::{Signer, Trust};
+use crate::trust::Trust;
+use crate::verify::Signer;
 
 /// Who must have made a raw signature, and how it was made.
 #[derive(Clone, Copy)]
@@ -162,10 +163,6 @@ fn looks_like_text(bytes: &[u8]) -> bool {
 /// Step 1: the key to verify with, and who it is.
 fn trusted_key(opts: &DetachedOptions<'_>) -> Result<(PublicKey, Signer), Error> {
     match opts.trust {
-        Trust::Sigstore(_) => Err(Error::Config(
-            "Sigstore trust applies to Sigstore bundles, not to checksums files or raw signatures"
-                .into(),
-        )),
         Trust::PublicKey(key) => {
             if !opts.certificates.is_empty() {
                 return Err(Error::Config(

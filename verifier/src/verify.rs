@@ -24,80 +24,80 @@ use std::io::Read;
 use std::path::Path;
 use std::time::SystemTime;
 
-use modelseal_manifest::bundle::key_hint;
 use modelseal_manifest::engine::{self, HashOptions};
 use modelseal_manifest::walk::{self, WalkOptions};
-use modelseal_manifest::{
-    AnyBundle, Bundle, Manifest, ManifestDiff, MessageBundle, SignatureAlgorithm,
-    VerificationMaterial, statement,
-};
+use modelseal_manifest::{Bundle, Manifest, ManifestDiff, SignatureAlgorithm};
 
 use crate::cert::CertInfo;
-use crate::chain::{self, TrustAnchors};
-use crate::error::{Error, IdentityError};
-use crate::identity::{self, Identity};
-use crate::keyless::{self, EvidenceFacts, KeylessSigner, SigstoreTrust};
+use crate::error::Error;
+use crate::evidence::EvidenceSource;
+use crate::facts::{self, Finding, Inputs, ParsedBundle, SignatureFacts};
+use crate::identity::Identity;
 use crate::report::{CheckName, Report, Status};
-use crate::signature::{PublicKey, algorithm_for};
-use modelseal_sigstore::rekor::{ContentRef, Signed, SignerRef};
+use crate::trust::TrustSource;
 
-/// What the verifier trusts.
-#[derive(Debug)]
-pub enum Trust {
-    /// Certificate mode: the chain must lead to one of these roots.
-    Roots(TrustAnchors),
-    /// Key mode: the bundle must be signed by this key.
-    PublicKey(PublicKey),
-    /// Sigstore: a keyless (Fulcio) signer with a required identity, or a
-    /// key, with the bundle's evidence checked against a trusted root.
-    Sigstore(Box<SigstoreTrust>),
-}
-
-/// How to verify.
+/// How to verify. Build with [`Options::new`], then set what differs.
 #[derive(Clone, Copy)]
+#[non_exhaustive]
 pub struct Options<'a> {
-    /// Roots or key.
-    pub trust: &'a Trust,
+    /// Who is trusted: roots, a key, or another [`TrustSource`].
+    pub trust: &'a dyn TrustSource,
+    /// Sources of timestamps and transparency-log evidence (none by
+    /// default).
+    pub evidence: &'a [&'a dyn EvidenceSource],
     /// Required signer identities (any of them); empty requires none.
     pub identities: &'a [Identity],
-    /// The time certificates must be valid at.
+    /// The verification time: certificates must be valid at it unless
+    /// verified evidence establishes an earlier signing time.
     pub time: SystemTime,
     /// The signature file, left out of the model if it lies inside it.
     pub signature_file: Option<&'a Path>,
-    /// More paths inside the model left out of the check (`verify
-    /// --ignore`, model_signing's `--ignore-paths`): what the signer did
-    /// not sign and the verifier chooses not to look at.
-    pub ignore: &'a [modelseal_manifest::ResourcePath],
     /// Hashing threads, buffer, progress.
     pub hash: HashOptions<'a>,
 }
 
+impl<'a> Options<'a> {
+    /// Verify against `trust` at `time`: no identity required, no
+    /// evidence, default hashing.
+    pub fn new(trust: &'a dyn TrustSource, time: SystemTime) -> Options<'a> {
+        Options {
+            trust,
+            evidence: &[],
+            identities: &[],
+            time,
+            signature_file: None,
+            hash: HashOptions::default(),
+        }
+    }
+
+    /// The pipeline inputs these options give.
+    pub fn inputs(&self) -> Inputs<'a> {
+        let mut inputs = Inputs::new(Some(self.trust), self.time);
+        inputs.evidence = self.evidence;
+        inputs.identities = self.identities;
+        inputs
+    }
+}
+
 /// Who signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Signer {
-    /// A certificate that chains to a trusted root.
+    /// A certificate (that chains to a trusted root when the signature is
+    /// trusted, see [`Authenticated::is_trusted`]).
     Certificate {
         /// The signing certificate.
         leaf: Box<CertInfo>,
-        /// Intermediates used to reach the root.
+        /// Intermediates used to reach the root (those the bundle carries
+        /// when no chain validated).
         intermediates: Vec<CertInfo>,
-        /// The root's subject.
+        /// The root's subject; empty when no chain validated.
         root_subject: String,
     },
     /// The given public key.
     Key {
         /// SHA-256 of its SubjectPublicKeyInfo DER, hex.
         spki_sha256: String,
-    },
-    /// A Sigstore keyless signer: a Fulcio certificate for an OIDC
-    /// identity, logged while it was valid.
-    Keyless(Box<KeylessSigner>),
-    /// The signers a trust policy accepted (see the policies crate).
-    Policy {
-        /// The policy's name.
-        policy: String,
-        /// The accepted signers, described.
-        signers: Vec<String>,
     },
 }
 
@@ -114,10 +114,6 @@ impl Signer {
                 }
             }
             Signer::Key { spki_sha256 } => format!("public key sha256:{spki_sha256}"),
-            Signer::Keyless(k) => k.identity.to_string(),
-            Signer::Policy { policy, signers } => {
-                format!("policy {policy:?}: {}", signers.join("; "))
-            }
         }
     }
 
@@ -134,18 +130,6 @@ impl Signer {
             Signer::Key { spki_sha256 } => {
                 format!("signed by the given public key (sha256:{spki_sha256})")
             }
-            Signer::Keyless(k) => format!(
-                "Fulcio certificate from {} valid at the logged time{} {}, SCT from {}",
-                k.ca,
-                if k.times.len() == 1 { "" } else { "s" },
-                k.times
-                    .iter()
-                    .map(|&t| crate::report::rfc3339(t))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                k.ct_log
-            ),
-            Signer::Policy { policy, .. } => format!("accepted by policy {policy:?}"),
         }
     }
 
@@ -153,21 +137,33 @@ impl Signer {
     pub fn leaf(&self) -> Option<&CertInfo> {
         match self {
             Signer::Certificate { leaf, .. } => Some(leaf),
-            Signer::Keyless(k) => Some(&k.leaf),
-            Signer::Key { .. } | Signer::Policy { .. } => None,
+            Signer::Key { .. } => None,
         }
     }
 }
 
-/// A manifest whose signature verified and whose signer is trusted (steps
-/// 1–5). The model on disk has not been checked yet: pass it to
-/// [`check_model`] (or the gate) before using any file.
+/// On what grounds an [`Authenticated`] manifest was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Basis {
+    /// Every step of the verifier passed: trust, signature, statement,
+    /// identity.
+    Verifier,
+    /// The signature verified with the signer's own key; trust is for a
+    /// policy to decide over the facts.
+    SignatureOnly,
+}
+
+/// A manifest whose signature verified (steps 1–5, or for a trust policy
+/// the signature and statement with trust left to its decision). The model
+/// on disk has not been checked yet: pass it to [`check_model`] (or the
+/// gate) before using any file. Only this crate makes one.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
-    manifest: Manifest,
-    signer: Signer,
-    algorithm: SignatureAlgorithm,
-    identity: Option<Identity>,
+    pub(crate) manifest: Manifest,
+    pub(crate) signer: Signer,
+    pub(crate) algorithm: SignatureAlgorithm,
+    pub(crate) identity: Option<Identity>,
+    pub(crate) basis: Basis,
 }
 
 impl Authenticated {
@@ -190,35 +186,18 @@ impl Authenticated {
     pub fn identity(&self) -> Option<&Identity> {
         self.identity.as_ref()
     }
-}
 
-/// Proof constructors for authenticators outside this crate.
-pub mod hazmat {
-    use super::{Authenticated, Manifest, SignatureAlgorithm, Signer};
-
-    /// An [`Authenticated`] manifest vouched for by a trust policy.
-    ///
-    /// # Security
-    /// This asserts steps 1–5 held: the caller must itself have verified
-    /// the signatures over `manifest`, the signers' chains and identities
-    /// and whatever its policy requires. The policies crate calls it for
-    /// manifests its policy decided to accept, to hand them to the gate.
-    pub fn authenticated_by_policy(
-        manifest: Manifest,
-        policy: String,
-        signers: Vec<String>,
-        algorithm: SignatureAlgorithm,
-    ) -> Authenticated {
-        Authenticated {
-            manifest,
-            signer: Signer::Policy { policy, signers },
-            algorithm,
-            identity: None,
-        }
+    /// Whether every step of the verifier passed (trust and identity
+    /// included). False for a manifest handed to a trust policy whose
+    /// signer's trust is the policy's to decide
+    /// ([`SignatureFacts::signed`]).
+    pub fn is_trusted(&self) -> bool {
+        self.basis == Basis::Verifier
     }
 }
 
 /// A model whose files all matched an authenticated manifest (steps 1–7).
+/// Only this crate makes one: [`verify`], [`check_model`] and the gate.
 #[derive(Debug, Clone)]
 pub struct Verified {
     authenticated: Authenticated,
@@ -247,11 +226,27 @@ impl Verified {
 
 /// The result of [`verify`]: every check with its status, and the verdict.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Outcome {
     /// What was checked.
     pub report: Report,
     /// [`Verified`] only if every check passed.
     pub result: Result<Verified, Error>,
+}
+
+impl Outcome {
+    /// The outcome of a verification that stopped at `error` before any
+    /// check passed (e.g. an unreadable bundle file): `check` failed, the
+    /// rest not run.
+    pub fn failed(check: CheckName, error: Error) -> Outcome {
+        let mut report = Report::default();
+        report.record(check, Status::Fail, error.to_string());
+        report.finish();
+        Outcome {
+            report,
+            result: Err(error),
+        }
+    }
 }
 
 /// Read a bundle file, refusing files larger than `limit` bytes without
@@ -290,8 +285,9 @@ pub fn verify(model: &Path, bundle_bytes: &[u8], opts: &Options<'_>) -> Outcome 
     Outcome { report, result }
 }
 
-/// Steps 1–5 from the bundle's bytes: parse it strictly, then
-/// [`authenticate`]. Nothing of the model is read.
+/// Steps 1–5 from the bundle's bytes: gather the facts
+/// ([`facts::gather`]) and require every step to pass. Nothing of the
+/// model is read.
 ///
 /// # Errors
 /// The first check that fails, also recorded in `report`.
@@ -300,124 +296,10 @@ pub fn authenticate_bytes(
     opts: &Options<'_>,
     report: &mut Report,
 ) -> Result<Authenticated, Error> {
-    // 1. bundle
-    let bundle = report.track(
-        CheckName::Bundle,
-        AnyBundle::from_json(bundle_bytes).map_err(Error::from),
-        |b| {
-            let (content, material) = match b {
-                AnyBundle::Dsse(d) => ("DSSE", &d.material),
-                AnyBundle::Message(m) => ("message signature", &m.material),
-            };
-            let evidence = b.evidence();
-            format!(
-                "Sigstore bundle {:?}, {content}, {} signature, {} transparency-log entr{}, {} timestamp{}",
-                b.version(),
-                match material {
-                    VerificationMaterial::PublicKey { .. } => "key",
-                    VerificationMaterial::Certificates(_) => "certificate",
-                },
-                evidence.tlog_entries.len(),
-                if evidence.tlog_entries.len() == 1 { "y" } else { "ies" },
-                evidence.timestamps.len(),
-                if evidence.timestamps.len() == 1 { "" } else { "s" },
-            )
-        },
-    )?;
-    match bundle {
-        AnyBundle::Dsse(b) => authenticate(&b, opts, report),
-        AnyBundle::Message(m) => authenticate_message(&m, opts, report),
-    }
+    authenticate_facts(facts::gather(bundle_bytes, &opts.inputs()), report)
 }
 
-/// Steps 2–5 for a message signature (`cosign sign-blob --bundle`): the
-/// evidence and the signer as for DSSE bundles, the signature over the
-/// artifact's SHA-256, and a one-file manifest of that digest (the file
-/// verified must hash to it).
-///
-/// # Errors
-/// The first check that fails, also recorded in `report`.
-pub fn authenticate_message(
-    bundle: &MessageBundle,
-    opts: &Options<'_>,
-    report: &mut Report,
-) -> Result<Authenticated, Error> {
-    let m = &bundle.message;
-    let content = ContentRef::Message {
-        digest: &m.digest,
-        signature: &m.signature,
-    };
-    let facts = evidence(
-        bundle.version,
-        &bundle.evidence,
-        &bundle.material,
-        content,
-        opts.trust,
-        report,
-    )?;
-    let (key, mut signer) = report.track(
-        CheckName::Trust,
-        trusted_key(&bundle.material, opts, &facts),
-        |(_, signer)| signer.trust_detail(),
-    )?;
-    let algorithm = report.track(
-        CheckName::Signature,
-        message_algorithm(key.key_kind())
-            .and_then(|alg| {
-                key.verify_prehashed(
-                    alg,
-                    &m.digest,
-                    &m.signature,
-                    crate::signature::PssSaltLength::HashLength,
-                )
-                .map(|()| alg)
-            })
-            .map_err(Error::from),
-        |alg| format!("{alg} signature over the artifact's SHA-256 verifies"),
-    )?;
-    let digest = modelseal_manifest::Digest::from_hex(
-        modelseal_manifest::HashAlgorithm::Sha256,
-        &crate::cert::hex(&m.digest),
-    )
-    .map_err(|e| {
-        Error::Format(modelseal_manifest::FormatError::unexpected(
-            "messageSignature.messageDigest.digest",
-            "a SHA-256 digest",
-            e.to_string(),
-        ))
-    })?;
-    let manifest = statement::one_file(String::new(), digest);
-    report.record(
-        CheckName::Statement,
-        Status::Pass,
-        format!(
-            "message signature over one file, sha256:{}",
-            crate::cert::hex(&m.digest)
-        ),
-    );
-    let identity = identity_step(&mut signer, opts, report)?;
-    Ok(Authenticated {
-        manifest,
-        signer,
-        algorithm,
-        identity,
-    })
-}
-
-/// The algorithm of a message signature over a SHA-256 digest, from the key.
-fn message_algorithm(
-    kind: modelseal_manifest::KeyKind,
-) -> Result<SignatureAlgorithm, crate::signature::SignatureError> {
-    match kind {
-        modelseal_manifest::KeyKind::EcP256 => Ok(SignatureAlgorithm::EcdsaP256Sha256),
-        modelseal_manifest::KeyKind::Rsa { .. } => Ok(SignatureAlgorithm::RsaPkcs1Sha256),
-        other => Err(crate::signature::SignatureError::UnsupportedKey {
-            algorithm: format!("{other} for a message signature over a SHA-256 digest"),
-        }),
-    }
-}
-
-/// Steps 2–5: trust, signature, statement, identity.
+/// Steps 2–5 for a parsed bundle.
 ///
 /// # Errors
 /// The first check that fails, also recorded in `report`.
@@ -426,238 +308,50 @@ pub fn authenticate(
     opts: &Options<'_>,
     report: &mut Report,
 ) -> Result<Authenticated, Error> {
-    // 2. evidence and trust
-    let env = &bundle.envelope;
-    let content = ContentRef::Dsse {
-        payload_type: &env.payload_type,
-        payload: &env.payload,
-        signature: &env.signature,
-    };
-    let facts = evidence(
-        bundle.version,
-        &bundle.evidence,
-        &bundle.material,
-        content,
-        opts.trust,
-        report,
-    )?;
-    let trusted = report.track(
-        CheckName::Trust,
-        trusted_key(&bundle.material, opts, &facts),
-        |(_, signer)| signer.trust_detail(),
-    )?;
-    let (key, mut signer) = trusted;
+    let parsed = ParsedBundle::new(bundle.clone());
+    authenticate_facts(facts::gather_parsed(parsed, &opts.inputs()), report)
+}
 
-    // 3. signature
-    let algorithm = report.track(
-        CheckName::Signature,
-        algorithm_for(key.key_kind(), &env.keyid)
-            .and_then(|alg| key.verify(alg, &env.pae(), &env.signature).map(|()| alg))
-            .map_err(Error::from),
-        |alg| format!("{alg} signature over the DSSE envelope verifies"),
-    )?;
-
-    // 4. statement
-    let manifest = report.track(
-        CheckName::Statement,
-        statement_manifest(&env.payload),
-        |m| {
-            let ser = m.serialization();
-            format!(
-                "{} resources, {} / {}",
-                m.len(),
-                method_name(ser.method),
-                ser.hash
-            )
-        },
-    )?;
-
-    // 5. identity
-    let identity = identity_step(&mut signer, opts, report)?;
-    Ok(Authenticated {
-        manifest,
-        signer,
-        algorithm,
+/// The strict verdict over gathered facts: bundle, trust, signature,
+/// statement and identity must each pass (identity may be skipped when none
+/// is required), in that order; the first that does not is the error. Each
+/// is recorded in `report` until the first failure.
+///
+/// # Errors
+/// The first step that did not pass.
+pub fn authenticate_facts(
+    facts: SignatureFacts,
+    report: &mut Report,
+) -> Result<Authenticated, Error> {
+    let signed = facts.signed();
+    let SignatureFacts {
+        bundle,
+        trust,
+        signature,
+        statement,
         identity,
-    })
-}
-
-/// The signed manifest: an OMS statement, or another in-toto statement
-/// about one artifact (a one-file manifest of its subject's digest).
-fn statement_manifest(payload: &[u8]) -> Result<Manifest, Error> {
-    if statement::is_oms(payload) {
-        Ok(statement::from_payload(payload)?)
-    } else {
-        Ok(statement::artifact_from_payload(payload)?.1)
+        ..
+    } = facts;
+    let steps: [(CheckName, Finding); 5] = [
+        (CheckName::Bundle, bundle),
+        (CheckName::Trust, trust.trust),
+        (CheckName::Signature, signature),
+        (CheckName::Statement, statement),
+        (CheckName::Identity, identity),
+    ];
+    for (name, finding) in steps {
+        report.record(name, finding.status(), finding.detail());
+        finding.into_result()?;
+    }
+    match signed {
+        Some(auth) if auth.is_trusted() => Ok(auth),
+        _ => Err(Error::NotRun {
+            reason: "the signed manifest was not established".into(),
+        }),
     }
 }
 
-/// Step 5 for every signer: a keyless signer's issuer and SAN against
-/// the Sigstore identities, any other against `opts.identities`.
-fn identity_step(
-    signer: &mut Signer,
-    opts: &Options<'_>,
-    report: &mut Report,
-) -> Result<Option<Identity>, Error> {
-    if let (Signer::Keyless(k), Trust::Sigstore(s)) = (&mut *signer, opts.trust) {
-        let identity = k.identity.to_string();
-        report.track(CheckName::Identity, keyless::match_identity(k, s), |m| {
-            format!("signer {identity} matches {m}")
-        })?;
-        return Ok(None);
-    }
-    check_identity(signer, opts.identities, report)
-}
-
-/// The identity step: skipped when none is required, refused for a bare
-/// key, else the leaf must match one of `identities`.
-pub(crate) fn check_identity(
-    signer: &Signer,
-    identities: &[Identity],
-    report: &mut Report,
-) -> Result<Option<Identity>, Error> {
-    if let Signer::Keyless(_) = signer {
-        // Only Sigstore trust makes keyless signers (see identity_step).
-        let err = Error::Config("a keyless signer needs Sigstore identities".into());
-        report.record(CheckName::Identity, Status::Fail, err.to_string());
-        return Err(err);
-    }
-    match (identities.is_empty(), signer.leaf()) {
-        (true, _) => {
-            report.record(CheckName::Identity, Status::Skipped, "no identity required");
-            Ok(None)
-        }
-        (false, None) => {
-            let err = Error::Identity(IdentityError::NoCertificate);
-            report.record(CheckName::Identity, Status::Fail, err.to_string());
-            Err(err)
-        }
-        (false, Some(leaf)) => Ok(Some(report.track(
-            CheckName::Identity,
-            identity::check(leaf, identities).map_err(Error::from),
-            |id| format!("signer matches {id}"),
-        )?)),
-    }
-}
-
-/// The bundle's evidence (transparency-log entries, timestamps), verified
-/// against the Sigstore trusted root of `trust` (the embedded public-good
-/// root in the other modes) for the signer the bundle names.
-pub(crate) fn evidence(
-    version: modelseal_manifest::BundleVersion,
-    evidence: &modelseal_manifest::Evidence,
-    material: &VerificationMaterial,
-    content: ContentRef<'_>,
-    trust: &Trust,
-    report: &mut Report,
-) -> Result<EvidenceFacts, Error> {
-    let (root, key) = match trust {
-        Trust::Sigstore(s) => (keyless::EvidenceRoot::Given(s.root()), s.public_key()),
-        Trust::PublicKey(k) => (keyless::EvidenceRoot::PublicGood, Some(k)),
-        Trust::Roots(_) => (keyless::EvidenceRoot::CertificateMode, None),
-    };
-    let signer = match (material, key) {
-        (VerificationMaterial::Certificates(chain), _) => {
-            chain.first().map(|c| SignerRef::Certificate(c))
-        }
-        (VerificationMaterial::PublicKey { .. }, Some(k)) => {
-            Some(SignerRef::PublicKey(k.spki_der()))
-        }
-        (VerificationMaterial::PublicKey { .. }, None) => None,
-    };
-    match signer {
-        Some(signer) => {
-            keyless::verify_evidence(version, evidence, &Signed { signer, content }, root, report)
-        }
-        // The material does not fit the trust: the trust step says so.
-        None => Ok(EvidenceFacts::default()),
-    }
-}
-
-fn trusted_key(
-    material: &VerificationMaterial,
-    opts: &Options<'_>,
-    facts: &EvidenceFacts,
-) -> Result<(PublicKey, Signer), Error> {
-    let key_trust;
-    let trust = match opts.trust {
-        Trust::Sigstore(s) => match (s.public_key(), material) {
-            (Some(k), _) => {
-                key_trust = Trust::PublicKey(k.clone());
-                &key_trust
-            }
-            (None, VerificationMaterial::Certificates(chain)) => {
-                let (key, signer) = keyless::keyless_signer(chain, facts, s)?;
-                return Ok((key, Signer::Keyless(Box::new(signer))));
-            }
-            (None, VerificationMaterial::PublicKey { .. }) => {
-                return Err(Error::MaterialMismatch(
-                    "the bundle is signed by a bare key and carries no certificate: verify it with --public-key",
-                ));
-            }
-        },
-        other => other,
-    };
-    match (trust, material) {
-        (Trust::Sigstore(_), _) => Err(Error::MaterialMismatch("nested Sigstore trust")),
-        (Trust::Roots(anchors), VerificationMaterial::Certificates(chain)) => {
-            let v = chain::validate(chain, anchors, opts.time)?;
-            let key = PublicKey::from_spki_der(&v.leaf.spki_der)?;
-            Ok((
-                key,
-                Signer::Certificate {
-                    leaf: Box::new(v.leaf),
-                    intermediates: v.intermediates,
-                    root_subject: v.root_subject,
-                },
-            ))
-        }
-        (Trust::PublicKey(key), VerificationMaterial::PublicKey { hint, raw }) => {
-            // model_signing before 1.1 wrote the key itself (`rawBytes`, PEM
-            // text): the given key decides, and a bundle key that differs
-            // is a rejection, reported like a wrong hint.
-            if let Some(raw) = raw {
-                let same = PublicKey::from_pem(raw)
-                    .or_else(|_| PublicKey::from_spki_der(raw))
-                    .is_ok_and(|k| k == *key);
-                if !same {
-                    return Err(Error::KeyHint {
-                        hint: format!(
-                            "publicKey.rawBytes sha256:{}",
-                            modelseal_manifest::HashAlgorithm::Sha256
-                                .digest(raw)
-                                .to_hex()
-                        ),
-                        expected: format!("publicKey.rawBytes of {}", key_hint(key.spki_der())),
-                    });
-                }
-            }
-            let expected = key_hint(key.spki_der());
-            if !hint.is_empty() && *hint != expected {
-                return Err(Error::KeyHint {
-                    hint: hint.clone(),
-                    expected,
-                });
-            }
-            let spki_sha256 = crate::cert::hex(
-                modelseal_manifest::HashAlgorithm::Sha256
-                    .digest(key.spki_der())
-                    .as_bytes(),
-            );
-            Ok((key.clone(), Signer::Key { spki_sha256 }))
-        }
-        (Trust::Roots(_), VerificationMaterial::PublicKey { .. }) => Err(Error::MaterialMismatch(
-            "the bundle is signed by a bare key and carries no certificate: verify it with --public-key",
-        )),
-        (Trust::PublicKey(_), VerificationMaterial::Certificates(_)) => {
-            Err(Error::MaterialMismatch(
-                "the bundle carries a certificate chain: verify it with --trust-root",
-            ))
-        }
-    }
-}
-
-fn method_name(m: modelseal_manifest::Method) -> String {
+pub(crate) fn method_name(m: modelseal_manifest::Method) -> String {
     match m {
         modelseal_manifest::Method::Files => "files".into(),
         modelseal_manifest::Method::Shards { shard_size } => {
@@ -733,9 +427,23 @@ pub fn check_model(
     opts: &Options<'_>,
     report: &mut Report,
 ) -> Result<Verified, Error> {
-    let mut walk = walk_options(&auth.manifest, model, opts.signature_file);
-    walk.ignore_paths.extend(opts.ignore.iter().cloned());
-    let bytes = check_files(&auth.manifest, model, &walk, &opts.hash, report)?;
+    let walk = walk_options(&auth.manifest, model, opts.signature_file);
+    check_model_with(auth, model, &walk, &opts.hash, report)
+}
+
+/// [`check_model`] with explicit walk options (a trust policy leaves out
+/// several signature files; see [`walk_options`]).
+///
+/// # Errors
+/// As [`check_model`].
+pub fn check_model_with(
+    auth: Authenticated,
+    model: &Path,
+    walk: &WalkOptions,
+    hash: &HashOptions<'_>,
+    report: &mut Report,
+) -> Result<Verified, Error> {
+    let bytes = check_files(&auth.manifest, model, walk, hash, report)?;
     Ok(Verified::new(auth, bytes))
 }
 
@@ -743,12 +451,9 @@ pub fn check_model(
 /// each with its digest (7); returns the bytes hashed. `walk` should come
 /// from [`walk_options`] for this manifest.
 ///
-/// This proves nothing by itself: the caller must have authenticated
-/// `manifest` (the policies crate does so under a trust policy).
-///
 /// # Errors
 /// As [`check_model`].
-pub fn check_files(
+pub(crate) fn check_files(
     signed: &Manifest,
     model: &Path,
     walk: &WalkOptions,
@@ -782,4 +487,17 @@ pub fn check_files(
         },
     )?;
     Ok(bytes)
+}
+
+/// The identity step on its own (raw signatures): skipped when none is
+/// required, refused for a bare key, else the leaf must match one of
+/// `identities`.
+pub(crate) fn check_identity(
+    signer: &Signer,
+    identities: &[Identity],
+    report: &mut Report,
+) -> Result<Option<Identity>, Error> {
+    let (finding, _, matched) = facts::identify(signer.leaf(), identities);
+    report.record(CheckName::Identity, finding.status(), finding.detail());
+    finding.into_result().map(|()| matched)
 }

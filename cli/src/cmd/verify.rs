@@ -3,11 +3,12 @@
 //! `--raw-signature`, a checksums file or raw signature).
 
 use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
 
 use clap::Args;
 use modelseal_manifest::engine::HashOptions;
 use modelseal_verifier::verify::{self, Options, Outcome};
-use modelseal_verifier::{CheckName, Report, Signer, Status};
+use modelseal_verifier::{CheckName, Signer};
 use serde_json::{Value, json};
 
 use super::verify_checksums::{self, DetachedArgs};
@@ -15,6 +16,7 @@ use super::verify_policy;
 use crate::args::{AuditArgs, HashingArgs, OutputArgs, TrustArgs};
 use crate::audit_log::{Facts, record_decision};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
+use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, verifier_error};
 use crate::progress::Bar;
 use crate::render::{checks_json, signer_json};
@@ -31,15 +33,10 @@ pub(crate) struct VerifyArgs {
     pub(crate) signatures: Vec<PathBuf>,
     /// Trust policy (JSON) that supplies roots, identities, levels,
     /// algorithm and revocation rules; see `modelseal policy`.
-    #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity", "checksums", "raw_signature", "certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer", "certificate_oidc_issuer_regexp", "trusted_root"])]
+    #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity", "checksums", "raw_signature"])]
     pub(crate) policy: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
-    /// A path inside the model to leave out of the check (as
-    /// model_signing's `--ignore-paths`); repeatable. Files the signer left
-    /// out must be ignored here too, or they count as extra.
-    #[arg(long = "ignore", value_name = "PATH")]
-    pub(crate) ignore: Vec<PathBuf>,
     /// Checksums files and raw OpenSSL signatures instead of a bundle.
     #[command(flatten)]
     pub(crate) detached: DetachedArgs,
@@ -49,6 +46,8 @@ pub(crate) struct VerifyArgs {
     pub(crate) hashing: HashingArgs,
     #[command(flatten)]
     pub(crate) audit: AuditArgs,
+    #[command(flatten)]
+    pub(crate) metrics: MetricsArgs,
 }
 
 impl VerifyArgs {
@@ -65,6 +64,7 @@ impl VerifyArgs {
 /// Run `modelseal verify`, recording the decision in the audit log.
 pub(crate) fn run(args: &VerifyArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     args.audit.validate()?;
+    let started = (Instant::now(), SystemTime::now());
     // Every mode fills the same fields (docs/json.md); these are the
     // values when nothing was established.
     doc.set("model", args.model.display().to_string());
@@ -106,7 +106,12 @@ pub(crate) fn run(args: &VerifyArgs, doc: &mut Doc) -> Result<Exit, CliError> {
         doc.set("mode", "bundle");
         bundle(args, doc, &mut facts)
     };
-    record_decision(&args.audit, "model.verify", result, &facts)
+    let result = record_decision(&args.audit, "model.verify", result, &facts);
+    metrics::record(
+        &args.metrics,
+        &metrics::Decision::new("verify", result.as_ref().copied(), &facts, started),
+    );
+    result
 }
 
 fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliError> {
@@ -117,48 +122,23 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     })?;
     let time = args.trust.time()?;
     let trust = args.trust.trust()?;
-    let identities = args.trust.identities()?;
+    let identities = args.trust.identities(doc)?;
     let label = signature.display().to_string();
-    let ignore = args
-        .ignore
-        .iter()
-        .map(|p| {
-            modelseal_manifest::walk::relative_inside(&args.model, p).ok_or_else(|| {
-                CliError::usage(format!(
-                    "--ignore {}: not a path inside the model {}",
-                    p.display(),
-                    args.model.display()
-                ))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
     let bar = Bar::new(args.output.quiet || args.output.json, "verifying");
-    let opts = Options {
-        trust: &trust,
-        identities: &identities,
-        time,
-        signature_file: Some(&signature),
-        ignore: &ignore,
-        hash: HashOptions {
-            threads: args.hashing.threads(),
-            progress: bar.as_ref().map(|b| b as _),
-            ..HashOptions::default()
-        },
+    let mut opts = Options::new(&trust, time);
+    opts.identities = &identities;
+    opts.signature_file = Some(&signature);
+    opts.hash = HashOptions {
+        threads: args.hashing.threads(),
+        progress: bar.as_ref().map(|b| b as _),
+        ..HashOptions::default()
     };
     let outcome = match verify::read_bundle(
         &signature,
         modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES,
     ) {
         Ok(bytes) => verify::verify(&args.model, &bytes, &opts),
-        Err(e) => {
-            let mut report = Report::default();
-            report.record(CheckName::Bundle, Status::Fail, e.to_string());
-            report.finish();
-            Outcome {
-                report,
-                result: Err(e),
-            }
-        }
+        Err(e) => Outcome::failed(CheckName::Bundle, e),
     };
     drop(bar);
     doc.set("checks", checks_json(&outcome.report, Some(&label)));
@@ -195,6 +175,10 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
         }]),
     );
     facts.digest = Some(format!("sha256:{digest}"));
+    facts.bytes = Some(v.bytes());
+    if let Signer::Certificate { leaf, .. } = a.signer() {
+        facts.signer_not_after = Some(leaf.not_after);
+    }
     facts.reason = format!(
         "verified: signed by {} ({})",
         a.signer().describe(),

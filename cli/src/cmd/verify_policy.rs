@@ -56,19 +56,22 @@ pub(crate) fn run(
         })
         .collect();
     let bar = Bar::new(output.quiet || output.json, "verifying");
-    let opts = VerifyOptions {
-        time: Some(time),
-        hash: HashOptions {
-            threads: hashing.threads(),
-            progress: bar.as_ref().map(|b| b as _),
-            ..HashOptions::default()
-        },
+    let mut opts = VerifyOptions::new(time);
+    opts.hash = HashOptions {
+        threads: hashing.threads(),
+        progress: bar.as_ref().map(|b| b as _),
+        ..HashOptions::default()
     };
     let outcome = modelseal_policies::verify(&set, model, &inputs, &opts);
     drop(bar);
     let o = outcome.map_err(|e| policy_error(&e))?;
     policy_outcome(&o, doc);
     facts.note = logged_note(&o);
+    facts.signer_not_after = earliest_not_after(&o);
+    facts.bytes = o
+        .approval()
+        .and_then(|a| a.verified().first())
+        .map(|v| v.bytes());
     let d = &o.decision;
     if !d.accepted {
         let reason = d.reason.clone().unwrap_or_default();
@@ -113,4 +116,14 @@ pub(crate) fn run(
         }
     }
     Ok(Exit::Success)
+}
+
+/// The notAfter of the accepted signing certificate that expires first
+/// (for `--metrics-file`), if a certificate signed.
+pub(crate) fn earliest_not_after(o: &modelseal_policies::PolicyOutcome) -> Option<i64> {
+    o.signatures
+        .iter()
+        .filter(|s| s.accepted)
+        .filter_map(|s| s.leaf.as_ref().map(|l| l.not_after))
+        .min()
 }
