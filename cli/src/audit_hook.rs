@@ -68,7 +68,7 @@ pub(crate) fn record(
             ));
         }
     };
-    let event = Event {
+    let mut event = Event {
         timestamp: time::OffsetDateTime::now_utc(),
         action: action.to_string(),
         outcome: if outcome_ok {
@@ -83,6 +83,9 @@ pub(crate) fn record(
         file_path: model.map(str::to_string),
         file_hash: digest.map(FileHash::parse).transpose().map_err(map_error)?,
     };
+    // A decision is always recorded: over-long or odd text (a hostile model
+    // path, a long error) is cut with a marker, never a reason to drop it.
+    event.bound();
     let mut w = Writer::open(log, key, WriterOptions::default())
         .map_err(|e| map_error(e).context(format!("audit log {}", log.display())))?;
     report_recovery(&w, log);
@@ -200,6 +203,7 @@ pub(crate) fn map_error(e: Error) -> CliError {
         Error::LogStateMismatch { .. } => CliError::failed("log_state_mismatch", msg),
         Error::InvalidSignature => CliError::failed("invalid_signature", msg),
         Error::Io { .. } => CliError::error("io", msg),
+        Error::UnsafeLogFile { .. } => CliError::error("unsafe_log_file", msg),
         Error::KeyFilePermissions { .. } => CliError::error("key_permissions", msg),
         Error::KeyFileFormat { .. } => CliError::error("key_format", msg),
         Error::KeyExists { .. } => CliError::error("key_exists", msg),
