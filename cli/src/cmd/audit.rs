@@ -101,7 +101,7 @@ pub(crate) struct AppendArgs {
     /// CA certificate(s) (PEM) the collector's certificate must chain to.
     #[arg(long, value_name = "CA.pem", requires = "syslog")]
     syslog_ca: Option<PathBuf>,
-    /// Seconds to wait for the collector.
+    /// Seconds the whole delivery (connect, TLS handshake, send) may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     syslog_timeout: u64,
 }
@@ -167,9 +167,11 @@ fn append(a: AppendArgs) -> Result<Exit, CliError> {
     // Read the CA before appending so a typo does not leave a record that was
     // never meant to be sent; delivery itself happens after the local append.
     let ca = match &a.syslog_ca {
-        Some(p) => Some(std::fs::read(p).map_err(|e| {
-            CliError::error("syslog_config", format!("reading {}: {e}", p.display()))
-        })?),
+        Some(p) => Some(
+            modelseal_manifest::input::read_regular(p, crate::files::MAX_SMALL_FILE).map_err(
+                |e| CliError::error("syslog_config", format!("reading {}: {e}", p.display())),
+            )?,
+        ),
         None => None,
     };
     let opts = WriterOptions {
