@@ -4,7 +4,6 @@
 //! refuses such identity files: on a shared build machine that key is no
 //! longer the release job's alone. The bytes read are wiped after parsing.
 
-use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -31,7 +30,8 @@ pub fn load_key_file(
         path: path.to_owned(),
         reason,
     };
-    let file = File::open(path).map_err(|e| key_file(e.to_string()))?;
+    let file =
+        modelseal_manifest::input::open_regular(path).map_err(|e| key_file(e.to_string()))?;
     let meta = file.metadata().map_err(|e| key_file(e.to_string()))?;
     if !meta.is_file() {
         return Err(key_file("not a regular file".into()));
