@@ -97,7 +97,8 @@ pub(crate) struct SignArgs {
     /// re-sign. Verification never uses the cache.
     #[arg(long)]
     pub(crate) update: bool,
-    /// Digest cache file for --update [default: SIGNATURE.cache].
+    /// Digest cache file for --update, outside the model [default:
+    /// SIGNATURE.cache, or MODEL.cache when the signature is inside the model].
     #[arg(long, value_name = "FILE", requires = "update")]
     pub(crate) cache: Option<PathBuf>,
     /// Environment variable holding the passphrase of an encrypted key.
@@ -198,11 +199,9 @@ fn sign(args: &SignArgs, subject_out: &mut Option<String>) -> Result<Exit, CliEr
         })
         .collect::<Result<Vec<_>, _>>()?;
     let cache_path = args.update.then(|| {
-        args.cache.clone().unwrap_or_else(|| {
-            let mut p = args.signature.clone().into_os_string();
-            p.push(".cache");
-            PathBuf::from(p)
-        })
+        args.cache
+            .clone()
+            .unwrap_or_else(|| modelseal_signer::cache::default_path(&args.model, &args.signature))
     });
     let bar = Bar::new(args.common.quiet || args.common.json, "signing");
     let opts = SignOptions {
