@@ -2,7 +2,7 @@
 # Debian packages the audit tests need: rsyslog with its GnuTLS stream driver
 # (the syslog-over-TLS integration test starts a private rsyslogd) and the
 # openssl CLI (test certificates). Idempotent: installs only what is missing.
-# Called by .ci/run; the test then runs with MODELSEAL_REQUIRE_RSYSLOG=1.
+# Called by ./test.sh; the test fails (never skips) without them.
 set -euo pipefail
 
 packages=(rsyslog rsyslog-gnutls openssl)

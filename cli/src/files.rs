@@ -4,7 +4,27 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use crate::exit::CliError;
+use crate::output::CliError;
+
+/// The bundle file name `sign` writes and `verify` and `gate` read by
+/// default.
+pub(crate) const DEFAULT_SIGNATURE: &str = "model.sig";
+
+/// A hint for a signature file that does not exist but sits inside the
+/// model (`MODEL/model.sig`), to append to the error.
+pub(crate) fn signature_hint(model: &Path, signature: &Path) -> Option<String> {
+    if signature.exists() {
+        return None;
+    }
+    let inside = model.join(signature.file_name()?);
+    inside.is_file().then(|| {
+        format!(
+            "; {} exists: pass --signature {}",
+            inside.display(),
+            inside.display()
+        )
+    })
+}
 
 /// Largest key, certificate or policy file read (bytes).
 pub(crate) const MAX_SMALL_FILE: u64 = 1024 * 1024;

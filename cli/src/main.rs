@@ -1,7 +1,7 @@
 //! The `modelseal` command-line interface: a thin layer over the libraries.
 //!
 //! `main` parses arguments, runs one command and maps its outcome to an exit
-//! code through [`exit`]; every decision is made in the library crates.
+//! code through [`output`]; every decision is made in the library crates.
 #![forbid(unsafe_code)]
 
 /// `println!` that never panics. A closed stdout (`modelseal verify --json |
@@ -22,22 +22,54 @@ macro_rules! errln {
     }};
 }
 
-mod audit_hook;
+mod args;
+mod audit_log;
 mod cmd;
-mod exit;
 mod files;
+mod output;
 mod progress;
+mod render;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = cmd::Cli::parse();
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let cli = match cmd::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e, &argv),
+    };
     match cmd::run(cli) {
         Ok(exit) => exit.into(),
         Err(err) => {
             errln!("modelseal: {err}");
             err.exit.into()
         }
+    }
+}
+
+/// A command line clap refused (exit 2), or `--help`/`--version` (exit 0).
+/// With `--json` anywhere before `--`, the usage error is also a JSON
+/// document on stdout.
+fn usage_error(e: &clap::Error, argv: &[String]) -> ExitCode {
+    use clap::error::ErrorKind;
+    let informational = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    let json = argv
+        .iter()
+        .skip(1)
+        .take_while(|a| a.as_str() != "--")
+        .any(|a| a == "--json");
+    if json && !informational {
+        let message = e.render().to_string();
+        let message = message.trim_start_matches("error: ");
+        outln!("{:#}", output::usage_doc(cmd::name_of(argv), message));
+    }
+    let _ = e.print();
+    if informational {
+        ExitCode::SUCCESS
+    } else {
+        output::Exit::Error.into()
     }
 }

@@ -154,11 +154,13 @@ impl Fx {
             kind.replace('_', " ")
         );
         assert!(err.starts_with(&prefix), "expected {prefix:?}, got {err:?}");
-        assert_eq!(v["status"], "tampered");
-        assert_eq!(v["kind"], kind);
-        assert_eq!(v["file"], Self::p(file));
-        assert_eq!(v["line"], line);
-        assert!(!v["reason"].as_str().unwrap().is_empty());
+        assert_eq!(v["verdict"], "rejected");
+        assert_eq!(v["error"]["kind"], kind);
+        let t = &v["tampered"];
+        assert_eq!(t["kind"], kind);
+        assert_eq!(t["file"], Self::p(file));
+        assert_eq!(t["line"], line);
+        assert!(!t["reason"].as_str().unwrap().is_empty());
     }
 }
 
@@ -188,7 +190,8 @@ fn intact_log_verifies_with_json_summary() {
         String::from_utf8_lossy(&o.stdout),
         "intact: 4 records in 1 file(s); checkpoint of 4 records holds\n"
     );
-    assert_eq!(v["status"], "intact");
+    assert_eq!(v["verdict"], "ok");
+    assert_eq!(v["command"], "audit verify");
     assert_eq!(v["records"], 4);
     assert_eq!(v["last_sequence"], 3);
     assert_eq!(v["checkpoint_records"], 4);
@@ -261,7 +264,10 @@ fn wrong_key() {
         stderr(&o)
     );
     assert_eq!(
-        (v["kind"].as_str(), v["line"].as_u64()),
+        (
+            v["tampered"]["kind"].as_str(),
+            v["tampered"]["line"].as_u64()
+        ),
         (Some("wrong_key"), Some(1))
     );
 }
@@ -346,7 +352,7 @@ fn rotated_files_deleted() {
     );
     let (_, v) = fx.verify(older, &fx.vkey, Some(&cp));
     assert!(
-        v["reason"]
+        v["tampered"]["reason"]
             .as_str()
             .unwrap()
             .contains("file audit.log, which was not given"),
@@ -394,7 +400,7 @@ fn forged_checkpoint_is_rejected() {
     fs::write(&cp, orig.replace("\"records\":3", "\"records\":1")).unwrap();
     let (o, v) = fx.verify(&[&fx.log], &fx.vkey, Some(&cp));
     assert_eq!(
-        (code(&o), v["kind"].as_str()),
+        (code(&o), v["error"]["kind"].as_str()),
         (2, Some("checkpoint_format"))
     );
 }
@@ -406,14 +412,14 @@ fn unreadable_input_and_bad_usage_exit_2() {
     let (o, v) = fx.verify(&[&missing], &fx.vkey, None);
     assert_eq!(code(&o), 2);
     assert_eq!(
-        (v["status"].as_str(), v["kind"].as_str()),
+        (v["verdict"].as_str(), v["error"]["kind"].as_str()),
         (Some("error"), Some("io"))
     );
 
     fs::set_permissions(&fx.vkey, fs::Permissions::from_mode(0o644)).unwrap();
     let (o, v) = fx.verify(&[&fx.log], &fx.vkey, None);
     assert_eq!(code(&o), 2);
-    assert_eq!(v["kind"], "key_permissions");
+    assert_eq!(v["error"]["kind"], "key_permissions");
     assert!(stderr(&o).contains("chmod 600"));
 
     let o = run(&["audit", "verify", "--log", Fx::p(&fx.log)]);

@@ -1,9 +1,8 @@
 //! `audit append --syslog` against a real rsyslogd with a TLS listener on
 //! 127.0.0.1 (certificates made at test time with the openssl CLI).
 //!
-//! Skips with a printed reason when rsyslogd, its GnuTLS driver or openssl is
-//! missing, unless MODELSEAL_REQUIRE_RSYSLOG=1 (then it fails). Install them
-//! with `.ci/audit-deps.sh`.
+//! Fails with what to install when rsyslogd, its GnuTLS driver or openssl is
+//! missing: `./test.sh` installs them (`.ci/deps/rsyslog.sh`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::fs;
@@ -257,17 +256,11 @@ fn lines(p: &Path) -> Vec<String> {
 
 #[test]
 fn records_reach_rsyslog_over_tls_intact_and_failures_keep_them_locally() {
-    let rsyslogd = match find_rsyslogd() {
-        Ok(p) => p,
-        Err(why) => {
-            assert!(
-                std::env::var("MODELSEAL_REQUIRE_RSYSLOG").as_deref() != Ok("1"),
-                "MODELSEAL_REQUIRE_RSYSLOG=1 but {why}"
-            );
-            println!("SKIPPED rsyslog integration test: {why} (run .ci/audit-deps.sh)");
-            return;
-        }
-    };
+    let rsyslogd = find_rsyslogd().unwrap_or_else(|why| {
+        panic!(
+            "{why}: run ./test.sh, or `bash .ci/deps/rsyslog.sh` (rsyslog, rsyslog-gnutls, openssl)"
+        )
+    });
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     make_ca(dir, "good", true);

@@ -84,11 +84,11 @@ fn checksums_written_by_every_tool_verify_as_integrity_only() {
                 "7 files, 287561 bytes: every {alg} digest matches"
             ));
         let doc = verify(&s, &demo(), &sums(file), &["--json"]).json();
-        assert_eq!(doc["verdict"], "verified", "{file}");
-        assert_eq!(doc["guarantee"], "integrity-only", "{file}");
+        assert_eq!(doc["verdict"], "ok", "{file}");
+        assert_eq!(doc["checksums"]["guarantee"], "integrity-only", "{file}");
         assert_eq!(doc["mode"], "checksums", "{file}");
-        assert_eq!(doc["checksums_algorithm"], alg, "{file}");
-        assert_eq!(doc["files"], 7, "{file}");
+        assert_eq!(doc["checksums"]["algorithm"], alg, "{file}");
+        assert_eq!(doc["checksums"]["files"], 7, "{file}");
         assert!(doc["signer"].is_null(), "{file}");
         let checks = doc["checks"].as_array().unwrap();
         assert_eq!(checks[0]["name"], "trust");
@@ -257,8 +257,11 @@ fn raw_signatures_over_checksums_for_every_key_and_padding() {
                 .stdout_has("every sha256 digest matches");
             extra.push("--json");
             let doc = verify(&s, &demo(), &sums("demo.sha256"), &extra).json();
-            assert_eq!(doc["guarantee"], "authenticity", "{sig}");
-            assert_eq!(doc["guarantee_detail"], "authenticity (signed checksums)");
+            assert_eq!(doc["checksums"]["guarantee"], "authenticity", "{sig}");
+            assert_eq!(
+                doc["checksums"]["guarantee_detail"],
+                "authenticity (signed checksums)"
+            );
             assert_eq!(doc["mode"], "signed-checksums");
             assert_eq!(doc["algorithm"], needle.as_str());
             assert_eq!(doc["signer"]["kind"], "key");
@@ -371,7 +374,7 @@ fn raw_signature_with_a_certificate_chain() {
         vec![
             "--raw-signature".to_owned(),
             arg(&sums(sig)),
-            "--cert".into(),
+            "--raw-cert".into(),
             pki(cert),
             "--trust-root".into(),
             pki(root),
@@ -409,7 +412,7 @@ fn raw_signature_with_a_certificate_chain() {
     let mut other = p256.clone();
     other[5] = pki("p384/root.pem");
     one_line(&run_with(other, &[]), 1, "does not chain to a trusted root");
-    // --trust-root without --cert, --cert with --public-key.
+    // --trust-root without --raw-cert, --raw-cert with --public-key.
     let run = run_with(
         vec![
             "--raw-signature".into(),
@@ -422,7 +425,7 @@ fn raw_signature_with_a_certificate_chain() {
     one_line(
         &run,
         2,
-        "give the signer's certificate with --cert LEAF.pem",
+        "give the signer's certificate with --raw-cert LEAF.pem",
     );
 
     let rsa = base(
@@ -492,10 +495,13 @@ fn raw_signature_over_one_file() {
         ("model.safetensors.ed25519.sig", "ed25519"),
     ] {
         let doc = run(sig, &["--public-key", &arg(&key(k)), "--json"]).json();
-        assert_eq!(doc["verdict"], "verified", "{sig}");
-        assert_eq!(doc["guarantee_detail"], "authenticity (signed file)");
+        assert_eq!(doc["verdict"], "ok", "{sig}");
+        assert_eq!(
+            doc["checksums"]["guarantee_detail"],
+            "authenticity (signed file)"
+        );
         assert_eq!(doc["mode"], "signed-file");
-        assert_eq!(doc["bytes"], 262144);
+        assert_eq!(doc["checksums"]["bytes"], 262144);
     }
     // Wrong key (P-384 signature, P-256 key: also another algorithm).
     one_line(
@@ -684,8 +690,8 @@ fn one_file_model_is_found_relative_to_the_checksums_file() {
     fs::copy(sums("demo.sha256"), dir.join("SHA256SUMS")).unwrap();
     let run = verify(&s, &weights, &dir.join("SHA256SUMS"), &["--json"]);
     let doc = run.code(0).json();
-    assert_eq!(doc["files"], 1);
-    assert_eq!(doc["listed"], 7);
+    assert_eq!(doc["checksums"]["files"], 1);
+    assert_eq!(doc["checksums"]["listed"], 7);
     // The checksums file's own directory decides: from elsewhere, not listed.
     one_line(
         &verify(&s, &weights, &sums("demo.sha256"), &[]),
@@ -887,12 +893,17 @@ fn convert_signs_exactly_what_was_verified() {
         .json();
     assert_eq!(doc["checksums_algorithm"], "sha512");
     assert_eq!(doc["guarantee"], "integrity-only");
+    assert_eq!(doc["command"], "convert");
+    assert_eq!(
+        doc["warnings"][0],
+        "the checksums were not signed: this bundle vouches for the files on your key's authority alone"
+    );
     assert_eq!(doc["subject_digest"], DEMO_SUBJECT);
     assert_eq!(doc["resources"], 7);
     assert_eq!(check_bundle("b.sig")["subject_digest"], DEMO_SUBJECT);
     convert("demo.sha512", None, "b2.sig", &[])
         .code(0)
-        .stdout_has("vouches for the files on your key's authority alone");
+        .stderr_has("warning: the checksums were not signed: this bundle vouches for the files on your key's authority alone");
 
     // Nothing is written when verification fails.
     one_line(

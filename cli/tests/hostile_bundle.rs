@@ -903,6 +903,7 @@ fn signed_bundle(payload: Vec<u8>) -> Vec<u8> {
         },
         tlog_entries: 0,
         has_timestamps: false,
+        timestamps: Vec::new(),
     }
     .to_json()
 }

@@ -131,6 +131,7 @@ fn signed(payload: Vec<u8>) -> Vec<u8> {
         },
         tlog_entries: 0,
         has_timestamps: false,
+        timestamps: Vec::new(),
     }
     .to_json()
 }

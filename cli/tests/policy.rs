@@ -97,7 +97,8 @@ fn check_valid_and_invalid_policies() {
         .run(["policy", "check", "policies/example.json", "--json"])
         .code(0)
         .json();
-    assert_eq!(doc["valid"], true);
+    assert_eq!(doc["verdict"], "ok");
+    assert_eq!(doc["command"], "policy check");
     assert_eq!(
         doc["policies"],
         serde_json::json!(["production", "staging", "vendored", "scratch"])
@@ -123,7 +124,8 @@ fn check_valid_and_invalid_policies() {
         .run(["policy", "check", "policies/bad.json", "--json"])
         .code(2)
         .json();
-    assert_eq!(doc["valid"], false);
+    assert_eq!(doc["verdict"], "error");
+    assert_eq!(doc["error"]["kind"], "invalid_policy");
     let pointers: Vec<&str> = doc["problems"]
         .as_array()
         .unwrap()
@@ -224,21 +226,21 @@ fn production_needs_both_release_signers() {
     let doc = verify(&sb, "prod/bert", &["r.sig", "a.sig", "b.sig"], &["--json"])
         .code(0)
         .json();
-    assert_eq!(doc["verdict"], "verified");
-    assert_eq!(doc["signers"], 2);
+    assert_eq!(doc["verdict"], "ok");
+    assert_eq!(doc["policy"]["signers"], 2);
     assert_eq!(doc["signatures"][0]["accepted"], false);
     assert_eq!(doc["signatures"][1]["accepted"], true);
     let revoked = check(&doc, "revocation", Some("r.sig"));
     assert_eq!(
-        (revoked["level"].as_str(), revoked["outcome"].as_str()),
+        (revoked["level"].as_str(), revoked["status"].as_str()),
         (Some("enforce"), Some("fail"))
     );
     let quorum = check(&doc, "quorum", None);
     assert_eq!(
-        (quorum["level"].as_str(), quorum["outcome"].as_str()),
+        (quorum["level"].as_str(), quorum["status"].as_str()),
         (Some("enforce"), Some("pass"))
     );
-    // Every check of every signature is listed with its level and outcome.
+    // Every check of every signature is listed with its level and status.
     assert_eq!(doc["checks"].as_array().unwrap().len(), 3 * 9 + 1);
 
     // Tampering after signing: rejected whatever the signers.
@@ -249,7 +251,7 @@ fn production_needs_both_release_signers() {
     assert_eq!(doc["verdict"], "rejected");
     assert_eq!(doc["error"]["kind"], "policy_rejected");
     let files = check(&doc, "files", Some("a.sig"));
-    assert_eq!(files["outcome"], "fail");
+    assert_eq!(files["status"], "fail");
     assert!(files["detail"].as_str().unwrap().contains("config.json"));
 }
 
@@ -260,17 +262,24 @@ fn logged_checks_warn_but_pass() {
     verify(&sb, "staging/bert", &["r.sig"], &[])
         .code(0)
         .stdout_has("policy:    staging (permissive)")
-        .stderr_has("warning (logged, not enforced): r.sig: revocation fail:")
+        .stderr_has("warning: logged, not enforced: r.sig: revocation fail:")
         .stderr_has("is revoked");
     let doc = verify(&sb, "staging/bert", &["r.sig"], &["--json"])
         .code(0)
         .json();
     let c = check(&doc, "revocation", Some("r.sig"));
     assert_eq!(
-        (c["level"].as_str(), c["outcome"].as_str()),
+        (c["level"].as_str(), c["status"].as_str()),
         (Some("log"), Some("fail"))
     );
     assert_eq!(check(&doc, "expiry", Some("r.sig"))["level"], "log");
+    assert!(
+        doc["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("logged, not enforced: r.sig: revocation fail:"),
+        "{doc:#}"
+    );
 
     // Vendored (audit): a signer outside the vendor CA is logged, not
     // enforced; integrity still is.
@@ -282,7 +291,7 @@ fn logged_checks_warn_but_pass() {
         .code(0)
         .json();
     assert_eq!(check(&doc, "chain", Some("v.sig"))["level"], "log");
-    assert_eq!(check(&doc, "quorum", None)["outcome"], "fail");
+    assert_eq!(check(&doc, "quorum", None)["status"], "fail");
     std::fs::write(sb.path("policies/models/vendor/llama-3/extra.bin"), b"x").unwrap();
     verify(&sb, "vendor/llama-3", &["v.sig"], &[])
         .code(1)
@@ -296,7 +305,7 @@ fn scratch_is_skipped_and_unlisted_models_are_rejected() {
     let doc = verify(&sb, "scratch/x", &["missing.sig"], &["--json"])
         .code(0)
         .json();
-    assert_eq!(doc["verdict"], "verified");
+    assert_eq!(doc["verdict"], "ok");
     assert_eq!(doc["policy"]["level"], "skip");
     sign(&sb, "unlisted/x", "a", "u.sig");
     let doc = verify(&sb, "unlisted/x", &["u.sig"], &["--json"])
@@ -359,7 +368,7 @@ fn usage_and_input_errors_exit_2() {
         .code(2)
         .json();
     assert_eq!(doc["verdict"], "error");
-    assert_eq!(check(&doc, "bundle", Some("junk.sig"))["outcome"], "fail");
+    assert_eq!(check(&doc, "bundle", Some("junk.sig"))["status"], "fail");
     // The plain path is unchanged.
     sb.run([
         "verify",

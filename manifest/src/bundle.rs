@@ -12,9 +12,14 @@
 //! instead of the chain, as `model_signing`'s key method writes them.
 //! Reading refuses everything else: other media types, a `messageSignature`,
 //! several signatures, unknown fields, duplicate keys, bad base64, oversized
-//! input. Transparency-log entries and timestamps are accepted but never
-//! verified (there is no online service in the trust model); their presence
-//! is reported so nobody mistakes them for checked evidence.
+//! input. Transparency-log entries are accepted but not verified here;
+//! their presence is reported so nobody mistakes them for checked evidence.
+//!
+//! RFC 3161 timestamps (`timestampVerificationData.rfc3161Timestamps[]`,
+//! each `{"signedTimestamp": "<base64 DER token>"}`, as Sigstore clients
+//! write them) are kept as bytes, at most [`MAX_TIMESTAMPS`] of at most
+//! [`MAX_TIMESTAMP_BYTES`] each; what they prove is for the verifier to
+//! decide (modelseal-timestamp).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -32,6 +37,12 @@ pub const DEFAULT_MAX_BUNDLE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Upper bound on certificates carried in one bundle.
 pub const MAX_CERTIFICATES: usize = 10;
+
+/// Upper bound on RFC 3161 timestamps carried in one bundle.
+pub const MAX_TIMESTAMPS: usize = 16;
+
+/// Upper bound on one RFC 3161 token's DER size.
+pub const MAX_TIMESTAMP_BYTES: usize = 128 * 1024;
 
 /// Who signed: the material a verifier checks the signature against.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,8 +124,11 @@ pub struct Bundle {
     pub envelope: Envelope,
     /// Number of transparency-log entries present (never verified).
     pub tlog_entries: usize,
-    /// Whether timestamp verification data is present (never verified).
+    /// Whether timestamp verification data is present.
     pub has_timestamps: bool,
+    /// The RFC 3161 timestamp tokens (DER `ContentInfo`), as carried; not
+    /// verified.
+    pub timestamps: Vec<Vec<u8>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -137,10 +151,23 @@ struct MaterialJson {
     #[serde(default)]
     tlog_entries: Vec<Unverified>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    timestamp_verification_data: Option<Unverified>,
+    timestamp_verification_data: Option<TimestampDataJson>,
 }
 
-/// Content that is never verified (transparency-log entries, timestamps):
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct TimestampDataJson {
+    #[serde(default)]
+    rfc3161_timestamps: Vec<SignedTimestampJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SignedTimestampJson {
+    signed_timestamp: String,
+}
+
+/// Content that is not verified here (transparency-log entries):
 /// the strict pass has checked that it is JSON; it is counted, not kept, so
 /// a bundle made of millions of entries costs no memory beyond its bytes.
 #[derive(Deserialize)]
@@ -148,7 +175,7 @@ struct MaterialJson {
 struct Unverified(serde::de::IgnoredAny);
 
 impl Serialize for Unverified {
-    /// Never called: modelseal writes neither entries nor timestamps.
+    /// Never called: modelseal writes no transparency-log entries.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_unit()
     }
@@ -287,11 +314,42 @@ impl Bundle {
                 "empty",
             ));
         }
+        let has_timestamps = vm.timestamp_verification_data.is_some();
+        let stamps = vm
+            .timestamp_verification_data
+            .map(|t| t.rfc3161_timestamps)
+            .unwrap_or_default();
+        if stamps.len() > MAX_TIMESTAMPS {
+            return Err(FormatError::unexpected(
+                "verificationMaterial.timestampVerificationData.rfc3161Timestamps",
+                format!("at most {MAX_TIMESTAMPS} timestamps"),
+                stamps.len().to_string(),
+            ));
+        }
+        let timestamps = stamps
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let field = format!(
+                    "verificationMaterial.timestampVerificationData.rfc3161Timestamps[{i}].signedTimestamp"
+                );
+                let der = b64(&field, &t.signed_timestamp)?;
+                if der.is_empty() || der.len() > MAX_TIMESTAMP_BYTES {
+                    return Err(FormatError::unexpected(
+                        &field,
+                        format!("1 to {MAX_TIMESTAMP_BYTES} bytes"),
+                        der.len().to_string(),
+                    ));
+                }
+                Ok(der)
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Bundle {
             material,
             envelope,
             tlog_entries: vm.tlog_entries.len(),
-            has_timestamps: vm.timestamp_verification_data.is_some(),
+            has_timestamps,
+            timestamps,
         })
     }
 
@@ -320,7 +378,17 @@ impl Bundle {
                 x509_certificate_chain,
                 certificate: None,
                 tlog_entries: Vec::new(),
-                timestamp_verification_data: None,
+                timestamp_verification_data: (!self.timestamps.is_empty()).then(|| {
+                    TimestampDataJson {
+                        rfc3161_timestamps: self
+                            .timestamps
+                            .iter()
+                            .map(|t| SignedTimestampJson {
+                                signed_timestamp: B64.encode(t),
+                            })
+                            .collect(),
+                    }
+                }),
             },
             dsse_envelope: EnvelopeJson {
                 payload: B64.encode(&self.envelope.payload),
@@ -351,7 +419,35 @@ mod tests {
             },
             tlog_entries: 0,
             has_timestamps: false,
+            timestamps: Vec::new(),
         }
+    }
+
+    #[test]
+    fn timestamps_round_trip_and_are_bounded() {
+        let mut b = sample(VerificationMaterial::PublicKey { hint: "ab".into() });
+        b.timestamps = vec![vec![0x30, 0x03, 1, 2, 3], vec![0x30, 0]];
+        b.has_timestamps = true;
+        let json = b.to_json();
+        let text = String::from_utf8(json.clone()).unwrap();
+        assert!(text.contains(r#""timestampVerificationData":{"rfc3161Timestamps":[{"signedTimestamp":"MAMBAgM="}"#), "{text}");
+        assert_eq!(Bundle::from_json(&json).unwrap(), b);
+        let too_many = mutate(|v| {
+            v["verificationMaterial"]["timestampVerificationData"] = serde_json::json!({
+                "rfc3161Timestamps": vec![serde_json::json!({"signedTimestamp": "MAA="}); MAX_TIMESTAMPS + 1]
+            })
+        });
+        assert!(too_many.is_err());
+        let empty = mutate(|v| {
+            v["verificationMaterial"]["timestampVerificationData"] =
+                serde_json::json!({"rfc3161Timestamps": [{"signedTimestamp": ""}]})
+        });
+        assert!(empty.is_err());
+        let unknown = mutate(|v| {
+            v["verificationMaterial"]["timestampVerificationData"] =
+                serde_json::json!({"rfc3161Timestamps": [], "other": 1})
+        });
+        assert!(unknown.is_err());
     }
 
     #[test]

@@ -214,6 +214,7 @@ pub fn sign_manifest(
             envelope,
             tlog_entries: 0,
             has_timestamps: false,
+            timestamps: Vec::new(),
         },
         manifest,
     })

@@ -1,56 +1,86 @@
 //! `modelseal audit keygen|append|checkpoint|verify`.
 
-use crate::audit_hook::{host_name, map_error, report_recovery};
-use crate::exit::{CliError, Exit};
-use clap::{Args, Subcommand, ValueEnum};
-use modelseal_audit::{
-    Event, FileHash, Outcome, SyslogConfig, SyslogSink, Verdict, VerifierKey, Writer, WriterOptions,
-};
-use serde_json::json;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+use modelseal_audit::{Event, FileHash, Outcome, Verdict, VerifierKey, Writer, WriterOptions};
+use serde_json::{Value, json};
+
+use crate::args::SyslogArgs;
+use crate::audit_log::{deliver, host_name, report_recovery};
+use crate::output::{CliError, Doc, Exit, audit_error};
 
 /// Audit log subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum AuditCommand {
     /// Write DIR/writer.key (for the appending process) and DIR/verifier.key
     /// (for auditors), both mode 0600.
-    Keygen {
-        /// Directory for the two key files (created 0700 if missing).
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-    },
+    Keygen(KeygenArgs),
     /// Append one record.
     Append(AppendArgs),
     /// Write an authenticated checkpoint of the log to ship out of band.
-    Checkpoint {
-        /// The log.
-        #[arg(long, value_name = "LOG")]
-        log: PathBuf,
-        /// The writer key.
-        #[arg(long, value_name = "KEY")]
-        key: PathBuf,
-        /// Where to write the checkpoint.
-        #[arg(long, value_name = "CHECKPOINT")]
-        out: PathBuf,
-    },
+    Checkpoint(CheckpointArgs),
     /// Verify a log: exit 0 intact, 1 tampered, 2 unreadable.
-    Verify {
-        /// Log files, oldest first (repeat for rotated files:
-        /// --log LOG.000001 --log LOG).
-        #[arg(long, value_name = "LOG", required = true)]
-        log: Vec<PathBuf>,
-        /// The verifier key.
-        #[arg(long, value_name = "KEY")]
-        key: PathBuf,
-        /// A checkpoint received out of band.
-        #[arg(long, value_name = "CHECKPOINT")]
-        checkpoint: Option<PathBuf>,
-        /// Print the result as JSON on stdout.
-        #[arg(long)]
-        json: bool,
-    },
+    Verify(VerifyArgs),
+}
+
+impl AuditCommand {
+    /// The name in the JSON envelope, and whether `--json` was asked for.
+    pub(crate) fn describe(&self) -> (&'static str, bool) {
+        match self {
+            AuditCommand::Keygen(a) => ("audit keygen", a.json),
+            AuditCommand::Append(a) => ("audit append", a.json),
+            AuditCommand::Checkpoint(a) => ("audit checkpoint", a.json),
+            AuditCommand::Verify(a) => ("audit verify", a.json),
+        }
+    }
+}
+
+/// Arguments of `audit keygen`.
+#[derive(Debug, Args)]
+pub(crate) struct KeygenArgs {
+    /// Directory for the two key files (created 0700 if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `audit checkpoint`.
+#[derive(Debug, Args)]
+pub(crate) struct CheckpointArgs {
+    /// The log.
+    #[arg(long, value_name = "LOG")]
+    log: PathBuf,
+    /// The writer key.
+    #[arg(long, value_name = "KEY")]
+    key: PathBuf,
+    /// Where to write the checkpoint.
+    #[arg(long, value_name = "CHECKPOINT")]
+    out: PathBuf,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `audit verify`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// Log files, oldest first (repeat for rotated files:
+    /// --log LOG.000001 --log LOG).
+    #[arg(long, value_name = "LOG", required = true)]
+    log: Vec<PathBuf>,
+    /// The verifier key.
+    #[arg(long, value_name = "KEY")]
+    key: PathBuf,
+    /// A checkpoint received out of band.
+    #[arg(long, value_name = "CHECKPOINT")]
+    checkpoint: Option<PathBuf>,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 /// `event.outcome` on the command line.
@@ -95,55 +125,68 @@ pub(crate) struct AppendArgs {
     /// Rotate the log before it grows past this many bytes.
     #[arg(long, value_name = "BYTES")]
     rotate_bytes: Option<u64>,
-    /// Also send the record to this syslog collector over TLS (RFC 5425).
-    #[arg(long, value_name = "HOST:PORT", requires = "syslog_ca")]
-    syslog: Option<String>,
-    /// CA certificate(s) (PEM) the collector's certificate must chain to.
-    #[arg(long, value_name = "CA.pem", requires = "syslog")]
-    syslog_ca: Option<PathBuf>,
-    /// Seconds the whole delivery (connect, TLS handshake, send) may take.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
-    syslog_timeout: u64,
+    #[command(flatten)]
+    syslog: SyslogArgs,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Run an audit subcommand.
-pub(crate) fn run(cmd: AuditCommand) -> Result<Exit, CliError> {
+pub(crate) fn run(cmd: AuditCommand, doc: &mut Doc) -> Result<Exit, CliError> {
     match cmd {
-        AuditCommand::Keygen { out } => {
-            let id = modelseal_audit::keygen(&out).map_err(map_error)?;
-            outln!(
-                "log {id}: wrote {} and {}",
-                out.join("writer.key").display(),
-                out.join("verifier.key").display()
-            );
-            Ok(Exit::Success)
-        }
-        AuditCommand::Append(a) => append(a),
-        AuditCommand::Checkpoint { log, key, out } => {
-            let ctx = |e| map_error(e).context(format!("audit log {}", log.display()));
-            let mut w = Writer::open(&log, &key, WriterOptions::default()).map_err(ctx)?;
-            report_recovery(&w, &log);
-            let cp = w.checkpoint(time::OffsetDateTime::now_utc()).map_err(ctx)?;
-            cp.write(&out).map_err(map_error)?;
-            outln!(
-                "checkpoint of {}: {} records, epoch {}, written to {}",
-                log.display(),
-                cp.records,
-                cp.epoch,
-                out.display()
-            );
-            Ok(Exit::Success)
-        }
-        AuditCommand::Verify {
-            log,
-            key,
-            checkpoint,
-            json,
-        } => verify(&log, &key, checkpoint.as_deref(), json),
+        AuditCommand::Keygen(a) => keygen(&a, doc),
+        AuditCommand::Append(a) => append(a, doc),
+        AuditCommand::Checkpoint(a) => checkpoint(&a, doc),
+        AuditCommand::Verify(a) => verify(&a, doc),
     }
 }
 
-fn append(a: AppendArgs) -> Result<Exit, CliError> {
+fn keygen(a: &KeygenArgs, doc: &mut Doc) -> Result<Exit, CliError> {
+    let (writer, verifier) = (a.out.join("writer.key"), a.out.join("verifier.key"));
+    doc.set("writer_key", writer.display().to_string());
+    doc.set("verifier_key", verifier.display().to_string());
+    doc.set("log_id", Value::Null);
+    let id = modelseal_audit::keygen(&a.out).map_err(audit_error)?;
+    doc.set("log_id", id.to_string());
+    if !a.json {
+        outln!(
+            "log {id}: wrote {} and {}",
+            writer.display(),
+            verifier.display()
+        );
+    }
+    Ok(Exit::Success)
+}
+
+fn checkpoint(a: &CheckpointArgs, doc: &mut Doc) -> Result<Exit, CliError> {
+    doc.set("log", a.log.display().to_string());
+    doc.set("checkpoint", a.out.display().to_string());
+    doc.set("records", Value::Null);
+    doc.set("epoch", Value::Null);
+    let ctx = |e| audit_error(e).context(format!("audit log {}", a.log.display()));
+    let mut w = Writer::open(&a.log, &a.key, WriterOptions::default()).map_err(ctx)?;
+    report_recovery(&w, &a.log);
+    let cp = w.checkpoint(time::OffsetDateTime::now_utc()).map_err(ctx)?;
+    cp.write(&a.out).map_err(audit_error)?;
+    doc.set("records", cp.records);
+    doc.set("epoch", cp.epoch);
+    if !a.json {
+        outln!(
+            "checkpoint of {}: {} records, epoch {}, written to {}",
+            a.log.display(),
+            cp.records,
+            cp.epoch,
+            a.out.display()
+        );
+    }
+    Ok(Exit::Success)
+}
+
+fn append(a: AppendArgs, doc: &mut Doc) -> Result<Exit, CliError> {
+    doc.set("log", a.log.display().to_string());
+    doc.set("sequence", Value::Null);
+    doc.set("delivered", Value::Null);
     let event = Event {
         timestamp: time::OffsetDateTime::now_utc(),
         action: a.action,
@@ -161,91 +204,62 @@ fn append(a: AppendArgs) -> Result<Exit, CliError> {
             .as_deref()
             .map(FileHash::parse)
             .transpose()
-            .map_err(map_error)?,
+            .map_err(audit_error)?,
     };
-    event.validate().map_err(map_error)?;
+    event.validate().map_err(audit_error)?;
     // Read the CA before appending so a typo does not leave a record that was
     // never meant to be sent; delivery itself happens after the local append.
-    let ca = match &a.syslog_ca {
-        Some(p) => Some(
-            modelseal_manifest::input::read_regular(p, crate::files::MAX_SMALL_FILE).map_err(
-                |e| CliError::error("syslog_config", format!("reading {}: {e}", p.display())),
-            )?,
-        ),
-        None => None,
-    };
+    let syslog = a.syslog.config()?;
     let opts = WriterOptions {
         rotate_bytes: a.rotate_bytes,
         ..WriterOptions::default()
     };
-    let ctx = |e| map_error(e).context(format!("audit log {}", a.log.display()));
+    let ctx = |e| audit_error(e).context(format!("audit log {}", a.log.display()));
     let mut w = Writer::open(&a.log, &a.key, opts).map_err(ctx)?;
     report_recovery(&w, &a.log);
     let seq = w.append(&event).map_err(ctx)?;
-    if let (Some(addr), Some(ca_pem)) = (a.syslog, ca) {
-        let cfg = SyslogConfig {
-            address: addr.clone(),
-            ca_pem,
-            procid: std::process::id().to_string(),
-            timeout: Duration::from_secs(a.syslog_timeout.max(1)),
-        };
-        let sent = SyslogSink::connect(&cfg).and_then(|mut s| {
-            s.send(w.last_line())?;
-            s.close()
-        });
-        if let Err(e) = sent {
-            return Err(CliError::error(
+    doc.set("sequence", seq);
+    if let Some(cfg) = syslog {
+        doc.set("delivered", false);
+        deliver(&cfg, w.last_line()).map_err(|e| {
+            CliError::error(
                 "syslog_delivery",
                 format!(
                     "record {seq} is kept in {} but was not delivered: {e}",
                     a.log.display()
                 ),
-            ));
-        }
+            )
+        })?;
+        doc.set("delivered", true);
     }
     Ok(Exit::Success)
 }
 
-fn verify(
-    logs: &[PathBuf],
-    key: &std::path::Path,
-    checkpoint: Option<&std::path::Path>,
-    json: bool,
-) -> Result<Exit, CliError> {
-    let result = VerifierKey::load(key)
-        .and_then(|k| modelseal_audit::verify_files(logs, &k, checkpoint))
-        .map_err(map_error);
-    match result {
-        Err(e) => {
-            if json {
-                outln!(
-                    "{}",
-                    json!({"status": "error", "kind": e.kind, "message": e.message})
-                );
-            }
-            Err(e)
-        }
-        Ok(Verdict::Intact(s)) => {
-            if json {
-                let files: Vec<_> = s
-                    .files
-                    .iter()
-                    .map(|f| {
-                        json!({"path": f.path.display().to_string(), "records": f.records, "first_sequence": f.first_seq})
-                    })
-                    .collect();
-                outln!(
-                    "{}",
-                    json!({
-                        "status": "intact",
-                        "records": s.records,
-                        "last_sequence": s.records.checked_sub(1),
-                        "last_epoch": s.last_epoch,
-                        "files": files,
-                        "checkpoint_records": s.checkpoint_records,
-                    })
-                );
-            } else {
+fn verify(a: &VerifyArgs, doc: &mut Doc) -> Result<Exit, CliError> {
+    doc.set("records", Value::Null);
+    doc.set("last_sequence", Value::Null);
+    doc.set("last_epoch", Value::Null);
+    doc.set("files", json!([]));
+    doc.set("checkpoint_records", Value::Null);
+    doc.set("tampered", Value::Null);
+    let verdict = VerifierKey::load(&a.key)
+        .and_then(|k| modelseal_audit::verify_files(&a.log, &k, a.checkpoint.as_deref()))
+        .map_err(audit_error)?;
+    match verdict {
+        Verdict::Intact(s) => {
+            let files: Vec<Value> = s
+                .files
+                .iter()
+                .map(|f| {
+                    json!({"path": f.path.display().to_string(), "records": f.records, "first_sequence": f.first_seq})
+                })
+                .collect();
+            doc.set("records", s.records);
+            doc.set("last_sequence", s.records.checked_sub(1));
+            doc.set("last_epoch", s.last_epoch);
+            doc.set("files", files);
+            doc.set("checkpoint_records", s.checkpoint_records);
+            if !a.json {
                 let cp = s
                     .checkpoint_records
                     .map(|n| format!("; checkpoint of {n} records holds"))
@@ -258,19 +272,16 @@ fn verify(
             }
             Ok(Exit::Success)
         }
-        Ok(Verdict::Tampered(f)) => {
-            if json {
-                outln!(
-                    "{}",
-                    json!({
-                        "status": "tampered",
-                        "kind": f.kind.as_str(),
-                        "file": f.file.display().to_string(),
-                        "line": f.line,
-                        "reason": f.detail,
-                    })
-                );
-            }
+        Verdict::Tampered(f) => {
+            doc.set(
+                "tampered",
+                json!({
+                    "kind": f.kind.as_str(),
+                    "file": f.file.display().to_string(),
+                    "line": f.line,
+                    "reason": f.detail,
+                }),
+            );
             Err(CliError::failed(f.kind.as_str(), format!("tampered: {f}")))
         }
     }

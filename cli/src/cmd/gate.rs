@@ -30,16 +30,20 @@ use clap::Args;
 use modelseal_manifest::engine::HashOptions;
 use modelseal_manifest::walk::WalkOptions;
 use modelseal_manifest::{Manifest, SignatureAlgorithm};
-use modelseal_policies::{PolicySet, SignatureInput, VerifyOptions};
+use modelseal_policies::{Level, PolicySet, SignatureInput, VerifyOptions};
 use modelseal_verifier::gate::{Gate, ModelView, SealedModel};
 use modelseal_verifier::verify::{self, Options, hazmat};
 use modelseal_verifier::{CheckName, Error, Report, Status};
 use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
+use serde_json::{Value, json};
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 
-use super::verify::{load_trust, parse_identities, parse_time};
-use crate::exit::{CliError, Exit};
+use crate::args::{AuditArgs, HashingArgs, TrustArgs};
+use crate::audit_log::{Facts, record_decision};
+use crate::files::{DEFAULT_SIGNATURE, signature_hint};
+use crate::output::{CliError, Doc, Exit, policy_error, verifier_error};
 use crate::progress::Bar;
+use crate::render::{checks_json, logged_note, policy_outcome, signer_json};
 
 /// The variable that tells COMMAND where the verified model is.
 pub(crate) const MODEL_DIR_VAR: &str = "MODELSEAL_MODEL_DIR";
@@ -48,72 +52,92 @@ pub(crate) const MODEL_DIR_VAR: &str = "MODELSEAL_MODEL_DIR";
 #[derive(Debug, Args)]
 pub(crate) struct GateArgs {
     /// The model directory (or single file) to verify.
+    #[arg(value_name = "MODEL")]
     pub(crate) model: PathBuf,
-    /// The bundle to check against; repeatable with --policy (k-of-n).
-    #[arg(
-        long = "signature",
-        short = 's',
-        value_name = "SIG",
-        default_value = "model.sig"
-    )]
+    /// The bundle to check against [default: model.sig]; repeatable with
+    /// --policy (k-of-n).
+    #[arg(long = "signature", short = 's', value_name = "SIG")]
     pub(crate) signatures: Vec<PathBuf>,
-    /// PEM file of trusted root certificates (certificate mode); repeatable.
-    #[arg(
-        long = "trust-root",
-        value_name = "ROOT.pem",
-        conflicts_with = "public_key"
-    )]
-    pub(crate) trust_roots: Vec<PathBuf>,
-    /// PEM public key the model must be signed with (key mode).
-    #[arg(long = "public-key", value_name = "PUB.pem")]
-    pub(crate) public_key: Option<PathBuf>,
     /// Trust policy (JSON) that supplies roots, identities, levels,
     /// algorithm rules and revocation, as for `verify --policy`.
     #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity"])]
     pub(crate) policy: Option<PathBuf>,
-    /// Required signer identity (SAN or subject DN); repeatable, any matches.
-    #[arg(long, value_name = "ID")]
-    pub(crate) identity: Vec<String>,
-    /// Check certificate validity at this time (RFC 3339) instead of now.
-    #[arg(long, value_name = "RFC3339")]
-    pub(crate) at: Option<String>,
-    /// Hashing threads (default: one per core).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub(crate) threads: Option<u16>,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
+    #[command(flatten)]
+    pub(crate) hashing: HashingArgs,
     /// Where to make the private directory COMMAND reads the model from
     /// (default: $TMPDIR or /tmp). It holds only links; the verified bytes
     /// stay in sealed memory.
     #[arg(long, value_name = "DIR")]
     pub(crate) tmpdir: Option<PathBuf>,
+    /// Print the gate's decision as one JSON document on stderr (stdout
+    /// belongs to COMMAND), before COMMAND starts.
+    #[arg(long)]
+    pub(crate) json: bool,
     /// No progress bar and no summary on stderr.
     #[arg(long, short = 'q')]
     pub(crate) quiet: bool,
     #[command(flatten)]
-    pub(crate) audit: crate::audit_hook::AuditArgs,
+    pub(crate) audit: AuditArgs,
     /// The command to run once the model verified, and its arguments.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub(crate) command: Vec<OsString>,
 }
 
+impl GateArgs {
+    /// The bundles given, or `model.sig`.
+    fn signatures(&self) -> Vec<PathBuf> {
+        if self.signatures.is_empty() {
+            vec![PathBuf::from(DEFAULT_SIGNATURE)]
+        } else {
+            self.signatures.clone()
+        }
+    }
+}
+
 /// Run `modelseal gate`.
-pub(crate) fn run(args: GateArgs) -> Result<Exit, CliError> {
+pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
+    doc.set("model", args.model.display().to_string());
+    doc.set(
+        "mode",
+        if args.policy.is_some() {
+            "policy"
+        } else {
+            "bundle"
+        },
+    );
+    doc.set("program", show(args));
+    doc.set("started", false);
+    doc.set("model_dir", Value::Null);
+    doc.set("signer", Value::Null);
+    doc.set("algorithm", Value::Null);
+    doc.set("identity", Value::Null);
+    doc.set("subject_digest", Value::Null);
+    doc.set("signatures", json!([]));
+    doc.set("checks", json!([]));
+    doc.set("policy", Value::Null);
     args.audit.validate()?;
-    let time = parse_time(args.at.as_deref())?;
-    let bar = Bar::new(args.quiet, "verifying");
+    let time = args.trust.time()?;
+    let bar = Bar::new(args.quiet || args.json, "verifying");
     let hash = HashOptions {
-        threads: args.threads.map(usize::from),
+        threads: args.hashing.threads(),
         progress: bar.as_ref().map(|b| b as _),
         ..HashOptions::default()
     };
+    let mut facts = Facts {
+        model: Some(args.model.clone()),
+        ..Facts::default()
+    };
     let decision = match &args.policy {
-        Some(policy) => decide_policy(&args, policy, time, hash),
-        None => decide(&args, time, hash),
+        Some(policy) => decide_policy(args, policy, time, hash, doc, &mut facts),
+        None => decide(args, time, hash, doc),
     };
     drop(bar);
     // The decision is recorded before COMMAND may start; a decision that
     // cannot be recorded stops it.
-    let digest = decision.as_ref().ok().map(|d| {
-        format!(
+    if let Ok(d) = &decision {
+        facts.digest = Some(format!(
             "sha256:{}",
             d.sealed
                 .verified()
@@ -121,29 +145,30 @@ pub(crate) fn run(args: GateArgs) -> Result<Exit, CliError> {
                 .manifest()
                 .subject_digest()
                 .to_hex()
-        )
+        ));
+        facts.reason = d.reason.clone();
+    }
+    let decision = record_decision(&args.audit, "model.gate", decision, &facts).and_then(|d| {
+        let parent = args.tmpdir.clone().unwrap_or_else(std::env::temp_dir);
+        let view = ModelView::create(&d.sealed, &parent)
+            .map_err(|e| CliError::error(e.kind(), e.to_string()))?;
+        Ok((d, view))
     });
-    let reason = decision
-        .as_ref()
-        .map(|d| d.reason.clone())
-        .unwrap_or_default();
-    let decision = crate::audit_hook::record_decision(
-        &args.audit,
-        "model.gate",
-        decision,
-        Some(&args.model.display().to_string()),
-        digest.as_deref(),
-        &reason,
-    )?;
-    let sealed = decision.sealed;
-    let parent = args.tmpdir.clone().unwrap_or_else(std::env::temp_dir);
-    let view = ModelView::create(&sealed, &parent)
-        .map_err(|e| CliError::error(e.kind(), e.to_string()))?;
-    if !args.quiet {
+    let (decision, view) = match decision {
+        Ok(d) => d,
+        Err(e) => {
+            doc.emit(Err(&e));
+            return Err(e);
+        }
+    };
+    doc.set("started", true);
+    doc.set("model_dir", view.path().display().to_string());
+    doc.emit(Ok(Exit::Success));
+    if !args.quiet && !args.json {
         errln!(
             "modelseal: {}; running {} with {MODEL_DIR_VAR}={}",
             decision.reason,
-            show(&args),
+            show(args),
             view.path().display()
         );
     }
@@ -151,7 +176,7 @@ pub(crate) fn run(args: GateArgs) -> Result<Exit, CliError> {
     if let Err(e) = view.remove() {
         errln!("modelseal: warning: {e}");
     }
-    drop(sealed);
+    drop(decision);
     status.map(Exit::Child)
 }
 
@@ -163,11 +188,13 @@ struct Allowed {
 }
 
 fn refused(args: &GateArgs, e: &Error) -> CliError {
-    let msg = format!("verification failed, {} not started: {e}", show(args));
     if e.is_rejection() {
-        CliError::failed(e.kind(), msg)
+        verifier_error(
+            e,
+            &format!("verification failed, {} not started", show(args)),
+        )
     } else {
-        CliError::error(e.kind(), msg)
+        verifier_error(e, "").context(format!("{} not started", show(args)))
     }
 }
 
@@ -177,35 +204,60 @@ fn decide(
     args: &GateArgs,
     time: std::time::SystemTime,
     hash: HashOptions<'_>,
+    doc: &mut Doc,
 ) -> Result<Allowed, CliError> {
-    let trust = load_trust(args.public_key.as_ref(), &args.trust_roots)?;
-    let identities = parse_identities(&args.identity)?;
-    let [signature] = args.signatures.as_slice() else {
-        return Err(CliError::error(
-            "usage",
+    let [signature] = args.signatures().try_into().map_err(|_| {
+        CliError::usage(
             "several --signature bundles need --policy (which says how many distinct signers are required)",
-        ));
-    };
+        )
+    })?;
+    let trust = args.trust.trust()?;
+    let identities = args.trust.identities()?;
+    let label = signature.display().to_string();
     let opts = Options {
         trust: &trust,
         identities: &identities,
         time,
-        signature_file: Some(signature),
+        signature_file: Some(&signature),
         hash,
     };
     let mut report = Report::default();
     let sealed = (|| {
         let bundle = verify::read_bundle(
-            signature,
+            &signature,
             modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES,
         )
         .inspect_err(|e| report.record(CheckName::Bundle, Status::Fail, e.to_string()))?;
         let auth = verify::authenticate_bytes(&bundle, &opts, &mut report)?;
         let gate = Gate::open(auth, &args.model, &opts, &mut report)?;
         gate.seal(&opts.hash, &mut report)
-    })()
-    .map_err(|e| refused(args, &e))?;
+    })();
+    doc.set("checks", checks_json(&report, Some(&label)));
+    let sealed = sealed.map_err(|e| {
+        let mut err = refused(args, &e);
+        if let Some(hint) = signature_hint(&args.model, &signature) {
+            err.message.push_str(&hint);
+        }
+        err
+    })?;
     let a = sealed.verified().authenticated();
+    let digest = a.manifest().subject_digest().to_hex();
+    let identity = a.identity().map(ToString::to_string);
+    doc.set("signer", signer_json(a.signer()));
+    doc.set("algorithm", a.algorithm().name());
+    doc.set("identity", identity.clone());
+    doc.set("subject_digest", digest.clone());
+    doc.set(
+        "signatures",
+        json!([{
+            "file": label,
+            "accepted": true,
+            "signer": signer_json(a.signer()),
+            "algorithm": a.algorithm().name(),
+            "identities": identity.into_iter().collect::<Vec<_>>(),
+            "subject_digest": digest,
+        }]),
+    );
     let reason = format!(
         "verified {} ({} files, {} bytes; signer {}, {})",
         args.model.display(),
@@ -225,8 +277,10 @@ fn decide_policy(
     policy: &Path,
     time: std::time::SystemTime,
     hash: HashOptions<'_>,
+    doc: &mut Doc,
+    facts: &mut Facts,
 ) -> Result<Allowed, CliError> {
-    let set = PolicySet::load(policy).map_err(|e| CliError::error(e.kind(), e.to_string()))?;
+    let set = PolicySet::load(policy).map_err(|e| policy_error(&e))?;
     // The policy that applies decides whether bundles are read at all: a
     // model no policy covers is refused, and a skip policy verifies nothing,
     // so the gate has no verified bytes to hand over.
@@ -234,7 +288,7 @@ fn decide_policy(
         .select_path(&args.model)
         .map_err(|e| policy_refused(args, &e))?;
     let policy_name = selection.policy.name().to_owned();
-    if selection.policy.level() == modelseal_policies::Level::Skip {
+    if selection.policy.level() == Level::Skip {
         return Err(CliError::failed(
             "policy_rejected",
             format!(
@@ -243,11 +297,18 @@ fn decide_policy(
             ),
         ));
     }
-    let mut bundles = Vec::with_capacity(args.signatures.len());
-    for path in &args.signatures {
-        let bytes = verify::read_bundle(path, modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES)
-            .map_err(|e| CliError::error(e.kind(), e.to_string()))?;
-        bundles.push((path.display().to_string(), path.as_path(), bytes));
+    let mut bundles = Vec::new();
+    for path in args.signatures() {
+        let bytes =
+            verify::read_bundle(&path, modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES)
+                .map_err(|e| {
+                    let mut err = CliError::error(e.kind(), e.to_string());
+                    if let Some(hint) = signature_hint(&args.model, &path) {
+                        err.message.push_str(&hint);
+                    }
+                    err
+                })?;
+        bundles.push((path.display().to_string(), path, bytes));
     }
     let inputs: Vec<SignatureInput<'_>> = bundles
         .iter()
@@ -277,7 +338,8 @@ fn decide_policy(
     };
     let outcome = modelseal_policies::verify_with(&set, &args.model, &inputs, &opts, &mut check)
         .map_err(|e| policy_refused(args, &e))?;
-    super::policy::print_logged(&outcome);
+    policy_outcome(&outcome, doc);
+    facts.note = logged_note(&outcome);
     let d = &outcome.decision;
     if !d.accepted {
         let msg = format!(
@@ -316,14 +378,13 @@ fn decide_policy(
         .filter_map(|s| s.leaf.as_ref().map(|l| l.subject.to_string()))
         .collect();
     let reason = format!(
-        "verified {} under policy {:?} ({}): {} of {} required signers [{}]{}",
+        "verified {} under policy {:?} ({}): {} of {} required signers [{}]",
         args.model.display(),
         outcome.policy,
         outcome.level,
         d.signers,
         outcome.required,
         signers.join("; "),
-        super::policy::logged_note(&outcome)
     );
     Ok(Allowed {
         sealed: model,
@@ -332,12 +393,7 @@ fn decide_policy(
 }
 
 fn policy_refused(args: &GateArgs, e: &modelseal_policies::Error) -> CliError {
-    let msg = format!("{}, {} not started", e, show(args));
-    if e.is_rejection() {
-        CliError::failed(e.kind(), msg)
-    } else {
-        CliError::error(e.kind(), msg)
-    }
+    policy_error(e).context(format!("{} not started", show(args)))
 }
 
 fn show(args: &GateArgs) -> String {
@@ -350,7 +406,7 @@ fn show(args: &GateArgs) -> String {
 /// exit status as the gate's.
 fn run_command(command: &[OsString], model_dir: &Path) -> Result<u8, CliError> {
     let Some((program, rest)) = command.split_first() else {
-        return Err(CliError::error("usage", "no COMMAND given after --"));
+        return Err(CliError::usage("no COMMAND given after --"));
     };
     let name = program.to_string_lossy();
     // Catch the signals before COMMAND exists, so none is lost in between.
@@ -375,7 +431,6 @@ fn run_command(command: &[OsString], model_dir: &Path) -> Result<u8, CliError> {
                 exit: Exit::Child(code),
                 kind: "command_failed",
                 message: format!("cannot run {name}: {e}"),
-                reported: false,
             });
         }
     };

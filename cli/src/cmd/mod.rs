@@ -1,17 +1,24 @@
-//! Subcommands. Each module parses its own arguments and calls one library.
+//! Subcommands. Each module wires its flags (shared ones from
+//! [`crate::args`]) to one library call and fills its [`Doc`]; outcomes
+//! become exit codes and JSON in [`crate::output`] only. Command modules do
+//! not import each other, except a command and the variants it dispatches
+//! to (`verify` → `verify_policy`, `verify_checksums`; `sign` →
+//! `sign_raw`).
 
-pub(crate) mod audit;
-pub(crate) mod convert;
-pub(crate) mod gate;
-pub(crate) mod policy;
-pub(crate) mod sign;
-pub(crate) mod sign_raw;
-pub(crate) mod verify;
-pub(crate) mod verify_checksums;
+mod audit;
+mod convert;
+mod gate;
+mod policy;
+mod scan;
+mod sign;
+mod sign_raw;
+mod verify;
+mod verify_checksums;
+mod verify_policy;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
-use crate::exit::{CliError, Exit};
+use crate::output::{self, CliError, Doc, Exit};
 
 /// Sign, verify and gate ML model artifacts (OpenSSF Model Signing bundles).
 ///
@@ -29,27 +36,6 @@ use crate::exit::{CliError, Exit};
 pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-/// Options shared by the hashing commands.
-#[derive(Debug, Args)]
-pub(crate) struct Common {
-    /// Print one JSON object on stdout instead of text.
-    #[arg(long)]
-    pub(crate) json: bool,
-    /// No progress bar, no success output.
-    #[arg(long, short = 'q')]
-    pub(crate) quiet: bool,
-    /// Hashing threads (default: one per core).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
-    threads: Option<u16>,
-}
-
-impl Common {
-    /// Hashing threads, if set.
-    pub(crate) fn threads(&self) -> Option<usize> {
-        self.threads.map(usize::from)
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,40 +56,70 @@ enum Command {
     /// Trust policies: check a policy file, explain what it requires of a model.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Look for unsafe content (pickles that import code, hostile headers)
+    /// in a model, by content: exit 0 clean, 1 unsafe, 2 malformed.
+    Scan(scan::ScanArgs),
 }
 
 impl Command {
-    /// Whether `--json` output was asked for.
-    fn json(&self) -> bool {
+    /// The command's name in the JSON envelope, and whether `--json` was
+    /// asked for.
+    fn describe(&self) -> (&'static str, bool) {
         match self {
-            Command::Sign(a) => a.common.json,
-            Command::Verify(a) => a.common.json,
-            Command::Convert(a) => a.common.json,
-            Command::Policy(c) => c.json(),
-            Command::Gate(_) | Command::Audit(_) => false,
+            Command::Sign(a) => ("sign", a.output.json),
+            Command::Verify(a) => ("verify", a.output.json),
+            Command::Convert(a) => ("convert", a.output.json),
+            Command::Gate(a) => ("gate", a.json),
+            Command::Audit(c) => c.describe(),
+            Command::Policy(c) => c.describe(),
+            Command::Scan(a) => ("scan", a.output.json),
         }
     }
 }
 
-/// Run the parsed command line. With `--json`, an error the command did
-/// not report itself is printed as `{"verdict": "error", "error": {...}}`.
-pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
-    let json = cli.command.json();
-    let result = match cli.command {
-        Command::Sign(args) => sign::run(args),
-        Command::Verify(args) => verify::run(args),
-        Command::Convert(args) => convert::run(args),
-        Command::Gate(args) => gate::run(args),
-        Command::Audit(cmd) => audit::run(cmd),
-        Command::Policy(cmd) => policy::run(cmd),
-    };
-    if let Err(e) = &result
-        && json
-        && !e.reported
-    {
-        outln!("{:#}", e.to_json());
+/// The envelope's command name for a command line clap refused: the
+/// subcommand words it starts with, as far as they are known.
+pub(crate) fn name_of(args: &[String]) -> &'static str {
+    let words: Vec<&str> = args
+        .iter()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .take(2)
+        .map(String::as_str)
+        .collect();
+    match words.as_slice() {
+        ["audit", "keygen", ..] => "audit keygen",
+        ["audit", "append", ..] => "audit append",
+        ["audit", "checkpoint", ..] => "audit checkpoint",
+        ["audit", "verify", ..] => "audit verify",
+        ["policy", "check", ..] => "policy check",
+        ["policy", "explain", ..] => "policy explain",
+        ["sign", ..] => "sign",
+        ["verify", ..] => "verify",
+        ["convert", ..] => "convert",
+        ["gate", ..] => "gate",
+        ["audit", ..] => "audit",
+        ["policy", ..] => "policy",
+        ["scan", ..] => "scan",
+        _ => "modelseal",
     }
-    result
+}
+
+/// Run the parsed command line: the command fills its document, and
+/// [`output::finish`] prints it (with `--json`) whatever the outcome.
+pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
+    let (name, json) = cli.command.describe();
+    let mut doc = Doc::new(name, json);
+    let result = match cli.command {
+        Command::Sign(args) => sign::run(&args, &mut doc),
+        Command::Verify(args) => verify::run(&args, &mut doc),
+        Command::Convert(args) => convert::run(&args, &mut doc),
+        Command::Gate(args) => gate::run(&args, &mut doc),
+        Command::Audit(cmd) => audit::run(cmd, &mut doc),
+        Command::Policy(cmd) => policy::run(&cmd, &mut doc),
+        Command::Scan(args) => scan::run(&args, &mut doc),
+    };
+    output::finish(&doc, result)
 }
 
 #[cfg(test)]
@@ -115,5 +131,16 @@ mod tests {
         // clap checks argument ids, conflicts and requirements here, which
         // it otherwise does only when a conflicting flag is used.
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn refused_command_lines_are_named() {
+        let n = |a: &[&str]| super::name_of(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            n(&["modelseal", "audit", "append", "--json"]),
+            "audit append"
+        );
+        assert_eq!(n(&["modelseal", "--json", "verify"]), "verify");
+        assert_eq!(n(&["modelseal", "nope"]), "modelseal");
     }
 }

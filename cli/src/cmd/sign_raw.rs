@@ -7,23 +7,15 @@ use std::path::Path;
 use modelseal_manifest::SignatureAlgorithm;
 use modelseal_manifest::detached::MessageHash;
 use modelseal_signer::detached::sign_file;
-use modelseal_signer::load_key_file;
-use serde_json::json;
-use zeroize::Zeroizing;
 
-use super::sign::{PaddingArg, RsaHashArg, SignArgs, rsa_scheme};
-use super::verify_checksums::scheme;
-use crate::exit::{CliError, Exit};
+use crate::args::{KeyArgs, OutputArgs, PaddingArg, SchemeArgs};
 use crate::files::write_atomic;
+use crate::output::{CliError, Doc, Exit};
 
 /// The `openssl` command that verifies `sig` over `file` made with
 /// `algorithm`, printed so users can check the result with the tool they
 /// know.
-pub(crate) fn openssl_verify_command(
-    algorithm: SignatureAlgorithm,
-    file: &Path,
-    sig: &Path,
-) -> String {
+fn openssl_verify_command(algorithm: SignatureAlgorithm, file: &Path, sig: &Path) -> String {
     let (file, sig) = (file.display(), sig.display());
     match MessageHash::of(algorithm) {
         None => format!(
@@ -40,66 +32,49 @@ pub(crate) fn openssl_verify_command(
     }
 }
 
-/// Run `modelseal sign --raw-signature`.
-pub(crate) fn run(args: &SignArgs, out: &Path) -> Result<Exit, CliError> {
-    let passphrase =
-        std::env::var_os(&args.passphrase_env).map(|v| Zeroizing::new(v.into_encoded_bytes()));
-    let key = load_key_file(
-        &args.key,
-        passphrase.as_ref().map(|p| p.as_slice()),
-        rsa_scheme(
-            args.rsa_padding.unwrap_or(PaddingArg::Pkcs1v15),
-            args.rsa_hash.unwrap_or(RsaHashArg::Sha256),
-        ),
-    )
-    .map_err(|e| CliError::error("invalid_key", e.to_string()))?;
+/// Sign `file` into the raw signature `out`.
+pub(crate) fn run(
+    file: &Path,
+    out: &Path,
+    key: &KeyArgs,
+    scheme: &SchemeArgs,
+    output: &OutputArgs,
+    doc: &mut Doc,
+) -> Result<Exit, CliError> {
+    doc.set("kind", "raw-signature");
+    doc.set("model", file.display().to_string());
+    doc.set("signature", out.display().to_string());
+    let key = key.load(scheme.rsa_scheme(PaddingArg::Pkcs1v15))?;
     // The options must mean the algorithm the key signs with (an ECDSA key
     // signs with its curve's hash; Ed25519 takes no digest).
-    let wanted = scheme(args.rsa_hash, args.rsa_padding)
+    let wanted = scheme
+        .detached()
         .algorithm(key.key_kind())
-        .map_err(|e| CliError::error("usage", format!("--raw-signature: {e}")))?;
+        .map_err(|e| CliError::usage(format!("--raw-signature: {e}")))?;
     if wanted != key.algorithm() {
-        return Err(CliError::error(
-            "usage",
-            format!(
-                "--raw-signature: the options mean {wanted}, the key signs {}",
-                key.algorithm()
-            ),
-        ));
+        return Err(CliError::usage(format!(
+            "--raw-signature: the options mean {wanted}, the key signs {}",
+            key.algorithm()
+        )));
     }
-    if args.model.is_dir() {
-        return Err(CliError::error(
-            "usage",
-            format!(
-                "{} is a directory: a raw signature covers one file; make a checksums file (sha256sum) and sign that, or sign a bundle",
-                args.model.display()
-            ),
-        ));
+    if file.is_dir() {
+        return Err(CliError::usage(format!(
+            "{} is a directory: a raw signature covers one file; make a checksums file (sha256sum) and sign that, or sign a bundle",
+            file.display()
+        )));
     }
-    let (signature, bytes) = sign_file(&key, &args.model).map_err(|e| {
-        let kind = e.kind();
-        CliError::error(kind, format!("signing failed: {e}"))
-    })?;
+    let (signature, bytes) = sign_file(&key, file)
+        .map_err(|e| CliError::error(e.kind(), format!("signing failed: {e}")))?;
     write_atomic(out, &signature)?;
     let algorithm = key.algorithm();
-    if args.common.json {
-        let doc = json!({
-            "verdict": "signed",
-            "kind": "raw-signature",
-            "file": args.model.display().to_string(),
-            "signature": out.display().to_string(),
-            "algorithm": algorithm.name(),
-            "bytes": bytes,
-            "openssl_verify": openssl_verify_command(algorithm, &args.model, out),
-        });
-        outln!("{doc:#}");
-    } else if !args.common.quiet {
-        outln!("signed: {} -> {}", args.model.display(), out.display());
+    let check = openssl_verify_command(algorithm, file, out);
+    doc.set("algorithm", algorithm.name());
+    doc.set("bytes", bytes);
+    doc.set("openssl_verify", check.clone());
+    if !output.json && !output.quiet {
+        outln!("signed: {} -> {}", file.display(), out.display());
         outln!("  algorithm: {algorithm} (raw OpenSSL-style signature, {bytes} bytes signed)");
-        outln!(
-            "  check it:  {}",
-            openssl_verify_command(algorithm, &args.model, out)
-        );
+        outln!("  check it:  {check}");
     }
     Ok(Exit::Success)
 }

@@ -1,97 +1,95 @@
 //! Audit records for security decisions made by other commands.
 //!
 //! `sign`, `verify` and `gate` flatten [`AuditArgs`] into their arguments and
-//! call [`record`] once per decision, failures included. Nothing is recorded
-//! unless both `--audit-log` and `--audit-key` (or their environment
+//! call [`record_decision`] once per decision, failures included. Nothing is
+//! recorded unless both `--audit-log` and `--audit-key` (or their environment
 //! variables) are set; giving only one is a usage error.
 
-use crate::exit::CliError;
-use clap::Args;
-use modelseal_audit::{Error, Event, FileHash, Outcome, Writer, WriterOptions};
-use std::net::IpAddr;
+use crate::args::AuditArgs;
+use crate::output::{CliError, audit_error as map_error};
+use modelseal_audit::{Event, FileHash, Outcome, SyslogConfig, SyslogSink, Writer, WriterOptions};
 use std::path::PathBuf;
 
-/// Where to record decisions.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct AuditArgs {
-    /// Append one audit record per decision to this log (with --audit-key).
-    #[arg(long = "audit-log", env = "MODELSEAL_AUDIT_LOG", value_name = "LOG")]
-    pub(crate) audit_log: Option<PathBuf>,
-    /// Writer key of the audit log (from `modelseal audit keygen`).
-    #[arg(long = "audit-key", env = "MODELSEAL_AUDIT_KEY", value_name = "KEY")]
-    pub(crate) audit_key: Option<PathBuf>,
-    /// user.id of the records [default: the OS user name]
-    #[arg(long = "audit-user", env = "MODELSEAL_AUDIT_USER", value_name = "ID")]
-    pub(crate) audit_user: Option<String>,
-    /// source.ip of the records (where the request came from).
-    #[arg(
-        long = "audit-ip",
-        env = "MODELSEAL_AUDIT_IP",
-        value_name = "IP",
-        default_value = "127.0.0.1"
-    )]
-    pub(crate) audit_ip: IpAddr,
+/// What an audit record says about a decision beyond its outcome.
+#[derive(Debug, Default)]
+pub(crate) struct Facts {
+    /// `file.path`: the model (or file) the decision is about.
+    pub(crate) model: Option<PathBuf>,
+    /// `file.hash.*`: its digest, `sha256:<hex>`.
+    pub(crate) digest: Option<String>,
+    /// `event.reason` of a success (a failure's is its error message).
+    pub(crate) reason: String,
+    /// Appended to the reason either way (checks a policy logged without
+    /// enforcing them).
+    pub(crate) note: String,
 }
 
-impl AuditArgs {
-    /// Refuse half a configuration before any work is done.
-    pub(crate) fn validate(&self) -> Result<(), CliError> {
-        if self.audit_log.is_some() != self.audit_key.is_some() {
-            return Err(CliError::error(
-                "usage",
-                "--audit-log and --audit-key must be given together",
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Append one record for a decision. A no-op when no audit log is configured.
-///
-/// `model` becomes `file.path`, `digest` (`sha256:<hex>` or bare hex)
-/// `file.hash.*`, `reason` `event.reason`.
-pub(crate) fn record(
+/// Append one record for a decision, and deliver it to the syslog collector
+/// if one is configured. A no-op when no audit log is configured.
+fn record(
     args: &AuditArgs,
     action: &str,
-    outcome_ok: bool,
-    model: Option<&str>,
-    digest: Option<&str>,
-    reason: Option<&str>,
+    ok: bool,
+    facts: &Facts,
+    reason: &str,
 ) -> Result<(), CliError> {
     let (log, key) = match (&args.audit_log, &args.audit_key) {
         (None, None) => return Ok(()),
         (Some(l), Some(k)) => (l, k),
         _ => {
-            return Err(CliError::error(
-                "usage",
+            return Err(CliError::usage(
                 "--audit-log and --audit-key must be given together",
             ));
         }
     };
+    let syslog = args.syslog.config()?;
     let mut event = Event {
         timestamp: time::OffsetDateTime::now_utc(),
         action: action.to_string(),
-        outcome: if outcome_ok {
+        outcome: if ok {
             Outcome::Success
         } else {
             Outcome::Failure
         },
-        reason: reason.map(str::to_string),
+        reason: Some(reason.to_owned()),
         user_id: args.audit_user.clone().unwrap_or_else(os_user),
         source_ip: args.audit_ip,
         host_name: host_name(),
-        file_path: model.map(str::to_string),
-        file_hash: digest.map(FileHash::parse).transpose().map_err(map_error)?,
+        file_path: facts.model.as_ref().map(|p| p.display().to_string()),
+        file_hash: facts
+            .digest
+            .as_deref()
+            .map(FileHash::parse)
+            .transpose()
+            .map_err(map_error)?,
     };
     // A decision is always recorded: over-long or odd text (a hostile model
     // path, a long error) is cut with a marker, never a reason to drop it.
     event.bound();
-    let mut w = Writer::open(log, key, WriterOptions::default())
-        .map_err(|e| map_error(e).context(format!("audit log {}", log.display())))?;
+    let ctx = |e| map_error(e).context(format!("audit log {}", log.display()));
+    let mut w = Writer::open(log, key, WriterOptions::default()).map_err(ctx)?;
     report_recovery(&w, log);
-    w.append(&event)
-        .map_err(|e| map_error(e).context(format!("audit log {}", log.display())))?;
+    let seq = w.append(&event).map_err(ctx)?;
+    if let Some(cfg) = syslog {
+        deliver(&cfg, w.last_line()).map_err(|e| {
+            CliError::error(
+                "syslog_delivery",
+                format!(
+                    "record {seq} is kept in {} but was not delivered: {e}",
+                    log.display()
+                ),
+            )
+        })?;
+    }
     Ok(())
+}
+
+/// Send one record line to a syslog collector over TLS.
+pub(crate) fn deliver(cfg: &SyslogConfig, line: &[u8]) -> Result<(), modelseal_audit::Error> {
+    SyslogSink::connect(cfg).and_then(|mut s| {
+        s.send(line)?;
+        s.close()
+    })
 }
 
 /// Record a command's decision and merge the audit result into the
@@ -101,29 +99,13 @@ pub(crate) fn record_decision<T>(
     args: &AuditArgs,
     action: &str,
     result: Result<T, CliError>,
-    model: Option<&str>,
-    digest: Option<&str>,
-    reason: &str,
-) -> Result<T, CliError> {
-    record_decision_noted(args, action, result, model, digest, reason, "")
-}
-
-/// [`record_decision`] with a `note` appended to the reason either way
-/// (e.g. checks a policy logged without enforcing them).
-pub(crate) fn record_decision_noted<T>(
-    args: &AuditArgs,
-    action: &str,
-    result: Result<T, CliError>,
-    model: Option<&str>,
-    digest: Option<&str>,
-    reason: &str,
-    note: &str,
+    facts: &Facts,
 ) -> Result<T, CliError> {
     let reason = match &result {
-        Ok(_) => format!("{reason}{note}"),
-        Err(e) => format!("{}{note}", e.message),
+        Ok(_) => format!("{}{}", facts.reason, facts.note),
+        Err(e) => format!("{}{}", e.message, facts.note),
     };
-    let audited = record(args, action, result.is_ok(), model, digest, Some(&reason));
+    let audited = record(args, action, result.is_ok(), facts, &reason);
     match (result, audited) {
         (r, Ok(())) => r,
         (Ok(_), Err(e)) => Err(e.context("the decision could not be recorded")),
@@ -196,30 +178,11 @@ pub(crate) fn os_user() -> String {
     format!("uid:{uid}")
 }
 
-/// Classify an audit library error for the exit code.
-pub(crate) fn map_error(e: Error) -> CliError {
-    let msg = e.to_string();
-    match e {
-        Error::LogStateMismatch { .. } => CliError::failed("log_state_mismatch", msg),
-        Error::InvalidSignature => CliError::failed("invalid_signature", msg),
-        Error::Io { .. } => CliError::error("io", msg),
-        Error::UnsafeLogFile { .. } => CliError::error("unsafe_log_file", msg),
-        Error::KeyFilePermissions { .. } => CliError::error("key_permissions", msg),
-        Error::KeyFileFormat { .. } => CliError::error("key_format", msg),
-        Error::KeyExists { .. } => CliError::error("key_exists", msg),
-        Error::InvalidEvent { .. } => CliError::error("usage", msg),
-        Error::CheckpointFormat { .. } => CliError::error("checkpoint_format", msg),
-        Error::Syslog { .. } => CliError::error("syslog_delivery", msg),
-        Error::SyslogConfig { .. } => CliError::error("syslog_config", msg),
-        _ => CliError::error("audit", msg),
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::exit::Exit;
+    use crate::output::Exit;
     use clap::Parser;
 
     #[derive(Parser)]
@@ -230,18 +193,13 @@ mod tests {
 
     #[test]
     fn no_log_is_a_no_op_and_half_a_config_is_usage() {
-        let none = AuditArgs {
-            audit_log: None,
-            audit_key: None,
-            audit_user: None,
-            audit_ip: "127.0.0.1".parse().unwrap(),
-        };
-        record(&none, "model.sign", true, None, None, None).unwrap();
+        let none = T::try_parse_from(["t"]).unwrap().audit;
+        record(&none, "model.sign", true, &Facts::default(), "").unwrap();
         let half = AuditArgs {
             audit_log: Some("x.log".into()),
             ..none
         };
-        let e = record(&half, "model.sign", true, None, None, None).unwrap_err();
+        let e = record(&half, "model.sign", true, &Facts::default(), "").unwrap_err();
         assert_eq!((e.exit, e.kind), (Exit::Error, "usage"));
     }
 
@@ -263,15 +221,12 @@ mod tests {
         ])
         .unwrap();
         let digest = format!("sha256:{}", "ab".repeat(32));
-        record(
-            &t.audit,
-            "model.verify",
-            false,
-            Some("/m"),
-            Some(&digest),
-            Some("digest mismatch"),
-        )
-        .unwrap();
+        let facts = Facts {
+            model: Some("/m".into()),
+            digest: Some(digest),
+            ..Facts::default()
+        };
+        record(&t.audit, "model.verify", false, &facts, "digest mismatch").unwrap();
         let text = std::fs::read_to_string(&log).unwrap();
         let v: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
         assert_eq!(v["user"]["id"], "ci-bot");

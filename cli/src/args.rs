@@ -1,0 +1,393 @@
+//! Flags shared by several commands, and the parsers that turn them into
+//! library inputs. A command flattens the groups it takes; each flag has
+//! one name and one meaning in every command (older names stay as hidden
+//! aliases).
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use clap::{Args, ValueEnum};
+use modelseal_manifest::detached::{DetachedPadding, DetachedScheme, MessageHash};
+use modelseal_signer::key::{RsaHash, RsaPadding, RsaScheme};
+use modelseal_signer::{SigningKey, load_key_file};
+use modelseal_verifier::{Identity, PublicKey, Trust, TrustAnchors};
+use zeroize::Zeroizing;
+
+use crate::files::read_small;
+use crate::output::CliError;
+
+/// `--json`, `--quiet`: how a command reports.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct OutputArgs {
+    /// Print one JSON document on stdout (the contract in docs/json.md).
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// No progress bar and no success output.
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
+}
+
+/// `--threads`: hashing parallelism.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct HashingArgs {
+    /// Hashing threads (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) threads: Option<u16>,
+}
+
+impl HashingArgs {
+    /// Hashing threads, if set.
+    pub(crate) fn threads(&self) -> Option<usize> {
+        self.threads.map(usize::from)
+    }
+}
+
+/// Who must have signed: roots or a public key, identities, and the time
+/// at which certificates must be valid.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct TrustArgs {
+    /// PEM file of trusted root certificates (certificate mode); repeatable.
+    #[arg(
+        long = "trust-root",
+        value_name = "ROOT.pem",
+        conflicts_with = "public_key"
+    )]
+    pub(crate) trust_roots: Vec<PathBuf>,
+    /// PEM public key the signature must be made with (key mode).
+    #[arg(long = "public-key", value_name = "PUB.pem")]
+    pub(crate) public_key: Option<PathBuf>,
+    /// Required signer identity: a SAN (`email:`, `uri:`, `dns:`, `ip:` or a
+    /// bare value) or a subject DN (`CN=...,O=...`); repeatable, any matches.
+    #[arg(long, value_name = "ID")]
+    pub(crate) identity: Vec<String>,
+    /// Check certificate validity at this time (RFC 3339, e.g.
+    /// 2026-12-01T00:00:00Z) instead of now.
+    #[arg(long, value_name = "RFC3339")]
+    pub(crate) at: Option<String>,
+}
+
+impl TrustArgs {
+    /// Whether any trust flag was given.
+    pub(crate) fn any(&self) -> bool {
+        self.public_key.is_some()
+            || !self.trust_roots.is_empty()
+            || !self.identity.is_empty()
+            || self.at.is_some()
+    }
+
+    /// `--at`, or now.
+    pub(crate) fn time(&self) -> Result<SystemTime, CliError> {
+        parse_time(self.at.as_deref())
+    }
+
+    /// `--identity` values.
+    pub(crate) fn identities(&self) -> Result<Vec<Identity>, CliError> {
+        parse_identities(&self.identity)
+    }
+
+    /// The trust `--public-key` or `--trust-root` (exactly one kind) give.
+    pub(crate) fn trust(&self) -> Result<Trust, CliError> {
+        match (&self.public_key, self.trust_roots.as_slice()) {
+            (Some(path), []) => Ok(Trust::PublicKey(load_public_key(path)?)),
+            (None, [_, ..]) => Ok(Trust::Roots(load_roots(&self.trust_roots)?)),
+            _ => Err(CliError::usage(
+                "give --trust-root ROOT.pem (certificate mode) or --public-key PUB.pem (key mode)",
+            )),
+        }
+    }
+}
+
+/// Parse `--at`.
+pub(crate) fn parse_time(at: Option<&str>) -> Result<SystemTime, CliError> {
+    let Some(s) = at else {
+        return Ok(SystemTime::now());
+    };
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| {
+            CliError::usage(format!(
+                "--at {s:?} is not an RFC 3339 time: give a date, a time and a zone, e.g. 2026-12-01T00:00:00Z"
+            ))
+        })?;
+    Ok(SystemTime::from(t))
+}
+
+/// Parse `--identity` values.
+pub(crate) fn parse_identities(ids: &[String]) -> Result<Vec<Identity>, CliError> {
+    ids.iter()
+        .map(|s| Identity::parse(s).map_err(|e| CliError::usage(format!("--identity {s:?}: {e}"))))
+        .collect()
+}
+
+/// A PEM public key file.
+pub(crate) fn load_public_key(path: &Path) -> Result<PublicKey, CliError> {
+    let pem = read_small("public key", path)?;
+    PublicKey::from_pem(&pem).map_err(|e| {
+        CliError::error(
+            "invalid_configuration",
+            format!("public key {}: {e}", path.display()),
+        )
+    })
+}
+
+/// PEM files of trusted roots, merged.
+pub(crate) fn load_roots(paths: &[PathBuf]) -> Result<TrustAnchors, CliError> {
+    let load = |p: &PathBuf| {
+        TrustAnchors::from_pem(&read_small("trust root", p)?).map_err(|e| {
+            CliError::error(
+                "invalid_configuration",
+                format!("trust root {}: {e}", p.display()),
+            )
+        })
+    };
+    let Some((first, rest)) = paths.split_first() else {
+        return Err(CliError::usage("no --trust-root given"));
+    };
+    let mut anchors = load(first)?;
+    for p in rest {
+        anchors.extend(load(p)?);
+    }
+    Ok(anchors)
+}
+
+/// Who must have made a raw signature: a public key, or roots plus the
+/// signer's certificate chain.
+pub(crate) struct DetachedTrust {
+    pub(crate) trust: Trust,
+    pub(crate) certificates: Vec<Vec<u8>>,
+}
+
+/// Load `--public-key` or `--trust-root` + `--raw-cert` for a raw signature.
+pub(crate) fn load_detached_trust(
+    trust: &TrustArgs,
+    raw_cert: Option<&Path>,
+) -> Result<DetachedTrust, CliError> {
+    match (&trust.public_key, trust.trust_roots.as_slice(), raw_cert) {
+        (Some(path), [], None) => Ok(DetachedTrust {
+            trust: Trust::PublicKey(load_public_key(path)?),
+            certificates: Vec::new(),
+        }),
+        (None, [_, ..], Some(leaf)) => Ok(DetachedTrust {
+            trust: Trust::Roots(load_roots(&trust.trust_roots)?),
+            certificates: read_certificates(leaf)?,
+        }),
+        (Some(_), _, Some(_)) => Err(CliError::usage(
+            "--raw-cert goes with --trust-root; with --public-key no certificate is needed",
+        )),
+        (None, [_, ..], None) => Err(CliError::usage(
+            "a raw signature carries no certificate: give the signer's certificate with --raw-cert LEAF.pem",
+        )),
+        _ => Err(CliError::usage(
+            "a raw signature needs --public-key PUB.pem, or --raw-cert LEAF.pem with --trust-root ROOT.pem",
+        )),
+    }
+}
+
+/// Message digest choices of a signature.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum DigestArg {
+    /// SHA-256 (default).
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+/// RSA padding choices.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum PaddingArg {
+    /// RSASSA-PSS (default for bundles).
+    Pss,
+    /// RSASSA-PKCS1-v1_5 (default for raw signatures, as `openssl dgst -sign`).
+    Pkcs1v15,
+}
+
+/// `--digest`, `--rsa-padding`: the signature scheme where the key leaves
+/// a choice.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct SchemeArgs {
+    /// Message digest of the signature. RSA: default sha256. ECDSA: the
+    /// curve's (P-256 sha256, P-384 sha384). Ed25519: none.
+    #[arg(long, value_enum, value_name = "HASH", alias = "rsa-hash")]
+    pub(crate) digest: Option<DigestArg>,
+    /// RSA padding: pss (default for bundles) or pkcs1v15 (default for raw
+    /// signatures, as `openssl dgst -sign`).
+    #[arg(long, value_enum, value_name = "PADDING")]
+    pub(crate) rsa_padding: Option<PaddingArg>,
+}
+
+impl SchemeArgs {
+    /// Whether either option was given.
+    pub(crate) fn any(&self) -> bool {
+        self.digest.is_some() || self.rsa_padding.is_some()
+    }
+
+    /// The signer's RSA scheme, with `padding` where none was given.
+    pub(crate) fn rsa_scheme(&self, padding: PaddingArg) -> RsaScheme {
+        RsaScheme::new(
+            match self.rsa_padding.unwrap_or(padding) {
+                PaddingArg::Pss => RsaPadding::Pss,
+                PaddingArg::Pkcs1v15 => RsaPadding::Pkcs1v15,
+            },
+            match self.digest.unwrap_or(DigestArg::Sha256) {
+                DigestArg::Sha256 => RsaHash::Sha256,
+                DigestArg::Sha384 => RsaHash::Sha384,
+                DigestArg::Sha512 => RsaHash::Sha512,
+            },
+        )
+    }
+
+    /// The raw-signature scheme named by the options (unset ones open).
+    pub(crate) fn detached(&self) -> DetachedScheme {
+        DetachedScheme {
+            digest: self.digest.map(|d| match d {
+                DigestArg::Sha256 => MessageHash::Sha256,
+                DigestArg::Sha384 => MessageHash::Sha384,
+                DigestArg::Sha512 => MessageHash::Sha512,
+            }),
+            rsa_padding: self.rsa_padding.map(|p| match p {
+                PaddingArg::Pss => DetachedPadding::Pss,
+                PaddingArg::Pkcs1v15 => DetachedPadding::Pkcs1v15,
+            }),
+        }
+    }
+}
+
+/// `--key`, `--passphrase-env`: the private key to sign with.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct KeyArgs {
+    /// PEM private key: PKCS#8, PKCS#1 (RSA), SEC1 (EC) or encrypted PKCS#8
+    /// (refused if group/world-readable).
+    #[arg(long, value_name = "KEY.pem")]
+    pub(crate) key: PathBuf,
+    /// Environment variable holding the passphrase of an encrypted key.
+    #[arg(long, value_name = "VAR", default_value = "MODELSEAL_KEY_PASSPHRASE")]
+    pub(crate) passphrase_env: String,
+}
+
+impl KeyArgs {
+    /// Load the key, RSA keys with `rsa`.
+    pub(crate) fn load(&self, rsa: RsaScheme) -> Result<SigningKey, CliError> {
+        let passphrase =
+            std::env::var_os(&self.passphrase_env).map(|v| Zeroizing::new(v.into_encoded_bytes()));
+        load_key_file(&self.key, passphrase.as_ref().map(|p| p.as_slice()), rsa)
+            .map_err(|e| crate::output::signer_error(&e, &self.passphrase_env))
+    }
+}
+
+/// `--cert`, `--chain`: the signer's own certificates, carried in a bundle.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct CertArgs {
+    /// The signer's certificate (PEM); without it a key bundle is written.
+    #[arg(long, value_name = "LEAF.pem")]
+    pub(crate) cert: Option<PathBuf>,
+    /// Intermediate certificates (PEM) to carry after the leaf; repeatable.
+    #[arg(long, value_name = "CHAIN.pem", requires = "cert")]
+    pub(crate) chain: Vec<PathBuf>,
+}
+
+impl CertArgs {
+    /// The leaf and its chain as DER, leaf first (empty without `--cert`).
+    pub(crate) fn read(&self) -> Result<Vec<Vec<u8>>, CliError> {
+        let Some(leaf) = &self.cert else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for path in std::iter::once(leaf).chain(&self.chain) {
+            out.extend(read_certificates(path)?);
+        }
+        Ok(out)
+    }
+}
+
+/// The certificates of one PEM file, as DER.
+pub(crate) fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>, CliError> {
+    let pem = read_small("certificate", path)?;
+    modelseal_verifier::chain::certificates_from_pem(&pem).map_err(|e| {
+        CliError::error(
+            "invalid_certificate",
+            format!("certificate {}: {e}", path.display()),
+        )
+    })
+}
+
+/// `--audit-*`: where to record each decision.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct AuditArgs {
+    /// Append one audit record per decision to this log (with --audit-key).
+    #[arg(long = "audit-log", env = "MODELSEAL_AUDIT_LOG", value_name = "LOG")]
+    pub(crate) audit_log: Option<PathBuf>,
+    /// Writer key of the audit log (from `modelseal audit keygen`).
+    #[arg(long = "audit-key", env = "MODELSEAL_AUDIT_KEY", value_name = "KEY")]
+    pub(crate) audit_key: Option<PathBuf>,
+    /// user.name of the records [default: the OS user]; user.id is always
+    /// the real uid.
+    #[arg(long = "audit-user", env = "MODELSEAL_AUDIT_USER", value_name = "NAME")]
+    pub(crate) audit_user: Option<String>,
+    /// source.ip of the records (where the request came from).
+    #[arg(
+        long = "audit-ip",
+        env = "MODELSEAL_AUDIT_IP",
+        value_name = "IP",
+        default_value = "127.0.0.1"
+    )]
+    pub(crate) audit_ip: IpAddr,
+    #[command(flatten)]
+    pub(crate) syslog: SyslogArgs,
+}
+
+impl AuditArgs {
+    /// Refuse half a configuration before any work is done.
+    pub(crate) fn validate(&self) -> Result<(), CliError> {
+        if self.audit_log.is_some() != self.audit_key.is_some() {
+            return Err(CliError::usage(
+                "--audit-log and --audit-key must be given together",
+            ));
+        }
+        if self.syslog.syslog.is_some() && self.audit_log.is_none() {
+            return Err(CliError::usage(
+                "--syslog sends the audit record: give --audit-log and --audit-key too",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `--syslog*`: also deliver each record to a syslog collector over TLS.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SyslogArgs {
+    /// Also send each audit record to this syslog collector over TLS
+    /// (RFC 5425).
+    #[arg(long, value_name = "HOST:PORT", requires = "syslog_ca")]
+    pub(crate) syslog: Option<String>,
+    /// CA certificate(s) (PEM) the collector's certificate must chain to.
+    #[arg(long, value_name = "CA.pem", requires = "syslog")]
+    pub(crate) syslog_ca: Option<PathBuf>,
+    /// Seconds the whole delivery (connect, TLS handshake, send) may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub(crate) syslog_timeout: u64,
+}
+
+impl SyslogArgs {
+    /// The collector to deliver to, with its CA read (`None` without
+    /// `--syslog`).
+    pub(crate) fn config(&self) -> Result<Option<modelseal_audit::SyslogConfig>, CliError> {
+        let (Some(address), Some(ca)) = (&self.syslog, &self.syslog_ca) else {
+            return Ok(None);
+        };
+        let ca_pem = modelseal_manifest::input::read_regular(ca, crate::files::MAX_SMALL_FILE)
+            .map_err(|e| {
+                CliError::error(
+                    "syslog_config",
+                    format!("cannot read --syslog-ca {}: {e}", ca.display()),
+                )
+            })?;
+        Ok(Some(modelseal_audit::SyslogConfig {
+            address: address.clone(),
+            ca_pem,
+            procid: std::process::id().to_string(),
+            timeout: Duration::from_secs(self.syslog_timeout.max(1)),
+        }))
+    }
+}

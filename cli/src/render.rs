@@ -1,0 +1,154 @@
+//! Library results as the JSON fields and text lines of the output contract
+//! (docs/json.md): signers, check lists and what a policy logged. One shape
+//! per thing, whichever command or mode produced it.
+
+use modelseal_policies::{Action, Category, PolicyOutcome};
+use modelseal_verifier::report::rfc3339;
+use modelseal_verifier::{CertInfo, Report, Signer};
+use serde_json::{Value, json};
+
+use crate::output::Doc;
+
+/// A certificate signer.
+fn certificate_json(leaf: &CertInfo, intermediates: &[CertInfo], root: Option<&str>) -> Value {
+    json!({
+        "kind": "certificate",
+        "subject": leaf.subject.to_string(),
+        "sans": leaf.sans.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "serial": leaf.serial,
+        "sha256": leaf.sha256,
+        "not_after": rfc3339(leaf.not_after),
+        "intermediates": intermediates.iter().map(|c| c.subject.to_string()).collect::<Vec<_>>(),
+        "root": root,
+    })
+}
+
+/// A verifier's signer.
+pub(crate) fn signer_json(signer: &Signer) -> Value {
+    match signer {
+        Signer::Certificate {
+            leaf,
+            intermediates,
+            root_subject,
+        } => certificate_json(leaf, intermediates, Some(root_subject)),
+        Signer::Key { spki_sha256 } => json!({ "kind": "key", "spki_sha256": spki_sha256 }),
+        Signer::Policy { policy, signers } => {
+            json!({ "kind": "policy", "policy": policy, "signers": signers })
+        }
+    }
+}
+
+/// A policy signature's signer, if its certificate parsed.
+pub(crate) fn policy_signer_json(leaf: Option<&CertInfo>, root: Option<&str>) -> Value {
+    leaf.map_or(Value::Null, |l| certificate_json(l, &[], root))
+}
+
+/// The verifier's check list, in the one check shape (`signature` names
+/// the bundle or signature file; `category` and `level` are a policy's).
+pub(crate) fn checks_json(report: &Report, signature: Option<&str>) -> Value {
+    report
+        .checks
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c.name.as_str(),
+                "status": c.status,
+                "detail": c.detail,
+                "signature": signature,
+                "category": null,
+                "level": "enforce",
+            })
+        })
+        .collect()
+}
+
+/// A policy decision's check list, in the same shape.
+pub(crate) fn policy_checks_json(o: &PolicyOutcome) -> Value {
+    let label = |i: Option<usize>| i.and_then(|i| o.signatures.get(i)).map(|s| s.label.clone());
+    o.decision
+        .checks
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c.name,
+                "status": c.outcome,
+                "detail": c.detail,
+                "signature": label(c.signature),
+                "category": c.category,
+                "level": c.level,
+            })
+        })
+        .collect()
+}
+
+/// Checks the policy logged without enforcing them and that did not pass,
+/// as `"SIG: name status: detail"`.
+pub(crate) fn logged(o: &PolicyOutcome) -> Vec<String> {
+    o.decision
+        .checks
+        .iter()
+        .filter(|c| c.level == Action::Log && c.outcome != modelseal_verifier::Status::Pass)
+        .map(|c| {
+            let who = c
+                .signature
+                .and_then(|i| o.signatures.get(i))
+                .map(|s| format!("{}: ", s.label))
+                .unwrap_or_default();
+            format!("{who}{} {}: {}", c.name.as_str(), c.outcome, c.detail)
+        })
+        .collect()
+}
+
+/// `"; logged, not enforced: ..."` for the audit record, or empty.
+pub(crate) fn logged_note(o: &PolicyOutcome) -> String {
+    let items = logged(o);
+    if items.is_empty() {
+        String::new()
+    } else {
+        format!("; logged, not enforced: {}", items.join("; "))
+    }
+}
+
+/// The fields of a policy decision, and its logged-but-failed checks as
+/// warnings.
+pub(crate) fn policy_outcome(o: &PolicyOutcome, doc: &mut Doc) {
+    for w in logged(o) {
+        doc.warn(format!("logged, not enforced: {w}"));
+    }
+    let signatures: Vec<Value> = o
+        .signatures
+        .iter()
+        .map(|s| {
+            json!({
+                "file": s.label,
+                "accepted": s.accepted,
+                "signer": policy_signer_json(s.leaf.as_ref(), s.root.as_deref()),
+                "algorithm": s.algorithm.map(|a| a.name()),
+                "identities": s.identities,
+                "subject_digest": s.subject_digest,
+            })
+        })
+        .collect();
+    if let Some(first) = signatures.iter().find(|s| s["accepted"] == true) {
+        doc.set("signer", first["signer"].clone());
+        doc.set("algorithm", first["algorithm"].clone());
+        doc.set("identity", first["identities"][0].clone());
+        doc.set("subject_digest", first["subject_digest"].clone());
+    }
+    doc.set("signatures", signatures);
+    doc.set("checks", policy_checks_json(o));
+    doc.set(
+        "policy",
+        json!({
+            "name": o.policy,
+            "scope": o.scope,
+            "level": o.level,
+            "checks": Category::ALL
+                .iter()
+                .map(|c| (c.as_str().to_owned(), json!(o.actions.get(*c))))
+                .collect::<serde_json::Map<_, _>>(),
+            "required_signatures": o.required,
+            "signers": o.decision.signers,
+        }),
+    );
+}
