@@ -27,6 +27,7 @@ mod dispatch;
 mod gguf;
 mod inflate;
 mod input;
+mod inspect;
 mod keras;
 mod npy;
 mod onnx;
@@ -40,6 +41,7 @@ mod zip;
 use std::io::{self, Read};
 
 pub use config::{Config, Limits};
+pub use inspect::ContentCheck;
 pub use pickle::Allowlist;
 pub use report::{FileReport, Finding, FindingKind, Format, Problem, Report, Verdict};
 pub use walk::{ScanError, scan_path};

@@ -158,3 +158,36 @@ fn decompression_is_bounded() {
     assert_eq!(f[0].kind, FindingKind::Unscannable, "{f:?}");
     assert!(f[0].why.contains("nested deeper"), "{}", f[0].why);
 }
+
+#[test]
+fn the_hashing_pass_scans_what_it_hashes() {
+    use modelseal_manifest::engine::{HashOptions, hash_model};
+    use modelseal_manifest::walk::{WalkOptions, walk};
+    use modelseal_manifest::{HashAlgorithm, Serialization};
+    use modelseal_scan::ContentCheck;
+
+    let (dir, _) = samples();
+    let check = ContentCheck::new(Config::default());
+    let files = walk(dir, &WalkOptions::default()).unwrap();
+    let ser = Serialization::files(HashAlgorithm::Sha256, vec![]);
+    let opts = HashOptions {
+        threads: Some(2),
+        inspect: Some(&check),
+        ..HashOptions::default()
+    };
+    let hashed = hash_model(&files, &ser, &opts).unwrap();
+    assert_eq!(
+        hashed,
+        hash_model(&files, &ser, &HashOptions::default()).unwrap()
+    );
+    let inline = check.into_report();
+    let alone = scan_path(&Config::default(), dir, Some(2)).unwrap();
+    assert_eq!(inline.files.len(), alone.files.len());
+    for (a, b) in inline.files.iter().zip(&alone.files) {
+        assert_eq!(
+            (&a.path, a.format, &a.findings),
+            (&b.path, b.format, &b.findings)
+        );
+    }
+    assert_eq!(inline.verdict(), Verdict::Unsafe);
+}

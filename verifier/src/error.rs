@@ -101,6 +101,13 @@ impl Error {
             Error::Identity(_) => "identity_mismatch",
             Error::Model(ModelError::Io { .. }) => "unreadable_model",
             Error::Model(_) => "model_rejected",
+            // The failing check: `files` (the set of files differs) or
+            // `digests` (same files, changed content).
+            Error::Integrity(d) | Error::ChecksumsMismatch(d)
+                if !d.missing.is_empty() || !d.extra.is_empty() =>
+            {
+                "files_mismatch"
+            }
             Error::Integrity(_) | Error::ChecksumsMismatch(_) => "digest_mismatch",
             Error::Checksums(_) => "malformed_checksums",
             Error::NotListed { .. } => "not_listed",

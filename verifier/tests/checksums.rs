@@ -123,7 +123,8 @@ fn mismatches_are_rejections_with_the_file_named() {
             assert_eq!(d.extra, [key("weights/model-00002-of-00002.safetensors")]);
             assert!(d.missing.is_empty() && d.changed.is_empty());
             assert!(e.is_rejection());
-            assert_eq!(e.kind(), "digest_mismatch");
+            // The kind names the failing check: files, not digests.
+            assert_eq!(e.kind(), "files_mismatch");
         }
         other => panic!("{other:?}"),
     }

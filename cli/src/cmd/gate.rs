@@ -212,7 +212,7 @@ fn decide(
         )
     })?;
     let trust = args.trust.trust()?;
-    let identities = args.trust.identities()?;
+    let identities = args.trust.identities(doc)?;
     let label = signature.display().to_string();
     let opts = Options {
         trust: &trust,

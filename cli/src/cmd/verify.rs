@@ -112,7 +112,7 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     })?;
     let time = args.trust.time()?;
     let trust = args.trust.trust()?;
-    let identities = args.trust.identities()?;
+    let identities = args.trust.identities(doc)?;
     let label = signature.display().to_string();
     let bar = Bar::new(args.output.quiet || args.output.json, "verifying");
     let opts = Options {
