@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::verify_checksums::{self, DetachedArgs};
 use super::verify_policy;
 use crate::args::{AuditArgs, HashingArgs, OutputArgs, TrustArgs};
-use crate::audit_log::{Facts, record_decision};
+use crate::audit_log::{Facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::output::{CliError, Doc, Exit, verifier_error};
 use crate::progress::Bar;
@@ -114,6 +114,7 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     let trust = args.trust.trust()?;
     let identities = args.trust.identities(doc)?;
     let label = signature.display().to_string();
+    facts.bundle = Some(signature.clone());
     let bar = Bar::new(args.output.quiet || args.output.json, "verifying");
     let opts = Options {
         trust: &trust,
@@ -176,6 +177,7 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
         }]),
     );
     facts.digest = Some(format!("sha256:{digest}"));
+    facts.details = signer_details(a.signer(), a.identity().map(ToString::to_string));
     facts.reason = format!(
         "verified: signed by {} ({})",
         a.signer().describe(),

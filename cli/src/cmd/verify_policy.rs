@@ -9,7 +9,7 @@ use modelseal_policies::{Level, PolicySet, SignatureInput, VerifyOptions};
 use modelseal_verifier::verify::read_bundle;
 
 use crate::args::{HashingArgs, OutputArgs, TrustArgs};
-use crate::audit_log::Facts;
+use crate::audit_log::{Facts, policy_facts};
 use crate::files::signature_hint;
 use crate::output::{CliError, Doc, Exit, policy_error};
 use crate::progress::Bar;
@@ -68,6 +68,7 @@ pub(crate) fn run(
     drop(bar);
     let o = outcome.map_err(|e| policy_error(&e))?;
     policy_outcome(&o, doc);
+    policy_facts(&o, facts);
     facts.note = logged_note(&o);
     let d = &o.decision;
     if !d.accepted {
