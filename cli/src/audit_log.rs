@@ -35,6 +35,10 @@ pub(crate) struct Facts {
     /// Appended to the reason either way (checks a policy logged without
     /// enforcing them).
     pub(crate) note: String,
+    /// Bytes of model content hashed (for `--metrics-file`).
+    pub(crate) bytes: Option<u64>,
+    /// The signing certificate's notAfter, Unix seconds (for `--metrics-file`).
+    pub(crate) signer_not_after: Option<i64>,
 }
 
 /// Append one record for a decision, and deliver it to the syslog collector
@@ -170,7 +174,7 @@ pub(crate) fn signer_details(signer: &Signer, identity: Option<String>) -> Detai
             d.key_sha256 = Some(leaf.spki_sha256.clone());
         }
         Signer::Key { spki_sha256 } => d.key_sha256 = Some(spki_sha256.clone()),
-        Signer::Policy { policy, .. } => d.policy = Some(policy.clone()),
+        _ => {}
     }
     d.signer_identity = identity.or_else(|| Some(signer.describe()));
     d

@@ -25,15 +25,16 @@ use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
+use std::time::{Instant, SystemTime};
 
 use clap::Args;
 use modelseal_manifest::engine::HashOptions;
 use modelseal_manifest::walk::WalkOptions;
-use modelseal_manifest::{Manifest, SignatureAlgorithm};
 use modelseal_policies::{Level, PolicySet, SignatureInput, VerifyOptions};
+use modelseal_verifier::Authenticated;
 use modelseal_verifier::gate::{Gate, ModelView, SealedModel};
-use modelseal_verifier::verify::{self, Options, hazmat};
-use modelseal_verifier::{CheckName, Error, Report, Status};
+use modelseal_verifier::verify::{self, Options};
+use modelseal_verifier::{CheckName, Error, Report, Signer, Status};
 use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 use serde_json::{Value, json};
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
@@ -41,6 +42,7 @@ use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIG
 use crate::args::{AuditArgs, HashingArgs, TrustArgs};
 use crate::audit_log::{Facts, policy_facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
+use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, policy_error, verifier_error};
 use crate::progress::Bar;
 use crate::render::{checks_json, logged_note, policy_outcome, signer_json};
@@ -80,6 +82,8 @@ pub(crate) struct GateArgs {
     pub(crate) quiet: bool,
     #[command(flatten)]
     pub(crate) audit: AuditArgs,
+    #[command(flatten)]
+    pub(crate) metrics: MetricsArgs,
     /// The command to run once the model verified, and its arguments.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub(crate) command: Vec<OsString>,
@@ -118,6 +122,7 @@ pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     doc.set("checks", json!([]));
     doc.set("policy", Value::Null);
     args.audit.validate()?;
+    let started = (Instant::now(), SystemTime::now());
     let time = args.trust.time()?;
     let bar = Bar::new(args.quiet || args.json, "verifying");
     let hash = HashOptions {
@@ -147,6 +152,10 @@ pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
                 .to_hex()
         ));
         facts.reason = d.reason.clone();
+        facts.bytes = Some(d.sealed.verified().bytes());
+        if let Signer::Certificate { leaf, .. } = d.sealed.verified().authenticated().signer() {
+            facts.signer_not_after = Some(leaf.not_after);
+        }
     }
     let decision = record_decision(&args.audit, "model.gate", decision, &facts).and_then(|d| {
         let parent = args.tmpdir.clone().unwrap_or_else(std::env::temp_dir);
@@ -154,6 +163,16 @@ pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
             .map_err(|e| CliError::error(e.kind(), e.to_string()))?;
         Ok((d, view))
     });
+    // Metrics too, before COMMAND runs (it may serve for days).
+    metrics::record(
+        &args.metrics,
+        &metrics::Decision::new(
+            "gate",
+            decision.as_ref().map(|_| Exit::Success),
+            &facts,
+            started,
+        ),
+    );
     let (decision, view) = match decision {
         Ok(d) => d,
         Err(e) => {
@@ -216,13 +235,10 @@ fn decide(
     let identities = args.trust.identities(doc)?;
     let label = signature.display().to_string();
     facts.bundle = Some(signature.clone());
-    let opts = Options {
-        trust: &trust,
-        identities: &identities,
-        time,
-        signature_file: Some(&signature),
-        hash,
-    };
+    let mut opts = Options::new(&trust, time);
+    opts.identities = &identities;
+    opts.signature_file = Some(&signature);
+    opts.hash = hash;
     let mut report = Report::default();
     let sealed = (|| {
         let bundle = verify::read_bundle(
@@ -321,24 +337,17 @@ fn decide_policy(
             bytes,
         })
         .collect();
-    let mut sealed: Vec<(Manifest, SealedModel)> = Vec::new();
-    let mut check = |manifest: &Manifest, walk: &WalkOptions, alg: Option<SignatureAlgorithm>| {
-        let alg = alg.ok_or_else(|| {
-            Error::Config("no signature algorithm for an accepted manifest".into())
-        })?;
-        let auth =
-            hazmat::authenticated_by_policy(manifest.clone(), policy_name.clone(), Vec::new(), alg);
+    let mut sealed: Vec<SealedModel> = Vec::new();
+    let mut check = |auth: Authenticated, walk: &WalkOptions| {
         let mut report = Report::default();
         let gate = Gate::open_with(auth, &args.model, walk, hash.buffer_size, &mut report)?;
         let s = gate.seal(&hash, &mut report)?;
-        let bytes = s.verified().bytes();
-        sealed.push((manifest.clone(), s));
-        Ok(bytes)
+        let verified = s.verified().clone();
+        sealed.push(s);
+        Ok(verified)
     };
-    let opts = VerifyOptions {
-        time: Some(time),
-        hash,
-    };
+    let mut opts = VerifyOptions::new(time);
+    opts.hash = hash;
     let outcome = modelseal_policies::verify_with(&set, &args.model, &inputs, &opts, &mut check)
         .map_err(|e| policy_refused(args, &e))?;
     policy_outcome(&outcome, doc);
@@ -360,7 +369,7 @@ fn decide_policy(
     }
     // A skip policy accepts without verifying anything: the gate has no
     // verified bytes to hand over, so it refuses rather than pass the store.
-    let Some(approved) = outcome.approval().and_then(|a| a.manifests().first()) else {
+    let Some(approved) = outcome.approval().and_then(|a| a.verified().first()) else {
         return Err(CliError::failed(
             "policy_rejected",
             format!(
@@ -370,11 +379,12 @@ fn decide_policy(
             ),
         ));
     };
+    let approved = approved.authenticated().manifest();
     let index = sealed
         .iter()
-        .position(|(m, _)| m == approved)
+        .position(|s| s.verified().authenticated().manifest() == approved)
         .ok_or_else(|| CliError::error("gate_failed", "the approved manifest was not sealed"))?;
-    let (_, model) = sealed.swap_remove(index);
+    let model = sealed.swap_remove(index);
     let signers: Vec<String> = outcome
         .signatures
         .iter()

@@ -190,6 +190,7 @@ pub(crate) fn run(
                 }
                 facts.digest = (v.checksums().algorithm() == HashAlgorithm::Sha256)
                     .then(|| format!("sha256:{}", v.manifest().subject_digest().to_hex()));
+                facts.bytes = Some(v.bytes());
             }
             report(
                 model,
@@ -227,6 +228,7 @@ pub(crate) fn run(
                     v.signed().signer(),
                     v.signed().identity().map(ToString::to_string),
                 );
+                facts.bytes = Some(v.bytes());
             }
             report(
                 model,
