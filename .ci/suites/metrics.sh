@@ -4,8 +4,9 @@
 #      error) land in one file that `promtool check metrics` accepts, with
 #      the counts, bytes hashed and the signer certificate's notAfter;
 #   2. the file is replaced atomically (a new inode each run, no temporary
-#      file left), counters accumulate across runs, a foreign file is taken
-#      over, and an unwritable path never changes the decision;
+#      file left), counters accumulate across runs, concurrent ones included
+#      (a lock beside the file), a foreign file is taken over, and an
+#      unwritable path never changes the decision;
 #   3. the example alert rules (docs/prometheus) pass `promtool check rules`
 #      and their unit tests (`promtool test rules`).
 # Tools: promtool (.ci/deps/packaging.sh: Debian's prometheus), openssl.
@@ -80,8 +81,16 @@ expect 0 "the last success time stays the success's" -- \
 echo "--- the file"
 expect 0 "each run replaces the file (new inode)" -- test "$inode1" != "$inode2"
 expect 0 "no temporary file left beside it" -- ls -A "$work/textfile"
-expect_out '^modelseal.prom$' "only modelseal.prom"
+expect_out '^modelseal.prom$' "modelseal.prom"
+expect_out '^modelseal.prom.lock$' "and its lock file (not *.prom: the collector skips it)"
 expect_no_out 'tmp' "nothing else"
+expect 0 "eight concurrent runs on one file" -- bash -c '
+  for i in 1 2 3 4 5 6 7 8; do
+    "$0" verify "$1" --signature "$2" --trust-root "$3" --identity "$4" -q --metrics-file "$5" &
+  done
+  wait' "$ms" "$work/model" "$work/model.sig" "$pki/root.pem" "$id" "$work/concurrent.prom"
+expect_out '^$' "all verified quietly"
+prom=$work/concurrent.prom expect_metric modelseal_decisions_total 'command="verify",outcome="success",check="none"' 8 "every one counted"
 printf 'something else\n' > "$work/foreign.prom"
 expect 0 "a foreign file is taken over" -- "$ms" verify "$work/model" --signature "$work/model.sig" \
   --trust-root "$pki/root.pem" --identity "$id" -q --metrics-file "$work/foreign.prom"

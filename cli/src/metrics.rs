@@ -3,19 +3,23 @@
 //!
 //! Each `sign`, `verify` or `gate` run reads the file it is given (if it
 //! holds our metrics), adds its decision and writes it back atomically
-//! (temporary file beside it, then rename), so the collector never reads half
-//! a file and counters keep counting across runs. Metric names and meaning:
+//! (temporary file beside it, then rename), under an exclusive lock on
+//! `FILE.lock`, so the collector never reads half a file and counters keep
+//! counting across runs, concurrent ones included. Metric names and meaning:
 //! docs/metrics.md. Writing metrics never changes a decision: a file that
 //! cannot be written is reported on stderr and the exit code stays the
 //! decision's.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::fs::{File, OpenOptions};
 use std::io::Read as _;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
+use rustix::fs::{FlockOperation, OFlags, flock};
 
 use crate::audit_log::Facts;
 use crate::files::write_atomic;
@@ -134,9 +138,36 @@ pub(crate) fn record(args: &MetricsArgs, d: &Decision<'_>) {
 }
 
 fn write(path: &Path, d: &Decision<'_>) -> Result<(), CliError> {
+    // Read, add and replace under one lock, so concurrent runs writing one
+    // file each count (released when `_lock` is closed).
+    let _lock = lock(path)?;
     let mut samples = read(path);
     add(&mut samples, d);
     write_atomic(path, render(&samples).as_bytes())
+}
+
+/// An exclusive `flock` on `PATH.lock` (created beside the file; the
+/// textfile collector reads only `*.prom`). Symbolic links are not followed.
+fn lock(path: &Path) -> Result<File, CliError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let name = PathBuf::from(name);
+    let err = |e: std::io::Error| {
+        CliError::error(
+            "write_failed",
+            format!("cannot lock {}: {e}", name.display()),
+        )
+    };
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(OFlags::NOFOLLOW.bits() as i32)
+        .open(&name)
+        .map_err(err)?;
+    flock(&file, FlockOperation::LockExclusive).map_err(|e| err(e.into()))?;
+    Ok(file)
 }
 
 /// The samples of an existing file of ours; anything else is ignored (the
