@@ -39,6 +39,7 @@ use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 use serde_json::{Value, json};
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 
+use super::verify_policy::earliest_not_after;
 use crate::args::{AuditArgs, HashingArgs, TrustArgs};
 use crate::audit_log::{Facts, policy_facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
@@ -353,6 +354,7 @@ fn decide_policy(
     policy_outcome(&outcome, doc);
     policy_facts(&outcome, facts);
     facts.note = logged_note(&outcome);
+    facts.signer_not_after = earliest_not_after(&outcome);
     let d = &outcome.decision;
     if !d.accepted {
         let msg = format!(
