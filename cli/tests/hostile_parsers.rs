@@ -446,6 +446,10 @@ fn audit_log() -> &'static AuditLog {
                 timestamp: time::OffsetDateTime::UNIX_EPOCH
                     + time::Duration::seconds(1_700_000_000 + i),
                 action: "model.verify".into(),
+                category: Vec::new(),
+                types: Vec::new(),
+                user_name: None,
+                details: modelseal_audit::Details::default(),
                 outcome: Outcome::Success,
                 reason: Some(format!("record {i}")),
                 user_id: "ci".into(),
