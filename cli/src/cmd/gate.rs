@@ -44,7 +44,7 @@ use crate::args::{AuditArgs, HashingArgs, TrustArgs};
 use crate::audit_log::{Facts, policy_facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
-use crate::output::{CliError, Doc, Exit, policy_error, verifier_error};
+use crate::output::{CliError, Doc, Exit, model_error, policy_error, verifier_error};
 use crate::progress::Bar;
 use crate::render::{checks_json, logged_note, policy_outcome, signer_json};
 
@@ -209,9 +209,10 @@ struct Allowed {
 
 fn refused(args: &GateArgs, e: &Error) -> CliError {
     if e.is_rejection() {
-        verifier_error(
+        model_error(
             e,
             &format!("verification failed, {} not started", show(args)),
+            &args.model,
         )
     } else {
         verifier_error(e, "").context(format!("{} not started", show(args)))
