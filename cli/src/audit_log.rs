@@ -22,6 +22,10 @@ pub(crate) struct Facts {
     /// Appended to the reason either way (checks a policy logged without
     /// enforcing them).
     pub(crate) note: String,
+    /// Bytes of model content hashed (for `--metrics-file`).
+    pub(crate) bytes: Option<u64>,
+    /// The signing certificate's notAfter, Unix seconds (for `--metrics-file`).
+    pub(crate) signer_not_after: Option<i64>,
 }
 
 /// Append one record for a decision, and deliver it to the syslog collector

@@ -25,6 +25,7 @@ use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
+use std::time::{Instant, SystemTime};
 
 use clap::Args;
 use modelseal_manifest::engine::{HashOptions, Inspect};
@@ -33,7 +34,7 @@ use modelseal_policies::{Level, PolicySet, SignatureInput, VerifyOptions};
 use modelseal_verifier::Authenticated;
 use modelseal_verifier::gate::{Gate, ModelView, SealedModel};
 use modelseal_verifier::verify::{self, Options};
-use modelseal_verifier::{CheckName, Error, Report, Status};
+use modelseal_verifier::{CheckName, Error, Report, Signer, Status};
 use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 use serde_json::{Value, json};
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
@@ -41,6 +42,7 @@ use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIG
 use crate::args::{AuditArgs, HashingArgs, TrustArgs};
 use crate::audit_log::{Facts, record_decision};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
+use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, policy_error, verifier_error};
 use crate::progress::Bar;
 use crate::render::{checks_json, logged_note, policy_outcome, signer_json};
@@ -80,6 +82,8 @@ pub(crate) struct GateArgs {
     pub(crate) quiet: bool,
     #[command(flatten)]
     pub(crate) audit: AuditArgs,
+    #[command(flatten)]
+    pub(crate) metrics: MetricsArgs,
     /// The command to run once the model verified, and its arguments.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub(crate) command: Vec<OsString>,
@@ -118,6 +122,7 @@ pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     doc.set("checks", json!([]));
     doc.set("policy", Value::Null);
     args.audit.validate()?;
+    let started = (Instant::now(), SystemTime::now());
     let time = args.trust.time()?;
     let bar = Bar::new(args.quiet || args.json, "verifying");
     let hash = HashOptions {
@@ -147,6 +152,10 @@ pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
                 .to_hex()
         ));
         facts.reason = d.reason.clone();
+        facts.bytes = Some(d.sealed.verified().bytes());
+        if let Signer::Certificate { leaf, .. } = d.sealed.verified().authenticated().signer() {
+            facts.signer_not_after = Some(leaf.not_after);
+        }
     }
     let decision = record_decision(&args.audit, "model.gate", decision, &facts).and_then(|d| {
         let parent = args.tmpdir.clone().unwrap_or_else(std::env::temp_dir);
@@ -154,6 +163,16 @@ pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
             .map_err(|e| CliError::error(e.kind(), e.to_string()))?;
         Ok((d, view))
     });
+    // Metrics too, before COMMAND runs (it may serve for days).
+    metrics::record(
+        &args.metrics,
+        &metrics::Decision::new(
+            "gate",
+            decision.as_ref().map(|_| Exit::Success),
+            &facts,
+            started,
+        ),
+    );
     let (decision, view) = match decision {
         Ok(d) => d,
         Err(e) => {

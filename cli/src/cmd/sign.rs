@@ -1,17 +1,20 @@
 //! `modelseal sign`: hash a model and write an OMS bundle.
 
 use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
 
 use clap::{Args, ValueEnum};
 use modelseal_manifest::engine::HashOptions;
 use modelseal_manifest::{HashAlgorithm, Method, ResourcePath};
 use modelseal_signer::SignOptions;
+use modelseal_verifier::CertInfo;
 use serde_json::json;
 
 use super::sign_raw;
 use crate::args::{AuditArgs, CertArgs, HashingArgs, KeyArgs, OutputArgs, PaddingArg, SchemeArgs};
 use crate::audit_log::{Facts, record_decision};
 use crate::files::write_atomic;
+use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit};
 use crate::progress::Bar;
 
@@ -78,11 +81,14 @@ pub(crate) struct SignArgs {
     pub(crate) hashing: HashingArgs,
     #[command(flatten)]
     pub(crate) audit: AuditArgs,
+    #[command(flatten)]
+    pub(crate) metrics: MetricsArgs,
 }
 
 /// Run `modelseal sign`, recording the decision in the audit log.
 pub(crate) fn run(args: &SignArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     args.audit.validate()?;
+    let started = (Instant::now(), SystemTime::now());
     let mut facts = Facts {
         model: Some(args.model.clone()),
         ..Facts::default()
@@ -105,7 +111,12 @@ pub(crate) fn run(args: &SignArgs, doc: &mut Doc) -> Result<Exit, CliError> {
             sign(args, doc, &mut facts)
         }
     };
-    record_decision(&args.audit, "model.sign", result, &facts)
+    let result = record_decision(&args.audit, "model.sign", result, &facts);
+    metrics::record(
+        &args.metrics,
+        &metrics::Decision::new("sign", result.as_ref().copied(), &facts, started),
+    );
+    result
 }
 
 fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliError> {
@@ -159,6 +170,10 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
     }
     let subject = signed.manifest.subject_digest().to_hex();
     facts.digest = Some(format!("sha256:{subject}"));
+    facts.signer_not_after = certs
+        .first()
+        .and_then(|der| CertInfo::from_der(der).ok())
+        .map(|leaf| leaf.not_after);
     let material = if certs.is_empty() {
         "key"
     } else {

@@ -3,6 +3,7 @@
 //! `--raw-signature`, a checksums file or raw signature).
 
 use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
 
 use clap::Args;
 use modelseal_manifest::engine::HashOptions;
@@ -15,6 +16,7 @@ use super::verify_policy;
 use crate::args::{AuditArgs, HashingArgs, OutputArgs, TrustArgs};
 use crate::audit_log::{Facts, record_decision};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
+use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, verifier_error};
 use crate::progress::Bar;
 use crate::render::{checks_json, signer_json};
@@ -44,6 +46,8 @@ pub(crate) struct VerifyArgs {
     pub(crate) hashing: HashingArgs,
     #[command(flatten)]
     pub(crate) audit: AuditArgs,
+    #[command(flatten)]
+    pub(crate) metrics: MetricsArgs,
 }
 
 impl VerifyArgs {
@@ -60,6 +64,7 @@ impl VerifyArgs {
 /// Run `modelseal verify`, recording the decision in the audit log.
 pub(crate) fn run(args: &VerifyArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     args.audit.validate()?;
+    let started = (Instant::now(), SystemTime::now());
     // Every mode fills the same fields (docs/json.md); these are the
     // values when nothing was established.
     doc.set("model", args.model.display().to_string());
@@ -101,7 +106,12 @@ pub(crate) fn run(args: &VerifyArgs, doc: &mut Doc) -> Result<Exit, CliError> {
         doc.set("mode", "bundle");
         bundle(args, doc, &mut facts)
     };
-    record_decision(&args.audit, "model.verify", result, &facts)
+    let result = record_decision(&args.audit, "model.verify", result, &facts);
+    metrics::record(
+        &args.metrics,
+        &metrics::Decision::new("verify", result.as_ref().copied(), &facts, started),
+    );
+    result
 }
 
 fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliError> {
@@ -165,6 +175,10 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
         }]),
     );
     facts.digest = Some(format!("sha256:{digest}"));
+    facts.bytes = Some(v.bytes());
+    if let Signer::Certificate { leaf, .. } = a.signer() {
+        facts.signer_not_after = Some(leaf.not_after);
+    }
     facts.reason = format!(
         "verified: signed by {} ({})",
         a.signer().describe(),

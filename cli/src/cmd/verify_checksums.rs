@@ -185,6 +185,7 @@ pub(crate) fn run(
                 facts.reason = verified_reason(guarantee, v.signed());
                 facts.digest = (v.checksums().algorithm() == HashAlgorithm::Sha256)
                     .then(|| format!("sha256:{}", v.manifest().subject_digest().to_hex()));
+                facts.bytes = Some(v.bytes());
             }
             report(
                 model,
@@ -217,6 +218,7 @@ pub(crate) fn run(
             let verified = outcome.result.as_ref().ok();
             if let Some(v) = verified {
                 facts.reason = verified_reason(Guarantee::SignedFile, Some(v.signed()));
+                facts.bytes = Some(v.bytes());
             }
             report(
                 model,
