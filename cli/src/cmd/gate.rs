@@ -39,8 +39,9 @@ use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 use serde_json::{Value, json};
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 
+use super::verify_policy::earliest_not_after;
 use crate::args::{AuditArgs, HashingArgs, TrustArgs};
-use crate::audit_log::{Facts, record_decision};
+use crate::audit_log::{Facts, policy_facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, policy_error, verifier_error};
@@ -136,7 +137,7 @@ pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     };
     let decision = match &args.policy {
         Some(policy) => decide_policy(args, policy, time, hash, doc, &mut facts),
-        None => decide(args, time, hash, doc),
+        None => decide(args, time, hash, doc, &mut facts),
     };
     drop(bar);
     // The decision is recorded before COMMAND may start; a decision that
@@ -224,6 +225,7 @@ fn decide(
     time: std::time::SystemTime,
     hash: HashOptions<'_>,
     doc: &mut Doc,
+    facts: &mut Facts,
 ) -> Result<Allowed, CliError> {
     let [signature] = args.signatures().try_into().map_err(|_| {
         CliError::usage(
@@ -233,6 +235,7 @@ fn decide(
     let trust = args.trust.trust()?;
     let identities = args.trust.identities(doc)?;
     let label = signature.display().to_string();
+    facts.bundle = Some(signature.clone());
     let mut opts = Options::new(&trust, time);
     opts.identities = &identities;
     opts.signature_file = Some(&signature);
@@ -259,6 +262,7 @@ fn decide(
     let a = sealed.verified().authenticated();
     let digest = a.manifest().subject_digest().to_hex();
     let identity = a.identity().map(ToString::to_string);
+    facts.details = signer_details(a.signer(), identity.clone());
     doc.set("signer", signer_json(a.signer()));
     doc.set("algorithm", a.algorithm().name());
     doc.set("identity", identity.clone());
@@ -348,7 +352,9 @@ fn decide_policy(
     let outcome = modelseal_policies::verify_with(&set, &args.model, &inputs, &opts, &mut check)
         .map_err(|e| policy_refused(args, &e))?;
     policy_outcome(&outcome, doc);
+    policy_facts(&outcome, facts);
     facts.note = logged_note(&outcome);
+    facts.signer_not_after = earliest_not_after(&outcome);
     let d = &outcome.decision;
     if !d.accepted {
         let msg = format!(

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::verify_checksums::{self, DetachedArgs};
 use super::verify_policy;
 use crate::args::{AuditArgs, HashingArgs, OutputArgs, TrustArgs};
-use crate::audit_log::{Facts, record_decision};
+use crate::audit_log::{Facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, verifier_error};
@@ -124,6 +124,7 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     let trust = args.trust.trust()?;
     let identities = args.trust.identities(doc)?;
     let label = signature.display().to_string();
+    facts.bundle = Some(signature.clone());
     let bar = Bar::new(args.output.quiet || args.output.json, "verifying");
     let mut opts = Options::new(&trust, time);
     opts.identities = &identities;
@@ -175,6 +176,7 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
         }]),
     );
     facts.digest = Some(format!("sha256:{digest}"));
+    facts.details = signer_details(a.signer(), a.identity().map(ToString::to_string));
     facts.bytes = Some(v.bytes());
     if let Signer::Certificate { leaf, .. } = a.signer() {
         facts.signer_not_after = Some(leaf.not_after);
