@@ -28,7 +28,7 @@ use std::process::{Command, ExitStatus};
 use std::time::{Instant, SystemTime};
 
 use clap::Args;
-use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::engine::{HashOptions, Inspect};
 use modelseal_manifest::walk::WalkOptions;
 use modelseal_policies::{Level, PolicySet, SignatureInput, VerifyOptions};
 use modelseal_verifier::Authenticated;
@@ -340,10 +340,10 @@ fn decide_policy(
         })
         .collect();
     let mut sealed: Vec<SealedModel> = Vec::new();
-    let mut check = |auth: Authenticated, walk: &WalkOptions| {
+    let mut check = |auth: Authenticated, walk: &WalkOptions, inspect: Option<&dyn Inspect>| {
         let mut report = Report::default();
         let gate = Gate::open_with(auth, &args.model, walk, hash.buffer_size, &mut report)?;
-        let s = gate.seal(&hash, &mut report)?;
+        let s = gate.seal(&HashOptions { inspect, ..hash }, &mut report)?;
         let verified = s.verified().clone();
         sealed.push(s);
         Ok(verified)
