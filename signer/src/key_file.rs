@@ -16,7 +16,7 @@ use crate::key::{RsaScheme, SigningKey};
 /// The label of a file's first PEM block when it is one that never holds a
 /// private key (`PUBLIC KEY`, `CERTIFICATE`, ...), read from the first line
 /// only.
-fn public_pem_label(file: &File) -> Option<String> {
+fn public_pem_label(file: &std::fs::File) -> Option<String> {
     let mut head = [0u8; 64];
     let n = file.take(64).read(&mut head).ok()?;
     let line = std::str::from_utf8(head.get(..n)?).ok()?.lines().next()?;
