@@ -208,6 +208,16 @@ pub(crate) fn policy_facts(o: &modelseal_policies::PolicyOutcome, facts: &mut Fa
     }
 }
 
+/// The notAfter of the accepted signing certificate that expires first
+/// (for `--metrics-file`), if a certificate signed.
+pub(crate) fn earliest_not_after(o: &modelseal_policies::PolicyOutcome) -> Option<i64> {
+    o.signatures
+        .iter()
+        .filter(|s| s.accepted)
+        .filter_map(|s| s.leaf.as_ref().map(|l| l.not_after))
+        .min()
+}
+
 /// Send one record line to a syslog collector over TLS.
 pub(crate) fn deliver(cfg: &SyslogConfig, line: &[u8]) -> Result<(), modelseal_audit::Error> {
     SyslogSink::connect(cfg).and_then(|mut s| {
