@@ -37,10 +37,12 @@ pub fn sign_file(key: &SigningKey, path: &Path) -> Result<(Vec<u8>, u64), Error>
     let file = File::open(path).map_err(io_err)?;
     let meta = file.metadata().map_err(io_err)?;
     if !meta.is_file() {
-        return Err(Error::InvalidOption(format!(
-            "{} is not a regular file: a raw signature covers one file (sign a checksums file for a directory)",
-            path.display()
-        )));
+        return Err(Error::InvalidOption {
+            reason: format!(
+                "{} is not a regular file: a raw signature covers one file (sign a checksums file for a directory)",
+                path.display()
+            ),
+        });
     }
     match MessageHash::of(key.algorithm()) {
         Some(hash) => {
@@ -49,11 +51,11 @@ pub fn sign_file(key: &SigningKey, path: &Path) -> Result<(Vec<u8>, u64), Error>
             Ok((key.sign_prehashed(&digest)?, len))
         }
         None => {
-            let too_large = || {
-                Error::InvalidOption(format!(
+            let too_large = || Error::InvalidOption {
+                reason: format!(
                     "{} is larger than {MAX_WHOLE_MESSAGE_BYTES} bytes: Ed25519 raw signatures need the whole file in memory; sign a checksums file instead",
                     path.display()
-                ))
+                ),
             };
             if meta.len() > MAX_WHOLE_MESSAGE_BYTES {
                 return Err(too_large());

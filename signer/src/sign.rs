@@ -108,9 +108,9 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
     // 1. certificate <-> key
     check_certificate(opts.certificates, opts.key)?;
     if let Method::Shards { shard_size: 0 } = opts.method {
-        return Err(Error::InvalidOption(
-            "shard size must be at least 1 byte".into(),
-        ));
+        return Err(Error::InvalidOption {
+            reason: "shard size must be at least 1 byte".into(),
+        });
     }
 
     // 2. list and hash
@@ -172,9 +172,9 @@ pub fn sign_manifest(
 ) -> Result<Signed, Error> {
     check_certificate(certificates, key)?;
     if manifest.serialization().hash == HashAlgorithm::Sha512 {
-        return Err(Error::InvalidOption(
-            "OMS manifests have no sha512 hash type: sign a SHA-256 manifest".into(),
-        ));
+        return Err(Error::InvalidOption {
+            reason: "OMS manifests have no sha512 hash type: sign a SHA-256 manifest".into(),
+        });
     }
 
     // 3-4. statement, DSSE signature
