@@ -28,7 +28,7 @@ use std::process::{Command, ExitStatus};
 use std::time::{Instant, SystemTime};
 
 use clap::Args;
-use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::engine::{HashOptions, Inspect};
 use modelseal_manifest::walk::WalkOptions;
 use modelseal_policies::{Level, PolicySet, SignatureInput, VerifyOptions};
 use modelseal_verifier::Authenticated;
@@ -44,7 +44,7 @@ use crate::args::{AuditArgs, HashingArgs, TrustArgs};
 use crate::audit_log::{Facts, policy_facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
-use crate::output::{CliError, Doc, Exit, policy_error, verifier_error};
+use crate::output::{CliError, Doc, Exit, model_error, policy_error, verifier_error};
 use crate::progress::Bar;
 use crate::render::{checks_json, logged_note, policy_outcome, signer_json};
 
@@ -209,9 +209,10 @@ struct Allowed {
 
 fn refused(args: &GateArgs, e: &Error) -> CliError {
     if e.is_rejection() {
-        verifier_error(
+        model_error(
             e,
             &format!("verification failed, {} not started", show(args)),
+            &args.model,
         )
     } else {
         verifier_error(e, "").context(format!("{} not started", show(args)))
@@ -339,10 +340,10 @@ fn decide_policy(
         })
         .collect();
     let mut sealed: Vec<SealedModel> = Vec::new();
-    let mut check = |auth: Authenticated, walk: &WalkOptions| {
+    let mut check = |auth: Authenticated, walk: &WalkOptions, inspect: Option<&dyn Inspect>| {
         let mut report = Report::default();
         let gate = Gate::open_with(auth, &args.model, walk, hash.buffer_size, &mut report)?;
-        let s = gate.seal(&hash, &mut report)?;
+        let s = gate.seal(&HashOptions { inspect, ..hash }, &mut report)?;
         let verified = s.verified().clone();
         sealed.push(s);
         Ok(verified)
