@@ -795,7 +795,7 @@ pub fn verify_files(
     };
     let mut v = Verifier::new(key, cp);
     for f in files {
-        let file = std::fs::File::open(f).map_err(Error::io("open", f))?;
+        let file = modelseal_manifest::input::open_regular(f).map_err(Error::io("open", f))?;
         v.feed(f, file)?;
     }
     Ok(v.finish())

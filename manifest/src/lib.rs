@@ -30,6 +30,7 @@ pub mod detached;
 pub mod digest;
 pub mod engine;
 mod error;
+pub mod input;
 pub mod json;
 pub mod manifest;
 pub mod path;

@@ -113,6 +113,17 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
         ));
     }
 
+    // The cache is signing state, never model content: inside the model it
+    // would be hashed into the manifest and rewritten after signing.
+    if let Some(cache) = opts.cache
+        && walk::relative_inside(model, cache).is_some()
+    {
+        return Err(Error::InvalidOption(format!(
+            "the digest cache {} lies inside the model; keep it outside (e.g. beside the signing key)",
+            cache.display()
+        )));
+    }
+
     // 2. list and hash
     let mut ignore_paths: Vec<ResourcePath> = DEFAULT_IGNORE_PATHS
         .iter()

@@ -127,11 +127,8 @@ pub fn read_signature(path: &Path) -> Result<Vec<u8>, Error> {
         path: path.to_owned(),
         reason,
     };
-    let file = File::open(path).map_err(read_err)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_SIGNATURE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_err)?;
+    let bytes =
+        modelseal_manifest::input::read_regular(path, MAX_SIGNATURE_BYTES).map_err(read_err)?;
     if bytes.is_empty() {
         return Err(bad("the file is empty".into()));
     }
@@ -273,14 +270,17 @@ fn check_file(
             source,
         })
     };
-    let file = File::open(path).map_err(model_err)?;
+    let file = match modelseal_manifest::input::open_regular(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            return Err(Error::Config(format!(
+                "{} is not a regular file: a raw signature covers one file (use --checksums for a directory)",
+                path.display()
+            )));
+        }
+        Err(e) => return Err(model_err(e)),
+    };
     let meta = file.metadata().map_err(model_err)?;
-    if !meta.is_file() {
-        return Err(Error::Config(format!(
-            "{} is not a regular file: a raw signature covers one file (use --checksums for a directory)",
-            path.display()
-        )));
-    }
     match MessageHash::of(alg) {
         Some(hash) => {
             let mut buf = vec![0u8; DEFAULT_BUFFER_SIZE];

@@ -39,12 +39,11 @@ use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 use serde_json::{Value, json};
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 
-use super::verify_policy::earliest_not_after;
 use crate::args::{AuditArgs, HashingArgs, TrustArgs};
-use crate::audit_log::{Facts, policy_facts, record_decision, signer_details};
+use crate::audit_log::{Facts, earliest_not_after, policy_facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
-use crate::output::{CliError, Doc, Exit, policy_error, verifier_error};
+use crate::output::{CliError, Doc, Exit, model_error, policy_error, verifier_error};
 use crate::progress::Bar;
 use crate::render::{checks_json, logged_note, policy_outcome, signer_json};
 
@@ -209,9 +208,10 @@ struct Allowed {
 
 fn refused(args: &GateArgs, e: &Error) -> CliError {
     if e.is_rejection() {
-        verifier_error(
+        model_error(
             e,
             &format!("verification failed, {} not started", show(args)),
+            &args.model,
         )
     } else {
         verifier_error(e, "").context(format!("{} not started", show(args)))

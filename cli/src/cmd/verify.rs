@@ -17,7 +17,7 @@ use crate::args::{AuditArgs, HashingArgs, OutputArgs, TrustArgs};
 use crate::audit_log::{Facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
-use crate::output::{CliError, Doc, Exit, verifier_error};
+use crate::output::{CliError, Doc, Exit, model_error};
 use crate::progress::Bar;
 use crate::render::{checks_json, signer_json};
 
@@ -150,7 +150,7 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
                 "signatures",
                 json!([{ "file": label, "accepted": false, "signer": null, "algorithm": null, "identities": [], "subject_digest": null }]),
             );
-            let mut err = verifier_error(e, "verification failed");
+            let mut err = model_error(e, "verification failed", &args.model);
             if let Some(hint) = signature_hint(&args.model, &signature) {
                 err.message.push_str(&hint);
             }
