@@ -218,3 +218,105 @@ fn a_decision_with_a_huge_reason_is_recorded_truncated() {
     );
     assert!(reason.contains("...[truncated "), "{reason}");
 }
+
+/// Item 17: the printed `openssl` command ran `$(...)` in a file name.
+#[test]
+fn the_printed_openssl_command_is_quoted_for_the_shell() {
+    let sb = Sandbox::new();
+    let key = sb.key("keys/p256.pkcs8.pem");
+    let name = "m$(touch PWNED).bin";
+    fs::write(sb.path(name), b"weights").unwrap();
+    let run = sb.run([
+        "sign",
+        name,
+        "--key",
+        s(&key),
+        "--raw-signature",
+        "m.sig",
+        "--json",
+    ]);
+    run.code(0);
+    let doc = run.json();
+    let argv: Vec<String> = doc["openssl_verify_argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(argv.last().unwrap(), name);
+    let line = doc["openssl_verify"].as_str().unwrap();
+    // Run the printed line in a shell with a stand-in `openssl` that prints
+    // its arguments: the name arrives intact and nothing else runs.
+    fs::create_dir(sb.path("bin")).unwrap();
+    fs::write(
+        sb.path("bin/openssl"),
+        "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(sb.path("bin/openssl"), fs::Permissions::from_mode(0o755)).unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(line)
+        .current_dir(sb.path(""))
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", sb.path("bin").display()),
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let printed: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(printed, argv[1..].to_vec());
+    assert!(!sb.path("PWNED").exists(), "the printed command ran $(...)");
+    // The text output prints the same quoted line.
+    let text = sb.run(["sign", name, "--key", s(&key), "--raw-signature", "m.sig"]);
+    text.code(0).stdout_has(&format!("check it:  {line}"));
+}
+
+/// Item 5: COMMAND saw MODELSEAL_AUDIT_KEY/_LOG and could read the writer
+/// key, so model code could forge every later record.
+#[test]
+fn the_gate_hands_command_no_modelseal_configuration() {
+    let sb = Sandbox::new();
+    sb.copy("models/demo", "model");
+    let key = sb.key("keys/p256.pkcs8.pem");
+    sb.run(["sign", "model", "--key", s(&key), "-q"]).code(0);
+    sb.run(["audit", "keygen", "--out", "keys"]).code(0);
+    let public = fixture("keys/p256.pub.pem");
+    let run = sb.run_env(
+        [
+            "gate",
+            "model",
+            "--public-key",
+            s(&public),
+            "--",
+            "sh",
+            "-c",
+            "env",
+        ],
+        &[
+            ("MODELSEAL_AUDIT_LOG", "audit.log"),
+            ("MODELSEAL_AUDIT_KEY", "keys/writer.key"),
+            ("MODELSEAL_KEY_PASSPHRASE", "secret"),
+        ],
+    );
+    run.code(0);
+    let vars: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("MODELSEAL_"))
+        .collect();
+    assert_eq!(vars.len(), 1, "{vars:?}");
+    assert!(vars[0].starts_with("MODELSEAL_MODEL_DIR="), "{vars:?}");
+    // The decision was recorded with the key COMMAND never saw.
+    assert!(
+        fs::read_to_string(sb.path("audit.log"))
+            .unwrap()
+            .contains("model.gate")
+    );
+}

@@ -430,10 +430,17 @@ fn run_command(command: &[OsString], model_dir: &Path) -> Result<u8, CliError> {
         signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2])
             .map_err(|e| CliError::error("gate_failed", format!("cannot catch signals: {e}")))?;
     let handle = signals.handle();
-    let child = Command::new(program)
-        .args(rest)
-        .env(MODEL_DIR_VAR, model_dir)
-        .spawn();
+    let mut cmd = Command::new(program);
+    cmd.args(rest);
+    // COMMAND is model code: it gets the view and nothing of modelseal's own
+    // configuration (the audit writer key and log, passphrase variables,
+    // trust settings). Descriptors modelseal opens are close-on-exec.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("MODELSEAL_") {
+            cmd.env_remove(name);
+        }
+    }
+    let child = cmd.env(MODEL_DIR_VAR, model_dir).spawn();
     let child = match child {
         Ok(c) => c,
         Err(e) => {
