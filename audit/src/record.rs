@@ -72,6 +72,9 @@ static TS_FORMAT: &[BorrowedFormatItem<'static>] =
 
 /// `event.outcome`: whether the decision succeeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// A closed set matched exhaustively across the workspace: adding a variant
+// must be a compile error wherever it is handled.
+#[allow(clippy::exhaustive_enums)]
 pub enum Outcome {
     /// `success`
     Success,
@@ -100,6 +103,9 @@ impl Outcome {
 
 /// Hash algorithms ECS has a `file.hash.*` field for that model digests use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// A closed set matched exhaustively across the workspace: adding a variant
+// must be a compile error wherever it is handled.
+#[allow(clippy::exhaustive_enums)]
 pub enum HashAlgorithm {
     /// `file.hash.sha256`
     Sha256,

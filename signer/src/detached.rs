@@ -36,10 +36,12 @@ pub fn sign_file(key: &SigningKey, path: &Path) -> Result<(Vec<u8>, u64), Error>
     let file = match modelseal_manifest::input::open_regular(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
-            return Err(Error::InvalidOption(format!(
-                "{} is not a regular file: a raw signature covers one file (sign a checksums file for a directory)",
-                path.display()
-            )));
+            return Err(Error::InvalidOption {
+                reason: format!(
+                    "{} is not a regular file: a raw signature covers one file (sign a checksums file for a directory)",
+                    path.display()
+                ),
+            });
         }
         Err(e) => return Err(io_err(e)),
     };
@@ -51,11 +53,11 @@ pub fn sign_file(key: &SigningKey, path: &Path) -> Result<(Vec<u8>, u64), Error>
             Ok((key.sign_prehashed(&digest)?, len))
         }
         None => {
-            let too_large = || {
-                Error::InvalidOption(format!(
+            let too_large = || Error::InvalidOption {
+                reason: format!(
                     "{} is larger than {MAX_WHOLE_MESSAGE_BYTES} bytes: Ed25519 raw signatures need the whole file in memory; sign a checksums file instead",
                     path.display()
-                ))
+                ),
             };
             if meta.len() > MAX_WHOLE_MESSAGE_BYTES {
                 return Err(too_large());

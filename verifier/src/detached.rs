@@ -31,7 +31,7 @@ use modelseal_manifest::detached::{
 use modelseal_manifest::engine::DEFAULT_BUFFER_SIZE;
 
 use crate::chain;
-use crate::error::Error;
+use crate::error::{ConfigError, Error};
 use crate::identity::Identity;
 use crate::report::{CheckName, Report};
 use crate::signature::{PssSaltLength, PublicKey};
@@ -162,9 +162,7 @@ fn trusted_key(opts: &DetachedOptions<'_>) -> Result<(PublicKey, Signer), Error>
     match opts.trust {
         Trust::PublicKey(key) => {
             if !opts.certificates.is_empty() {
-                return Err(Error::Config(
-                    "a certificate was given with a public key: use --cert with --trust-root, or --public-key alone".into(),
-                ));
+                return Err(ConfigError::CertificateWithKey.into());
             }
             let spki_sha256 = crate::cert::hex(
                 modelseal_manifest::HashAlgorithm::Sha256
@@ -175,9 +173,7 @@ fn trusted_key(opts: &DetachedOptions<'_>) -> Result<(PublicKey, Signer), Error>
         }
         Trust::Roots(anchors) => {
             if opts.certificates.is_empty() {
-                return Err(Error::Config(
-                    "a raw signature carries no certificate: give the signer's certificate (--cert LEAF.pem) with --trust-root".into(),
-                ));
+                return Err(ConfigError::NoCertificate.into());
             }
             let v = chain::validate(opts.certificates, anchors, opts.time)?;
             let key = PublicKey::from_spki_der(&v.leaf.spki_der)?;
@@ -273,10 +269,10 @@ fn check_file(
     let file = match modelseal_manifest::input::open_regular(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
-            return Err(Error::Config(format!(
-                "{} is not a regular file: a raw signature covers one file (use --checksums for a directory)",
-                path.display()
-            )));
+            return Err(ConfigError::NotAFile {
+                path: path.to_owned(),
+            }
+            .into());
         }
         Err(e) => return Err(model_err(e)),
     };
@@ -299,10 +295,10 @@ fn check_file(
 /// Read a whole file for pure Ed25519, refusing files above the limit.
 fn read_whole(file: &File, path: &Path, size: u64) -> Result<Vec<u8>, Error> {
     let too_large = || {
-        Error::Config(format!(
-            "{} is larger than {MAX_WHOLE_MESSAGE_BYTES} bytes: Ed25519 raw signatures need the whole file in memory; sign a checksums file instead",
-            path.display()
-        ))
+        Error::Config(ConfigError::TooLargeForEd25519 {
+            path: path.to_owned(),
+            limit: MAX_WHOLE_MESSAGE_BYTES,
+        })
     };
     if size > MAX_WHOLE_MESSAGE_BYTES {
         return Err(too_large());
