@@ -22,6 +22,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
+#![warn(clippy::exhaustive_enums)]
 
 pub mod algorithm;
 pub mod bundle;
@@ -31,6 +32,7 @@ pub mod digest;
 pub mod engine;
 mod error;
 pub mod evidence;
+pub mod input;
 pub mod json;
 pub mod manifest;
 pub mod path;

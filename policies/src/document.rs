@@ -8,12 +8,12 @@
 //! impossible signature counts, and levels that could never pass. A loaded
 //! [`PolicySet`] cannot be wrong later in a way the file already shows.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use modelseal_verifier::{Identity, TrustAnchors};
 use serde_json::Value;
 
+use crate::content::{self, ContentRules};
 use crate::error::{Error, Problem};
 use crate::level::{Action, Actions, Category, Level};
 use crate::read::{self, Problems, Ptr};
@@ -46,6 +46,7 @@ pub struct Policy {
     required: usize,
     algorithms: AlgorithmRules,
     revocation: RevocationRules,
+    content: Option<ContentRules>,
 }
 
 impl Policy {
@@ -103,6 +104,12 @@ impl Policy {
     pub fn revocation(&self) -> &RevocationRules {
         &self.revocation
     }
+
+    /// Content rules (formats, extra globals, level), if the policy has a
+    /// `content` section.
+    pub fn content(&self) -> Option<&ContentRules> {
+        self.content.as_ref()
+    }
 }
 
 /// The policy chosen for a model, and the scope that chose it.
@@ -134,13 +141,8 @@ impl PolicySet {
             path: path.to_owned(),
             source,
         };
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| {
-                f.take(MAX_POLICY_FILE.saturating_add(1))
-                    .read_to_end(&mut bytes)
-            })
-            .map_err(read_err)?;
+        let bytes =
+            modelseal_manifest::input::read_regular(path, MAX_POLICY_FILE).map_err(read_err)?;
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -309,7 +311,7 @@ fn load_document(
     })
 }
 
-const POLICY_FIELDS: [&str; 10] = [
+const POLICY_FIELDS: [&str; 11] = [
     "name",
     "description",
     "scopes",
@@ -320,6 +322,7 @@ const POLICY_FIELDS: [&str; 10] = [
     "requiredSignatures",
     "algorithms",
     "revocation",
+    "content",
 ];
 
 #[allow(clippy::too_many_lines)] // one field after the other
@@ -407,6 +410,11 @@ fn load_policy(
         }
     }
 
+    // Content rules.
+    let content = map
+        .get("content")
+        .and_then(|v| content::load(v, &ptr.key("content"), p));
+
     // A skip policy has nothing else.
     if level == Some(Level::Skip) {
         for field in [
@@ -415,6 +423,7 @@ fn load_policy(
             "requiredSignatures",
             "algorithms",
             "revocation",
+            "content",
         ] {
             if map.contains_key(field) {
                 p.add(
@@ -435,6 +444,7 @@ fn load_policy(
             required: 0,
             algorithms: AlgorithmRules::default(),
             revocation: RevocationRules::default(),
+            content: None,
         });
     }
 
@@ -562,6 +572,7 @@ fn load_policy(
         required,
         algorithms,
         revocation: revocation?,
+        content,
     })
 }
 

@@ -26,7 +26,9 @@
 //! # Ok::<(), modelseal_policies::Error>(())
 //! ```
 #![forbid(unsafe_code)]
+#![warn(clippy::exhaustive_enums)]
 
+mod content;
 pub mod document;
 pub mod enforce;
 mod error;
@@ -39,6 +41,7 @@ pub mod rules;
 pub mod scope;
 mod store;
 
+pub use content::{ContentRules, ContentVerdict};
 pub use document::{Policy, PolicySet, Selection};
 pub use enforce::{
     Approval, FilesCheck, PolicyOutcome, SignatureInput, SignatureSummary, VerifyOptions, verify,

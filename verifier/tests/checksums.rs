@@ -21,11 +21,7 @@ use modelseal_verifier::{
 
 const DEMO_SUBJECT: &str = "aa6efb8aebb149dc7e82761d0b9a6f39ba4a994d6516474a817690885d4b8eec";
 
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures")
-        .join(rel)
-}
+use modelseal_testkit::fixture;
 
 fn demo() -> PathBuf {
     fixture("models/demo")
@@ -149,7 +145,7 @@ fn malformed_checksums_are_errors_not_rejections() {
         Err(
             e @ Error::Checksums(ChecksumsError::BadName {
                 line: 8,
-                source: PathError::BadComponent(_),
+                source: PathError::BadComponent { .. },
                 ..
             }),
         ) => {
@@ -163,7 +159,7 @@ fn malformed_checksums_are_errors_not_rejections() {
     assert!(matches!(
         run(&demo(), "bad-absolute.sha256", None, None).result,
         Err(Error::Checksums(ChecksumsError::BadName {
-            source: PathError::Absolute(_),
+            source: PathError::Absolute { .. },
             ..
         }))
     ));

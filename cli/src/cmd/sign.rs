@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::sign_raw;
 use crate::args::{AuditArgs, CertArgs, HashingArgs, KeyArgs, OutputArgs, PaddingArg, SchemeArgs};
-use crate::audit_log::{Facts, record_decision};
+use crate::audit_log::{Facts, record_decision, sha256_hex, x509};
 use crate::files::write_atomic;
 use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit};
@@ -72,7 +72,8 @@ pub(crate) struct SignArgs {
     /// re-sign. Verification never uses the cache.
     #[arg(long)]
     pub(crate) update: bool,
-    /// Digest cache file for --update [default: SIG.cache].
+    /// Digest cache file for --update, outside the model [default:
+    /// SIGNATURE.cache, or MODEL.cache when the signature is inside the model].
     #[arg(long, value_name = "FILE", requires = "update")]
     pub(crate) cache: Option<PathBuf>,
     #[command(flatten)]
@@ -100,6 +101,7 @@ pub(crate) fn run(args: &SignArgs, doc: &mut Doc) -> Result<Exit, CliError> {
                 args.model.display(),
                 out.display()
             );
+            facts.bundle = Some(out.clone());
             sign_raw::run(&args.model, out, &args.key, &args.scheme, &args.output, doc)
         }
         None => {
@@ -108,6 +110,7 @@ pub(crate) fn run(args: &SignArgs, doc: &mut Doc) -> Result<Exit, CliError> {
                 args.model.display(),
                 args.signature.display()
             );
+            facts.bundle = Some(args.signature.clone());
             sign(args, doc, &mut facts)
         }
     };
@@ -124,7 +127,12 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
     doc.set("model", args.model.display().to_string());
     doc.set("signature", args.signature.display().to_string());
     let key = args.key.load(args.scheme.rsa_scheme(PaddingArg::Pss))?;
+    facts.details.key_sha256 = Some(sha256_hex(&key.public_key_der()));
     let certs = args.certs.read()?;
+    facts.details.x509 = certs
+        .first()
+        .and_then(|der| CertInfo::from_der(der).ok())
+        .map(|leaf| x509(&leaf));
     let ignore = args
         .ignore
         .iter()
@@ -134,11 +142,9 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
         })
         .collect::<Result<Vec<_>, _>>()?;
     let cache_path = args.update.then(|| {
-        args.cache.clone().unwrap_or_else(|| {
-            let mut p = args.signature.clone().into_os_string();
-            p.push(".cache");
-            PathBuf::from(p)
-        })
+        args.cache
+            .clone()
+            .unwrap_or_else(|| modelseal_signer::cache::default_path(&args.model, &args.signature))
     });
     let bar = Bar::new(args.output.quiet || args.output.json, "signing");
     let opts = SignOptions {
