@@ -195,6 +195,7 @@ pub struct MessageBundle {
 
 /// Any Sigstore bundle modelseal reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AnyBundle {
     /// A DSSE envelope (OMS or another in-toto statement).
     Dsse(Bundle),
