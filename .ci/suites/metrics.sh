@@ -78,6 +78,22 @@ ok_time=$(metric modelseal_last_success_timestamp_seconds 'command="gate"')
 expect 0 "the last success time stays the success's" -- \
   python3 -c "import sys; a, b = map(float, sys.argv[1:]); sys.exit(not a < b)" "$ok_time" "$last"
 
+cat > "$work/policy.json" <<JSON
+{"version": "1",
+ "trustStores": {"release": {"certificates": ["$pki/root.pem"]}},
+ "policies": [{"name": "all", "scopes": ["*"], "level": "strict", "trustStores": ["release"],
+   "trustedIdentities": ["$id"], "revocation": {"crls": ["$PWD/fixtures/pki/bad/revoked.crl.pem"]}}]}
+JSON
+expect 0 "verify --policy" -- "$ms" verify "$work/model" --policy "$work/policy.json" \
+  --signature "$work/model.sig" -q --metrics-file "$work/policy.prom"
+expect 0 "gate --policy" -- "$ms" gate "$work/model" --policy "$work/policy.json" \
+  --signature "$work/model.sig" -q --metrics-file "$work/policy.prom" -- true
+for c in verify gate; do
+  prom=$work/policy.prom expect_metric modelseal_hashed_bytes_total "command=\"$c\"" "$size" "$c --policy: bytes hashed"
+  prom=$work/policy.prom expect_metric modelseal_signer_certificate_not_after_timestamp_seconds \
+    "command=\"$c\"" "$not_after" "$c --policy: the accepted signer's notAfter"
+done
+
 echo "--- the file"
 expect 0 "each run replaces the file (new inode)" -- test "$inode1" != "$inode2"
 expect 0 "no temporary file left beside it" -- ls -A "$work/textfile"

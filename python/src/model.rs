@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use modelseal_manifest::ResourcePath;
+use modelseal_manifest::engine::{HashOptions, Inspect};
 use modelseal_manifest::walk::WalkOptions;
 use modelseal_policies::{PolicySet, VerifyOptions};
 use modelseal_verifier::gate::{Gate, LoadError, ModelView, SealedModel};
@@ -345,10 +346,10 @@ fn open_policy(
     let signatures = verification::signature_inputs(&bundles);
     let hash = hash_options(&req);
     let mut sealed: Vec<SealedModel> = Vec::new();
-    let mut check = |auth: Authenticated, walk: &WalkOptions| {
+    let mut check = |auth: Authenticated, walk: &WalkOptions, inspect: Option<&dyn Inspect>| {
         let mut report = Report::default();
         let s = Gate::open_with(auth, &req.model, walk, hash.buffer_size, &mut report)?
-            .seal(&hash, &mut report)?;
+            .seal(&HashOptions { inspect, ..hash }, &mut report)?;
         let verified = s.verified().clone();
         sealed.push(s);
         Ok(verified)

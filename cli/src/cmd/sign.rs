@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::sign_raw;
 use crate::args::{AuditArgs, CertArgs, HashingArgs, KeyArgs, OutputArgs, PaddingArg, SchemeArgs};
-use crate::audit_log::{Facts, record_decision};
+use crate::audit_log::{Facts, record_decision, sha256_hex, x509};
 use crate::files::write_atomic;
 use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit};
@@ -100,6 +100,7 @@ pub(crate) fn run(args: &SignArgs, doc: &mut Doc) -> Result<Exit, CliError> {
                 args.model.display(),
                 out.display()
             );
+            facts.bundle = Some(out.clone());
             sign_raw::run(&args.model, out, &args.key, &args.scheme, &args.output, doc)
         }
         None => {
@@ -108,6 +109,7 @@ pub(crate) fn run(args: &SignArgs, doc: &mut Doc) -> Result<Exit, CliError> {
                 args.model.display(),
                 args.signature.display()
             );
+            facts.bundle = Some(args.signature.clone());
             sign(args, doc, &mut facts)
         }
     };
@@ -124,7 +126,12 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
     doc.set("model", args.model.display().to_string());
     doc.set("signature", args.signature.display().to_string());
     let key = args.key.load(args.scheme.rsa_scheme(PaddingArg::Pss))?;
+    facts.details.key_sha256 = Some(sha256_hex(&key.public_key_der()));
     let certs = args.certs.read()?;
+    facts.details.x509 = certs
+        .first()
+        .and_then(|der| CertInfo::from_der(der).ok())
+        .map(|leaf| x509(&leaf));
     let ignore = args
         .ignore
         .iter()

@@ -14,10 +14,10 @@ use serde_json::{Value, json};
 use super::verify_checksums::{self, DetachedArgs};
 use super::verify_policy;
 use crate::args::{AuditArgs, HashingArgs, OutputArgs, TrustArgs};
-use crate::audit_log::{Facts, record_decision};
+use crate::audit_log::{Facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
-use crate::output::{CliError, Doc, Exit, verifier_error};
+use crate::output::{CliError, Doc, Exit, model_error};
 use crate::progress::Bar;
 use crate::render::{checks_json, signer_json};
 
@@ -124,6 +124,7 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     let trust = args.trust.trust()?;
     let identities = args.trust.identities(doc)?;
     let label = signature.display().to_string();
+    facts.bundle = Some(signature.clone());
     let bar = Bar::new(args.output.quiet || args.output.json, "verifying");
     let mut opts = Options::new(&trust, time);
     opts.identities = &identities;
@@ -149,7 +150,7 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
                 "signatures",
                 json!([{ "file": label, "accepted": false, "signer": null, "algorithm": null, "identities": [], "subject_digest": null }]),
             );
-            let mut err = verifier_error(e, "verification failed");
+            let mut err = model_error(e, "verification failed", &args.model);
             if let Some(hint) = signature_hint(&args.model, &signature) {
                 err.message.push_str(&hint);
             }
@@ -175,6 +176,7 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
         }]),
     );
     facts.digest = Some(format!("sha256:{digest}"));
+    facts.details = signer_details(a.signer(), a.identity().map(ToString::to_string));
     facts.bytes = Some(v.bytes());
     if let Signer::Certificate { leaf, .. } = a.signer() {
         facts.signer_not_after = Some(leaf.not_after);
