@@ -196,6 +196,7 @@ pub(crate) fn audit_error(e: modelseal_audit::Error) -> CliError {
         Error::LogStateMismatch { .. } => CliError::failed("log_state_mismatch", msg),
         Error::InvalidSignature => CliError::failed("invalid_signature", msg),
         Error::Io { .. } => CliError::error("io", msg),
+        Error::UnsafeLogFile { .. } => CliError::error("unsafe_log_file", msg),
         Error::KeyFilePermissions { .. } => CliError::error("key_permissions", msg),
         Error::KeyFileFormat { .. } => CliError::error("key_format", msg),
         Error::KeyExists { .. } => CliError::error("key_exists", msg),

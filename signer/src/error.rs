@@ -161,14 +161,17 @@ pub enum Error {
         reason: String,
     },
     /// The signing certificate carries another key than the signing key.
-    #[error("the certificate's public key is not the signing key's (wrong --cert or --key)")]
+    #[error("the certificate's public key is not the signing key's (wrong certificate or key)")]
     CertificateKeyMismatch,
     /// The model could not be read under the OMS rules.
     #[error("model: {0}")]
     Model(#[from] modelseal_manifest::ModelError),
     /// An option is out of range.
-    #[error("{0}")]
-    InvalidOption(String),
+    #[error("{reason}")]
+    InvalidOption {
+        /// What is out of range.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -179,7 +182,7 @@ impl Error {
             Error::Certificate { .. } | Error::CertificateKeyMismatch => "invalid_certificate",
             Error::Model(modelseal_manifest::ModelError::Io { .. }) => "unreadable_model",
             Error::Model(_) => "model_rejected",
-            Error::InvalidOption(_) => "usage",
+            Error::InvalidOption { .. } => "usage",
         }
     }
 }

@@ -108,9 +108,22 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
     // 1. certificate <-> key
     check_certificate(opts.certificates, opts.key)?;
     if let Method::Shards { shard_size: 0 } = opts.method {
-        return Err(Error::InvalidOption(
-            "shard size must be at least 1 byte".into(),
-        ));
+        return Err(Error::InvalidOption {
+            reason: "shard size must be at least 1 byte".into(),
+        });
+    }
+
+    // The cache is signing state, never model content: inside the model it
+    // would be hashed into the manifest and rewritten after signing.
+    if let Some(cache) = opts.cache
+        && walk::relative_inside(model, cache).is_some()
+    {
+        return Err(Error::InvalidOption {
+            reason: format!(
+                "the digest cache {} lies inside the model; keep it outside (e.g. beside the signing key)",
+                cache.display()
+            ),
+        });
     }
 
     // 2. list and hash
@@ -172,9 +185,9 @@ pub fn sign_manifest(
 ) -> Result<Signed, Error> {
     check_certificate(certificates, key)?;
     if manifest.serialization().hash == HashAlgorithm::Sha512 {
-        return Err(Error::InvalidOption(
-            "OMS manifests have no sha512 hash type: sign a SHA-256 manifest".into(),
-        ));
+        return Err(Error::InvalidOption {
+            reason: "OMS manifests have no sha512 hash type: sign a SHA-256 manifest".into(),
+        });
     }
 
     // 3-4. statement, DSSE signature
