@@ -320,3 +320,41 @@ fn the_gate_hands_command_no_modelseal_configuration() {
             .contains("model.gate")
     );
 }
+
+/// Item 8: `--trust-root fullchain.pem` (leaf included) made the leaf a
+/// trust anchor, so its key could issue a certificate for anyone.
+#[test]
+fn a_leaf_is_refused_as_a_trust_root() {
+    let sb = Sandbox::new();
+    sb.copy("models/demo", "model");
+    let key = sb.key("pki/p256/leaf.key");
+    sb.run([
+        "sign",
+        "model",
+        "--key",
+        s(&key),
+        "--cert",
+        s(&fixture("pki/p256/leaf.pem")),
+        "--chain",
+        s(&fixture("pki/p256/intermediate.pem")),
+        "-q",
+    ])
+    .code(0);
+    let verify = |root: &str| {
+        sb.run([
+            "verify",
+            "model",
+            "--trust-root",
+            s(&fixture(root)),
+            "--identity",
+            "*",
+        ])
+    };
+    verify("pki/p256/root.pem").code(0);
+    for roots in ["pki/p256/fullchain.pem", "pki/p256/leaf.pem"] {
+        verify(roots)
+            .code(2)
+            .no_panic()
+            .stderr_has("is not a CA certificate");
+    }
+}

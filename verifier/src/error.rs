@@ -234,6 +234,16 @@ pub enum CertificateError {
     /// No trust anchor was given.
     #[error("no trusted root certificate given")]
     NoTrustAnchors,
+    /// A certificate given as a trust root is not a CA certificate (no
+    /// basicConstraints `CA:TRUE`): a leaf among the roots would let its key
+    /// issue certificates for any identity.
+    #[error(
+        "trust root {subject:?} is not a CA certificate (basicConstraints CA:TRUE missing); give the root CA, not a leaf or a full chain"
+    )]
+    RootNotCa {
+        /// Subject of the refused certificate.
+        subject: String,
+    },
     /// A certificate does not parse.
     #[error("malformed certificate: {reason}")]
     Malformed {
