@@ -358,3 +358,29 @@ fn a_leaf_is_refused_as_a_trust_root() {
             .stderr_has("is not a CA certificate");
     }
 }
+
+/// Item 10: names derived from certificates, bundles and models were
+/// printed raw, so ESC sequences reached the terminal.
+#[test]
+fn text_output_escapes_control_characters() {
+    let sb = Sandbox::new();
+    sb.copy("models/demo", "model");
+    let key = sb.key("keys/p256.pkcs8.pem");
+    sb.run(["sign", "model", "--key", s(&key), "-q"]).code(0);
+    fs::write(sb.path("model/x\u{1b}[2K\rok.bin"), b"unsigned").unwrap();
+    let public = fixture("keys/p256.pub.pem");
+    let run = sb.run(["verify", "model", "--public-key", s(&public)]);
+    run.code(1);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(!all.contains('\u{1b}') && !all.contains('\r'), "{all:?}");
+    assert!(all.contains("x\\u{1b}[2K\\u{d}ok.bin"), "{all}");
+    // --json stays JSON (escaped by the serializer).
+    let json = sb.run(["verify", "model", "--public-key", s(&public), "--json"]);
+    json.code(1);
+    assert!(
+        json.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains('\u{1b}')
+    );
+}
