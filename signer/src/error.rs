@@ -160,15 +160,79 @@ pub enum Error {
         /// Why.
         reason: String,
     },
-    /// The signing certificate carries another key than the signing key.
-    #[error("the certificate's public key is not the signing key's (wrong --cert or --key)")]
-    CertificateKeyMismatch,
+    /// The signing certificate carries another key than the signing key
+    /// (both named by their SPKI SHA-256 fingerprint, `sha256:<hex>`).
+    #[error(
+        "the certificate's public key (sha256:{certificate}) is not the signing key's (sha256:{key}): the certificate and key do not belong together"
+    )]
+    CertificateKeyMismatch {
+        /// The certificate key's SPKI SHA-256, hex.
+        certificate: String,
+        /// The signing key's SPKI SHA-256, hex.
+        key: String,
+    },
     /// The model could not be read under the OMS rules.
     #[error("model: {0}")]
     Model(#[from] modelseal_manifest::ModelError),
     /// An option is out of range.
     #[error("{0}")]
     InvalidOption(String),
+    /// The model has no file to sign: it is empty, or every file is
+    /// ignored. A signature over nothing would verify any empty directory.
+    #[error("nothing to sign in {}: the model is empty or every file is ignored", path.display())]
+    EmptyModel {
+        /// The model path.
+        path: std::path::PathBuf,
+    },
+    /// The signed manifest would exceed what `verify` accepts (counted
+    /// before hashing).
+    #[error(
+        "{resources} resources would make a bundle of at least {estimated} bytes, more than the {limit} bytes verification reads{}",
+        if *sharded { "; choose a larger shard size" } else { "" }
+    )]
+    ModelTooLarge {
+        /// Resources (files or shards) the manifest would list.
+        resources: u64,
+        /// The smallest size the bundle could have.
+        estimated: u64,
+        /// The bundle size limit.
+        limit: u64,
+        /// Whether the model is cut into shards.
+        sharded: bool,
+    },
+    /// The bundle is larger than what `verify` reads.
+    #[error("the bundle is {size} bytes, more than the {limit} bytes verification reads")]
+    BundleTooLarge {
+        /// Its real size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The signature path must not be written (it would replace the key, a
+    /// certificate, model content, or a file that is not a bundle).
+    #[error("refusing to write the signature to {}: {reason}", path.display())]
+    Destination {
+        /// The signature path.
+        path: std::path::PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Writing the bundle failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The signature path.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A time-stamping authority gave no usable timestamp.
+    #[error("timestamp from {url}: {source}")]
+    Timestamp {
+        /// The TSA URL.
+        url: String,
+        /// What failed.
+        source: modelseal_timestamp::Error,
+    },
 }
 
 impl Error {
@@ -176,10 +240,17 @@ impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Key(_) | Error::KeyFile { .. } => "invalid_key",
-            Error::Certificate { .. } | Error::CertificateKeyMismatch => "invalid_certificate",
+            Error::Certificate { .. } | Error::CertificateKeyMismatch { .. } => {
+                "invalid_certificate"
+            }
             Error::Model(modelseal_manifest::ModelError::Io { .. }) => "unreadable_model",
             Error::Model(_) => "model_rejected",
             Error::InvalidOption(_) => "usage",
+            Error::EmptyModel { .. } => "empty_model",
+            Error::ModelTooLarge { .. } | Error::BundleTooLarge { .. } => "too_large",
+            Error::Destination { .. } => "unsafe_destination",
+            Error::Write { .. } => "write_failed",
+            Error::Timestamp { .. } => "timestamp_failed",
         }
     }
 }

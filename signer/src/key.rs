@@ -359,6 +359,17 @@ impl SigningKey {
         self.spki_der.clone()
     }
 
+    /// The key's fingerprint: lowercase hex SHA-256 of its DER
+    /// `SubjectPublicKeyInfo`, the form every modelseal message, report and
+    /// audit record uses (`sha256:<hex>`; the verifier's `spki_sha256`).
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(&self.spki_der)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// The public key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`, 64-column
     /// Base64, LF line endings, trailing newline), byte-identical to what
     /// `openssl pkey -pubout` writes. `model_signing`'s key hint is the

@@ -152,7 +152,7 @@ pub(crate) fn run(args: &ConvertArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     };
 
     // Sign exactly what was verified.
-    let signed = sign_manifest(manifest, &key, &certs)
+    let signed = sign_manifest(manifest, &key, &certs, Some(std::time::SystemTime::now()))
         .map_err(|e| CliError::error(e.kind(), format!("signing failed: {e}")))?;
     write_atomic(&args.signature, &signed.bundle.to_json())?;
 

@@ -1,0 +1,9 @@
+//! Production signing end to end: a signer that cannot hurt its user
+//! (`safety`), RFC 3161 timestamps with a real local TSA (`timestamps`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+#[path = "signing/safety.rs"]
+mod safety;
+#[path = "signing/tsa.rs"]
+mod tsa;
