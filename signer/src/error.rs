@@ -154,6 +154,16 @@ pub enum Error {
         /// Why it is refused.
         reason: String,
     },
+    /// A PKCS#11 token, or the key in it, could not be used (the PIN is
+    /// never part of the reason).
+    #[error("PKCS#11: {reason}")]
+    Token {
+        /// What failed.
+        reason: String,
+    },
+    /// A `pkcs11:` URI is malformed.
+    #[error("{0}")]
+    Pkcs11Uri(#[from] crate::pkcs11::UriError),
     /// A certificate does not parse, or there are too many.
     #[error("certificate: {reason}")]
     Certificate {
@@ -240,6 +250,8 @@ impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Key(_) | Error::KeyFile { .. } => "invalid_key",
+            Error::Token { .. } => "token_error",
+            Error::Pkcs11Uri(_) => "usage",
             Error::Certificate { .. } | Error::CertificateKeyMismatch { .. } => {
                 "invalid_certificate"
             }

@@ -134,6 +134,8 @@ enum Inner {
     Ed25519(Box<ed25519_dalek::SigningKey>),
     EcdsaP256(Box<p256::ecdsa::SigningKey>),
     EcdsaP384(Box<p384::ecdsa::SigningKey>),
+    /// In a PKCS#11 token: only a handle here.
+    Token(Box<crate::pkcs11::TokenKey>),
 }
 
 /// A private key ready to sign: RSA (with its [`RsaScheme`]), Ed25519,
@@ -188,6 +190,9 @@ impl SigningKey {
             Inner::Ed25519(key) => key.verifying_key().to_public_key_der(),
             Inner::EcdsaP256(key) => key.verifying_key().to_public_key_der(),
             Inner::EcdsaP384(key) => key.verifying_key().to_public_key_der(),
+            Inner::Token(k) => {
+                spki::Document::try_from(k.public_key_der()).map_err(spki::Error::from)
+            }
         }
         .map_err(|e| KeyError::MalformedKey {
             format,
@@ -207,9 +212,33 @@ impl SigningKey {
         })
     }
 
+    /// A key in a PKCS#11 token ([`crate::pkcs11::open`]).
+    ///
+    /// # Errors
+    /// [`KeyError::MalformedKey`] when its public key cannot be encoded as PEM.
+    pub fn from_token(key: crate::pkcs11::TokenKey) -> Result<SigningKey, KeyError> {
+        let spki_der = key.public_key_der().to_vec();
+        let spki_pem = modelseal_manifest::bundle::spki_pem(&spki_der);
+        Ok(SigningKey {
+            inner: Inner::Token(Box::new(key)),
+            spki_der,
+            spki_pem,
+        })
+    }
+
+    /// Where the key lives, for messages: `pkcs11:...` (without the PIN)
+    /// for a token key, `None` for a key loaded from a file.
+    pub fn token_uri(&self) -> Option<&str> {
+        match &self.inner {
+            Inner::Token(k) => Some(k.label()),
+            _ => None,
+        }
+    }
+
     /// The algorithm [`SigningKey::sign`] uses.
     pub fn algorithm(&self) -> SignatureAlgorithm {
         match &self.inner {
+            Inner::Token(k) => k.algorithm(),
             Inner::Rsa { scheme, .. } => scheme.algorithm(),
             Inner::Ed25519(_) => SignatureAlgorithm::Ed25519,
             Inner::EcdsaP256(_) => SignatureAlgorithm::EcdsaP256Sha256,
@@ -220,6 +249,7 @@ impl SigningKey {
     /// The key's family (and RSA modulus size).
     pub fn key_kind(&self) -> KeyKind {
         match &self.inner {
+            Inner::Token(k) => k.key_kind(),
             Inner::Rsa { key, .. } => KeyKind::Rsa {
                 bits: key.n().bit_width_vartime() as usize,
             },
@@ -245,6 +275,7 @@ impl SigningKey {
             detail: e.to_string(),
         };
         match &self.inner {
+            Inner::Token(k) => k.sign(msg),
             Inner::Rsa { key, scheme } => {
                 let mut rng = getrandom::SysRng;
                 let signed = match (scheme.padding, scheme.hash) {
@@ -316,6 +347,7 @@ impl SigningKey {
             )));
         }
         match &self.inner {
+            Inner::Token(k) => k.sign_prehashed(digest),
             Inner::Rsa { key, scheme } => {
                 let mut rng = getrandom::SysRng;
                 let signed = match (scheme.padding, scheme.hash) {

@@ -11,7 +11,9 @@ pub mod detached;
 pub mod error;
 pub mod key;
 mod key_file;
+pub mod keygen;
 pub mod output;
+pub mod pkcs11;
 pub mod sign;
 pub mod timestamp;
 

@@ -86,13 +86,13 @@ impl Destination<'_> {
         // the final rename; its target is still compared below).
         let followed = fs::metadata(self.path).ok();
         for p in self.protected.iter().copied().chain([self.model]) {
-            if let (Some(dest), Ok(other)) = (&followed, fs::metadata(p)) {
-                if same_file(dest, &other) {
-                    return Err(self.refuse(format!(
-                        "it is {} (the signature would replace it)",
-                        p.display()
-                    )));
-                }
+            if let (Some(dest), Ok(other)) = (&followed, fs::metadata(p))
+                && same_file(dest, &other)
+            {
+                return Err(self.refuse(format!(
+                    "it is {} (the signature would replace it)",
+                    p.display()
+                )));
             }
         }
         let inside = self.inside_model();

@@ -135,6 +135,7 @@ fn sign_model(key: &SigningKey, certificates: &[Vec<u8>]) -> (Bundle, Manifest) 
             ..HashOptions::default()
         },
         cache: None,
+        time: None,
     };
     let signed = modelseal_signer::sign(&model().0, &opts).unwrap();
     (signed.bundle, signed.manifest)

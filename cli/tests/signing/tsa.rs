@@ -8,13 +8,13 @@ use std::process::{Child, Command, Stdio};
 use crate::common::{Sandbox, fixture};
 
 /// A running test TSA; killed on drop.
-pub struct Tsa {
+pub(crate) struct Tsa {
     child: Child,
-    pub url: String,
+    pub(crate) url: String,
 }
 
 impl Tsa {
-    pub fn start(args: &[&str]) -> Tsa {
+    pub(crate) fn start(args: &[&str]) -> Tsa {
         for (tool, arg) in [("python3", "--version"), ("openssl", "version")] {
             let ok = Command::new(tool)
                 .arg(arg)
