@@ -29,7 +29,7 @@ step "verify it against the trusted root, pinning the release identity" \
   --trust-root fixtures/pki/p256/root.pem --identity email:release-a@modelseal.test
 
 step "tamper: flip one byte of the weights, verify again (must fail with exit 1)" \
-  modelseal verify model --signature model.sig --trust-root root.pem
+  modelseal verify model --signature model.sig --trust-root root.pem --identity email:release-a@modelseal.test
 python3 - "$work/model/model.safetensors" <<'PY'
 import sys
 p = sys.argv[1]
@@ -38,7 +38,8 @@ b[len(b) // 2] ^= 0x01
 open(p, "wb").write(bytes(b))
 PY
 set +e
-"$ms" verify "$work/model" --signature "$work/model.sig" --trust-root fixtures/pki/p256/root.pem
+"$ms" verify "$work/model" --signature "$work/model.sig" --trust-root fixtures/pki/p256/root.pem \
+  --identity email:release-a@modelseal.test
 code=$?
 set -e
 echo "exit code: $code"

@@ -15,6 +15,7 @@ for deps in .ci/deps/*.sh; do
 done
 
 export MODELSEAL_OMS_VENV=${MODELSEAL_OMS_VENV:-$PWD/.venv-oms}
+export MODELSEAL_JSONSCHEMA_VENV=${MODELSEAL_JSONSCHEMA_VENV:-$PWD/.venv-jsonschema}
 
 echo "==> cargo fmt, clippy"
 cargo fmt --all -- --check

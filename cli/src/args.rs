@@ -15,7 +15,7 @@ use modelseal_verifier::{Identity, PublicKey, Trust, TrustAnchors};
 use zeroize::Zeroizing;
 
 use crate::files::read_small;
-use crate::output::CliError;
+use crate::output::{CliError, Doc};
 
 /// `--json`, `--quiet`: how a command reports.
 #[derive(Debug, Clone, Args)]
@@ -59,6 +59,8 @@ pub(crate) struct TrustArgs {
     pub(crate) public_key: Option<PathBuf>,
     /// Required signer identity: a SAN (`email:`, `uri:`, `dns:`, `ip:` or a
     /// bare value) or a subject DN (`CN=...,O=...`); repeatable, any matches.
+    /// Required with --trust-root; '*' accepts any signer the roots certify
+    /// (with a warning).
     #[arg(long, value_name = "ID")]
     pub(crate) identity: Vec<String>,
     /// Check certificate validity at this time (RFC 3339, e.g.
@@ -81,9 +83,32 @@ impl TrustArgs {
         parse_time(self.at.as_deref())
     }
 
-    /// `--identity` values.
-    pub(crate) fn identities(&self) -> Result<Vec<Identity>, CliError> {
-        parse_identities(&self.identity)
+    /// The identities the signer must match. Certificate mode
+    /// (`--trust-root`) needs an explicit choice: one or more `--identity`,
+    /// or `--identity '*'` for any signer the roots certify, which `doc`
+    /// then carries as a warning. An empty list means "any" to the
+    /// verifier.
+    pub(crate) fn identities(&self, doc: &mut Doc) -> Result<Vec<Identity>, CliError> {
+        let any = self.identity.iter().any(|i| i == ANY_IDENTITY);
+        let certificate_mode = !self.trust_roots.is_empty();
+        match (any, self.identity.len(), certificate_mode) {
+            (true, 1, true) => {
+                doc.warn(
+                    "--identity '*': any signer these trust roots certify is accepted; name the expected signer with --identity",
+                );
+                Ok(Vec::new())
+            }
+            (true, 1, false) => Err(CliError::usage(
+                "--identity '*' accepts any signer of the --trust-root roots; it means nothing without them",
+            )),
+            (true, _, _) => Err(CliError::usage(
+                "--identity '*' (any signer) cannot be combined with other --identity values",
+            )),
+            (false, 0, true) => Err(CliError::usage(
+                "certificate mode needs to know who must have signed: give --identity ID (a SAN such as email:release@example.com, or a subject DN; repeatable), or --identity '*' to accept any signer these roots certify",
+            )),
+            _ => parse_identities(&self.identity),
+        }
     }
 
     /// The trust `--public-key` or `--trust-root` (exactly one kind) give.
@@ -97,6 +122,9 @@ impl TrustArgs {
         }
     }
 }
+
+/// The `--identity` value that accepts any signer the roots certify.
+pub(crate) const ANY_IDENTITY: &str = "*";
 
 /// Parse `--at`.
 pub(crate) fn parse_time(at: Option<&str>) -> Result<SystemTime, CliError> {

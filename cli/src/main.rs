@@ -52,7 +52,7 @@ fn main() -> ExitCode {
 
 /// A command line clap refused (exit 2), or `--help`/`--version` (exit 0).
 /// With `--json` anywhere before `--`, the usage error is also a JSON
-/// document on stdout.
+/// document on stdout (stderr for `gate`).
 fn usage_error(e: &clap::Error, argv: &[String]) -> ExitCode {
     use clap::error::ErrorKind;
     let informational = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
@@ -64,7 +64,14 @@ fn usage_error(e: &clap::Error, argv: &[String]) -> ExitCode {
     if json && !informational {
         let message = e.render().to_string();
         let message = message.trim_start_matches("error: ");
-        outln!("{:#}", output::usage_doc(cmd::name_of(argv), message));
+        let command = cmd::name_of(argv);
+        let doc = output::usage_doc(command, message);
+        // gate's documents go to stderr: its stdout belongs to COMMAND.
+        if command == "gate" {
+            errln!("{doc:#}");
+        } else {
+            outln!("{doc:#}");
+        }
     }
     let _ = e.print();
     if informational {

@@ -118,10 +118,19 @@ impl fmt::Display for CliError {
 /// `prefix` says what was refused ("verification failed" only for
 /// rejections: an input error says what could not be read).
 pub(crate) fn verifier_error(e: &modelseal_verifier::Error, prefix: &str) -> CliError {
+    use modelseal_verifier::{Error, MaterialKind};
+    // The library names no flags; the flag that fits is added here.
+    let hint = match e {
+        Error::MaterialMismatch {
+            bundle: MaterialKind::PublicKey,
+        } => " (--public-key PUB.pem)",
+        Error::MaterialMismatch { .. } => " (--trust-root ROOT.pem)",
+        _ => "",
+    };
     if e.is_rejection() {
-        CliError::failed(e.kind(), format!("{prefix}: {e}"))
+        CliError::failed(e.kind(), format!("{prefix}: {e}{hint}"))
     } else {
-        CliError::error(e.kind(), e.to_string())
+        CliError::error(e.kind(), format!("{e}{hint}"))
     }
 }
 

@@ -32,9 +32,7 @@ pub(crate) fn signer_json(signer: &Signer) -> Value {
             root_subject,
         } => certificate_json(leaf, intermediates, Some(root_subject)),
         Signer::Key { spki_sha256 } => json!({ "kind": "key", "spki_sha256": spki_sha256 }),
-        Signer::Policy { policy, signers } => {
-            json!({ "kind": "policy", "policy": policy, "signers": signers })
-        }
+        _ => json!({ "kind": "other", "description": signer.describe() }),
     }
 }
 

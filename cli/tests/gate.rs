@@ -44,6 +44,9 @@ fn signed_demo() -> Sandbox {
 fn gate(sb: &Sandbox, extra: &[&str], command: &[&str]) -> Run {
     let root = fixture("pki/p256/root.pem").display().to_string();
     let mut args = vec!["gate", "model", "--trust-root", &root, "-q"];
+    if !extra.contains(&"--identity") {
+        args.extend(["--identity", "*"]);
+    }
     args.extend(extra);
     args.push("--");
     args.extend(command);
@@ -140,6 +143,8 @@ fn a_bad_model_never_starts_the_command() {
         "model",
         "--trust-root",
         &other,
+        "--identity",
+        "*",
         "--",
         "touch",
         "started",
@@ -179,7 +184,7 @@ fn a_terminating_signal_reaches_the_command_and_the_view_is_removed() {
     let sb = signed_demo();
     let root = fixture("pki/p256/root.pem").display().to_string();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_modelseal"))
-        .args(["gate", "model", "--trust-root", &root, "-q", "--", "sh", "-c"])
+        .args(["gate", "model", "--trust-root", &root, "--identity", "*", "-q", "--", "sh", "-c"])
         .arg(r#"echo "$MODELSEAL_MODEL_DIR" > dir; trap 'echo term > got; exit 3' TERM; touch ready; while :; do sleep 0.05; done"#)
         .current_dir(sb.dir.path())
         .spawn()

@@ -30,6 +30,8 @@ fn reference_bundles_verify() {
             oms("p384/model.sig"),
             "--trust-root".into(),
             oms("p384/pki/root.pem"),
+            "--identity".into(),
+            "*".into(),
         ],
         vec![
             oms("key-p256/model.sig"),
@@ -45,21 +47,29 @@ fn reference_bundles_verify() {
             oms("extra/shards-p256.sig"),
             "--trust-root".into(),
             oms("pki/root.pem"),
+            "--identity".into(),
+            "*".into(),
         ],
         vec![
             oms("extra/blake3-p256.sig"),
             "--trust-root".into(),
             oms("pki/root.pem"),
+            "--identity".into(),
+            "*".into(),
         ],
         vec![
             oms("extra/blake2-p256.sig"),
             "--trust-root".into(),
             oms("pki/root.pem"),
+            "--identity".into(),
+            "*".into(),
         ],
         vec![
             oms("extra/keyid-nonempty.sig"),
             "--trust-root".into(),
             oms("pki/root.pem"),
+            "--identity".into(),
+            "*".into(),
         ],
     ];
     for case in cases {
@@ -70,6 +80,9 @@ fn reference_bundles_verify() {
             "-s".into(),
         ];
         args.extend(case.iter().cloned());
+        if case.iter().any(|a| a == "--trust-root") && !case.iter().any(|a| a == "--identity") {
+            args.extend(["--identity".into(), "*".into()]);
+        }
         let run = sb.run(&args);
         run.code(0);
         assert_eq!(run.json()["verdict"], "ok", "{case:?}");
@@ -82,6 +95,8 @@ fn reference_bundles_verify() {
         &oms("extra/model-ignore/model.sig"),
         "--trust-root",
         &oms("pki/root.pem"),
+        "--identity",
+        "*",
     ])
     .code(0);
     // Shards with component ordering and an empty file.
@@ -92,6 +107,8 @@ fn reference_bundles_verify() {
         &oms("extra/shards-ordering-p256.sig"),
         "--trust-root",
         &oms("pki/root.pem"),
+        "--identity",
+        "*",
     ])
     .code(0);
 }
@@ -124,6 +141,8 @@ fn reference_bundles_with_faulty_certificates_are_rejected() {
             &oms(&format!("extra/demo/{name}.sig")),
             "--trust-root",
             &p256,
+            "--identity",
+            "*",
         ])
         .code(0);
     }
@@ -135,6 +154,8 @@ fn reference_bundles_with_faulty_certificates_are_rejected() {
             &oms(&format!("extra/demo/{name}.sig")),
             "--trust-root",
             &p256,
+            "--identity",
+            "*",
         ])
         .code(1)
         .no_panic()
@@ -148,6 +169,8 @@ fn reference_bundles_with_faulty_certificates_are_rejected() {
         &oms("extra/demo/cert-p384-leaf.sig"),
         "--trust-root",
         &p384,
+        "--identity",
+        "*",
     ])
     .code(0);
     let pubkey = fixture("keys/p256.pub.pem").display().to_string();

@@ -377,6 +377,8 @@ fn usage_and_input_errors_exit_2() {
         "a.sig",
         "--trust-root",
         "pki/p256/root.pem",
+        "--identity",
+        "*",
         "--at",
         "2030-01-01T00:00:00Z",
     ])

@@ -38,6 +38,9 @@ fn verify_root(sb: &Sandbox, model: &str, root: &str, extra: &[&str]) -> common:
         "--trust-root".into(),
         fixture(root).display().to_string(),
     ];
+    if !extra.contains(&"--identity") {
+        args.extend(["--identity".into(), "*".into()]);
+    }
     args.extend(extra.iter().map(|s| s.to_string()));
     sb.run(args)
 }
@@ -765,7 +768,14 @@ fn a_closed_stdout_does_not_turn_a_verdict_into_a_panic() {
         drop(reader); // every write to stdout fails with EPIPE
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_modelseal"))
             .current_dir(sb.dir.path())
-            .args(["verify", "model", "--json", "--trust-root"])
+            .args([
+                "verify",
+                "model",
+                "--json",
+                "--identity",
+                "*",
+                "--trust-root",
+            ])
             .arg(fixture("pki/p256/root.pem"))
             .stdout(writer)
             .output()

@@ -27,6 +27,7 @@ use rustix::fs::{Mode, OFlags, ResolveFlags};
 use crate::digest::{Digest, HashAlgorithm};
 use crate::error::ModelError;
 use crate::manifest::{Manifest, Method, ResourceKey, Serialization};
+use crate::path::ResourcePath;
 use crate::walk::{FileEntry, ModelFiles};
 
 /// Default read buffer per worker: large enough to keep syscalls rare, small
@@ -43,6 +44,17 @@ pub trait Progress: Sync {
     fn advance(&self, bytes: u64);
 }
 
+/// Looks at each file's content in the pass that hashes it (a content
+/// scanner): what it reads are the very bytes that are hashed, read once.
+pub trait Inspect: Sync {
+    /// Called once per file, on a hashing worker. `reader` yields the
+    /// file's `size` bytes from its start, in order; every byte read through
+    /// it is hashed, and the bytes left when `inspect` returns are hashed
+    /// after it. Read errors reach the reader's caller as I/O errors and
+    /// fail the hashing of the file too.
+    fn inspect(&self, path: &ResourcePath, size: u64, reader: &mut dyn Read);
+}
+
 /// How to hash.
 #[derive(Clone, Copy)]
 pub struct HashOptions<'a> {
@@ -52,6 +64,9 @@ pub struct HashOptions<'a> {
     pub buffer_size: usize,
     /// Progress sink.
     pub progress: Option<&'a dyn Progress>,
+    /// Content inspection in the same read (each file is then read by one
+    /// worker, in order, its shards one after the other).
+    pub inspect: Option<&'a dyn Inspect>,
 }
 
 impl Default for HashOptions<'_> {
@@ -60,6 +75,7 @@ impl Default for HashOptions<'_> {
             threads: None,
             buffer_size: DEFAULT_BUFFER_SIZE,
             progress: None,
+            inspect: None,
         }
     }
 }
@@ -177,13 +193,17 @@ pub fn hash_model_also(
     also: Option<HashAlgorithm>,
     opts: &HashOptions<'_>,
 ) -> Result<(Manifest, Option<Manifest>), ModelError> {
-    let jobs = jobs(model, serialization.method);
     let opener = Opener::new(model)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.thread_count())
         .thread_name(|i| format!("modelseal-hash-{i}"))
         .build()
         .map_err(|e| ModelError::Threads(e.to_string()))?;
+    if let Some(inspector) = opts.inspect {
+        let results = hash_inspected(&pool, &opener, serialization, also, opts, inspector)?;
+        return Ok(manifests(model, serialization, also, results));
+    }
+    let jobs = jobs(model, serialization.method);
     let hash = serialization.hash;
     let buffer_size = buffer_size_for(hash, opts.buffer_size, opts.thread_count());
     if let Some(p) = opts.progress {
@@ -195,7 +215,6 @@ pub fn hash_model_also(
     let threads = opts.thread_count();
     let pipeline = jobs.len() < threads && hash != HashAlgorithm::Blake3;
     let hashes = (hash, also);
-    type Digests = (Digest, Option<Digest>);
     let results: Result<Vec<(ResourceKey, Digests)>, ModelError> = pool.install(|| {
         jobs.par_iter()
             .with_max_len(1)
@@ -214,7 +233,18 @@ pub fn hash_model_also(
             )
             .collect()
     });
-    let results = results?;
+    Ok(manifests(model, serialization, also, results?))
+}
+
+type Digests = (Digest, Option<Digest>);
+
+/// The manifest (and the `also` one) from every resource's digests.
+fn manifests(
+    model: &ModelFiles,
+    serialization: &Serialization,
+    also: Option<HashAlgorithm>,
+    results: Vec<(ResourceKey, Digests)>,
+) -> (Manifest, Option<Manifest>) {
     let second = also.map(|hash| {
         let resources: BTreeMap<_, _> = results
             .iter()
@@ -228,7 +258,210 @@ pub fn hash_model_also(
     });
     let resources: BTreeMap<_, _> = results.into_iter().map(|(k, (d, _))| (k, d)).collect();
     let first = Manifest::new(model.model_name(), serialization.clone(), resources);
-    Ok((first, second))
+    (first, second)
+}
+
+/// Hash with an [`Inspect`]or: one job per file, largest first; the
+/// inspector reads the file through a [`Tee`] that hashes what it reads.
+fn hash_inspected(
+    pool: &rayon::ThreadPool,
+    opener: &Opener<'_>,
+    serialization: &Serialization,
+    also: Option<HashAlgorithm>,
+    opts: &HashOptions<'_>,
+    inspector: &dyn Inspect,
+) -> Result<Vec<(ResourceKey, Digests)>, ModelError> {
+    let mut files: Vec<&FileEntry> = opener.model.files().iter().collect();
+    files.sort_by_key(|f| std::cmp::Reverse(f.size));
+    if let Some(p) = opts.progress {
+        p.start(files.iter().map(|f| f.size).sum());
+    }
+    let buffer_size = opts.buffer_size.max(4096);
+    let per_file: Result<Vec<Vec<(ResourceKey, Digests)>>, ModelError> = pool.install(|| {
+        files
+            .par_iter()
+            .with_max_len(1)
+            .map(|file| {
+                inspect_file(
+                    opener,
+                    file,
+                    serialization,
+                    also,
+                    buffer_size,
+                    opts,
+                    inspector,
+                )
+            })
+            .collect()
+    });
+    Ok(per_file?.into_iter().flatten().collect())
+}
+
+fn inspect_file(
+    opener: &Opener<'_>,
+    entry: &FileEntry,
+    serialization: &Serialization,
+    also: Option<HashAlgorithm>,
+    buffer_size: usize,
+    opts: &HashOptions<'_>,
+    inspector: &dyn Inspect,
+) -> Result<Vec<(ResourceKey, Digests)>, ModelError> {
+    let path = opener.model.file_path(&entry.path);
+    let io_err = |source| ModelError::Io {
+        path: path.clone(),
+        source,
+    };
+    let file = opener.open(&entry.path).map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
+    if !meta.is_file() {
+        return Err(ModelError::SpecialFile { path });
+    }
+    if meta.len() != entry.size {
+        return Err(ModelError::Changed {
+            path,
+            expected: entry.size,
+            found: meta.len(),
+        });
+    }
+    let ranges: Vec<Span> = match serialization.method {
+        Method::Files => vec![(0, entry.size, None)],
+        Method::Shards { shard_size } => shard_ranges(entry.size, shard_size)
+            .map(|r| (r.0, r.1, Some(r)))
+            .collect(),
+    };
+    let mut tee = Tee {
+        file: &file,
+        pos: 0,
+        end: entry.size,
+        ranges: &ranges,
+        current: 0,
+        hashers: None,
+        hash: serialization.hash,
+        also,
+        done: Vec::new(),
+        progress: opts.progress,
+        entry,
+        error: None,
+    };
+    inspector.inspect(&entry.path, entry.size, &mut tee);
+    if let Some(e) = tee.error.take() {
+        return Err(io_err(e));
+    }
+    let mut buf = vec![0u8; buffer_size];
+    loop {
+        match tee.read(&mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => return Err(io_err(e)),
+        }
+    }
+    // Whole files are hashed to EOF: bytes appended since listing show up here.
+    let found = tee.pos + count_rest(&file, entry.size).map_err(io_err)?;
+    if found != entry.size || tee.done.len() != ranges.len() {
+        return Err(ModelError::Changed {
+            path,
+            expected: entry.size,
+            found,
+        });
+    }
+    Ok(tee.done)
+}
+
+/// One resource of a file: start, end, and its shard range (`None` for
+/// the whole file).
+type Span = (u64, u64, Option<(u64, u64)>);
+
+/// Reads a file in order and hashes every byte it hands out, switching
+/// hashers at shard boundaries.
+struct Tee<'a> {
+    file: &'a File,
+    pos: u64,
+    end: u64,
+    /// (start, end, shard range) of each resource, in order.
+    ranges: &'a [Span],
+    current: usize,
+    hashers: Option<(crate::digest::Hasher, Option<crate::digest::Hasher>)>,
+    hash: HashAlgorithm,
+    also: Option<HashAlgorithm>,
+    done: Vec<(ResourceKey, Digests)>,
+    progress: Option<&'a dyn Progress>,
+    entry: &'a FileEntry,
+    /// The first read error, kept for the engine even if the inspector
+    /// swallowed it.
+    error: Option<io::Error>,
+}
+
+impl Tee<'_> {
+    fn feed(&mut self, mut data: &[u8]) {
+        let mut at = self.pos;
+        while !data.is_empty() {
+            let Some(&(_, end, shard)) = self.ranges.get(self.current) else {
+                return;
+            };
+            let (h, second) = self
+                .hashers
+                .get_or_insert_with(|| (self.hash.hasher(), self.also.map(HashAlgorithm::hasher)));
+            let take = usize::try_from(end - at).map_or(data.len(), |n| n.min(data.len()));
+            h.update(&data[..take]);
+            if let Some(s) = second {
+                s.update(&data[..take]);
+            }
+            data = &data[take..];
+            at += take as u64;
+            if at == end {
+                self.close(shard);
+            }
+        }
+    }
+
+    fn close(&mut self, shard: Option<(u64, u64)>) {
+        let (h, second) = self
+            .hashers
+            .take()
+            .unwrap_or_else(|| (self.hash.hasher(), self.also.map(HashAlgorithm::hasher)));
+        let key = ResourceKey {
+            path: self.entry.path.clone(),
+            range: shard,
+        };
+        self.done
+            .push((key, (h.finish(), second.map(crate::digest::Hasher::finish))));
+        self.current += 1;
+    }
+}
+
+impl Read for Tee<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        // An empty whole file is one resource with the empty digest.
+        if self.end == 0 && self.current == 0 && self.ranges.len() == 1 {
+            self.close(self.ranges[0].2);
+        }
+        if self.pos >= self.end || out.is_empty() {
+            return Ok(0);
+        }
+        let want = usize::try_from(self.end - self.pos).map_or(out.len(), |n| n.min(out.len()));
+        let n = loop {
+            match self.file.read_at(&mut out[..want], self.pos) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let kept = io::Error::new(e.kind(), e.to_string());
+                    self.error.get_or_insert(e);
+                    return Err(kept);
+                }
+                Ok(n) => break n,
+            }
+        };
+        if n == 0 {
+            // Shrunk since listing: the engine reports it.
+            self.end = self.pos;
+            return Ok(0);
+        }
+        self.feed(&out[..n]);
+        self.pos += n as u64;
+        if let Some(p) = self.progress {
+            p.advance(n as u64);
+        }
+        Ok(n)
+    }
 }
 
 fn hash_job(
@@ -528,6 +761,7 @@ mod tests {
             threads: Some(2),
             buffer_size: 4096,
             progress: Some(&count),
+            inspect: None,
         };
         let ser = Serialization::files(HashAlgorithm::Sha256, vec![]);
         let m = hash_model(&files, &ser, &opts).unwrap();
@@ -602,6 +836,7 @@ mod tests {
             threads: Some(2),
             buffer_size: 4096,
             progress: Some(&count),
+            inspect: None,
         };
         let ser = Serialization::files(HashAlgorithm::Sha512, vec![]);
         let (m512, m256) =
@@ -629,6 +864,70 @@ mod tests {
         assert_eq!(m256, plain);
         let (_, none) = hash_model_also(&files, &ser, None, &HashOptions::default()).unwrap();
         assert!(none.is_none());
+    }
+
+    /// Reads the first `want` bytes of each file and records them.
+    struct Peek {
+        want: usize,
+        seen: std::sync::Mutex<Vec<(String, Vec<u8>)>>,
+    }
+    impl Inspect for Peek {
+        fn inspect(&self, path: &ResourcePath, size: u64, reader: &mut dyn Read) {
+            let mut got = Vec::new();
+            let _ = reader.take(self.want as u64).read_to_end(&mut got);
+            assert!(got.len() as u64 <= size);
+            self.seen
+                .lock()
+                .unwrap()
+                .push((path.as_str().to_owned(), got));
+        }
+    }
+
+    #[test]
+    fn inspection_reads_the_hashed_bytes_in_the_same_pass() {
+        let big: Vec<u8> = (0..300_001u32).map(|i| (i * 7 % 251) as u8).collect();
+        let d = model(&[
+            ("a", b"hello".to_vec()),
+            ("w/big", big.clone()),
+            ("empty", vec![]),
+        ]);
+        let files = walk(d.path(), &WalkOptions::default()).unwrap();
+        for ser in [
+            Serialization::files(HashAlgorithm::Sha256, vec![]),
+            Serialization {
+                method: Method::Shards { shard_size: 65536 },
+                ..Serialization::files(HashAlgorithm::Blake3, vec![])
+            },
+        ] {
+            let peek = Peek {
+                want: 100_000,
+                seen: std::sync::Mutex::new(Vec::new()),
+            };
+            let count = Count(AtomicU64::new(0));
+            let opts = HashOptions {
+                threads: Some(2),
+                progress: Some(&count),
+                inspect: Some(&peek),
+                ..HashOptions::default()
+            };
+            let (m, also) =
+                hash_model_also(&files, &ser, Some(HashAlgorithm::Sha512), &opts).unwrap();
+            let plain = hash_model(&files, &ser, &HashOptions::default()).unwrap();
+            assert_eq!(m, plain);
+            let sha512 = Serialization {
+                hash: HashAlgorithm::Sha512,
+                ..ser.clone()
+            };
+            let plain512 = hash_model(&files, &sha512, &HashOptions::default()).unwrap();
+            assert_eq!(also.unwrap(), plain512);
+            // Each byte was read once, and the inspector saw the file's start.
+            assert_eq!(count.0.load(Ordering::Relaxed), 5 + big.len() as u64);
+            let mut seen = peek.seen.into_inner().unwrap();
+            seen.sort();
+            assert_eq!(seen[0], ("a".to_owned(), b"hello".to_vec()));
+            assert_eq!(seen[1], ("empty".to_owned(), vec![]));
+            assert_eq!(seen[2], ("w/big".to_owned(), big[..100_000].to_vec()));
+        }
     }
 
     #[test]

@@ -3,15 +3,17 @@
 //! 1. **select**: the model's canonical path picks one policy (the most
 //!    specific scope); none: rejected ([`Error::NoPolicy`]).
 //! 2. **skip**: a `skip` policy accepts without reading any signature.
-//! 3. **facts**: each bundle is checked on its own (see `facts.rs`: every
-//!    check runs independently, so a logged one is reported even when
-//!    another fails).
+//! 3. **facts**: the verifier gathers the facts about each bundle
+//!    ([`modelseal_verifier::facts`]: every step on its own, so a logged one
+//!    is reported even when another fails); the policy reads them.
 //! 4. **files**: for each signature that passes every other enforced check,
 //!    the model is checked against its signed manifest (hashed once per
-//!    distinct manifest) with the verifier's [`check_files`].
+//!    distinct manifest) by the verifier ([`check_model_with`], or the
+//!    gate), which returns its [`Verified`] proof.
 //! 5. **decide**: [`crate::evaluate::decide`], a pure function of the facts.
 //!
-//! Success is an [`Approval`], which only this module makes.
+//! Success is an [`Approval`], which only this module makes, holding the
+//! verifier's [`Verified`] proofs of the files.
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -19,8 +21,8 @@ use std::time::SystemTime;
 use modelseal_manifest::engine::HashOptions;
 use modelseal_manifest::walk::{self, WalkOptions};
 use modelseal_manifest::{Manifest, SignatureAlgorithm};
-use modelseal_verifier::verify::{check_files, walk_options};
-use modelseal_verifier::{CertInfo, Report};
+use modelseal_verifier::verify::{check_model_with, walk_options};
+use modelseal_verifier::{Authenticated, CertInfo, Report, Verified};
 
 use crate::document::PolicySet;
 use crate::error::Error;
@@ -40,13 +42,25 @@ pub struct SignatureInput<'a> {
     pub bytes: &'a [u8],
 }
 
-/// How to verify.
-#[derive(Clone, Copy, Default)]
+/// How to verify. Build with [`VerifyOptions::new`].
+#[derive(Clone, Copy)]
+#[non_exhaustive]
 pub struct VerifyOptions<'a> {
-    /// The verification time (certificate validity, CRL freshness).
-    pub time: Option<SystemTime>,
+    /// The verification time (certificate validity, CRL freshness); the
+    /// caller reads the clock.
+    pub time: SystemTime,
     /// Hashing threads, buffer, progress.
     pub hash: HashOptions<'a>,
+}
+
+impl<'a> VerifyOptions<'a> {
+    /// Verify at `time` with default hashing.
+    pub fn new(time: SystemTime) -> VerifyOptions<'a> {
+        VerifyOptions {
+            time,
+            hash: HashOptions::default(),
+        }
+    }
 }
 
 /// What one signature turned out to be.
@@ -68,12 +82,18 @@ pub struct SignatureSummary {
     pub accepted: bool,
 }
 
-/// Proof that a model was accepted under a policy. Only
-/// [`verify`] makes one.
+/// Proof that a model was accepted under a policy. Only [`verify`] and
+/// [`verify_with`] make one, and only from the verifier's own [`Verified`]
+/// proofs of the model's files.
+///
+/// ```compile_fail,E0451
+/// // An approval cannot be made outside this crate.
+/// let forged = modelseal_policies::Approval { policy: String::new(), verified: Vec::new() };
+/// ```
 #[derive(Debug, Clone)]
 pub struct Approval {
     policy: String,
-    manifests: Vec<Manifest>,
+    verified: Vec<Verified>,
 }
 
 impl Approval {
@@ -82,10 +102,10 @@ impl Approval {
         &self.policy
     }
 
-    /// The manifests the model's files matched (none under a `skip`
-    /// policy).
-    pub fn manifests(&self) -> &[Manifest] {
-        &self.manifests
+    /// The verifier's proofs that the model's files matched each accepted
+    /// manifest (none under a `skip` policy).
+    pub fn verified(&self) -> &[Verified] {
+        &self.verified
     }
 }
 
@@ -131,22 +151,19 @@ pub fn verify(
     signatures: &[SignatureInput<'_>],
     opts: &VerifyOptions<'_>,
 ) -> Result<PolicyOutcome, Error> {
-    let mut check = |manifest: &Manifest, walk: &WalkOptions, _: Option<SignatureAlgorithm>| {
+    let mut check = |auth: Authenticated, walk: &WalkOptions| {
         let mut report = Report::default();
-        check_files(manifest, model, walk, &opts.hash, &mut report)
+        check_model_with(auth, model, walk, &opts.hash, &mut report)
     };
     verify_with(set, model, signatures, opts, &mut check)
 }
 
-/// Checks a model's files against one authenticated manifest (steps 6–7),
-/// given the walk options to list it with and the algorithm of a signature
-/// over that manifest; returns the bytes hashed.
-pub type FilesCheck<'c> = dyn FnMut(
-        &Manifest,
-        &WalkOptions,
-        Option<SignatureAlgorithm>,
-    ) -> Result<u64, modelseal_verifier::Error>
-    + 'c;
+/// Checks a model's files against one manifest whose signature the
+/// verifier checked (steps 6–7), given the walk options to list it with;
+/// returns the verifier's [`Verified`] proof. A proof for another manifest
+/// is refused.
+pub type FilesCheck<'c> =
+    dyn FnMut(Authenticated, &WalkOptions) -> Result<Verified, modelseal_verifier::Error> + 'c;
 
 /// [`verify`] with the file check supplied by the caller: the gate passes
 /// one that hashes each file once while sealing its bytes, so a model
@@ -185,34 +202,35 @@ pub fn verify_with(
         outcome.decision.reason = None;
         outcome.approval = Some(Approval {
             policy: policy.name().to_owned(),
-            manifests: Vec::new(),
+            verified: Vec::new(),
         });
         return Ok(outcome);
     }
 
     // 3. facts
-    let now = opts.time.unwrap_or_else(SystemTime::now);
+    let now = opts.time;
     let mut all: Vec<(SignatureFacts, Found)> = signatures
         .iter()
         .map(|s| facts::gather(policy, s.label, s.bytes, now))
         .collect();
 
     // 4. files, once per distinct manifest
-    let mut checked: Vec<(Manifest, Fact)> = Vec::new();
+    let mut checked: Vec<(Manifest, Fact, Option<Verified>)> = Vec::new();
     for (f, found) in &mut all {
         if !evaluate::candidate(&actions, f) {
             continue;
         }
-        let Some(manifest) = &found.manifest else {
+        let Some(signed) = found.facts.signed() else {
             continue;
         };
-        if let Some((_, fact)) = checked.iter().find(|(m, _)| m == manifest) {
+        if let Some((_, fact, _)) = checked.iter().find(|(m, ..)| m == signed.manifest()) {
             f.files = fact.clone();
             continue;
         }
-        let fact = files(manifest, model, signatures, found.algorithm, check);
+        let manifest = signed.manifest().clone();
+        let (fact, verified) = files(signed, model, signatures, check);
         f.files = fact.clone();
-        checked.push((manifest.clone(), fact));
+        checked.push((manifest, fact, verified));
     }
 
     // 5. decide
@@ -223,21 +241,21 @@ pub fn verify_with(
         .zip(&decision.signatures)
         .map(|((f, found), accepted)| SignatureSummary {
             label: f.label,
-            leaf: found.leaf,
-            root: found.root,
-            algorithm: found.algorithm,
+            leaf: found.leaf().cloned(),
+            root: found.facts.trust().root.clone(),
+            algorithm: found.facts.algorithm(),
+            subject_digest: found.facts.manifest().map(|m| m.subject_digest().to_hex()),
             identities: found.identities,
-            subject_digest: found.manifest.as_ref().map(|m| m.subject_digest().to_hex()),
             accepted: *accepted,
         })
         .collect();
     if decision.accepted {
         outcome.approval = Some(Approval {
             policy: policy.name().to_owned(),
-            manifests: checked
+            verified: checked
                 .into_iter()
-                .filter(|(_, fact)| fact.status == modelseal_verifier::Status::Pass)
-                .map(|(m, _)| m)
+                .filter(|(_, fact, _)| fact.status == modelseal_verifier::Status::Pass)
+                .filter_map(|(_, _, v)| v)
                 .collect(),
         });
     }
@@ -245,26 +263,34 @@ pub fn verify_with(
     Ok(outcome)
 }
 
-/// Step 4 for one manifest.
+/// Step 4 for one manifest: the verifier's proof, or why not.
 fn files(
-    manifest: &Manifest,
+    signed: Authenticated,
     model: &Path,
     signatures: &[SignatureInput<'_>],
-    algorithm: Option<SignatureAlgorithm>,
     check: &mut FilesCheck<'_>,
-) -> Fact {
-    let mut walk = walk_options(manifest, model, None);
+) -> (Fact, Option<Verified>) {
+    let manifest = signed.manifest().clone();
+    let mut walk = walk_options(&manifest, model, None);
     for s in signatures {
         if let Some(rel) = s.path.and_then(|p| walk::relative_inside(model, p)) {
             walk.ignore_paths.push(rel);
         }
     }
-    match check(manifest, &walk, algorithm) {
-        Ok(bytes) => Fact::pass(format!(
-            "{} resources, {bytes} bytes: exactly the signed files, every digest matches",
-            manifest.len()
-        )),
-        Err(e) if e.is_rejection() => Fact::fail(e.to_string()),
-        Err(e) => Fact::input(e.to_string()),
+    match check(signed, &walk) {
+        Ok(v) if v.authenticated().manifest() == &manifest => (
+            Fact::pass(format!(
+                "{} resources, {} bytes: exactly the signed files, every digest matches",
+                manifest.len(),
+                v.bytes()
+            )),
+            Some(v),
+        ),
+        Ok(_) => (
+            Fact::input("the file check returned a proof for another manifest"),
+            None,
+        ),
+        Err(e) if e.is_rejection() => (Fact::fail(e.to_string()), None),
+        Err(e) => (Fact::input(e.to_string()), None),
     }
 }

@@ -490,10 +490,9 @@ fn deny_lists_and_crl_rules() {
         path: None,
         bytes: &a,
     }];
-    let opts = modelseal_policies::VerifyOptions {
-        time: Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(2_400_000_000)), // 2046
-        ..Default::default()
-    };
+    let opts = modelseal_policies::VerifyOptions::new(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(2_400_000_000), // 2046
+    );
     let o = modelseal_policies::verify(&set, &m, &inputs, &opts).unwrap();
     assert!(!o.decision.accepted);
     let (_, outcome, detail) = outcome_of(&o, "revocation");
@@ -515,6 +514,6 @@ fn skip_accepts_without_reading_signatures() {
     );
     let o = check(&set, &m, &[("garbage", b"not a bundle")]);
     assert!(o.decision.accepted);
-    assert!(o.approval().is_some_and(|a| a.manifests().is_empty()));
+    assert!(o.approval().is_some_and(|a| a.verified().is_empty()));
     assert_eq!(outcome_of(&o, "quorum").1, "skipped");
 }

@@ -35,7 +35,8 @@ use crate::error::Error;
 use crate::identity::Identity;
 use crate::report::{CheckName, Report};
 use crate::signature::{PssSaltLength, PublicKey};
-use crate::verify::{Signer, Trust};
+use crate::trust::Trust;
+use crate::verify::Signer;
 
 /// Who must have made a raw signature, and how it was made.
 #[derive(Clone, Copy)]

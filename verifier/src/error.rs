@@ -43,8 +43,18 @@ pub enum Error {
     },
     /// The bundle's material does not fit the trust given (a key bundle
     /// checked against roots, or the reverse).
-    #[error("{0}")]
-    MaterialMismatch(&'static str),
+    #[error("{}", material_mismatch(*bundle))]
+    MaterialMismatch {
+        /// What the bundle carries.
+        bundle: crate::facts::MaterialKind,
+    },
+    /// A step could not run: nothing to run it with (no key for a bare-key
+    /// bundle, a prerequisite step failed).
+    #[error("not verified: {reason}")]
+    NotRun {
+        /// Why.
+        reason: String,
+    },
     /// The certificate chain is not trusted.
     #[error("certificate: {0}")]
     Certificate(#[from] CertificateError),
@@ -96,11 +106,19 @@ impl Error {
             Error::Signature(SignatureError::InvalidSignature) => "invalid_signature",
             Error::Signature(_) => "signature_algorithm",
             Error::KeyHint { .. } => "wrong_key",
-            Error::MaterialMismatch(_) => "material_mismatch",
+            Error::MaterialMismatch { .. } => "material_mismatch",
+            Error::NotRun { .. } => "not_verified",
             Error::Certificate(_) => "untrusted_certificate",
             Error::Identity(_) => "identity_mismatch",
             Error::Model(ModelError::Io { .. }) => "unreadable_model",
             Error::Model(_) => "model_rejected",
+            // The failing check: `files` (the set of files differs) or
+            // `digests` (same files, changed content).
+            Error::Integrity(d) | Error::ChecksumsMismatch(d)
+                if !d.missing.is_empty() || !d.extra.is_empty() =>
+            {
+                "files_mismatch"
+            }
             Error::Integrity(_) | Error::ChecksumsMismatch(_) => "digest_mismatch",
             Error::Checksums(_) => "malformed_checksums",
             Error::NotListed { .. } => "not_listed",
@@ -294,6 +312,17 @@ pub enum IdentityError {
     /// An identity was required of a bundle signed by a bare key.
     #[error("an identity is required but the bundle is signed by a bare key, not a certificate")]
     NoCertificate,
+}
+
+fn material_mismatch(bundle: crate::facts::MaterialKind) -> &'static str {
+    match bundle {
+        crate::facts::MaterialKind::PublicKey => {
+            "the bundle is signed by a bare key and carries no certificate: verify it with the signer's public key"
+        }
+        crate::facts::MaterialKind::Certificates => {
+            "the bundle carries a certificate chain: verify it against trusted root certificates"
+        }
+    }
 }
 
 fn describe_diff(d: &ManifestDiff, vouched: &str) -> String {

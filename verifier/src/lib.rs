@@ -3,9 +3,81 @@
 //! checksums files and OpenSSL-style detached signatures ([`checksums`],
 //! [`detached`]).
 //!
-//! [`verify::verify`] runs the whole verification and returns a
-//! [`Report`] of every check together with the verdict. Success is a
-//! [`Verified`] value; nothing else proves a model was checked.
+//! # One pipeline
+//!
+//! Every caller (plain `verify`, `verify --policy`, the gate, the Python
+//! API) runs the same steps:
+//!
+//! 1. [`facts::gather`] parses a bundle once ([`ParsedBundle`]) and
+//!    gathers [`SignatureFacts`]: the evidence, the trust source's verdict
+//!    (trust, chain, the time it validated at, expiry, revocation), the
+//!    signature with the signer's own key, the statement, the identities
+//!    matched. Each step runs on its own and is a [`Finding`].
+//! 2. A decision over the facts: [`verify::authenticate_facts`] requires
+//!    every step (plain verification); a trust policy (the policies crate)
+//!    decides per its levels over [`SignatureFacts`] and never re-runs a
+//!    step.
+//! 3. The model's files against the signed manifest: [`verify::check_model`]
+//!    (or [`verify::check_model_with`], or the [`gate`], which also hands
+//!    out the verified bytes).
+//!
+//! [`verify::verify`] runs all three and returns a [`Report`] of every check
+//! with the verdict.
+//!
+//! # Proofs
+//!
+//! Success is an [`Authenticated`] manifest (its signature verified) and
+//! then a [`Verified`] model (its files matched). Only this crate makes
+//! either; their fields are private, so no other crate can forge one:
+//!
+//! ```compile_fail,E0451
+//! fn forge(a: modelseal_verifier::Authenticated) -> modelseal_verifier::Verified {
+//!     modelseal_verifier::Verified { authenticated: a, bytes: 0 }
+//! }
+//! ```
+//!
+//! ```compile_fail,E0451
+//! fn forge(v: &modelseal_verifier::Verified) -> modelseal_verifier::Authenticated {
+//!     let a = v.authenticated();
+//!     modelseal_verifier::Authenticated {
+//!         manifest: a.manifest().clone(),
+//!         signer: a.signer().clone(),
+//!         algorithm: a.algorithm(),
+//!         identity: None,
+//!         basis: todo!(),
+//!     }
+//! }
+//! ```
+//!
+//! The facts are read-only too: an [`Authenticated`] comes out of
+//! [`SignatureFacts`] only through the verifier's own methods.
+//!
+//! ```compile_fail,E0616
+//! fn forge(facts: &mut modelseal_verifier::SignatureFacts) {
+//!     facts.signature = modelseal_verifier::Finding::pass("trust me");
+//! }
+//! ```
+//!
+//! # Extension points: trust sources and evidence
+//!
+//! - [`TrustSource`]: who is trusted. [`TrustAnchors`] (X.509 roots) and
+//!   [`PublicKey`] (one key) ship here, and [`Trust`] is either. A Sigstore
+//!   trusted root (Fulcio CAs, Rekor, CT logs) implements it in its own
+//!   crate: it receives the [`ParsedBundle`] and a [`TrustContext`] (the
+//!   verification time, the [`VerifiedTime`] to check certificate validity
+//!   at, the CRLs) and returns [`TrustFacts`].
+//! - [`EvidenceSource`]: timestamps (RFC 3161, verified against TSA roots),
+//!   transparency-log entries, SCTs. Each item is an [`Evidence`] with its
+//!   [`Finding`] and, when it verified, the [`VerifiedTime`] it proves the
+//!   signature existed at. The earliest such time moves certificate
+//!   validity from the verification time to that time
+//!   ([`SignatureFacts::validity_time`], whose [`TimeSource`] says what
+//!   vouched for it). A policy that requires a timestamp decides over
+//!   [`SignatureFacts::evidence`].
+//!
+//! Both are passed in [`verify::Options`] (`trust`, `evidence`) or
+//! [`Inputs`]. The verification time is always the caller's: no library
+//! here reads the clock.
 #![forbid(unsafe_code)]
 
 pub mod cert;
@@ -14,17 +86,23 @@ pub mod checksums;
 pub mod crl;
 pub mod detached;
 mod error;
+pub mod evidence;
+pub mod facts;
 pub mod gate;
 pub mod identity;
 pub mod report;
 pub mod signature;
+pub mod trust;
 pub mod verify;
 
 pub use cert::{CertInfo, DistinguishedName, San};
 pub use chain::{TrustAnchors, ValidatedChain};
 pub use crl::{Coverage, Crl, CrlCheck};
 pub use error::{CertificateError, Error, GateError, IdentityError, SignatureError};
+pub use evidence::{Evidence, EvidenceKind, EvidenceSource, TimeSource, VerifiedTime};
+pub use facts::{Finding, Inputs, MaterialKind, ParsedBundle, SignatureFacts};
 pub use identity::Identity;
 pub use report::{Check, CheckName, Report, Status};
 pub use signature::{PssSaltLength, PublicKey, algorithm_for};
-pub use verify::{Authenticated, Options, Outcome, Signer, Trust, Verified};
+pub use trust::{Trust, TrustContext, TrustFacts, TrustSource};
+pub use verify::{Authenticated, Options, Outcome, Signer, Verified};

@@ -24,37 +24,31 @@ use std::io::Read;
 use std::path::Path;
 use std::time::SystemTime;
 
-use modelseal_manifest::bundle::key_hint;
 use modelseal_manifest::engine::{self, HashOptions};
 use modelseal_manifest::walk::{self, WalkOptions};
-use modelseal_manifest::{
-    Bundle, Manifest, ManifestDiff, SignatureAlgorithm, VerificationMaterial, statement,
-};
+use modelseal_manifest::{Bundle, Manifest, ManifestDiff, SignatureAlgorithm};
 
 use crate::cert::CertInfo;
-use crate::chain::{self, TrustAnchors};
-use crate::error::{Error, IdentityError};
-use crate::identity::{self, Identity};
+use crate::error::Error;
+use crate::evidence::EvidenceSource;
+use crate::facts::{self, Finding, Inputs, ParsedBundle, SignatureFacts};
+use crate::identity::Identity;
 use crate::report::{CheckName, Report, Status};
-use crate::signature::{PublicKey, algorithm_for};
+use crate::trust::TrustSource;
 
-/// What the verifier trusts.
-#[derive(Debug)]
-pub enum Trust {
-    /// Certificate mode: the chain must lead to one of these roots.
-    Roots(TrustAnchors),
-    /// Key mode: the bundle must be signed by this key.
-    PublicKey(PublicKey),
-}
-
-/// How to verify.
+/// How to verify. Build with [`Options::new`], then set what differs.
 #[derive(Clone, Copy)]
+#[non_exhaustive]
 pub struct Options<'a> {
-    /// Roots or key.
-    pub trust: &'a Trust,
+    /// Who is trusted: roots, a key, or another [`TrustSource`].
+    pub trust: &'a dyn TrustSource,
+    /// Sources of timestamps and transparency-log evidence (none by
+    /// default).
+    pub evidence: &'a [&'a dyn EvidenceSource],
     /// Required signer identities (any of them); empty requires none.
     pub identities: &'a [Identity],
-    /// The time certificates must be valid at.
+    /// The verification time: certificates must be valid at it unless
+    /// verified evidence establishes an earlier signing time.
     pub time: SystemTime,
     /// The signature file, left out of the model if it lies inside it.
     pub signature_file: Option<&'a Path>,
@@ -62,29 +56,48 @@ pub struct Options<'a> {
     pub hash: HashOptions<'a>,
 }
 
+impl<'a> Options<'a> {
+    /// Verify against `trust` at `time`: no identity required, no
+    /// evidence, default hashing.
+    pub fn new(trust: &'a dyn TrustSource, time: SystemTime) -> Options<'a> {
+        Options {
+            trust,
+            evidence: &[],
+            identities: &[],
+            time,
+            signature_file: None,
+            hash: HashOptions::default(),
+        }
+    }
+
+    /// The pipeline inputs these options give.
+    pub fn inputs(&self) -> Inputs<'a> {
+        let mut inputs = Inputs::new(Some(self.trust), self.time);
+        inputs.evidence = self.evidence;
+        inputs.identities = self.identities;
+        inputs
+    }
+}
+
 /// Who signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Signer {
-    /// A certificate that chains to a trusted root.
+    /// A certificate (that chains to a trusted root when the signature is
+    /// trusted, see [`Authenticated::is_trusted`]).
     Certificate {
         /// The signing certificate.
         leaf: Box<CertInfo>,
-        /// Intermediates used to reach the root.
+        /// Intermediates used to reach the root (those the bundle carries
+        /// when no chain validated).
         intermediates: Vec<CertInfo>,
-        /// The root's subject.
+        /// The root's subject; empty when no chain validated.
         root_subject: String,
     },
     /// The given public key.
     Key {
         /// SHA-256 of its SubjectPublicKeyInfo DER, hex.
         spki_sha256: String,
-    },
-    /// The signers a trust policy accepted (see the policies crate).
-    Policy {
-        /// The policy's name.
-        policy: String,
-        /// The accepted signers, described.
-        signers: Vec<String>,
     },
 }
 
@@ -101,9 +114,6 @@ impl Signer {
                 }
             }
             Signer::Key { spki_sha256 } => format!("public key sha256:{spki_sha256}"),
-            Signer::Policy { policy, signers } => {
-                format!("policy {policy:?}: {}", signers.join("; "))
-            }
         }
     }
 
@@ -120,7 +130,6 @@ impl Signer {
             Signer::Key { spki_sha256 } => {
                 format!("signed by the given public key (sha256:{spki_sha256})")
             }
-            Signer::Policy { policy, .. } => format!("accepted by policy {policy:?}"),
         }
     }
 
@@ -128,20 +137,33 @@ impl Signer {
     pub fn leaf(&self) -> Option<&CertInfo> {
         match self {
             Signer::Certificate { leaf, .. } => Some(leaf),
-            Signer::Key { .. } | Signer::Policy { .. } => None,
+            Signer::Key { .. } => None,
         }
     }
 }
 
-/// A manifest whose signature verified and whose signer is trusted (steps
-/// 1–5). The model on disk has not been checked yet: pass it to
-/// [`check_model`] (or the gate) before using any file.
+/// On what grounds an [`Authenticated`] manifest was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Basis {
+    /// Every step of the verifier passed: trust, signature, statement,
+    /// identity.
+    Verifier,
+    /// The signature verified with the signer's own key; trust is for a
+    /// policy to decide over the facts.
+    SignatureOnly,
+}
+
+/// A manifest whose signature verified (steps 1–5, or for a trust policy
+/// the signature and statement with trust left to its decision). The model
+/// on disk has not been checked yet: pass it to [`check_model`] (or the
+/// gate) before using any file. Only this crate makes one.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
-    manifest: Manifest,
-    signer: Signer,
-    algorithm: SignatureAlgorithm,
-    identity: Option<Identity>,
+    pub(crate) manifest: Manifest,
+    pub(crate) signer: Signer,
+    pub(crate) algorithm: SignatureAlgorithm,
+    pub(crate) identity: Option<Identity>,
+    pub(crate) basis: Basis,
 }
 
 impl Authenticated {
@@ -164,35 +186,18 @@ impl Authenticated {
     pub fn identity(&self) -> Option<&Identity> {
         self.identity.as_ref()
     }
-}
 
-/// Proof constructors for authenticators outside this crate.
-pub mod hazmat {
-    use super::{Authenticated, Manifest, SignatureAlgorithm, Signer};
-
-    /// An [`Authenticated`] manifest vouched for by a trust policy.
-    ///
-    /// # Security
-    /// This asserts steps 1–5 held: the caller must itself have verified
-    /// the signatures over `manifest`, the signers' chains and identities
-    /// and whatever its policy requires. The policies crate calls it for
-    /// manifests its policy decided to accept, to hand them to the gate.
-    pub fn authenticated_by_policy(
-        manifest: Manifest,
-        policy: String,
-        signers: Vec<String>,
-        algorithm: SignatureAlgorithm,
-    ) -> Authenticated {
-        Authenticated {
-            manifest,
-            signer: Signer::Policy { policy, signers },
-            algorithm,
-            identity: None,
-        }
+    /// Whether every step of the verifier passed (trust and identity
+    /// included). False for a manifest handed to a trust policy whose
+    /// signer's trust is the policy's to decide
+    /// ([`SignatureFacts::signed`]).
+    pub fn is_trusted(&self) -> bool {
+        self.basis == Basis::Verifier
     }
 }
 
 /// A model whose files all matched an authenticated manifest (steps 1–7).
+/// Only this crate makes one: [`verify`], [`check_model`] and the gate.
 #[derive(Debug, Clone)]
 pub struct Verified {
     authenticated: Authenticated,
@@ -221,11 +226,27 @@ impl Verified {
 
 /// The result of [`verify`]: every check with its status, and the verdict.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Outcome {
     /// What was checked.
     pub report: Report,
     /// [`Verified`] only if every check passed.
     pub result: Result<Verified, Error>,
+}
+
+impl Outcome {
+    /// The outcome of a verification that stopped at `error` before any
+    /// check passed (e.g. an unreadable bundle file): `check` failed, the
+    /// rest not run.
+    pub fn failed(check: CheckName, error: Error) -> Outcome {
+        let mut report = Report::default();
+        report.record(check, Status::Fail, error.to_string());
+        report.finish();
+        Outcome {
+            report,
+            result: Err(error),
+        }
+    }
 }
 
 /// Read a bundle file, refusing files larger than `limit` bytes without
@@ -264,8 +285,9 @@ pub fn verify(model: &Path, bundle_bytes: &[u8], opts: &Options<'_>) -> Outcome 
     Outcome { report, result }
 }
 
-/// Steps 1–5 from the bundle's bytes: parse it strictly, then
-/// [`authenticate`]. Nothing of the model is read.
+/// Steps 1–5 from the bundle's bytes: gather the facts
+/// ([`facts::gather`]) and require every step to pass. Nothing of the
+/// model is read.
 ///
 /// # Errors
 /// The first check that fails, also recorded in `report`.
@@ -274,29 +296,10 @@ pub fn authenticate_bytes(
     opts: &Options<'_>,
     report: &mut Report,
 ) -> Result<Authenticated, Error> {
-    // 1. bundle
-    let bundle = report.track(
-        CheckName::Bundle,
-        Bundle::from_json(bundle_bytes).map_err(Error::from),
-        |b| {
-            format!(
-                "OMS bundle, {} signature{}",
-                match b.material {
-                    VerificationMaterial::PublicKey { .. } => "key",
-                    VerificationMaterial::Certificates(_) => "certificate",
-                },
-                if b.tlog_entries > 0 || b.has_timestamps {
-                    " (transparency-log entries and timestamps present but not verified)"
-                } else {
-                    ""
-                }
-            )
-        },
-    )?;
-    authenticate(&bundle, opts, report)
+    authenticate_facts(facts::gather(bundle_bytes, &opts.inputs()), report)
 }
 
-/// Steps 2–5: trust, signature, statement, identity.
+/// Steps 2–5 for a parsed bundle.
 ///
 /// # Errors
 /// The first check that fails, also recorded in `report`.
@@ -305,115 +308,50 @@ pub fn authenticate(
     opts: &Options<'_>,
     report: &mut Report,
 ) -> Result<Authenticated, Error> {
-    // 2. trust
-    let trusted = report.track(
-        CheckName::Trust,
-        trusted_key(bundle, opts),
-        |(_, signer)| signer.trust_detail(),
-    )?;
-    let (key, signer) = trusted;
-
-    // 3. signature
-    let env = &bundle.envelope;
-    let algorithm = report.track(
-        CheckName::Signature,
-        algorithm_for(key.key_kind(), &env.keyid)
-            .and_then(|alg| key.verify(alg, &env.pae(), &env.signature).map(|()| alg))
-            .map_err(Error::from),
-        |alg| format!("{alg} signature over the DSSE envelope verifies"),
-    )?;
-
-    // 4. statement
-    let manifest = report.track(
-        CheckName::Statement,
-        statement::from_payload(&env.payload).map_err(Error::from),
-        |m| {
-            let ser = m.serialization();
-            format!(
-                "{} resources, {} / {}",
-                m.len(),
-                method_name(ser.method),
-                ser.hash
-            )
-        },
-    )?;
-
-    // 5. identity
-    let identity = check_identity(&signer, opts.identities, report)?;
-    Ok(Authenticated {
-        manifest,
-        signer,
-        algorithm,
-        identity,
-    })
+    let parsed = ParsedBundle::new(bundle.clone());
+    authenticate_facts(facts::gather_parsed(parsed, &opts.inputs()), report)
 }
 
-/// The identity step: skipped when none is required, refused for a bare
-/// key, else the leaf must match one of `identities`.
-pub(crate) fn check_identity(
-    signer: &Signer,
-    identities: &[Identity],
+/// The strict verdict over gathered facts: bundle, trust, signature,
+/// statement and identity must each pass (identity may be skipped when none
+/// is required), in that order; the first that does not is the error. Each
+/// is recorded in `report` until the first failure.
+///
+/// # Errors
+/// The first step that did not pass.
+pub fn authenticate_facts(
+    facts: SignatureFacts,
     report: &mut Report,
-) -> Result<Option<Identity>, Error> {
-    match (identities.is_empty(), signer.leaf()) {
-        (true, _) => {
-            report.record(CheckName::Identity, Status::Skipped, "no identity required");
-            Ok(None)
-        }
-        (false, None) => {
-            let err = Error::Identity(IdentityError::NoCertificate);
-            report.record(CheckName::Identity, Status::Fail, err.to_string());
-            Err(err)
-        }
-        (false, Some(leaf)) => Ok(Some(report.track(
-            CheckName::Identity,
-            identity::check(leaf, identities).map_err(Error::from),
-            |id| format!("signer matches {id}"),
-        )?)),
+) -> Result<Authenticated, Error> {
+    let signed = facts.signed();
+    let SignatureFacts {
+        bundle,
+        trust,
+        signature,
+        statement,
+        identity,
+        ..
+    } = facts;
+    let steps: [(CheckName, Finding); 5] = [
+        (CheckName::Bundle, bundle),
+        (CheckName::Trust, trust.trust),
+        (CheckName::Signature, signature),
+        (CheckName::Statement, statement),
+        (CheckName::Identity, identity),
+    ];
+    for (name, finding) in steps {
+        report.record(name, finding.status(), finding.detail());
+        finding.into_result()?;
+    }
+    match signed {
+        Some(auth) if auth.is_trusted() => Ok(auth),
+        _ => Err(Error::NotRun {
+            reason: "the signed manifest was not established".into(),
+        }),
     }
 }
 
-fn trusted_key(bundle: &Bundle, opts: &Options<'_>) -> Result<(PublicKey, Signer), Error> {
-    match (opts.trust, &bundle.material) {
-        (Trust::Roots(anchors), VerificationMaterial::Certificates(chain)) => {
-            let v = chain::validate(chain, anchors, opts.time)?;
-            let key = PublicKey::from_spki_der(&v.leaf.spki_der)?;
-            Ok((
-                key,
-                Signer::Certificate {
-                    leaf: Box::new(v.leaf),
-                    intermediates: v.intermediates,
-                    root_subject: v.root_subject,
-                },
-            ))
-        }
-        (Trust::PublicKey(key), VerificationMaterial::PublicKey { hint }) => {
-            let expected = key_hint(key.spki_der());
-            if !hint.is_empty() && *hint != expected {
-                return Err(Error::KeyHint {
-                    hint: hint.clone(),
-                    expected,
-                });
-            }
-            let spki_sha256 = crate::cert::hex(
-                modelseal_manifest::HashAlgorithm::Sha256
-                    .digest(key.spki_der())
-                    .as_bytes(),
-            );
-            Ok((key.clone(), Signer::Key { spki_sha256 }))
-        }
-        (Trust::Roots(_), VerificationMaterial::PublicKey { .. }) => Err(Error::MaterialMismatch(
-            "the bundle is signed by a bare key and carries no certificate: verify it with --public-key",
-        )),
-        (Trust::PublicKey(_), VerificationMaterial::Certificates(_)) => {
-            Err(Error::MaterialMismatch(
-                "the bundle carries a certificate chain: verify it with --trust-root",
-            ))
-        }
-    }
-}
-
-fn method_name(m: modelseal_manifest::Method) -> String {
+pub(crate) fn method_name(m: modelseal_manifest::Method) -> String {
     match m {
         modelseal_manifest::Method::Files => "files".into(),
         modelseal_manifest::Method::Shards { shard_size } => {
@@ -490,7 +428,22 @@ pub fn check_model(
     report: &mut Report,
 ) -> Result<Verified, Error> {
     let walk = walk_options(&auth.manifest, model, opts.signature_file);
-    let bytes = check_files(&auth.manifest, model, &walk, &opts.hash, report)?;
+    check_model_with(auth, model, &walk, &opts.hash, report)
+}
+
+/// [`check_model`] with explicit walk options (a trust policy leaves out
+/// several signature files; see [`walk_options`]).
+///
+/// # Errors
+/// As [`check_model`].
+pub fn check_model_with(
+    auth: Authenticated,
+    model: &Path,
+    walk: &WalkOptions,
+    hash: &HashOptions<'_>,
+    report: &mut Report,
+) -> Result<Verified, Error> {
+    let bytes = check_files(&auth.manifest, model, walk, hash, report)?;
     Ok(Verified::new(auth, bytes))
 }
 
@@ -498,12 +451,9 @@ pub fn check_model(
 /// each with its digest (7); returns the bytes hashed. `walk` should come
 /// from [`walk_options`] for this manifest.
 ///
-/// This proves nothing by itself: the caller must have authenticated
-/// `manifest` (the policies crate does so under a trust policy).
-///
 /// # Errors
 /// As [`check_model`].
-pub fn check_files(
+pub(crate) fn check_files(
     signed: &Manifest,
     model: &Path,
     walk: &WalkOptions,
@@ -537,4 +487,17 @@ pub fn check_files(
         },
     )?;
     Ok(bytes)
+}
+
+/// The identity step on its own (raw signatures): skipped when none is
+/// required, refused for a bare key, else the leaf must match one of
+/// `identities`.
+pub(crate) fn check_identity(
+    signer: &Signer,
+    identities: &[Identity],
+    report: &mut Report,
+) -> Result<Option<Identity>, Error> {
+    let (finding, _, matched) = facts::identify(signer.leaf(), identities);
+    report.record(CheckName::Identity, finding.status(), finding.detail());
+    finding.into_result().map(|()| matched)
 }

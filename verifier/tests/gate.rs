@@ -62,17 +62,13 @@ fn sign(model: &Path, method: Method) -> Vec<u8> {
 }
 
 fn options(trust: &Trust) -> Options<'_> {
-    Options {
-        trust,
-        identities: &[],
-        time: SystemTime::now(),
-        signature_file: None,
-        hash: HashOptions {
-            threads: Some(2),
-            buffer_size: 64 * 1024,
-            ..HashOptions::default()
-        },
-    }
+    let mut opts = Options::new(trust, SystemTime::now());
+    opts.hash = HashOptions {
+        threads: Some(2),
+        buffer_size: 64 * 1024,
+        ..HashOptions::default()
+    };
+    opts
 }
 
 fn authenticated(bundle: &[u8], trust: &Trust) -> Authenticated {
@@ -410,10 +406,8 @@ fn the_view_leads_to_the_sealed_copies_only() {
     let sig = m.path().join("model.sig");
     fs::write(&sig, &bundle).unwrap();
     let t = trust();
-    let opts = Options {
-        signature_file: Some(&sig),
-        ..options(&t)
-    };
+    let mut opts = options(&t);
+    opts.signature_file = Some(&sig);
     let sealed = Gate::open(
         authenticated(&bundle, &t),
         m.path(),

@@ -84,7 +84,7 @@ pub(crate) fn run(args: &ConvertArgs, doc: &mut Doc) -> Result<Exit, CliError> {
         .load(SchemeArgs::default().rsa_scheme(PaddingArg::Pss))?;
     let certs = args.certs.read()?;
     let time = args.trust.time()?;
-    let ids = args.trust.identities()?;
+    let ids = args.trust.identities(doc)?;
     let trust = match &args.raw_signature {
         Some(_) => Some(load_detached_trust(&args.trust, args.raw_cert.as_deref())?),
         None => None,

@@ -29,10 +29,10 @@ use std::process::{Command, ExitStatus};
 use clap::Args;
 use modelseal_manifest::engine::HashOptions;
 use modelseal_manifest::walk::WalkOptions;
-use modelseal_manifest::{Manifest, SignatureAlgorithm};
 use modelseal_policies::{Level, PolicySet, SignatureInput, VerifyOptions};
+use modelseal_verifier::Authenticated;
 use modelseal_verifier::gate::{Gate, ModelView, SealedModel};
-use modelseal_verifier::verify::{self, Options, hazmat};
+use modelseal_verifier::verify::{self, Options};
 use modelseal_verifier::{CheckName, Error, Report, Status};
 use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 use serde_json::{Value, json};
@@ -212,15 +212,12 @@ fn decide(
         )
     })?;
     let trust = args.trust.trust()?;
-    let identities = args.trust.identities()?;
+    let identities = args.trust.identities(doc)?;
     let label = signature.display().to_string();
-    let opts = Options {
-        trust: &trust,
-        identities: &identities,
-        time,
-        signature_file: Some(&signature),
-        hash,
-    };
+    let mut opts = Options::new(&trust, time);
+    opts.identities = &identities;
+    opts.signature_file = Some(&signature);
+    opts.hash = hash;
     let mut report = Report::default();
     let sealed = (|| {
         let bundle = verify::read_bundle(
@@ -318,24 +315,17 @@ fn decide_policy(
             bytes,
         })
         .collect();
-    let mut sealed: Vec<(Manifest, SealedModel)> = Vec::new();
-    let mut check = |manifest: &Manifest, walk: &WalkOptions, alg: Option<SignatureAlgorithm>| {
-        let alg = alg.ok_or_else(|| {
-            Error::Config("no signature algorithm for an accepted manifest".into())
-        })?;
-        let auth =
-            hazmat::authenticated_by_policy(manifest.clone(), policy_name.clone(), Vec::new(), alg);
+    let mut sealed: Vec<SealedModel> = Vec::new();
+    let mut check = |auth: Authenticated, walk: &WalkOptions| {
         let mut report = Report::default();
         let gate = Gate::open_with(auth, &args.model, walk, hash.buffer_size, &mut report)?;
         let s = gate.seal(&hash, &mut report)?;
-        let bytes = s.verified().bytes();
-        sealed.push((manifest.clone(), s));
-        Ok(bytes)
+        let verified = s.verified().clone();
+        sealed.push(s);
+        Ok(verified)
     };
-    let opts = VerifyOptions {
-        time: Some(time),
-        hash,
-    };
+    let mut opts = VerifyOptions::new(time);
+    opts.hash = hash;
     let outcome = modelseal_policies::verify_with(&set, &args.model, &inputs, &opts, &mut check)
         .map_err(|e| policy_refused(args, &e))?;
     policy_outcome(&outcome, doc);
@@ -356,7 +346,7 @@ fn decide_policy(
     }
     // A skip policy accepts without verifying anything: the gate has no
     // verified bytes to hand over, so it refuses rather than pass the store.
-    let Some(approved) = outcome.approval().and_then(|a| a.manifests().first()) else {
+    let Some(approved) = outcome.approval().and_then(|a| a.verified().first()) else {
         return Err(CliError::failed(
             "policy_rejected",
             format!(
@@ -366,11 +356,12 @@ fn decide_policy(
             ),
         ));
     };
+    let approved = approved.authenticated().manifest();
     let index = sealed
         .iter()
-        .position(|(m, _)| m == approved)
+        .position(|s| s.verified().authenticated().manifest() == approved)
         .ok_or_else(|| CliError::error("gate_failed", "the approved manifest was not sealed"))?;
-    let (_, model) = sealed.swap_remove(index);
+    let model = sealed.swap_remove(index);
     let signers: Vec<String> = outcome
         .signatures
         .iter()

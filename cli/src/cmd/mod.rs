@@ -10,6 +10,7 @@ mod convert;
 mod gate;
 mod keygen;
 mod policy;
+mod scan;
 mod sign;
 mod sign_raw;
 mod verify;
@@ -59,6 +60,9 @@ enum Command {
     /// Trust policies: check a policy file, explain what it requires of a model.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Look for unsafe content (pickles that import code, hostile headers)
+    /// in a model, by content: exit 0 clean, 1 unsafe, 2 malformed.
+    Scan(scan::ScanArgs),
 }
 
 impl Command {
@@ -73,6 +77,7 @@ impl Command {
             Command::Gate(a) => ("gate", a.json),
             Command::Audit(c) => c.describe(),
             Command::Policy(c) => c.describe(),
+            Command::Scan(a) => ("scan", a.output.json),
         }
     }
 }
@@ -101,6 +106,7 @@ pub(crate) fn name_of(args: &[String]) -> &'static str {
         ["gate", ..] => "gate",
         ["audit", ..] => "audit",
         ["policy", ..] => "policy",
+        ["scan", ..] => "scan",
         _ => "modelseal",
     }
 }
@@ -118,6 +124,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Gate(args) => gate::run(&args, &mut doc),
         Command::Audit(cmd) => audit::run(cmd, &mut doc),
         Command::Policy(cmd) => policy::run(&cmd, &mut doc),
+        Command::Scan(args) => scan::run(&args, &mut doc),
     };
     output::finish(&doc, result)
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use modelseal_manifest::engine::HashOptions;
 use modelseal_verifier::verify::{self, Options, Outcome};
-use modelseal_verifier::{CheckName, Report, Signer, Status};
+use modelseal_verifier::{CheckName, Signer};
 use serde_json::{Value, json};
 
 use super::verify_checksums::{self, DetachedArgs};
@@ -112,34 +112,23 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     })?;
     let time = args.trust.time()?;
     let trust = args.trust.trust()?;
-    let identities = args.trust.identities()?;
+    let identities = args.trust.identities(doc)?;
     let label = signature.display().to_string();
     let bar = Bar::new(args.output.quiet || args.output.json, "verifying");
-    let opts = Options {
-        trust: &trust,
-        identities: &identities,
-        time,
-        signature_file: Some(&signature),
-        hash: HashOptions {
-            threads: args.hashing.threads(),
-            progress: bar.as_ref().map(|b| b as _),
-            ..HashOptions::default()
-        },
+    let mut opts = Options::new(&trust, time);
+    opts.identities = &identities;
+    opts.signature_file = Some(&signature);
+    opts.hash = HashOptions {
+        threads: args.hashing.threads(),
+        progress: bar.as_ref().map(|b| b as _),
+        ..HashOptions::default()
     };
     let outcome = match verify::read_bundle(
         &signature,
         modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES,
     ) {
         Ok(bytes) => verify::verify(&args.model, &bytes, &opts),
-        Err(e) => {
-            let mut report = Report::default();
-            report.record(CheckName::Bundle, Status::Fail, e.to_string());
-            report.finish();
-            Outcome {
-                report,
-                result: Err(e),
-            }
-        }
+        Err(e) => Outcome::failed(CheckName::Bundle, e),
     };
     drop(bar);
     doc.set("checks", checks_json(&outcome.report, Some(&label)));

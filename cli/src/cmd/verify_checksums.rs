@@ -108,13 +108,12 @@ pub(crate) fn run(
         },
     );
     let time = trust_args.time()?;
-    let ids = trust_args.identities()?;
     let trust = match &d.raw_signature {
         Some(_) => Some(load_detached_trust(trust_args, d.raw_cert.as_deref())?),
         None => {
             if trust_args.public_key.is_some()
                 || !trust_args.trust_roots.is_empty()
-                || !ids.is_empty()
+                || !trust_args.identity.is_empty()
             {
                 return Err(CliError::usage(
                     "--public-key, --trust-root and --identity check a raw signature: add --raw-signature SIG (unsigned checksums prove integrity only)",
@@ -128,6 +127,7 @@ pub(crate) fn run(
             None
         }
     };
+    let ids = trust_args.identities(doc)?;
     let scheme = d.scheme.detached();
     let rsa_defaulted = ((d.scheme.rsa_padding.is_none() || d.scheme.digest.is_none())
         && rsa_key(trust.as_ref()))

@@ -56,13 +56,11 @@ pub(crate) fn run(
         })
         .collect();
     let bar = Bar::new(output.quiet || output.json, "verifying");
-    let opts = VerifyOptions {
-        time: Some(time),
-        hash: HashOptions {
-            threads: hashing.threads(),
-            progress: bar.as_ref().map(|b| b as _),
-            ..HashOptions::default()
-        },
+    let mut opts = VerifyOptions::new(time);
+    opts.hash = HashOptions {
+        threads: hashing.threads(),
+        progress: bar.as_ref().map(|b| b as _),
+        ..HashOptions::default()
     };
     let outcome = modelseal_policies::verify(&set, model, &inputs, &opts);
     drop(bar);

@@ -59,16 +59,12 @@ impl Signed {
     }
 
     pub fn options(&self) -> Options<'_> {
-        Options {
-            trust: &self.trust,
-            identities: &[],
-            time: at(),
-            signature_file: None,
-            hash: HashOptions {
-                threads: Some(1),
-                ..HashOptions::default()
-            },
-        }
+        let mut opts = Options::new(&self.trust, at());
+        opts.hash = HashOptions {
+            threads: Some(1),
+            ..HashOptions::default()
+        };
+        opts
     }
 
     /// The property every mutated bundle must satisfy: it does not verify,

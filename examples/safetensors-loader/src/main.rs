@@ -22,7 +22,6 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
 use clap::{Parser, ValueEnum};
-use modelseal_manifest::engine::HashOptions;
 use modelseal_verifier::gate::{Gate, LoadError};
 use modelseal_verifier::verify::{self, Options};
 use modelseal_verifier::{Error, PublicKey, Report, Trust, TrustAnchors};
@@ -128,13 +127,8 @@ fn trust(args: &Args) -> Result<Trust, Failure> {
 
 fn run(args: &Args) -> Result<(), Failure> {
     let trust = trust(args)?;
-    let opts = Options {
-        trust: &trust,
-        identities: &[],
-        time: SystemTime::now(),
-        signature_file: Some(&args.signature),
-        hash: HashOptions::default(),
-    };
+    let mut opts = Options::new(&trust, SystemTime::now());
+    opts.signature_file = Some(&args.signature);
     let start = Instant::now();
     let bundle = std::fs::read(&args.signature).map_err(|e| other("signature", e))?;
     let mut report = Report::default();

@@ -103,10 +103,7 @@ pub(crate) fn check(set: &PolicySet, model: &Path, bundles: &[(&str, &[u8])]) ->
             bytes,
         })
         .collect();
-    let opts = VerifyOptions {
-        time: Some(t2030()),
-        ..Default::default()
-    };
+    let opts = VerifyOptions::new(t2030());
     verify(set, model, &inputs, &opts).unwrap_or_else(|e| panic!("{e}"))
 }
 

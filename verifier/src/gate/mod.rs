@@ -24,9 +24,11 @@
 //! - **A view for another program** ([`ModelView`]): a private directory
 //!   whose entries lead to the sealed copies, for `modelseal gate`.
 //!
-//! A [`Gate`] is opened from an [`Authenticated`] manifest (signature, trust,
-//! identity and, once policies land, policy already checked) and performs
-//! steps 6 (files) and 7 (digests) of [`crate::verify`] itself.
+//! A [`Gate`] is opened from an [`Authenticated`] manifest (its signature
+//! verified, and either every verifier step passed or a trust policy
+//! decides over the facts: [`Authenticated::is_trusted`]) and performs
+//! steps 6 (files) and 7 (digests) of [`crate::verify`] itself; its
+//! [`SealedModel`] carries the verifier's [`crate::Verified`] proof.
 
 use std::fs::File;
 use std::os::fd::OwnedFd;

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Python tools that validate deploy/ and ci/ offline, in their own venv:
+# kubernetes-validate (Kubernetes schemas shipped in the package) and
+# check-jsonschema (GitHub Actions/workflow and GitLab CI schemas vendored in
+# the package). Idempotent. Used by .ci/suites/deploy.sh and .ci/suites/ci-templates.sh.
+set -euo pipefail
+VENV=${MODELSEAL_DEPLOY_VENV:-$PWD/.venv-deploy}
+if [ ! -x "$VENV/bin/kubernetes-validate" ] || [ ! -x "$VENV/bin/check-jsonschema" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check \
+    kubernetes-validate==1.37.0 check-jsonschema==0.39.0
+fi

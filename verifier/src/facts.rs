@@ -1,0 +1,550 @@
+//! The verification pipeline: what is known about one signature.
+//!
+//! [`gather`] runs every step of [`crate::verify`] except the model's
+//! files, each on its own so that a caller (a trust policy) can see all of
+//! them even when one fails:
+//!
+//! 1. **bundle**: parse the bundle once, strictly ([`ParsedBundle`]),
+//!    with its certificates.
+//! 2. **evidence**: every [`EvidenceSource`] examines the bundle; the
+//!    earliest verified time becomes the time certificate validity is
+//!    checked at ([`TrustContext::validity_time`]).
+//! 3. **trust**: the [`TrustSource`] says whether the signer is trusted,
+//!    at which time the chain validated, whether the path is valid at the
+//!    validity time (expiry) and revoked under the given lists.
+//! 4. **signature**: the DSSE signature verifies with the signer's own key
+//!    (the leaf certificate's, or the key the trust source names for a bare
+//!    key bundle), whether or not that key is trusted.
+//! 5. **statement**: the verified payload is a well-formed OMS statement.
+//! 6. **identity**: which required identities the leaf matches.
+//!
+//! The result, [`SignatureFacts`], is read-only outside this crate: only
+//! the verifier turns it into an [`Authenticated`] manifest, strictly
+//! ([`SignatureFacts::into_authenticated`]: every step passed) or for a
+//! policy to decide over ([`SignatureFacts::signed`]: the signature
+//! verified, trust is what the facts say).
+
+use std::time::SystemTime;
+
+use modelseal_manifest::{
+    Bundle, KeyKind, Manifest, SignatureAlgorithm, VerificationMaterial, statement,
+};
+
+use crate::cert::CertInfo;
+use crate::crl::CrlCheck;
+use crate::error::{CertificateError, Error, IdentityError};
+use crate::evidence::{self, Evidence, EvidenceSource, VerifiedTime};
+use crate::identity::{self, Identity};
+use crate::report::Status;
+use crate::signature::{PublicKey, algorithm_for};
+use crate::trust::{TrustContext, TrustFacts, TrustSource};
+use crate::verify::{Authenticated, Basis, Signer};
+
+/// What was found for one step.
+#[derive(Debug)]
+pub struct Finding {
+    status: Status,
+    detail: String,
+    input_error: bool,
+    error: Option<Error>,
+}
+
+impl Finding {
+    /// The step held.
+    pub fn pass(detail: impl Into<String>) -> Finding {
+        Finding::new(Status::Pass, detail.into())
+    }
+
+    /// The step failed with `error` (described by its message).
+    pub fn fail(error: Error) -> Finding {
+        let detail = error.to_string();
+        Finding::fail_with(error, detail)
+    }
+
+    /// The step failed with `error`, described by `detail`.
+    pub fn fail_with(error: Error, detail: impl Into<String>) -> Finding {
+        Finding {
+            input_error: !error.is_rejection(),
+            error: Some(error),
+            ..Finding::new(Status::Fail, detail.into())
+        }
+    }
+
+    /// The step could not run (a prerequisite failed, or nothing to run
+    /// it with).
+    pub fn not_run(why: impl Into<String>) -> Finding {
+        Finding::new(Status::NotRun, why.into())
+    }
+
+    /// There was nothing to check.
+    pub fn skipped(why: impl Into<String>) -> Finding {
+        Finding::new(Status::Skipped, why.into())
+    }
+
+    /// Mark a failure as about unreadable or malformed input rather than a
+    /// definite "no".
+    #[must_use]
+    pub fn as_input_error(mut self) -> Finding {
+        self.input_error = true;
+        self
+    }
+
+    fn new(status: Status, detail: String) -> Finding {
+        Finding {
+            status,
+            detail,
+            input_error: false,
+            error: None,
+        }
+    }
+
+    /// Pass, fail, not run or skipped.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// Whether the step held.
+    pub fn passed(&self) -> bool {
+        self.status == Status::Pass
+    }
+
+    /// One line: what held, or why not.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// The failure is about unreadable or malformed input.
+    pub fn is_input_error(&self) -> bool {
+        self.input_error
+    }
+
+    /// The error behind a failure, when there is one.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
+    /// This finding as a step result: `Ok(())` for pass or skipped, else
+    /// the error (or one made of the detail).
+    pub(crate) fn into_result(self) -> Result<(), Error> {
+        match (self.status, self.error) {
+            (Status::Pass | Status::Skipped, _) => Ok(()),
+            (_, Some(e)) => Err(e),
+            (_, None) => Err(Error::NotRun {
+                reason: self.detail,
+            }),
+        }
+    }
+}
+
+/// What signed a bundle, as the bundle says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MaterialKind {
+    /// A certificate chain, leaf first.
+    Certificates,
+    /// A bare public key (only a hint to it).
+    PublicKey,
+}
+
+/// A bundle parsed once, with its certificates read.
+#[derive(Debug)]
+pub struct ParsedBundle {
+    bundle: Bundle,
+    certificates: Result<Vec<CertInfo>, CertificateError>,
+}
+
+impl ParsedBundle {
+    /// Parse bundle bytes strictly.
+    ///
+    /// # Errors
+    /// [`Error::Format`] when the bundle is malformed.
+    pub fn parse(bytes: &[u8]) -> Result<ParsedBundle, Error> {
+        Ok(ParsedBundle::new(Bundle::from_json(bytes)?))
+    }
+
+    /// Read the certificates of an already parsed bundle.
+    pub fn new(bundle: Bundle) -> ParsedBundle {
+        let certificates = match &bundle.material {
+            VerificationMaterial::Certificates(ders) => ders
+                .iter()
+                .map(|d| CertInfo::from_der(d))
+                .collect::<Result<Vec<_>, _>>()
+                .and_then(|c| {
+                    if c.is_empty() {
+                        Err(CertificateError::NoCertificate)
+                    } else {
+                        Ok(c)
+                    }
+                }),
+            VerificationMaterial::PublicKey { .. } => Ok(Vec::new()),
+        };
+        ParsedBundle {
+            bundle,
+            certificates,
+        }
+    }
+
+    /// The bundle.
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+
+    /// Certificate chain or bare key.
+    pub fn material(&self) -> MaterialKind {
+        match self.bundle.material {
+            VerificationMaterial::Certificates(_) => MaterialKind::Certificates,
+            VerificationMaterial::PublicKey { .. } => MaterialKind::PublicKey,
+        }
+    }
+
+    /// The chain's certificates as DER, leaf first (empty for a key
+    /// bundle).
+    pub fn chain_der(&self) -> &[Vec<u8>] {
+        match &self.bundle.material {
+            VerificationMaterial::Certificates(ders) => ders,
+            VerificationMaterial::PublicKey { .. } => &[],
+        }
+    }
+
+    /// The chain's certificates, read (empty for a key bundle).
+    ///
+    /// # Errors
+    /// The first certificate that does not parse, or
+    /// [`CertificateError::NoCertificate`] for an empty chain.
+    pub fn certificates(&self) -> Result<&[CertInfo], &CertificateError> {
+        self.certificates.as_deref()
+    }
+
+    /// The signing certificate, if the chain parsed.
+    pub fn leaf(&self) -> Option<&CertInfo> {
+        self.certificates.as_ref().ok().and_then(|c| c.first())
+    }
+}
+
+/// What to gather facts against. Build with [`Inputs::new`].
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct Inputs<'a> {
+    /// Who is trusted; `None` trusts nobody (trust is `not run`).
+    pub trust: Option<&'a dyn TrustSource>,
+    /// Sources of timestamps and log entries.
+    pub evidence: &'a [&'a dyn EvidenceSource],
+    /// Identities the signer is matched against.
+    pub identities: &'a [Identity],
+    /// Revocation lists to check the path against.
+    pub crls: Option<CrlCheck<'a>>,
+    /// The verification time (certificate validity without evidence, CRL
+    /// freshness). The caller reads the clock, never the library.
+    pub time: SystemTime,
+}
+
+impl<'a> Inputs<'a> {
+    /// Facts against `trust` at `time`; no evidence, identities or CRLs.
+    pub fn new(trust: Option<&'a dyn TrustSource>, time: SystemTime) -> Inputs<'a> {
+        Inputs {
+            trust,
+            evidence: &[],
+            identities: &[],
+            crls: None,
+            time,
+        }
+    }
+}
+
+/// Everything the verifier found about one signature (see the module doc).
+#[derive(Debug)]
+pub struct SignatureFacts {
+    pub(crate) bundle: Finding,
+    pub(crate) parsed: Option<ParsedBundle>,
+    pub(crate) evidence: Vec<Evidence>,
+    pub(crate) validity_time: VerifiedTime,
+    pub(crate) trust: TrustFacts,
+    pub(crate) signature: Finding,
+    pub(crate) statement: Finding,
+    pub(crate) identity: Finding,
+    pub(crate) algorithm: Option<SignatureAlgorithm>,
+    pub(crate) key_kind: Option<KeyKind>,
+    pub(crate) matched: Vec<usize>,
+    pub(crate) matched_identity: Option<Identity>,
+    pub(crate) manifest: Option<Manifest>,
+}
+
+/// Gather the facts about the bundle `bytes` (see the module doc).
+pub fn gather(bytes: &[u8], inputs: &Inputs<'_>) -> SignatureFacts {
+    match ParsedBundle::parse(bytes) {
+        Ok(parsed) => gather_parsed(parsed, inputs),
+        Err(e) => unparsed(Finding::fail(e), inputs.time),
+    }
+}
+
+/// The facts about a bundle that could not even be read.
+pub fn unparsed(bundle: Finding, time: SystemTime) -> SignatureFacts {
+    let why = "the bundle could not be parsed";
+    SignatureFacts {
+        bundle,
+        parsed: None,
+        evidence: Vec::new(),
+        validity_time: VerifiedTime::verification(time),
+        trust: TrustFacts::new(Finding::not_run(why)),
+        signature: Finding::not_run(why),
+        statement: Finding::not_run(why),
+        identity: Finding::not_run(why),
+        algorithm: None,
+        key_kind: None,
+        matched: Vec::new(),
+        matched_identity: None,
+        manifest: None,
+    }
+}
+
+/// [`gather`] for a bundle already parsed.
+pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFacts {
+    // 1. bundle
+    let b = parsed.bundle();
+    let bundle = Finding::pass(format!(
+        "OMS bundle, {} signature{}",
+        match parsed.material() {
+            MaterialKind::PublicKey => "key",
+            MaterialKind::Certificates => "certificate",
+        },
+        if (b.tlog_entries > 0 || b.has_timestamps) && inputs.evidence.is_empty() {
+            " (transparency-log entries and timestamps present but not verified)"
+        } else {
+            ""
+        }
+    ));
+
+    // 2. evidence
+    let evidence: Vec<Evidence> = inputs
+        .evidence
+        .iter()
+        .flat_map(|s| s.examine(&parsed, inputs.time))
+        .collect();
+    let validity_time = evidence::earliest(&evidence)
+        .cloned()
+        .unwrap_or_else(|| VerifiedTime::verification(inputs.time));
+
+    // 3. trust
+    let ctx = TrustContext {
+        now: inputs.time,
+        signed_at: &validity_time,
+        crls: inputs.crls,
+    };
+    let trust = match inputs.trust {
+        Some(source) => source.establish(&parsed, &ctx),
+        None => TrustFacts::untrusted(&parsed, &ctx, "nothing is trusted"),
+    };
+
+    // 4. signature, with the signer's own key
+    let env = &parsed.bundle().envelope;
+    // Err: the signature step's finding without a key.
+    let key: Result<PublicKey, Finding> = match (parsed.material(), parsed.leaf(), &trust.key) {
+        (MaterialKind::Certificates, Some(leaf), _) => {
+            PublicKey::from_spki_der(&leaf.spki_der).map_err(|e| Finding::fail(e.into()))
+        }
+        (MaterialKind::Certificates, None, _) => {
+            Err(Finding::not_run("no usable signing certificate"))
+        }
+        (MaterialKind::PublicKey, _, Some(k)) => Ok(k.clone()),
+        (MaterialKind::PublicKey, _, None) => Err(Finding::not_run(
+            "no public key to verify a bare-key bundle with",
+        )),
+    };
+    let algorithm = key
+        .as_ref()
+        .ok()
+        .and_then(|k| algorithm_for(k.key_kind(), &env.keyid).ok());
+    let (signature, key) = match key {
+        Ok(k) => (
+            match algorithm_for(k.key_kind(), &env.keyid)
+                .and_then(|alg| k.verify(alg, &env.pae(), &env.signature).map(|()| alg))
+            {
+                Ok(alg) => {
+                    Finding::pass(format!("{alg} signature over the DSSE envelope verifies"))
+                }
+                Err(e) => Finding::fail(e.into()),
+            },
+            Some(k),
+        ),
+        Err(finding) => (finding, None),
+    };
+    let key_kind = key.as_ref().map(PublicKey::key_kind);
+
+    // 5. statement, only from a verified payload
+    let (statement, manifest) = if signature.passed() {
+        match statement::from_payload(&env.payload) {
+            Ok(m) => {
+                let ser = m.serialization();
+                let detail = format!(
+                    "{} resources, {} / {}",
+                    m.len(),
+                    crate::verify::method_name(ser.method),
+                    ser.hash
+                );
+                (Finding::pass(detail), Some(m))
+            }
+            Err(e) => (Finding::fail(e.into()), None),
+        }
+    } else {
+        (Finding::not_run("the signature did not verify"), None)
+    };
+
+    // 6. identity
+    let (identity, matched, matched_identity) = identify(parsed.leaf(), inputs.identities);
+
+    SignatureFacts {
+        bundle,
+        parsed: Some(parsed),
+        evidence,
+        validity_time,
+        trust,
+        signature,
+        statement,
+        identity,
+        algorithm,
+        key_kind,
+        matched,
+        matched_identity,
+        manifest,
+    }
+}
+
+/// Step 6: skipped when none is required, refused for a bare key, else the
+/// leaf must match one of `identities`.
+pub(crate) fn identify(
+    leaf: Option<&CertInfo>,
+    identities: &[Identity],
+) -> (Finding, Vec<usize>, Option<Identity>) {
+    match (identities.is_empty(), leaf) {
+        (true, _) => (Finding::skipped("no identity required"), Vec::new(), None),
+        (false, None) => (
+            Finding::fail(Error::Identity(IdentityError::NoCertificate)),
+            Vec::new(),
+            None,
+        ),
+        (false, Some(leaf)) => {
+            let matched: Vec<usize> = identities
+                .iter()
+                .enumerate()
+                .filter(|(_, id)| id.matches(leaf))
+                .map(|(i, _)| i)
+                .collect();
+            match identity::check(leaf, identities) {
+                Ok(id) => (
+                    Finding::pass(format!("signer matches {id}")),
+                    matched,
+                    Some(id),
+                ),
+                Err(e) => (Finding::fail(e.into()), matched, None),
+            }
+        }
+    }
+}
+
+impl SignatureFacts {
+    /// Step 1: the bundle parsed.
+    pub fn bundle(&self) -> &Finding {
+        &self.bundle
+    }
+
+    /// The parsed bundle, when it parsed.
+    pub fn parsed(&self) -> Option<&ParsedBundle> {
+        self.parsed.as_ref()
+    }
+
+    /// Step 2: every item of evidence examined.
+    pub fn evidence(&self) -> &[Evidence] {
+        &self.evidence
+    }
+
+    /// The time certificate validity was checked at, and what vouches for
+    /// it.
+    pub fn validity_time(&self) -> &VerifiedTime {
+        &self.validity_time
+    }
+
+    /// Step 3: trust, chain, expiry and revocation as the trust source
+    /// found them.
+    pub fn trust(&self) -> &TrustFacts {
+        &self.trust
+    }
+
+    /// Step 4: the signature with the signer's own key.
+    pub fn signature(&self) -> &Finding {
+        &self.signature
+    }
+
+    /// Step 5: the signed statement.
+    pub fn statement(&self) -> &Finding {
+        &self.statement
+    }
+
+    /// Step 6: the required identities.
+    pub fn identity(&self) -> &Finding {
+        &self.identity
+    }
+
+    /// The signature algorithm, when the key and bundle determine one.
+    pub fn algorithm(&self) -> Option<SignatureAlgorithm> {
+        self.algorithm
+    }
+
+    /// The signing key's kind, when the key is usable.
+    pub fn key_kind(&self) -> Option<KeyKind> {
+        self.key_kind
+    }
+
+    /// Indices of the given identities the leaf matches.
+    pub fn matched(&self) -> &[usize] {
+        &self.matched
+    }
+
+    /// The signing certificate, when the bundle carries one that parsed.
+    pub fn leaf(&self) -> Option<&CertInfo> {
+        self.parsed.as_ref().and_then(ParsedBundle::leaf)
+    }
+
+    /// The manifest, when the signature verified and the statement parsed.
+    pub fn manifest(&self) -> Option<&Manifest> {
+        self.manifest.as_ref()
+    }
+
+    /// Who signed: the trust source's signer when trusted, else the
+    /// bundle's leaf certificate (or the key) as found.
+    fn signer(&self) -> Option<Signer> {
+        if let Some(s) = &self.trust.signer {
+            return Some(s.clone());
+        }
+        let certs = self.parsed.as_ref()?.certificates().ok()?;
+        let (leaf, rest) = certs.split_first()?;
+        Some(Signer::Certificate {
+            leaf: Box::new(leaf.clone()),
+            intermediates: rest.to_vec(),
+            root_subject: String::new(),
+        })
+    }
+
+    /// The manifest signed by this signature, for a trust policy to decide
+    /// over: the signature verified with the signer's own key and the
+    /// statement parsed; whether the signer is trusted is what
+    /// [`SignatureFacts::trust`] says ([`Authenticated::is_trusted`] is
+    /// true only when every step passed).
+    pub fn signed(&self) -> Option<Authenticated> {
+        let manifest = self.manifest.clone()?;
+        let algorithm = self.algorithm?;
+        let signer = self.signer()?;
+        let trusted = self.trust.trust.passed()
+            && matches!(self.identity.status, Status::Pass | Status::Skipped);
+        Some(Authenticated {
+            manifest,
+            signer,
+            algorithm,
+            identity: self.matched_identity.clone(),
+            basis: if trusted {
+                Basis::Verifier
+            } else {
+                Basis::SignatureOnly
+            },
+        })
+    }
+}
