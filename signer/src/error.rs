@@ -218,11 +218,12 @@ pub enum Error {
         /// The limit.
         limit: u64,
     },
-    /// The signature path must not be written (it would replace the key, a
-    /// certificate, model content, or a file that is not a bundle).
-    #[error("refusing to write the signature to {}: {reason}", path.display())]
+    /// An output path must not be written (the signature would replace the
+    /// key, a certificate, model content, or a file that is not a bundle; a
+    /// generated key would replace a file).
+    #[error("refusing to write {}: {reason}", path.display())]
     Destination {
-        /// The signature path.
+        /// The path.
         path: std::path::PathBuf,
         /// Why.
         reason: String,
