@@ -64,9 +64,10 @@ pub struct SignOptions<'a> {
     /// change stamps match the cache are not read again. `None` hashes
     /// everything.
     pub cache: Option<&'a Path>,
-    /// The signing time: every certificate must be valid then. `None`
-    /// skips the validity check (the library reads no clock; the CLI passes
-    /// the current time).
+    /// The signing time: the certificates must pass what `verify` checks
+    /// ([`check_certificates`]) at that time. `None` checks only that they
+    /// parse and the leaf carries the key (the library reads no clock; the
+    /// CLI passes the current time).
     pub time: Option<SystemTime>,
 }
 
@@ -335,9 +336,11 @@ fn check_size(files: &walk::ModelFiles, method: Method, hash: HashAlgorithm) -> 
 /// never written that its verifier must refuse: every certificate parses
 /// (at most [`modelseal_manifest::bundle::MAX_CERTIFICATES`]); the leaf
 /// carries the signing key, codeSigning and digitalSignature and is no CA;
-/// every certificate is valid at `time` (when given); and with
-/// intermediates, the leaf's path through them validates up to the last
-/// one given (rustls-webpki, as the verifier does).
+/// every certificate is valid at `time`; and with intermediates, the
+/// leaf's path through them validates at `time` up to the last one given
+/// (rustls-webpki, as the verifier does). Without `time` (a library
+/// caller that judges certificates itself, e.g. to build bundles a
+/// verifier must refuse) only the parse, count and key checks run.
 ///
 /// # Errors
 /// [`Error::CertificateKeyMismatch`] for another key, [`Error::Certificate`]
@@ -375,6 +378,10 @@ pub fn check_certificates(
             key: key.fingerprint(),
         });
     }
+    let Some(time) = time else {
+        // No signing time: the caller judges the certificates itself.
+        return Ok(());
+    };
     let subject = leaf.subject.to_string();
     if !leaf.code_signing {
         return Err(bad(format!(
@@ -391,19 +398,17 @@ pub fn check_certificates(
             "{subject} is a CA certificate, not a signing certificate; verification would refuse it"
         )));
     }
-    if let Some(t) = time {
-        let now = t
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        for c in &infos {
-            if now < c.not_before || now > c.not_after {
-                return Err(bad(format!(
-                    "{} is not valid now (valid {} to {}); verification would refuse it",
-                    c.subject,
-                    rfc3339(c.not_before),
-                    rfc3339(c.not_after)
-                )));
-            }
+    let now = time
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    for c in &infos {
+        if now < c.not_before || now > c.not_after {
+            return Err(bad(format!(
+                "{} is not valid now (valid {} to {}); verification would refuse it",
+                c.subject,
+                rfc3339(c.not_before),
+                rfc3339(c.not_after)
+            )));
         }
     }
     if let [path @ .., last] = certs
@@ -411,16 +416,7 @@ pub fn check_certificates(
     {
         let anchors = TrustAnchors::from_der(std::slice::from_ref(last))
             .map_err(|e| bad(format!("last chain certificate: {e}")))?;
-        chain::validate(
-            path,
-            &anchors,
-            time.unwrap_or_else(|| {
-                // Without a time, check the path where every certificate is valid.
-                let start = infos.iter().map(|c| c.not_before).max().unwrap_or(0);
-                UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(start).unwrap_or(0))
-            }),
-        )
-        .map_err(|e| {
+        chain::validate(path, &anchors, time).map_err(|e| {
             bad(format!(
                 "the leaf does not chain to the given intermediates: {e}"
             ))

@@ -194,6 +194,25 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
     }
     let subject = signed.manifest.subject_digest().to_hex();
     facts.digest = Some(format!("sha256:{subject}"));
+    // What the record says about the signer: the key as every message
+    // names it, the certificate, the timestamps.
+    facts.reason.push_str(&format!("; key {fingerprint}"));
+    if let Some(leaf) = certs
+        .first()
+        .and_then(|der| modelseal_verifier::CertInfo::from_der(der).ok())
+    {
+        facts.reason.push_str(&format!(
+            "; certificate {} serial {}",
+            leaf.subject, leaf.serial
+        ));
+    }
+    for t in &stamps {
+        facts.reason.push_str(&format!(
+            "; timestamp genTime {} from TSA {}",
+            rfc3339(t.gen_time),
+            t.url
+        ));
+    }
     let material = if certs.is_empty() {
         "key"
     } else {

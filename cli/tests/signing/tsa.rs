@@ -332,22 +332,10 @@ fn gen_time_outside_the_leaf_validity_is_refused() {
         &tsa.url,
     ])
     .code(0);
-    let mut bundle: serde_json::Value =
-        serde_json::from_slice(&fs::read(sb.path("m.sig")).unwrap()).unwrap();
-    let pem = fs::read(fixture("pki/bad/expired-within-ca.fullchain.pem")).unwrap();
-    let certs: Vec<serde_json::Value> = String::from_utf8(pem)
-        .unwrap()
-        .split("-----END CERTIFICATE-----")
-        .filter_map(|block| block.split("-----BEGIN CERTIFICATE-----").nth(1))
-        .map(|b64| serde_json::json!({ "rawBytes": b64.split_whitespace().collect::<String>() }))
-        .collect();
-    let vm = bundle["verificationMaterial"].as_object_mut().unwrap();
-    vm.remove("publicKey");
-    vm.insert(
-        "x509CertificateChain".into(),
-        serde_json::json!({ "certificates": certs }),
+    crate::common::attach_chain(
+        &sb.path("m.sig"),
+        &[fixture("pki/bad/expired-within-ca.fullchain.pem")],
     );
-    fs::write(sb.path("m.sig"), serde_json::to_vec(&bundle).unwrap()).unwrap();
     // At a time inside its validity, without TSA roots: accepted.
     verify_at(&sb, "m.sig", "2025-03-01T00:00:00Z", None).code(0);
     // With them, validity is checked at genTime (after it expired): refused.
@@ -355,4 +343,47 @@ fn gen_time_outside_the_leaf_validity_is_refused() {
     let doc = run.code(1).json();
     assert_eq!(doc["error"]["kind"], "untrusted_certificate");
     assert_eq!(check(&doc, "timestamp")["status"], "pass");
+}
+
+#[test]
+fn the_audit_record_names_key_certificate_and_timestamp() {
+    let sb = Sandbox::new();
+    sb.copy("models/demo", "model");
+    let tsa = Tsa::start(&[]);
+    sb.run(["audit", "keygen", "--out", "akeys"]).code(0);
+    let key = sb.key("pki/p256/leaf.key").display().to_string();
+    let run = sb.run([
+        "sign",
+        "model",
+        "--key",
+        &key,
+        "--cert",
+        &fixture("pki/p256/leaf.pem").display().to_string(),
+        "--chain",
+        &fixture("pki/p256/chain.pem").display().to_string(),
+        "--signature",
+        "m.sig",
+        "--tsa",
+        &tsa.url,
+        "--json",
+        "--audit-log",
+        "audit.log",
+        "--audit-key",
+        "akeys/writer.key",
+    ]);
+    let doc = run.code(0).json();
+    let fp = doc["key_fingerprint"].as_str().unwrap();
+    let gen_time = doc["timestamps"][0]["gen_time"].as_str().unwrap();
+    let log = fs::read_to_string(sb.path("audit.log")).unwrap();
+    let record = log.lines().last().unwrap();
+    assert!(record.contains(fp), "{record}");
+    assert!(
+        record.contains("CN=modelseal test release signer A"),
+        "{record}"
+    );
+    assert!(record.contains("serial "), "{record}");
+    assert!(
+        record.contains(&format!("genTime {gen_time} from TSA {}", tsa.url)),
+        "{record}"
+    );
 }

@@ -146,12 +146,10 @@ impl Pkcs11Uri {
             }
         }
         for part in query.split('&').filter(|p| !p.is_empty()) {
-            let (attr, value) = part.split_once('=').ok_or_else(|| {
-                UriError(format!(
-                    "query attribute without '=': {:?}",
-                    part.split('=').next().unwrap_or_default()
-                ))
-            })?;
+            // Not echoed: a mistyped `pin-value` would be the PIN.
+            let (attr, value) = part
+                .split_once('=')
+                .ok_or_else(|| UriError("a query attribute without '='".into()))?;
             match attr {
                 "module-path" => {
                     set(
