@@ -90,6 +90,12 @@ expect 0 "action: verify, identity pinned" -- action --input command=verify --in
   --input "identity=email:release-a@modelseal.test" \
   --input "release-url=$release_url" --input "release-public-key=$release_pub"
 expect_out '^outputs: \{"verdict": "verified"\}$' "verdict output: verified"
+expect 0 "action: verify with metrics-file" -- action --input command=verify --input model=model \
+  --input signature=model.sig --input trust-root=release/root.pem \
+  --input "identity=email:release-a@modelseal.test" --input "metrics-file=$work/ci.prom" \
+  --input "release-url=$release_url" --input "release-public-key=$release_pub"
+expect 0 "the metrics file holds the decision" -- cat "$work/ci.prom"
+expect_out '^modelseal_decisions_total\{command="verify",outcome="success",check="none"\} 1$' "one verify success"
 expect 1 "action: verify refuses another identity" -- action --input command=verify \
   --input model=model --input signature=model.sig --input trust-root=release/root.pem \
   --input "identity=email:release-b@modelseal.test" \

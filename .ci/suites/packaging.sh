@@ -37,6 +37,8 @@ cat > "$work/containers.conf" <<'CONF'
 default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 [engine]
 runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
 CONF
 export CONTAINERS_CONF=$work/containers.conf
 

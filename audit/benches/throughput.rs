@@ -16,6 +16,10 @@ fn event(i: u64) -> Event {
     Event {
         timestamp: time::OffsetDateTime::UNIX_EPOCH + time::Duration::microseconds(i as i64),
         action: "model.verify".into(),
+        category: Vec::new(),
+        types: Vec::new(),
+        user_name: None,
+        details: modelseal_audit::Details::default(),
         outcome: if i.is_multiple_of(7) {
             Outcome::Failure
         } else {

@@ -45,6 +45,10 @@ mod tests {
         let ev = Event {
             timestamp: time::macros::datetime!(2025-01-01 0:00 UTC),
             action: "model.sign".into(),
+            category: Vec::new(),
+            types: Vec::new(),
+            user_name: None,
+            details: crate::Details::default(),
             outcome: Outcome::Success,
             reason: None,
             user_id: "u".into(),

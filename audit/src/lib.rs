@@ -27,7 +27,9 @@ pub mod writer;
 pub use checkpoint::Checkpoint;
 pub use error::{Error, Result};
 pub use key::{LogId, VerifierKey, WriterKey, keygen};
-pub use record::{Event, FileHash, HashAlgorithm, Outcome, Record};
+pub use record::{
+    Category, Details, Event, EventType, FileHash, HashAlgorithm, Outcome, Record, X509,
+};
 pub use syslog::{SyslogConfig, SyslogSink};
 pub use verify::{Finding, Summary, TamperKind, Verdict, Verifier, verify_files};
 pub use writer::{Durability, Recovery, Writer, WriterOptions};

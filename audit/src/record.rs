@@ -11,11 +11,16 @@
 //! * one JSON object, no whitespace between tokens, UTF-8, terminated by `\n`
 //!   in a log file;
 //! * members in this fixed order, optional members omitted when absent:
-//!   `@timestamp`, `ecs.version`, `event.{action, dataset, kind, module,
-//!   outcome, reason?, sequence}`, `file?.{hash?.{sha256|sha384|sha512},
-//!   path?}`, `host.name`, `source.ip`, `user.id`, then our own namespace
-//!   `modelseal.audit.{epoch, log_id, prev_mac, mac}` (ECS members sorted by
-//!   name at every level, our namespace last so the MAC ends the line);
+//!   `@timestamp`, `ecs.version`, `event.{action, category?[], dataset,
+//!   kind, module, outcome, reason?, sequence, type?[]}`,
+//!   `file?.{hash?.{sha256|sha384|sha512}, path?, x509?.{alternative_names[],
+//!   issuer.distinguished_name, not_after, serial_number,
+//!   subject.distinguished_name}}`, `host.name`, `rule?.name`, `source.ip`,
+//!   `user.{id, name?}`, then our own namespace `modelseal.{bundle?.{path?,
+//!   sha256?}, signer?.{identity?, key_sha256?}, audit.{epoch, log_id,
+//!   prev_mac, mac}}` (members sorted by name at every level, except that
+//!   our namespace comes last and `audit` last in it, so the MAC ends the
+//!   line); arrays of strings as `["a","b"]`;
 //! * strings escaped as RFC 8785 (JCS) does: `"` `\` and control characters
 //!   only (`\b \t \n \f \r`, others `\u00xx` in lowercase hex), everything
 //!   else literal UTF-8; integers in plain decimal;
@@ -39,7 +44,7 @@ use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 
 /// The ECS version the records conform to.
-pub const ECS_VERSION: &str = "8.11.0";
+pub const ECS_VERSION: &str = "9.4.0";
 /// `event.dataset` of every record.
 pub const EVENT_DATASET: &str = "modelseal.audit";
 /// `event.module` of every record.
@@ -162,6 +167,128 @@ impl FileHash {
     }
 }
 
+/// `event.category` values a record uses (ECS allowed values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Category {
+    /// `file`: a model's files were signed, verified or handed over.
+    File,
+    /// `process`: a command was (or was not) started on them.
+    Process,
+    /// `configuration`: keys, checkpoints and other settings.
+    Configuration,
+}
+
+impl Category {
+    /// The ECS value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::File => "file",
+            Category::Process => "process",
+            Category::Configuration => "configuration",
+        }
+    }
+
+    /// Parse an ECS value this crate writes.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Category::File, Category::Process, Category::Configuration]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+/// `event.type` values a record uses (ECS allowed values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EventType {
+    /// `access`: a model was read to decide about it.
+    Access,
+    /// `allowed`: the decision let it through.
+    Allowed,
+    /// `denied`: the decision refused it.
+    Denied,
+    /// `creation`: a signature or bundle was written.
+    Creation,
+    /// `start`: a process was started.
+    Start,
+    /// `info`: anything else.
+    Info,
+}
+
+impl EventType {
+    /// The ECS value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Access => "access",
+            EventType::Allowed => "allowed",
+            EventType::Denied => "denied",
+            EventType::Creation => "creation",
+            EventType::Start => "start",
+            EventType::Info => "info",
+        }
+    }
+
+    /// Parse an ECS value this crate writes.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            EventType::Access,
+            EventType::Allowed,
+            EventType::Denied,
+            EventType::Creation,
+            EventType::Start,
+            EventType::Info,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+}
+
+/// `file.x509.*`: the signing certificate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct X509 {
+    /// `file.x509.alternative_names`: its SANs.
+    pub alternative_names: Vec<String>,
+    /// `file.x509.issuer.distinguished_name`.
+    pub issuer: String,
+    /// `file.x509.not_after`, RFC 3339.
+    pub not_after: String,
+    /// `file.x509.serial_number`, hex.
+    pub serial_number: String,
+    /// `file.x509.subject.distinguished_name`.
+    pub subject: String,
+}
+
+/// What a decision was about beyond the model: who signed, under which
+/// policy, with which bundle. ECS fields where ECS has one (`file.x509.*`,
+/// `rule.name`), else our namespace `modelseal.*`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Details {
+    /// `file.x509.*`: the signing certificate.
+    pub x509: Option<X509>,
+    /// `rule.name`: the trust policy that decided.
+    pub policy: Option<String>,
+    /// `modelseal.signer.identity`: the identity the signer matched (or
+    /// its description when none was required).
+    pub signer_identity: Option<String>,
+    /// `modelseal.signer.key_sha256`: SHA-256 of the signer's public key
+    /// (SubjectPublicKeyInfo DER), hex.
+    pub key_sha256: Option<String>,
+    /// `modelseal.bundle.path`: the bundle or signature file.
+    pub bundle_path: Option<String>,
+    /// `modelseal.bundle.sha256`: its SHA-256, hex.
+    pub bundle_sha256: Option<String>,
+}
+
+impl Details {
+    fn has_signer(&self) -> bool {
+        self.signer_identity.is_some() || self.key_sha256.is_some()
+    }
+
+    fn has_bundle(&self) -> bool {
+        self.bundle_path.is_some() || self.bundle_sha256.is_some()
+    }
+}
+
 /// One security decision to record: everything but the chain fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
@@ -169,12 +296,18 @@ pub struct Event {
     pub timestamp: OffsetDateTime,
     /// `event.action`, e.g. `model.sign`; ASCII letters, digits and `._-:/`.
     pub action: String,
+    /// `event.category` (may be empty).
+    pub category: Vec<Category>,
+    /// `event.type` (may be empty).
+    pub types: Vec<EventType>,
     /// `event.outcome`.
     pub outcome: Outcome,
     /// `event.reason`: why, especially for failures.
     pub reason: Option<String>,
-    /// `user.id`: who asked.
+    /// `user.id`: who asked (for the CLI: the real uid).
     pub user_id: String,
+    /// `user.name`: their name, if known.
+    pub user_name: Option<String>,
     /// `source.ip`: where the request came from.
     pub source_ip: IpAddr,
     /// `host.name`: the machine that made the decision.
@@ -183,6 +316,8 @@ pub struct Event {
     pub file_path: Option<String>,
     /// `file.hash.*`: the model's digest.
     pub file_hash: Option<FileHash>,
+    /// Signer, policy and bundle.
+    pub details: Details,
 }
 
 impl Event {
@@ -215,6 +350,52 @@ impl Event {
         }
         if let Some(p) = &self.file_path {
             text("file.path", p, 1, MAX_PATH)?;
+        }
+        if let Some(n) = &self.user_name {
+            text("user.name", n, 1, MAX_USER)?;
+        }
+        let d = &self.details;
+        if let Some(x) = &d.x509 {
+            for n in &x.alternative_names {
+                text("file.x509.alternative_names", n, 1, MAX_PATH)?;
+            }
+            text(
+                "file.x509.issuer.distinguished_name",
+                &x.issuer,
+                0,
+                MAX_PATH,
+            )?;
+            text(
+                "file.x509.subject.distinguished_name",
+                &x.subject,
+                0,
+                MAX_PATH,
+            )?;
+            text("file.x509.serial_number", &x.serial_number, 1, 128)?;
+            if OffsetDateTime::parse(&x.not_after, &time::format_description::well_known::Rfc3339)
+                .is_err()
+            {
+                return bad("file.x509.not_after", "must be an RFC 3339 time");
+            }
+        }
+        for (field, v, max) in [
+            ("rule.name", &d.policy, MAX_USER),
+            ("modelseal.signer.identity", &d.signer_identity, MAX_PATH),
+            ("modelseal.bundle.path", &d.bundle_path, MAX_PATH),
+        ] {
+            if let Some(v) = v {
+                text(field, v, 1, max)?;
+            }
+        }
+        for (field, v) in [
+            ("modelseal.signer.key_sha256", &d.key_sha256),
+            ("modelseal.bundle.sha256", &d.bundle_sha256),
+        ] {
+            if let Some(v) = v
+                && (v.len() != 64 || !v.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            {
+                return bad(field, "must be 64 lowercase hex digits");
+            }
         }
         if let Some(h) = &self.file_hash
             && (h.hex.len() != h.algorithm.hex_len()
@@ -302,6 +483,33 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Append a JSON array of strings.
+fn push_list<'a>(out: &mut Vec<u8>, items: impl Iterator<Item = &'a str>) {
+    out.push(b'[');
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_str(out, item);
+    }
+    out.push(b']');
+}
+
+/// Append `"name":"value"` members for the values present, comma-separated.
+fn push_members(out: &mut Vec<u8>, members: &[(&str, &Option<String>)]) {
+    let mut first = true;
+    for (name, value) in members {
+        if let Some(v) = value {
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+            push_str(out, name);
+            out.push(b':');
+            push_str(out, v);
+        }
+    }
+}
+
 fn push_u64(out: &mut Vec<u8>, v: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
@@ -332,6 +540,10 @@ pub fn signed_bytes(event: &Event, chain: &ChainFields, out: &mut Vec<u8>) -> Re
     out.extend_from_slice(ECS_VERSION.as_bytes());
     out.extend_from_slice(b"\"},\"event\":{\"action\":");
     push_str(out, &event.action);
+    if !event.category.is_empty() {
+        out.extend_from_slice(b",\"category\":");
+        push_list(out, event.category.iter().map(|c| c.as_str()));
+    }
     out.extend_from_slice(b",\"dataset\":\"");
     out.extend_from_slice(EVENT_DATASET.as_bytes());
     out.extend_from_slice(b"\",\"kind\":\"event\",\"module\":\"");
@@ -345,32 +557,88 @@ pub fn signed_bytes(event: &Event, chain: &ChainFields, out: &mut Vec<u8>) -> Re
     }
     out.extend_from_slice(b",\"sequence\":");
     push_u64(out, chain.sequence);
+    if !event.types.is_empty() {
+        out.extend_from_slice(b",\"type\":");
+        push_list(out, event.types.iter().map(|t| t.as_str()));
+    }
     out.push(b'}');
-    if event.file_hash.is_some() || event.file_path.is_some() {
+    let d = &event.details;
+    if event.file_hash.is_some() || event.file_path.is_some() || d.x509.is_some() {
         out.extend_from_slice(b",\"file\":{");
+        let mut first = true;
+        let mut sep = |out: &mut Vec<u8>| {
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+        };
         if let Some(h) = &event.file_hash {
+            sep(out);
             out.extend_from_slice(b"\"hash\":{\"");
             out.extend_from_slice(h.algorithm.name().as_bytes());
             out.extend_from_slice(b"\":\"");
             out.extend_from_slice(h.hex.as_bytes());
             out.extend_from_slice(b"\"}");
-            if event.file_path.is_some() {
-                out.push(b',');
-            }
         }
         if let Some(p) = &event.file_path {
+            sep(out);
             out.extend_from_slice(b"\"path\":");
             push_str(out, p);
+        }
+        if let Some(x) = &d.x509 {
+            sep(out);
+            out.extend_from_slice(b"\"x509\":{\"alternative_names\":");
+            push_list(out, x.alternative_names.iter().map(String::as_str));
+            out.extend_from_slice(b",\"issuer\":{\"distinguished_name\":");
+            push_str(out, &x.issuer);
+            out.extend_from_slice(b"},\"not_after\":");
+            push_str(out, &x.not_after);
+            out.extend_from_slice(b",\"serial_number\":");
+            push_str(out, &x.serial_number);
+            out.extend_from_slice(b",\"subject\":{\"distinguished_name\":");
+            push_str(out, &x.subject);
+            out.extend_from_slice(b"}}");
         }
         out.push(b'}');
     }
     out.extend_from_slice(b",\"host\":{\"name\":");
     push_str(out, &event.host_name);
-    out.extend_from_slice(b"},\"source\":{\"ip\":\"");
+    out.push(b'}');
+    if let Some(p) = &d.policy {
+        out.extend_from_slice(b",\"rule\":{\"name\":");
+        push_str(out, p);
+        out.push(b'}');
+    }
+    out.extend_from_slice(b",\"source\":{\"ip\":\"");
     out.extend_from_slice(event.source_ip.to_string().as_bytes());
     out.extend_from_slice(b"\"},\"user\":{\"id\":");
     push_str(out, &event.user_id);
-    out.extend_from_slice(b"},\"modelseal\":{\"audit\":{\"epoch\":");
+    if let Some(n) = &event.user_name {
+        out.extend_from_slice(b",\"name\":");
+        push_str(out, n);
+    }
+    // Our namespace: our members sorted by name, then `audit` last so the
+    // MAC ends the line.
+    out.extend_from_slice(b"},\"modelseal\":{");
+    if d.has_bundle() {
+        out.extend_from_slice(b"\"bundle\":{");
+        push_members(
+            out,
+            &[("path", &d.bundle_path), ("sha256", &d.bundle_sha256)],
+        );
+        out.extend_from_slice(b"},");
+    }
+    if d.has_signer() {
+        out.extend_from_slice(b"\"signer\":{");
+        push_members(
+            out,
+            &[
+                ("identity", &d.signer_identity),
+                ("key_sha256", &d.key_sha256),
+            ],
+        );
+        out.extend_from_slice(b"},");
+    }
+    out.extend_from_slice(b"\"audit\":{\"epoch\":");
     push_u64(out, chain.epoch);
     out.extend_from_slice(b",\"log_id\":\"");
     hex_push(out, &chain.log_id.0);
@@ -466,7 +734,7 @@ pub struct ChainOfLine {
 pub fn scan_chain(line: &[u8]) -> Option<ChainOfLine> {
     const PREV: &[u8] = b",\"prev_mac\":\"";
     const LOG: &[u8] = b",\"log_id\":\"";
-    const EPOCH: &[u8] = b",\"modelseal\":{\"audit\":{\"epoch\":";
+    const EPOCH: &[u8] = b"\"audit\":{\"epoch\":";
     const SEQ: &[u8] = b",\"sequence\":";
     let (signed, mac) = split_mac(line)?;
     let rest = signed.strip_suffix(b"\"")?;
@@ -484,7 +752,7 @@ pub fn scan_chain(line: &[u8]) -> Option<ChainOfLine> {
     let tail = rest.get(at..)?;
     let digits = tail.iter().take_while(|b| b.is_ascii_digit()).count();
     let sequence = decimal(tail.get(..digits)?)?;
-    if tail.get(digits) != Some(&b'}') {
+    if !matches!(tail.get(digits), Some(&b'}' | &b',')) {
         return None;
     }
     let mut prev_mac = [0u8; KEY_LEN];
@@ -569,6 +837,8 @@ struct Wire<'a> {
     file: Option<WireFile<'a>>,
     #[serde(borrow)]
     host: WireName<'a>,
+    #[serde(borrow, default)]
+    rule: Option<WireName<'a>>,
     #[serde(borrow)]
     source: WireIp<'a>,
     #[serde(borrow)]
@@ -589,6 +859,8 @@ struct WireEcs<'a> {
 struct WireEvent<'a> {
     #[serde(borrow)]
     action: Cow<'a, str>,
+    #[serde(borrow, default)]
+    category: Option<Vec<Cow<'a, str>>>,
     #[serde(borrow)]
     dataset: Cow<'a, str>,
     #[serde(borrow)]
@@ -600,6 +872,8 @@ struct WireEvent<'a> {
     #[serde(borrow, default)]
     reason: Option<Cow<'a, str>>,
     sequence: u64,
+    #[serde(borrow, default, rename = "type")]
+    types: Option<Vec<Cow<'a, str>>>,
 }
 
 #[derive(Deserialize)]
@@ -609,6 +883,48 @@ struct WireFile<'a> {
     hash: Option<WireHash<'a>>,
     #[serde(borrow, default)]
     path: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    x509: Option<WireX509<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireX509<'a> {
+    #[serde(borrow)]
+    alternative_names: Vec<Cow<'a, str>>,
+    #[serde(borrow)]
+    issuer: WireDn<'a>,
+    #[serde(borrow)]
+    not_after: Cow<'a, str>,
+    #[serde(borrow)]
+    serial_number: Cow<'a, str>,
+    #[serde(borrow)]
+    subject: WireDn<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireDn<'a> {
+    #[serde(borrow)]
+    distinguished_name: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireBundle<'a> {
+    #[serde(borrow, default)]
+    path: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    sha256: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireSigner<'a> {
+    #[serde(borrow, default)]
+    identity: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    key_sha256: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -641,6 +957,8 @@ struct WireIp<'a> {
 struct WireId<'a> {
     #[serde(borrow)]
     id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -648,6 +966,10 @@ struct WireId<'a> {
 struct WireNs<'a> {
     #[serde(borrow)]
     audit: AuditView<'a>,
+    #[serde(borrow, default)]
+    bundle: Option<WireBundle<'a>>,
+    #[serde(borrow, default)]
+    signer: Option<WireSigner<'a>>,
 }
 
 /// A complete record, parsed from any JSON serialization of it.
@@ -694,6 +1016,7 @@ impl Record {
         if source_ip.to_string() != w.source.ip {
             return Err(pe("source.ip is not in canonical form"));
         }
+        let mut details = Details::default();
         let (file_path, file_hash) = match w.file {
             None => (None, None),
             Some(f) => {
@@ -712,12 +1035,56 @@ impl Record {
                         })
                     }
                 };
-                if hash.is_none() && f.path.is_none() {
+                if hash.is_none() && f.path.is_none() && f.x509.is_none() {
                     return Err(pe("file is empty"));
                 }
+                details.x509 = f.x509.map(|x| X509 {
+                    alternative_names: x
+                        .alternative_names
+                        .into_iter()
+                        .map(Cow::into_owned)
+                        .collect(),
+                    issuer: x.issuer.distinguished_name.into_owned(),
+                    not_after: x.not_after.into_owned(),
+                    serial_number: x.serial_number.into_owned(),
+                    subject: x.subject.distinguished_name.into_owned(),
+                });
                 (f.path.map(Cow::into_owned), hash)
             }
         };
+        details.policy = w.rule.map(|r| r.name.into_owned());
+        if let Some(b) = w.modelseal.bundle {
+            if b.path.is_none() && b.sha256.is_none() {
+                return Err(pe("modelseal.bundle is empty"));
+            }
+            details.bundle_path = b.path.map(Cow::into_owned);
+            details.bundle_sha256 = b.sha256.map(Cow::into_owned);
+        }
+        if let Some(sg) = w.modelseal.signer {
+            if sg.identity.is_none() && sg.key_sha256.is_none() {
+                return Err(pe("modelseal.signer is empty"));
+            }
+            details.signer_identity = sg.identity.map(Cow::into_owned);
+            details.key_sha256 = sg.key_sha256.map(Cow::into_owned);
+        }
+        let list =
+            |v: Option<Vec<Cow<'_, str>>>, what: &str| -> Result<Option<Vec<String>>, ParseError> {
+                match v {
+                    Some(v) if v.is_empty() => Err(ParseError(format!("{what} is empty"))),
+                    Some(v) => Ok(Some(v.into_iter().map(Cow::into_owned).collect())),
+                    None => Ok(None),
+                }
+            };
+        let category = list(w.event.category, "event.category")?
+            .unwrap_or_default()
+            .iter()
+            .map(|c| Category::parse(c).ok_or_else(|| pe("event.category has an unknown value")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let types = list(w.event.types, "event.type")?
+            .unwrap_or_default()
+            .iter()
+            .map(|c| EventType::parse(c).ok_or_else(|| pe("event.type has an unknown value")))
+            .collect::<Result<Vec<_>, _>>()?;
         let a = &w.modelseal.audit;
         let log_id = LogId::from_hex(a.log_id).ok_or_else(|| pe("bad modelseal.audit.log_id"))?;
         let mut prev_mac = [0u8; KEY_LEN];
@@ -728,13 +1095,17 @@ impl Record {
         let event = Event {
             timestamp: ts,
             action: w.event.action.into_owned(),
+            category,
+            types,
             outcome,
             reason: w.event.reason.map(Cow::into_owned),
             user_id: w.user.id.into_owned(),
+            user_name: w.user.name.map(Cow::into_owned),
             source_ip,
             host_name: w.host.name.into_owned(),
             file_path,
             file_hash,
+            details,
         };
         event.validate().map_err(|e| ParseError(e.to_string()))?;
         Ok(Record {
@@ -771,13 +1142,17 @@ mod tests {
         Event {
             timestamp: datetime!(2025-03-04 05:06:07.089 +02:00),
             action: "model.verify".into(),
+            category: Vec::new(),
+            types: Vec::new(),
             outcome: Outcome::Failure,
             reason: Some("digest mismatch: \"w.bin\"\n\u{1}é".into()),
             user_id: "alice".into(),
+            user_name: None,
             source_ip: "::ffff:10.0.0.1".parse().unwrap(),
             host_name: "build-1".into(),
             file_path: Some("/models/m".into()),
             file_hash: Some(FileHash::parse(&format!("sha256:{}", "AB".repeat(32))).unwrap()),
+            details: Details::default(),
         }
     }
 
@@ -798,7 +1173,7 @@ mod tests {
         let line = String::from_utf8(out.clone()).unwrap();
         let expected = format!(
             concat!(
-                "{{\"@timestamp\":\"2025-03-04T03:06:07.089000Z\",\"ecs\":{{\"version\":\"8.11.0\"}},",
+                "{{\"@timestamp\":\"2025-03-04T03:06:07.089000Z\",\"ecs\":{{\"version\":\"9.4.0\"}},",
                 "\"event\":{{\"action\":\"model.verify\",\"dataset\":\"modelseal.audit\",\"kind\":\"event\",",
                 "\"module\":\"modelseal\",\"outcome\":\"failure\",",
                 "\"reason\":\"digest mismatch: \\\"w.bin\\\"\\n\\u0001é\",\"sequence\":42}},",

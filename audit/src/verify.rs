@@ -814,6 +814,10 @@ mod tests {
         Event {
             timestamp: time::OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(i as i64),
             action: "model.gate".into(),
+            category: Vec::new(),
+            types: Vec::new(),
+            user_name: None,
+            details: crate::Details::default(),
             outcome: Outcome::Success,
             reason: None,
             user_id: format!("u{i}"),

@@ -7,14 +7,27 @@
 
 use crate::args::AuditArgs;
 use crate::output::{CliError, audit_error as map_error};
-use modelseal_audit::{Event, FileHash, Outcome, SyslogConfig, SyslogSink, Writer, WriterOptions};
-use std::path::PathBuf;
+use modelseal_audit::{
+    Category, Details, Event, EventType, FileHash, Outcome, SyslogConfig, SyslogSink, Writer,
+    WriterOptions, X509,
+};
+use modelseal_verifier::report::rfc3339;
+use modelseal_verifier::{CertInfo, Signer};
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
 
 /// What an audit record says about a decision beyond its outcome.
 #[derive(Debug, Default)]
 pub(crate) struct Facts {
-    /// `file.path`: the model (or file) the decision is about.
+    /// `file.path`: the model (or file) the decision is about (recorded
+    /// absolute).
     pub(crate) model: Option<PathBuf>,
+    /// `modelseal.bundle.path`: the bundle or signature file (recorded
+    /// absolute, with its SHA-256 as `modelseal.bundle.sha256`).
+    pub(crate) bundle: Option<PathBuf>,
+    /// Signer and policy (`file.x509.*`, `rule.name`,
+    /// `modelseal.signer.*`).
+    pub(crate) details: Details,
     /// `file.hash.*`: its digest, `sha256:<hex>`.
     pub(crate) digest: Option<String>,
     /// `event.reason` of a success (a failure's is its error message).
@@ -22,6 +35,10 @@ pub(crate) struct Facts {
     /// Appended to the reason either way (checks a policy logged without
     /// enforcing them).
     pub(crate) note: String,
+    /// Bytes of model content hashed (for `--metrics-file`).
+    pub(crate) bytes: Option<u64>,
+    /// The signing certificate's notAfter, Unix seconds (for `--metrics-file`).
+    pub(crate) signer_not_after: Option<i64>,
 }
 
 /// Append one record for a decision, and deliver it to the syslog collector
@@ -43,19 +60,30 @@ fn record(
         }
     };
     let syslog = args.syslog.config()?;
+    let uid = rustix::process::getuid().as_raw();
+    let (category, types) = categorize(action, ok);
+    let mut details = facts.details.clone();
+    if let Some(bundle) = &facts.bundle {
+        details.bundle_path = Some(absolute(bundle));
+        details.bundle_sha256 = bundle_sha256(bundle);
+    }
     let event = Event {
         timestamp: time::OffsetDateTime::now_utc(),
         action: action.to_string(),
+        category,
+        types,
         outcome: if ok {
             Outcome::Success
         } else {
             Outcome::Failure
         },
         reason: Some(reason.to_owned()),
-        user_id: args.audit_user.clone().unwrap_or_else(os_user),
+        user_id: uid.to_string(),
+        user_name: args.audit_user.clone().or_else(|| user_name(uid)),
         source_ip: args.audit_ip,
         host_name: host_name(),
-        file_path: facts.model.as_ref().map(|p| p.display().to_string()),
+        file_path: facts.model.as_deref().map(absolute),
+        details,
         file_hash: facts
             .digest
             .as_deref()
@@ -79,6 +107,103 @@ fn record(
         })?;
     }
     Ok(())
+}
+
+/// ECS `event.category` and `event.type` of a decision.
+fn categorize(action: &str, ok: bool) -> (Vec<Category>, Vec<EventType>) {
+    let verdict = if ok {
+        EventType::Allowed
+    } else {
+        EventType::Denied
+    };
+    match action {
+        "model.sign" | "model.convert" => (vec![Category::File], vec![EventType::Creation]),
+        "model.gate" => (
+            vec![Category::File, Category::Process],
+            vec![EventType::Access, verdict],
+        ),
+        _ => (vec![Category::File], vec![EventType::Access, verdict]),
+    }
+}
+
+/// A path as recorded: absolute (not resolving links), lossy UTF-8.
+fn absolute(p: &Path) -> String {
+    std::path::absolute(p)
+        .unwrap_or_else(|_| p.to_owned())
+        .display()
+        .to_string()
+}
+
+/// SHA-256 of some bytes, lowercase hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// SHA-256 of a bundle or signature file, if it can be read (within the
+/// bundle size limit).
+fn bundle_sha256(p: &Path) -> Option<String> {
+    let file = std::fs::File::open(p).ok()?;
+    let mut bytes = Vec::new();
+    file.take(modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    Some(sha256_hex(&bytes))
+}
+
+/// The signing certificate as `file.x509.*`.
+pub(crate) fn x509(leaf: &CertInfo) -> X509 {
+    X509 {
+        alternative_names: leaf.sans.iter().map(ToString::to_string).collect(),
+        issuer: leaf.issuer.to_string(),
+        not_after: rfc3339(leaf.not_after),
+        serial_number: leaf.serial.clone(),
+        subject: leaf.subject.to_string(),
+    }
+}
+
+/// Signer facts: certificate, key fingerprint and identity.
+pub(crate) fn signer_details(signer: &Signer, identity: Option<String>) -> Details {
+    let mut d = Details::default();
+    match signer {
+        Signer::Certificate { leaf, .. } => {
+            d.x509 = Some(x509(leaf));
+            d.key_sha256 = Some(leaf.spki_sha256.clone());
+        }
+        Signer::Key { spki_sha256 } => d.key_sha256 = Some(spki_sha256.clone()),
+        _ => {}
+    }
+    d.signer_identity = identity.or_else(|| Some(signer.describe()));
+    d
+}
+
+/// Policy facts: the policy, and the first accepted signature's bundle and
+/// signer (or the first signature's bundle when none was accepted).
+pub(crate) fn policy_facts(o: &modelseal_policies::PolicyOutcome, facts: &mut Facts) {
+    facts.details.policy = Some(o.policy.clone());
+    let Some(s) = o
+        .signatures
+        .iter()
+        .find(|s| s.accepted)
+        .or_else(|| o.signatures.first())
+    else {
+        return;
+    };
+    facts.bundle = Some(PathBuf::from(&s.label));
+    if s.accepted {
+        if let Some(leaf) = &s.leaf {
+            facts.details.x509 = Some(x509(leaf));
+            facts.details.key_sha256 = Some(leaf.spki_sha256.clone());
+        }
+        facts.details.signer_identity = s
+            .identities
+            .first()
+            .cloned()
+            .or_else(|| s.leaf.as_ref().map(|l| l.subject.to_string()));
+    }
 }
 
 /// Send one record line to a syslog collector over TLS.
@@ -149,30 +274,25 @@ pub(crate) fn host_name() -> String {
     if n.is_empty() { "localhost".into() } else { n }
 }
 
-/// The OS user name: `$USER`, `$LOGNAME`, the passwd entry of the real uid,
-/// or `uid:N`.
-pub(crate) fn os_user() -> String {
-    for var in ["USER", "LOGNAME"] {
-        if let Ok(v) = std::env::var(var)
-            && !v.is_empty()
-            && !v.chars().any(char::is_control)
-        {
-            return v;
-        }
-    }
-    let uid = rustix::process::getuid().as_raw();
+/// The name of user `uid` (`user.name`): its passwd entry, else `$USER` or
+/// `$LOGNAME`.
+pub(crate) fn user_name(uid: u32) -> Option<String> {
     if let Ok(passwd) = std::fs::read_to_string("/etc/passwd") {
         for line in passwd.lines() {
             let mut f = line.split(':');
             if let (Some(name), Some(_), Some(id)) = (f.next(), f.next(), f.next())
                 && id.parse::<u32>().ok() == Some(uid)
                 && !name.is_empty()
+                && !name.chars().any(char::is_control)
             {
-                return name.to_string();
+                return Some(name.to_string());
             }
         }
     }
-    format!("uid:{uid}")
+    ["USER", "LOGNAME"]
+        .into_iter()
+        .filter_map(|var| std::env::var(var).ok())
+        .find(|v| !v.is_empty() && !v.chars().any(char::is_control))
 }
 
 #[cfg(test)]
@@ -226,7 +346,12 @@ mod tests {
         record(&t.audit, "model.verify", false, &facts, "digest mismatch").unwrap();
         let text = std::fs::read_to_string(&log).unwrap();
         let v: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
-        assert_eq!(v["user"]["id"], "ci-bot");
+        assert_eq!(v["user"]["name"], "ci-bot");
+        assert_eq!(
+            v["user"]["id"],
+            rustix::process::getuid().as_raw().to_string()
+        );
+        assert_eq!(v["event"]["type"], serde_json::json!(["access", "denied"]));
         assert_eq!(v["source"]["ip"], "10.1.2.3");
         assert_eq!(v["event"]["outcome"], "failure");
         assert_eq!(v["event"]["reason"], "digest mismatch");

@@ -26,6 +26,7 @@ mod args;
 mod audit_log;
 mod cmd;
 mod files;
+mod metrics;
 mod output;
 mod progress;
 mod render;

@@ -134,6 +134,35 @@ pub(crate) fn verifier_error(e: &modelseal_verifier::Error, prefix: &str) -> Cli
     }
 }
 
+/// [`verifier_error`] for a decision about `model`: a one-file model checked
+/// against a bundle of a directory says so instead of listing every signed
+/// file as missing and the file itself as an extra `.`.
+pub(crate) fn model_error(
+    e: &modelseal_verifier::Error,
+    prefix: &str,
+    model: &std::path::Path,
+) -> CliError {
+    let mut err = verifier_error(e, prefix);
+    if let modelseal_verifier::Error::Integrity(d) = e
+        && model.is_file()
+        && d.extra.iter().any(|k| k.path.as_str() == ".")
+    {
+        err.message = format!(
+            "{prefix}: {} is one file, but the bundle signs a directory of {} files ({}): verify the directory the bundle was made for",
+            model.display(),
+            d.missing.len(),
+            d.missing
+                .iter()
+                .take(3)
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+                + if d.missing.len() > 3 { ", ..." } else { "" }
+        );
+    }
+    err
+}
+
 /// A policy library error.
 pub(crate) fn policy_error(e: &modelseal_policies::Error) -> CliError {
     if e.is_rejection() {

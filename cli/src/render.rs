@@ -135,6 +135,16 @@ pub(crate) fn policy_outcome(o: &PolicyOutcome, doc: &mut Doc) {
     }
     doc.set("signatures", signatures);
     doc.set("checks", policy_checks_json(o));
+    if let Some(c) = &o.content {
+        doc.set(
+            "content",
+            json!({
+                "level": c.action,
+                "files": c.files,
+                "violations": c.violations,
+            }),
+        );
+    }
     doc.set(
         "policy",
         json!({

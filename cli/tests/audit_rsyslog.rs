@@ -1,4 +1,4 @@
-//! `audit append --syslog` against a real rsyslogd with a TLS listener on
+//! `audit append --syslog` (and `sign`, `verify --syslog`) against a real rsyslogd with a TLS listener on
 //! 127.0.0.1 (certificates made at test time with the openssl CLI).
 //!
 //! Fails with what to install when rsyslogd, its GnuTLS driver or openssl is
@@ -297,16 +297,70 @@ fn records_reach_rsyslog_over_tls_intact_and_failures_keep_them_locally() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // sign and verify deliver their decision records the same way.
+    fs::write(dir.join("model.bin"), b"weights").unwrap();
+    let key = dir.join("signing.pem");
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/keys/p256.pkcs8.pem"),
+        &key,
+    )
+    .unwrap();
+    fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let public = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/keys/p256.pub.pem");
+    let port_s = format!("127.0.0.1:{port}");
+    let deliver = [
+        "--audit-log",
+        "audit.log",
+        "--audit-key",
+        "keys/writer.key",
+        "--syslog",
+        &port_s,
+        "--syslog-ca",
+        "good-ca.pem",
+        "-q",
+    ];
+    for cmd in [
+        vec!["sign", "model.bin", "--key", key.to_str().unwrap()],
+        vec![
+            "verify",
+            "model.bin",
+            "--public-key",
+            public.to_str().unwrap(),
+        ],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_modelseal"))
+            .current_dir(dir)
+            .args(&cmd)
+            .args(deliver)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let start = Instant::now();
+    while lines(&received).len() < 7 {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "rsyslog wrote {:?}",
+            lines(&received)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // rsyslog wrote exactly our lines, and what it holds verifies as a log.
     assert_eq!(lines(&received), lines(&dir.join("audit.log")));
-    assert_eq!(verify_records(dir, "received.log"), 5);
+    assert_eq!(verify_records(dir, "received.log"), 7);
+    assert!(lines(&received)[6].contains("\"action\":\"model.verify\""));
 
     // A collector whose certificate the given CA did not issue.
-    let o = append(dir, 5, port, "other-ca.pem");
+    let o = append(dir, 7, port, "other-ca.pem");
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("record 5 is kept in audit.log but was not delivered")
+        err.contains("record 7 is kept in audit.log but was not delivered")
             && err.contains("handshaking")
             && err.contains("UnknownIssuer"),
         "{err}"
@@ -314,15 +368,15 @@ fn records_reach_rsyslog_over_tls_intact_and_failures_keep_them_locally() {
 
     // A collector that is down.
     drop(server);
-    let o = append(dir, 6, port, "good-ca.pem");
+    let o = append(dir, 8, port, "good-ca.pem");
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("record 6 is kept in audit.log but was not delivered"),
+        err.contains("record 8 is kept in audit.log but was not delivered"),
         "{err}"
     );
 
     // Nothing was dropped locally, and nothing undelivered reached rsyslog.
-    assert_eq!(verify_records(dir, "audit.log"), 7);
-    assert_eq!(lines(&received).len(), 5);
+    assert_eq!(verify_records(dir, "audit.log"), 9);
+    assert_eq!(lines(&received).len(), 7);
 }

@@ -151,3 +151,130 @@ fn gate_decisions_are_audited_before_the_command_runs() {
     ])
     .code(0);
 }
+
+/// Set the `content` section of the example policy's `staging` policy.
+fn staging_content(sb: &Sandbox, content: serde_json::Value) {
+    let path = sb.path("policies/example.json");
+    let mut doc: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    doc["policies"][1]["content"] = content;
+    fs::write(&path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+}
+
+fn verify_policy(sb: &Sandbox, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "verify",
+        "policies/models/staging/m",
+        "--policy",
+        "policies/example.json",
+        "-s",
+        "a.sig",
+        "--at",
+        "2030-01-01T00:00:00Z",
+    ];
+    args.extend(extra);
+    sb.run(args)
+}
+
+#[test]
+fn content_rules_refuse_a_signed_malicious_model_in_the_same_read() {
+    let sb = setup("staging/m");
+    // A signed model whose pickle runs a command when loaded.
+    fs::write(
+        sb.path("policies/models/staging/m/pytorch_model.bin"),
+        b"cos\nsystem\n(S'id'\ntR.",
+    )
+    .unwrap();
+    sign(&sb, "staging/m", "leaf", "a.sig");
+
+    // Without a content section the signature is all that is checked.
+    verify_policy(&sb, &[]).code(0);
+
+    // Enforced: rejected with the finding, by verify and by the gate.
+    staging_content(
+        &sb,
+        serde_json::json!({ "formats": ["safetensors", "pickle"] }),
+    );
+    let run = verify_policy(&sb, &["--json"]);
+    run.code(1);
+    let doc = run.json();
+    assert_eq!(doc["verdict"], "rejected");
+    let reason = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        reason.contains("unsafe content") && reason.contains("pytorch_model.bin@0: os.system"),
+        "{reason}"
+    );
+    assert_eq!(
+        doc["content"]["violations"][0],
+        "pytorch_model.bin@0: os.system (runs operating-system commands)"
+    );
+    let check = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "content")
+        .unwrap();
+    assert_eq!(
+        (&check["status"], &check["level"]),
+        (&"fail".into(), &"enforce".into())
+    );
+
+    sb.run(["audit", "keygen", "--out", "keys"]).code(0);
+    let audit = ["--audit-log", "audit.log", "--audit-key", "keys/writer.key"];
+    let mut args = vec![
+        "gate",
+        "policies/models/staging/m",
+        "--policy",
+        "policies/example.json",
+        "-s",
+        "a.sig",
+        "--at",
+        "2030-01-01T00:00:00Z",
+        "-q",
+    ];
+    args.extend(audit);
+    args.extend(["--", "sh", "-c", "touch ran"]);
+    sb.run(&args).code(1).stderr_has("unsafe content");
+    assert!(!sb.path("ran").exists(), "COMMAND ran on a malicious model");
+    // The audit record carries the finding.
+    let log = fs::read_to_string(sb.path("audit.log")).unwrap();
+    let record: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(record["event"]["outcome"], "failure");
+    let why = record["event"]["reason"].as_str().unwrap();
+    assert!(why.contains("pytorch_model.bin@0: os.system"), "{why}");
+
+    // Logged: accepted, with the finding as a warning (and in the audit note).
+    staging_content(&sb, serde_json::json!({ "level": "log" }));
+    let run = verify_policy(&sb, &["--json"]);
+    run.code(0);
+    let warnings = run.json()["warnings"].to_string();
+    assert!(
+        warnings.contains("content fail") && warnings.contains("os.system"),
+        "{warnings}"
+    );
+    sb.run(&args).code(0);
+    assert!(sb.path("ran").exists());
+    let log = fs::read_to_string(sb.path("audit.log")).unwrap();
+    let record: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    let why = record["event"]["reason"].as_str().unwrap();
+    assert!(
+        why.contains("logged, not enforced") && why.contains("os.system"),
+        "{why}"
+    );
+
+    // A format the scope does not accept: even a clean pickle is refused.
+    fs::write(
+        sb.path("policies/models/staging/m/pytorch_model.bin"),
+        b"\x80\x02}q\x00.",
+    )
+    .unwrap();
+    sign(&sb, "staging/m", "leaf", "a.sig");
+    staging_content(
+        &sb,
+        serde_json::json!({ "formats": ["safetensors", "pickle"] }),
+    );
+    verify_policy(&sb, &[]).code(0);
+    staging_content(&sb, serde_json::json!({ "formats": ["safetensors"] }));
+    verify_policy(&sb, &[])
+        .code(1)
+        .stderr_has("format pickle is not allowed here");
+}

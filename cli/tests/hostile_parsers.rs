@@ -19,7 +19,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-mod hostile;
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -32,7 +31,8 @@ use modelseal_verifier::{CertInfo, PublicKey, TrustAnchors};
 use proptest::prelude::*;
 
 use common::Sandbox;
-use hostile::{at, read_fixture};
+use modelseal_testkit as hostile;
+use modelseal_testkit::{read_fixture, t2030 as at};
 
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
@@ -446,6 +446,10 @@ fn audit_log() -> &'static AuditLog {
                 timestamp: time::OffsetDateTime::UNIX_EPOCH
                     + time::Duration::seconds(1_700_000_000 + i),
                 action: "model.verify".into(),
+                category: Vec::new(),
+                types: Vec::new(),
+                user_name: None,
+                details: modelseal_audit::Details::default(),
                 outcome: Outcome::Success,
                 reason: Some(format!("record {i}")),
                 user_id: "ci".into(),

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use modelseal_verifier::{Identity, TrustAnchors};
 use serde_json::Value;
 
+use crate::content::{self, ContentRules};
 use crate::error::{Error, Problem};
 use crate::level::{Action, Actions, Category, Level};
 use crate::read::{self, Problems, Ptr};
@@ -46,6 +47,7 @@ pub struct Policy {
     required: usize,
     algorithms: AlgorithmRules,
     revocation: RevocationRules,
+    content: Option<ContentRules>,
 }
 
 impl Policy {
@@ -102,6 +104,12 @@ impl Policy {
     /// Revocation sources.
     pub fn revocation(&self) -> &RevocationRules {
         &self.revocation
+    }
+
+    /// Content rules (formats, extra globals, level), if the policy has a
+    /// `content` section.
+    pub fn content(&self) -> Option<&ContentRules> {
+        self.content.as_ref()
     }
 }
 
@@ -309,7 +317,7 @@ fn load_document(
     })
 }
 
-const POLICY_FIELDS: [&str; 10] = [
+const POLICY_FIELDS: [&str; 11] = [
     "name",
     "description",
     "scopes",
@@ -320,6 +328,7 @@ const POLICY_FIELDS: [&str; 10] = [
     "requiredSignatures",
     "algorithms",
     "revocation",
+    "content",
 ];
 
 #[allow(clippy::too_many_lines)] // one field after the other
@@ -407,6 +416,11 @@ fn load_policy(
         }
     }
 
+    // Content rules.
+    let content = map
+        .get("content")
+        .and_then(|v| content::load(v, &ptr.key("content"), p));
+
     // A skip policy has nothing else.
     if level == Some(Level::Skip) {
         for field in [
@@ -415,6 +429,7 @@ fn load_policy(
             "requiredSignatures",
             "algorithms",
             "revocation",
+            "content",
         ] {
             if map.contains_key(field) {
                 p.add(
@@ -435,6 +450,7 @@ fn load_policy(
             required: 0,
             algorithms: AlgorithmRules::default(),
             revocation: RevocationRules::default(),
+            content: None,
         });
     }
 
@@ -562,6 +578,7 @@ fn load_policy(
         required,
         algorithms,
         revocation: revocation?,
+        content,
     })
 }
 

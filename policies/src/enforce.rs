@@ -18,17 +18,19 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::engine::{HashOptions, Inspect};
 use modelseal_manifest::walk::{self, WalkOptions};
 use modelseal_manifest::{Manifest, SignatureAlgorithm};
+use modelseal_scan::ContentCheck;
 use modelseal_verifier::verify::{check_model_with, walk_options};
 use modelseal_verifier::{Authenticated, CertInfo, Report, Verified};
 
+use crate::content::{ContentRules, ContentVerdict};
 use crate::document::PolicySet;
 use crate::error::Error;
-use crate::evaluate::{self, Decision, Fact, SignatureFacts};
+use crate::evaluate::{self, CheckName, CheckResult, Decision, Fact, SignatureFacts};
 use crate::facts::{self, Found};
-use crate::level::{Actions, Level};
+use crate::level::{Actions, Category, Level};
 use crate::scope::ModelPath;
 
 /// One signature to check.
@@ -128,6 +130,9 @@ pub struct PolicyOutcome {
     pub signatures: Vec<SignatureSummary>,
     /// The decision and every check behind it.
     pub decision: Decision,
+    /// What the policy's content rules concluded (none without a
+    /// `content` section).
+    pub content: Option<ContentVerdict>,
     approval: Option<Approval>,
 }
 
@@ -151,19 +156,28 @@ pub fn verify(
     signatures: &[SignatureInput<'_>],
     opts: &VerifyOptions<'_>,
 ) -> Result<PolicyOutcome, Error> {
-    let mut check = |auth: Authenticated, walk: &WalkOptions| {
+    let mut check = |auth: Authenticated, walk: &WalkOptions, inspect: Option<&dyn Inspect>| {
         let mut report = Report::default();
-        check_model_with(auth, model, walk, &opts.hash, &mut report)
+        let hash = HashOptions {
+            inspect,
+            ..opts.hash
+        };
+        check_model_with(auth, model, walk, &hash, &mut report)
     };
     verify_with(set, model, signatures, opts, &mut check)
 }
 
 /// Checks a model's files against one manifest whose signature the
-/// verifier checked (steps 6–7), given the walk options to list it with;
-/// returns the verifier's [`Verified`] proof. A proof for another manifest
-/// is refused.
-pub type FilesCheck<'c> =
-    dyn FnMut(Authenticated, &WalkOptions) -> Result<Verified, modelseal_verifier::Error> + 'c;
+/// verifier checked (steps 6–7), given the walk options to list it with
+/// and, under a policy with a `content` section, the content check to run
+/// in the same read ([`HashOptions::inspect`]); returns the verifier's
+/// [`Verified`] proof. A proof for another manifest is refused.
+pub type FilesCheck<'c> = dyn FnMut(
+        Authenticated,
+        &WalkOptions,
+        Option<&dyn Inspect>,
+    ) -> Result<Verified, modelseal_verifier::Error>
+    + 'c;
 
 /// [`verify`] with the file check supplied by the caller: the gate passes
 /// one that hashes each file once while sealing its bytes, so a model
@@ -192,6 +206,7 @@ pub fn verify_with(
         required: policy.required_signatures(),
         signatures: Vec::new(),
         decision: evaluate::decide(&actions, 0, &[]),
+        content: None,
         approval: None,
     };
 
@@ -214,7 +229,11 @@ pub fn verify_with(
         .map(|s| facts::gather(policy, s.label, s.bytes, now))
         .collect();
 
-    // 4. files, once per distinct manifest
+    // 4. files, once per distinct manifest; content in the same read
+    let content = policy
+        .content()
+        .map(|rules| (rules, ContentCheck::new(rules.scan_config())));
+    let mut scanned: Option<modelseal_scan::Report> = None;
     let mut checked: Vec<(Manifest, Fact, Option<Verified>)> = Vec::new();
     for (f, found) in &mut all {
         if !evaluate::candidate(&actions, f) {
@@ -228,14 +247,25 @@ pub fn verify_with(
             continue;
         }
         let manifest = signed.manifest().clone();
-        let (fact, verified) = files(signed, model, signatures, check);
+        let inspect = content.as_ref().map(|(_, c)| c as &dyn Inspect);
+        let (fact, verified) = files(signed, model, signatures, check, inspect);
+        if let Some((_, c)) = &content {
+            // The content facts are those of the read that verified.
+            let report = c.take_report();
+            if verified.is_some() && scanned.is_none() {
+                scanned = Some(report);
+            }
+        }
         f.files = fact.clone();
         checked.push((manifest, fact, verified));
     }
 
     // 5. decide
     let facts: Vec<SignatureFacts> = all.iter().map(|(f, _)| f.clone()).collect();
-    let decision = evaluate::decide(&actions, policy.required_signatures(), &facts);
+    let mut decision = evaluate::decide(&actions, policy.required_signatures(), &facts);
+    if let Some((rules, _)) = &content {
+        outcome.content = judge_content(rules, scanned.as_ref(), &mut decision);
+    }
     outcome.signatures = all
         .into_iter()
         .zip(&decision.signatures)
@@ -263,12 +293,82 @@ pub fn verify_with(
     Ok(outcome)
 }
 
+/// Violations listed in a check's detail at most.
+const MAX_LISTED: usize = 20;
+
+/// The content check: decided over the scan of the verified read, added
+/// to the decision's checks; under `enforce` a violation rejects.
+fn judge_content(
+    rules: &ContentRules,
+    report: Option<&modelseal_scan::Report>,
+    decision: &mut Decision,
+) -> Option<ContentVerdict> {
+    use modelseal_verifier::Status;
+    let Some(report) = report else {
+        // No file check verified: there is no content to judge, and the
+        // model is already rejected for it.
+        decision.checks.push(CheckResult {
+            name: CheckName::Content,
+            signature: None,
+            category: Category::Integrity,
+            level: rules.action(),
+            outcome: Status::Skipped,
+            detail: "not scanned: no signed manifest's files were verified".into(),
+        });
+        return None;
+    };
+    let verdict = rules.judge(report);
+    let n = verdict.violations.len();
+    let (outcome, detail) = if n == 0 {
+        let allowed = rules.formats().map_or_else(String::new, |f| {
+            let names: Vec<&str> = f.iter().map(|f| f.name()).collect();
+            format!(", only allowed formats ({})", names.join(", "))
+        });
+        (
+            Status::Pass,
+            format!("{} files scanned: nothing unsafe{allowed}", verdict.files),
+        )
+    } else {
+        let mut listed: Vec<&str> = verdict
+            .violations
+            .iter()
+            .take(MAX_LISTED)
+            .map(String::as_str)
+            .collect();
+        let more = n.saturating_sub(MAX_LISTED);
+        let tail = if more > 0 {
+            format!("; and {more} more")
+        } else {
+            String::new()
+        };
+        listed.dedup();
+        (
+            Status::Fail,
+            format!("{n} unsafe: {}{tail}", listed.join("; ")),
+        )
+    };
+    if verdict.rejects() && decision.accepted {
+        decision.accepted = false;
+        decision.reason = Some(format!("unsafe content: {detail}"));
+    }
+    decision.checks.push(CheckResult {
+        name: CheckName::Content,
+        signature: None,
+        category: Category::Integrity,
+        level: rules.action(),
+        outcome,
+        detail,
+    });
+    Some(verdict)
+}
+
 /// Step 4 for one manifest: the verifier's proof, or why not.
 fn files(
     signed: Authenticated,
     model: &Path,
     signatures: &[SignatureInput<'_>],
     check: &mut FilesCheck<'_>,
+    inspect: Option<&dyn Inspect>,
 ) -> (Fact, Option<Verified>) {
     let manifest = signed.manifest().clone();
     let mut walk = walk_options(&manifest, model, None);
@@ -277,7 +377,7 @@ fn files(
             walk.ignore_paths.push(rel);
         }
     }
-    match check(signed, &walk) {
+    match check(signed, &walk, inspect) {
         Ok(v) if v.authenticated().manifest() == &manifest => (
             Fact::pass(format!(
                 "{} resources, {} bytes: exactly the signed files, every digest matches",

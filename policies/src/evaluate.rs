@@ -52,6 +52,9 @@ pub enum CheckName {
     Files,
     /// Enough distinct trusted signers (whole verification).
     Quorum,
+    /// The model's content is safe to load and in an allowed format
+    /// (whole model; only under a policy with a `content` section).
+    Content,
 }
 
 impl CheckName {
@@ -81,6 +84,7 @@ impl CheckName {
             CheckName::Revocation => "revocation",
             CheckName::Files => "files",
             CheckName::Quorum => "quorum",
+            CheckName::Content => "content",
         }
     }
 
@@ -91,7 +95,8 @@ impl CheckName {
             | CheckName::Signature
             | CheckName::Statement
             | CheckName::Algorithm
-            | CheckName::Files => Category::Integrity,
+            | CheckName::Files
+            | CheckName::Content => Category::Integrity,
             CheckName::Chain | CheckName::Identity | CheckName::Quorum => Category::Authenticity,
             CheckName::Expiry => Category::Expiry,
             CheckName::Revocation => Category::Revocation,
@@ -212,7 +217,7 @@ impl SignatureFacts {
             CheckName::Expiry => &self.expiry,
             CheckName::Revocation => &self.revocation,
             CheckName::Files => &self.files,
-            CheckName::Quorum => return None,
+            CheckName::Quorum | CheckName::Content => return None,
         })
     }
 }

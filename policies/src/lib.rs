@@ -27,6 +27,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod content;
 pub mod document;
 pub mod enforce;
 mod error;
@@ -39,6 +40,7 @@ pub mod rules;
 pub mod scope;
 mod store;
 
+pub use content::{ContentRules, ContentVerdict};
 pub use document::{Policy, PolicySet, Selection};
 pub use enforce::{
     Approval, FilesCheck, PolicyOutcome, SignatureInput, SignatureSummary, VerifyOptions, verify,

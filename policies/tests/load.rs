@@ -639,3 +639,52 @@ fn unreadable_policy_file() {
     assert!(matches!(err, Error::Read { .. }), "{err}");
     assert_eq!(err.kind(), "unreadable_input");
 }
+
+#[test]
+fn content_sections_are_validated() {
+    let with = |content: Value| {
+        let mut doc = good_doc();
+        doc["policies"][0]["content"] = content;
+        doc
+    };
+    let doc = with(
+        json!({ "level": "log", "formats": ["safetensors", "gguf"], "allowGlobals": ["argparse.Namespace"] }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let set = PolicySet::from_json(
+        &serde_json::to_vec(&doc).unwrap(),
+        dir.path(),
+        Path::new("p.json"),
+    )
+    .unwrap();
+    let c = set.policies()[0].content().unwrap();
+    assert_eq!(c.action(), modelseal_policies::Action::Log);
+    assert_eq!(c.formats().unwrap().len(), 2);
+    assert_eq!(c.allow_globals(), ["argparse.Namespace"]);
+    assert!(set.policies()[0].content().is_some());
+
+    one(
+        &with(json!({ "level": "strict" })),
+        "/policies/0/content/level",
+        "expected enforce or log",
+    );
+    one(
+        &with(json!({ "formats": ["pickle", "exe"] })),
+        "/policies/0/content/formats/1",
+        "unknown format \"exe\"",
+    );
+    one(
+        &with(json!({ "allowGlobals": ["os"] })),
+        "/policies/0/content/allowGlobals/0",
+        "expected module.name",
+    );
+    one(
+        &with(json!({ "scan": true })),
+        "/policies/0/content/scan",
+        "unknown field",
+    );
+    let mut skip = good_doc();
+    skip["policies"][0] =
+        json!({ "name": "dev", "scopes": ["models/dev/**"], "level": "skip", "content": {} });
+    one(&skip, "/policies/0/content", "a skip policy checks nothing");
+}

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{abs, load, model, sign_as, t2030};
-use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::engine::{HashOptions, Inspect};
 use modelseal_policies::{SignatureInput, VerifyOptions, verify_with};
 use modelseal_verifier::verify::check_model_with;
 use modelseal_verifier::{Authenticated, Report, Verified};
@@ -40,7 +40,7 @@ fn the_approval_holds_the_verifiers_proof_of_the_files() {
     }];
     let opts = VerifyOptions::new(t2030());
     let mut seen = Vec::new();
-    let mut check = |auth: Authenticated, walk: &_| {
+    let mut check = |auth: Authenticated, walk: &_, _: Option<&dyn Inspect>| {
         // The policy hands over the manifest the verifier authenticated;
         // its trust is the policy's to decide.
         seen.push(auth.manifest().subject_digest().to_hex());
@@ -77,7 +77,7 @@ fn a_proof_of_another_model_is_refused() {
     let opts = VerifyOptions::new(t2030());
     // A proof for the other model, obtained honestly.
     let mut proof: Option<Verified> = None;
-    let mut honest = |auth: Authenticated, walk: &_| {
+    let mut honest = |auth: Authenticated, walk: &_, _: Option<&dyn Inspect>| {
         let v = check_model_with(
             auth,
             &other,
@@ -98,7 +98,7 @@ fn a_proof_of_another_model_is_refused() {
     let proof = proof.unwrap();
     // Handing that proof back for the first model's manifest approves
     // nothing.
-    let mut lying = |_: Authenticated, _: &_| Ok(proof.clone());
+    let mut lying = |_: Authenticated, _: &_, _: Option<&dyn Inspect>| Ok(proof.clone());
     let inputs_a = [SignatureInput {
         label: "a",
         path: None,
@@ -119,7 +119,7 @@ fn a_proof_of_another_model_is_refused() {
         files.detail
     );
     // And a check that fails approves nothing either.
-    let mut failing = |_: Authenticated, _: &_| {
+    let mut failing = |_: Authenticated, _: &_, _: Option<&dyn Inspect>| {
         Err(modelseal_verifier::Error::NotRun {
             reason: "nothing checked".into(),
         })

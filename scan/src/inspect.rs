@@ -37,6 +37,19 @@ impl ContentCheck {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         Report { files }
     }
+
+    /// The reports so far, in path order, leaving the check empty for the
+    /// next read.
+    pub fn take_report(&self) -> Report {
+        let mut files = std::mem::take(
+            &mut *self
+                .reports
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Report { files }
+    }
 }
 
 impl Inspect for ContentCheck {

@@ -11,8 +11,19 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use crate::error::Error;
+use crate::error::{Error, KeyError};
 use crate::key::{RsaScheme, SigningKey};
+
+/// The label of a file's first PEM block when it is one that never holds a
+/// private key (`PUBLIC KEY`, `CERTIFICATE`, ...), read from the first line
+/// only.
+fn public_pem_label(file: &File) -> Option<String> {
+    let mut head = [0u8; 64];
+    let n = file.take(64).read(&mut head).ok()?;
+    let line = std::str::from_utf8(head.get(..n)?).ok()?.lines().next()?;
+    let label = line.strip_prefix("-----BEGIN ")?.strip_suffix("-----")?;
+    (!label.contains("PRIVATE KEY")).then(|| label.to_owned())
+}
 
 /// Largest key file read, in bytes.
 const MAX_KEY_FILE: u64 = 64 * 1024;
@@ -38,6 +49,11 @@ pub fn load_key_file(
     }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
+        // A public key or certificate is readable by design: say what it
+        // is, rather than ask to protect a file that holds no secret.
+        if let Some(label) = public_pem_label(&file) {
+            return Err(Error::Key(KeyError::UnexpectedLabel { label }));
+        }
         return Err(key_file(format!(
             "permissions {mode:04o} let group or others read it; run `chmod 600 {}`",
             path.display()

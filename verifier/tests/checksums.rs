@@ -21,11 +21,7 @@ use modelseal_verifier::{
 
 const DEMO_SUBJECT: &str = "aa6efb8aebb149dc7e82761d0b9a6f39ba4a994d6516474a817690885d4b8eec";
 
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures")
-        .join(rel)
-}
+use modelseal_testkit::fixture;
 
 fn demo() -> PathBuf {
     fixture("models/demo")

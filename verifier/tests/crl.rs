@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use modelseal_verifier::chain::{certificates_from_pem, validate, validate_with};
 use modelseal_verifier::{CertificateError, Coverage, Crl, CrlCheck, TrustAnchors};
@@ -29,9 +28,7 @@ fn p256_root() -> TrustAnchors {
 }
 
 /// 2030-01-01T00:00:00Z: inside every good certificate's validity.
-fn t2030() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_893_456_000)
-}
+use modelseal_testkit::t2030;
 
 fn crls() -> Vec<Crl> {
     Crl::from_file_bytes(&read("bad/revoked.crl.pem")).unwrap()

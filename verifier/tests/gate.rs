@@ -6,7 +6,7 @@
 use std::fs;
 use std::io::{BufRead, ErrorKind, Read};
 use std::os::unix::fs::{FileExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -20,11 +20,7 @@ use modelseal_verifier::{
     Authenticated, CheckName, Error, GateError, PublicKey, Report, Status, Trust,
 };
 
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures")
-        .join(rel)
-}
+use modelseal_testkit::fixture;
 
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len)

@@ -54,6 +54,10 @@ pub(crate) fn event(i: u64) -> Event {
             + time::Duration::seconds(1_700_000_000)
             + time::Duration::microseconds(i as i64),
         action: "model.verify".into(),
+        category: Vec::new(),
+        types: Vec::new(),
+        user_name: None,
+        details: modelseal_audit::Details::default(),
         outcome: if i.is_multiple_of(3) {
             Outcome::Failure
         } else {

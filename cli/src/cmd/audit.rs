@@ -4,7 +4,10 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-use modelseal_audit::{Event, FileHash, Outcome, Verdict, VerifierKey, Writer, WriterOptions};
+use modelseal_audit::{
+    Category, Details, Event, EventType, FileHash, Outcome, Verdict, VerifierKey, Writer,
+    WriterOptions,
+};
 use serde_json::{Value, json};
 
 use crate::args::SyslogArgs;
@@ -18,7 +21,7 @@ pub(crate) enum AuditCommand {
     /// (for auditors), both mode 0600.
     Keygen(KeygenArgs),
     /// Append one record.
-    Append(AppendArgs),
+    Append(Box<AppendArgs>),
     /// Write an authenticated checkpoint of the log to ship out of band.
     Checkpoint(CheckpointArgs),
     /// Verify a log: exit 0 intact, 1 tampered, 2 unreadable.
@@ -92,6 +95,57 @@ pub(crate) enum ResultArg {
     Failure,
 }
 
+/// `event.category` values on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum CategoryArg {
+    /// file
+    File,
+    /// process
+    Process,
+    /// configuration
+    Configuration,
+}
+
+impl CategoryArg {
+    fn ecs(self) -> Category {
+        match self {
+            CategoryArg::File => Category::File,
+            CategoryArg::Process => Category::Process,
+            CategoryArg::Configuration => Category::Configuration,
+        }
+    }
+}
+
+/// `event.type` values on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum TypeArg {
+    /// access
+    Access,
+    /// allowed
+    Allowed,
+    /// denied
+    Denied,
+    /// creation
+    Creation,
+    /// start
+    Start,
+    /// info
+    Info,
+}
+
+impl TypeArg {
+    fn ecs(self) -> EventType {
+        match self {
+            TypeArg::Access => EventType::Access,
+            TypeArg::Allowed => EventType::Allowed,
+            TypeArg::Denied => EventType::Denied,
+            TypeArg::Creation => EventType::Creation,
+            TypeArg::Start => EventType::Start,
+            TypeArg::Info => EventType::Info,
+        }
+    }
+}
+
 /// Arguments of `audit append`.
 #[derive(Debug, Args)]
 pub(crate) struct AppendArgs {
@@ -104,6 +158,15 @@ pub(crate) struct AppendArgs {
     /// user.id: who asked.
     #[arg(long, value_name = "ID")]
     user: String,
+    /// user.name: their name.
+    #[arg(long, value_name = "NAME")]
+    user_name: Option<String>,
+    /// event.category (ECS); repeatable.
+    #[arg(long, value_enum, value_name = "CATEGORY")]
+    category: Vec<CategoryArg>,
+    /// event.type (ECS); repeatable.
+    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    event_type: Vec<TypeArg>,
     /// event.action, e.g. model.sign.
     #[arg(long, value_name = "ACTION")]
     action: String,
@@ -136,7 +199,7 @@ pub(crate) struct AppendArgs {
 pub(crate) fn run(cmd: AuditCommand, doc: &mut Doc) -> Result<Exit, CliError> {
     match cmd {
         AuditCommand::Keygen(a) => keygen(&a, doc),
-        AuditCommand::Append(a) => append(a, doc),
+        AuditCommand::Append(a) => append(*a, doc),
         AuditCommand::Checkpoint(a) => checkpoint(&a, doc),
         AuditCommand::Verify(a) => verify(&a, doc),
     }
@@ -194,11 +257,15 @@ fn append(a: AppendArgs, doc: &mut Doc) -> Result<Exit, CliError> {
             ResultArg::Success => Outcome::Success,
             ResultArg::Failure => Outcome::Failure,
         },
+        category: a.category.iter().map(|c| c.ecs()).collect(),
+        types: a.event_type.iter().map(|t| t.ecs()).collect(),
         reason: a.reason,
         user_id: a.user,
+        user_name: a.user_name,
         source_ip: a.ip,
         host_name: host_name(),
         file_path: a.resource,
+        details: Details::default(),
         file_hash: a
             .digest
             .as_deref()

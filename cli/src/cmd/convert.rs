@@ -20,9 +20,10 @@ use modelseal_verifier::checksums::{self, ChecksumsOptions, Guarantee};
 use modelseal_verifier::detached::DetachedOptions;
 
 use crate::args::{
-    CertArgs, HashingArgs, KeyArgs, OutputArgs, PaddingArg, SchemeArgs, TrustArgs,
+    AuditArgs, CertArgs, HashingArgs, KeyArgs, OutputArgs, PaddingArg, SchemeArgs, TrustArgs,
     load_detached_trust,
 };
+use crate::audit_log::{Facts, record_decision, sha256_hex};
 use crate::files::write_atomic;
 use crate::output::{CliError, Doc, Exit, verifier_error};
 use crate::progress::Bar;
@@ -64,10 +65,23 @@ pub(crate) struct ConvertArgs {
     pub(crate) output: OutputArgs,
     #[command(flatten)]
     pub(crate) hashing: HashingArgs,
+    #[command(flatten)]
+    pub(crate) audit: AuditArgs,
 }
 
-/// Run `modelseal convert`.
+/// Run `modelseal convert`, recording the decision in the audit log.
 pub(crate) fn run(args: &ConvertArgs, doc: &mut Doc) -> Result<Exit, CliError> {
+    args.audit.validate()?;
+    let mut facts = Facts {
+        model: Some(args.model.clone()),
+        bundle: Some(args.signature.clone()),
+        ..Facts::default()
+    };
+    let result = convert(args, doc, &mut facts);
+    record_decision(&args.audit, "model.convert", result, &facts)
+}
+
+fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliError> {
     doc.set("model", args.model.display().to_string());
     doc.set("checksums", args.checksums.display().to_string());
     doc.set("signature", args.signature.display().to_string());
@@ -82,6 +96,7 @@ pub(crate) fn run(args: &ConvertArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     let key = args
         .key
         .load(SchemeArgs::default().rsa_scheme(PaddingArg::Pss))?;
+    facts.details.key_sha256 = Some(sha256_hex(&key.public_key_der()));
     let certs = args.certs.read()?;
     let time = args.trust.time()?;
     let ids = args.trust.identities(doc)?;
@@ -158,6 +173,13 @@ pub(crate) fn run(args: &ConvertArgs, doc: &mut Doc) -> Result<Exit, CliError> {
 
     let guarantee = verified.guarantee();
     let subject = signed.manifest.subject_digest().to_hex();
+    facts.digest = Some(format!("sha256:{subject}"));
+    facts.reason = format!(
+        "converted {} ({}) into {}",
+        args.model.display(),
+        guarantee.describe(),
+        args.signature.display()
+    );
     let sums_alg = verified.checksums().algorithm();
     let material = if certs.is_empty() {
         "key"

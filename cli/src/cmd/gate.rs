@@ -25,23 +25,26 @@ use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
+use std::time::{Instant, SystemTime};
 
 use clap::Args;
-use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::engine::{HashOptions, Inspect};
 use modelseal_manifest::walk::WalkOptions;
 use modelseal_policies::{Level, PolicySet, SignatureInput, VerifyOptions};
 use modelseal_verifier::Authenticated;
 use modelseal_verifier::gate::{Gate, ModelView, SealedModel};
 use modelseal_verifier::verify::{self, Options};
-use modelseal_verifier::{CheckName, Error, Report, Status};
+use modelseal_verifier::{CheckName, Error, Report, Signer, Status};
 use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 use serde_json::{Value, json};
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 
+use super::verify_policy::earliest_not_after;
 use crate::args::{AuditArgs, HashingArgs, TrustArgs};
-use crate::audit_log::{Facts, record_decision};
+use crate::audit_log::{Facts, policy_facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
-use crate::output::{CliError, Doc, Exit, policy_error, verifier_error};
+use crate::metrics::{self, MetricsArgs};
+use crate::output::{CliError, Doc, Exit, model_error, policy_error, verifier_error};
 use crate::progress::Bar;
 use crate::render::{checks_json, logged_note, policy_outcome, signer_json};
 
@@ -80,6 +83,8 @@ pub(crate) struct GateArgs {
     pub(crate) quiet: bool,
     #[command(flatten)]
     pub(crate) audit: AuditArgs,
+    #[command(flatten)]
+    pub(crate) metrics: MetricsArgs,
     /// The command to run once the model verified, and its arguments.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub(crate) command: Vec<OsString>,
@@ -118,6 +123,7 @@ pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     doc.set("checks", json!([]));
     doc.set("policy", Value::Null);
     args.audit.validate()?;
+    let started = (Instant::now(), SystemTime::now());
     let time = args.trust.time()?;
     let bar = Bar::new(args.quiet || args.json, "verifying");
     let hash = HashOptions {
@@ -131,7 +137,7 @@ pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     };
     let decision = match &args.policy {
         Some(policy) => decide_policy(args, policy, time, hash, doc, &mut facts),
-        None => decide(args, time, hash, doc),
+        None => decide(args, time, hash, doc, &mut facts),
     };
     drop(bar);
     // The decision is recorded before COMMAND may start; a decision that
@@ -147,6 +153,10 @@ pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
                 .to_hex()
         ));
         facts.reason = d.reason.clone();
+        facts.bytes = Some(d.sealed.verified().bytes());
+        if let Signer::Certificate { leaf, .. } = d.sealed.verified().authenticated().signer() {
+            facts.signer_not_after = Some(leaf.not_after);
+        }
     }
     let decision = record_decision(&args.audit, "model.gate", decision, &facts).and_then(|d| {
         let parent = args.tmpdir.clone().unwrap_or_else(std::env::temp_dir);
@@ -154,6 +164,16 @@ pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
             .map_err(|e| CliError::error(e.kind(), e.to_string()))?;
         Ok((d, view))
     });
+    // Metrics too, before COMMAND runs (it may serve for days).
+    metrics::record(
+        &args.metrics,
+        &metrics::Decision::new(
+            "gate",
+            decision.as_ref().map(|_| Exit::Success),
+            &facts,
+            started,
+        ),
+    );
     let (decision, view) = match decision {
         Ok(d) => d,
         Err(e) => {
@@ -189,9 +209,10 @@ struct Allowed {
 
 fn refused(args: &GateArgs, e: &Error) -> CliError {
     if e.is_rejection() {
-        verifier_error(
+        model_error(
             e,
             &format!("verification failed, {} not started", show(args)),
+            &args.model,
         )
     } else {
         verifier_error(e, "").context(format!("{} not started", show(args)))
@@ -205,6 +226,7 @@ fn decide(
     time: std::time::SystemTime,
     hash: HashOptions<'_>,
     doc: &mut Doc,
+    facts: &mut Facts,
 ) -> Result<Allowed, CliError> {
     let [signature] = args.signatures().try_into().map_err(|_| {
         CliError::usage(
@@ -214,6 +236,7 @@ fn decide(
     let trust = args.trust.trust()?;
     let identities = args.trust.identities(doc)?;
     let label = signature.display().to_string();
+    facts.bundle = Some(signature.clone());
     let mut opts = Options::new(&trust, time);
     opts.identities = &identities;
     opts.signature_file = Some(&signature);
@@ -240,6 +263,7 @@ fn decide(
     let a = sealed.verified().authenticated();
     let digest = a.manifest().subject_digest().to_hex();
     let identity = a.identity().map(ToString::to_string);
+    facts.details = signer_details(a.signer(), identity.clone());
     doc.set("signer", signer_json(a.signer()));
     doc.set("algorithm", a.algorithm().name());
     doc.set("identity", identity.clone());
@@ -316,10 +340,10 @@ fn decide_policy(
         })
         .collect();
     let mut sealed: Vec<SealedModel> = Vec::new();
-    let mut check = |auth: Authenticated, walk: &WalkOptions| {
+    let mut check = |auth: Authenticated, walk: &WalkOptions, inspect: Option<&dyn Inspect>| {
         let mut report = Report::default();
         let gate = Gate::open_with(auth, &args.model, walk, hash.buffer_size, &mut report)?;
-        let s = gate.seal(&hash, &mut report)?;
+        let s = gate.seal(&HashOptions { inspect, ..hash }, &mut report)?;
         let verified = s.verified().clone();
         sealed.push(s);
         Ok(verified)
@@ -329,7 +353,9 @@ fn decide_policy(
     let outcome = modelseal_policies::verify_with(&set, &args.model, &inputs, &opts, &mut check)
         .map_err(|e| policy_refused(args, &e))?;
     policy_outcome(&outcome, doc);
+    policy_facts(&outcome, facts);
     facts.note = logged_note(&outcome);
+    facts.signer_not_after = earliest_not_after(&outcome);
     let d = &outcome.decision;
     if !d.accepted {
         let msg = format!(

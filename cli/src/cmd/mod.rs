@@ -6,6 +6,7 @@
 //! `sign_raw`).
 
 mod audit;
+mod completions;
 mod convert;
 mod gate;
 mod keygen;
@@ -17,7 +18,7 @@ mod verify;
 mod verify_checksums;
 mod verify_policy;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::output::{self, CliError, Doc, Exit};
 
@@ -63,6 +64,11 @@ enum Command {
     /// Look for unsafe content (pickles that import code, hostile headers)
     /// in a model, by content: exit 0 clean, 1 unsafe, 2 malformed.
     Scan(scan::ScanArgs),
+    /// Print a shell completion script: bash, zsh, fish or powershell
+    /// (e.g. `modelseal completions bash > /etc/bash_completion.d/modelseal`).
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff; `--out DIR` writes one per command).
+    Man(completions::ManArgs),
 }
 
 impl Command {
@@ -78,6 +84,8 @@ impl Command {
             Command::Audit(c) => c.describe(),
             Command::Policy(c) => c.describe(),
             Command::Scan(a) => ("scan", a.output.json),
+            Command::Completions(_) => ("completions", false),
+            Command::Man(_) => ("man", false),
         }
     }
 }
@@ -107,6 +115,8 @@ pub(crate) fn name_of(args: &[String]) -> &'static str {
         ["audit", ..] => "audit",
         ["policy", ..] => "policy",
         ["scan", ..] => "scan",
+        ["completions", ..] => "completions",
+        ["man", ..] => "man",
         _ => "modelseal",
     }
 }
@@ -125,6 +135,8 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Audit(cmd) => audit::run(cmd, &mut doc),
         Command::Policy(cmd) => policy::run(&cmd, &mut doc),
         Command::Scan(args) => scan::run(&args, &mut doc),
+        Command::Completions(args) => completions::completions(&args, Cli::command()),
+        Command::Man(args) => completions::man(&args, Cli::command()),
     };
     output::finish(&doc, result)
 }

@@ -1,17 +1,19 @@
 //! `modelseal sign`: hash a model and write an OMS bundle.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use clap::{Args, ValueEnum};
 use modelseal_manifest::engine::HashOptions;
 use modelseal_manifest::{HashAlgorithm, Method, ResourcePath};
 use modelseal_signer::{Destination, SignOptions, timestamp_bundle};
+use modelseal_verifier::CertInfo;
 use serde_json::json;
 
 use super::sign_raw;
 use crate::args::{AuditArgs, CertArgs, HashingArgs, KeyArgs, OutputArgs, PaddingArg, SchemeArgs};
-use crate::audit_log::{Facts, record_decision};
+use crate::audit_log::{Facts, record_decision, sha256_hex, x509};
+use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit};
 use crate::progress::Bar;
 
@@ -90,11 +92,14 @@ pub(crate) struct SignArgs {
     pub(crate) hashing: HashingArgs,
     #[command(flatten)]
     pub(crate) audit: AuditArgs,
+    #[command(flatten)]
+    pub(crate) metrics: MetricsArgs,
 }
 
 /// Run `modelseal sign`, recording the decision in the audit log.
 pub(crate) fn run(args: &SignArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     args.audit.validate()?;
+    let started = (Instant::now(), SystemTime::now());
     let mut facts = Facts {
         model: Some(args.model.clone()),
         ..Facts::default()
@@ -106,6 +111,7 @@ pub(crate) fn run(args: &SignArgs, doc: &mut Doc) -> Result<Exit, CliError> {
                 args.model.display(),
                 out.display()
             );
+            facts.bundle = Some(out.clone());
             sign_raw::run(&args.model, out, &args.key, &args.scheme, &args.output, doc)
         }
         None => {
@@ -114,10 +120,16 @@ pub(crate) fn run(args: &SignArgs, doc: &mut Doc) -> Result<Exit, CliError> {
                 args.model.display(),
                 args.signature.display()
             );
+            facts.bundle = Some(args.signature.clone());
             sign(args, doc, &mut facts)
         }
     };
-    record_decision(&args.audit, "model.sign", result, &facts)
+    let result = record_decision(&args.audit, "model.sign", result, &facts);
+    metrics::record(
+        &args.metrics,
+        &metrics::Decision::new("sign", result.as_ref().copied(), &facts, started),
+    );
+    result
 }
 
 fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliError> {
@@ -125,7 +137,12 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
     doc.set("model", args.model.display().to_string());
     doc.set("signature", args.signature.display().to_string());
     let key = args.key.load(args.scheme.rsa_scheme(PaddingArg::Pss))?;
+    facts.details.key_sha256 = Some(sha256_hex(&key.public_key_der()));
     let certs = args.certs.read()?;
+    facts.details.x509 = certs
+        .first()
+        .and_then(|der| CertInfo::from_der(der).ok())
+        .map(|leaf| x509(&leaf));
     let fingerprint = format!("sha256:{}", key.fingerprint());
     doc.set("key_fingerprint", fingerprint.clone());
     // Nothing is hashed before the destination is known to be safe.
@@ -194,18 +211,8 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
     }
     let subject = signed.manifest.subject_digest().to_hex();
     facts.digest = Some(format!("sha256:{subject}"));
-    // What the record says about the signer: the key as every message
-    // names it, the certificate, the timestamps.
-    facts.reason.push_str(&format!("; key {fingerprint}"));
-    if let Some(leaf) = certs
-        .first()
-        .and_then(|der| modelseal_verifier::CertInfo::from_der(der).ok())
-    {
-        facts.reason.push_str(&format!(
-            "; certificate {} serial {}",
-            leaf.subject, leaf.serial
-        ));
-    }
+    // The key (modelseal.signer.key_sha256) and certificate (file.x509.*)
+    // are recorded as fields; the timestamps in the reason.
     for t in &stamps {
         facts.reason.push_str(&format!(
             "; timestamp genTime {} from TSA {}",
@@ -213,6 +220,10 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
             t.url
         ));
     }
+    facts.signer_not_after = certs
+        .first()
+        .and_then(|der| CertInfo::from_der(der).ok())
+        .map(|leaf| leaf.not_after);
     let material = if certs.is_empty() {
         "key"
     } else {

@@ -3,6 +3,7 @@
 //! `--raw-signature`, a checksums file or raw signature).
 
 use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
 
 use clap::Args;
 use modelseal_manifest::engine::HashOptions;
@@ -13,9 +14,10 @@ use serde_json::{Value, json};
 use super::verify_checksums::{self, DetachedArgs};
 use super::verify_policy;
 use crate::args::{AuditArgs, HashingArgs, OutputArgs, TrustArgs};
-use crate::audit_log::{Facts, record_decision};
+use crate::audit_log::{Facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
-use crate::output::{CliError, Doc, Exit, verifier_error};
+use crate::metrics::{self, MetricsArgs};
+use crate::output::{CliError, Doc, Exit, model_error};
 use crate::progress::Bar;
 use crate::render::{checks_json, signer_json};
 
@@ -51,6 +53,8 @@ pub(crate) struct VerifyArgs {
     pub(crate) hashing: HashingArgs,
     #[command(flatten)]
     pub(crate) audit: AuditArgs,
+    #[command(flatten)]
+    pub(crate) metrics: MetricsArgs,
 }
 
 impl VerifyArgs {
@@ -67,6 +71,7 @@ impl VerifyArgs {
 /// Run `modelseal verify`, recording the decision in the audit log.
 pub(crate) fn run(args: &VerifyArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     args.audit.validate()?;
+    let started = (Instant::now(), SystemTime::now());
     // Every mode fills the same fields (docs/json.md); these are the
     // values when nothing was established.
     doc.set("model", args.model.display().to_string());
@@ -108,7 +113,12 @@ pub(crate) fn run(args: &VerifyArgs, doc: &mut Doc) -> Result<Exit, CliError> {
         doc.set("mode", "bundle");
         bundle(args, doc, &mut facts)
     };
-    record_decision(&args.audit, "model.verify", result, &facts)
+    let result = record_decision(&args.audit, "model.verify", result, &facts);
+    metrics::record(
+        &args.metrics,
+        &metrics::Decision::new("verify", result.as_ref().copied(), &facts, started),
+    );
+    result
 }
 
 /// The TSA roots of `--tsa-root`, as an evidence source (none without).
@@ -140,6 +150,7 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     let trust = args.trust.trust()?;
     let identities = args.trust.identities(doc)?;
     let label = signature.display().to_string();
+    facts.bundle = Some(signature.clone());
     let bar = Bar::new(args.output.quiet || args.output.json, "verifying");
     let tsa = tsa_timestamps(&args.tsa_roots)?;
     let evidence: Vec<&dyn EvidenceSource> = tsa.iter().map(|t| t as &dyn EvidenceSource).collect();
@@ -168,7 +179,7 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
                 "signatures",
                 json!([{ "file": label, "accepted": false, "signer": null, "algorithm": null, "identities": [], "subject_digest": null }]),
             );
-            let mut err = verifier_error(e, "verification failed");
+            let mut err = model_error(e, "verification failed", &args.model);
             if let Some(hint) = signature_hint(&args.model, &signature) {
                 err.message.push_str(&hint);
             }
@@ -194,6 +205,11 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
         }]),
     );
     facts.digest = Some(format!("sha256:{digest}"));
+    facts.details = signer_details(a.signer(), a.identity().map(ToString::to_string));
+    facts.bytes = Some(v.bytes());
+    if let Signer::Certificate { leaf, .. } = a.signer() {
+        facts.signer_not_after = Some(leaf.not_after);
+    }
     facts.reason = format!(
         "verified: signed by {} ({})",
         a.signer().describe(),

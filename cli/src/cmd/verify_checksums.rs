@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use crate::args::{
     DetachedTrust, HashingArgs, OutputArgs, SchemeArgs, TrustArgs, load_detached_trust,
 };
-use crate::audit_log::Facts;
+use crate::audit_log::{Facts, signer_details};
 use crate::output::{CliError, Doc, Exit, verifier_error};
 use crate::progress::Bar;
 use crate::render::{checks_json, signer_json};
@@ -181,10 +181,16 @@ pub(crate) fn run(
             } else {
                 Guarantee::IntegrityOnly
             };
+            facts.bundle = Some(d.raw_signature.clone().unwrap_or_else(|| sums_path.clone()));
             if let Some(v) = verified {
                 facts.reason = verified_reason(guarantee, v.signed());
+                if let Some(s) = v.signed() {
+                    facts.details =
+                        signer_details(s.signer(), s.identity().map(ToString::to_string));
+                }
                 facts.digest = (v.checksums().algorithm() == HashAlgorithm::Sha256)
                     .then(|| format!("sha256:{}", v.manifest().subject_digest().to_hex()));
+                facts.bytes = Some(v.bytes());
             }
             report(
                 model,
@@ -215,8 +221,14 @@ pub(crate) fn run(
             let outcome = detached::verify_file(model, sig, opts);
             drop(bar);
             let verified = outcome.result.as_ref().ok();
+            facts.bundle = d.raw_signature.clone();
             if let Some(v) = verified {
                 facts.reason = verified_reason(Guarantee::SignedFile, Some(v.signed()));
+                facts.details = signer_details(
+                    v.signed().signer(),
+                    v.signed().identity().map(ToString::to_string),
+                );
+                facts.bytes = Some(v.bytes());
             }
             report(
                 model,

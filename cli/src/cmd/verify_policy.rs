@@ -9,7 +9,7 @@ use modelseal_policies::{Level, PolicySet, SignatureInput, VerifyOptions};
 use modelseal_verifier::verify::read_bundle;
 
 use crate::args::{HashingArgs, OutputArgs, TrustArgs};
-use crate::audit_log::Facts;
+use crate::audit_log::{Facts, policy_facts};
 use crate::files::signature_hint;
 use crate::output::{CliError, Doc, Exit, policy_error};
 use crate::progress::Bar;
@@ -66,7 +66,13 @@ pub(crate) fn run(
     drop(bar);
     let o = outcome.map_err(|e| policy_error(&e))?;
     policy_outcome(&o, doc);
+    policy_facts(&o, facts);
     facts.note = logged_note(&o);
+    facts.signer_not_after = earliest_not_after(&o);
+    facts.bytes = o
+        .approval()
+        .and_then(|a| a.verified().first())
+        .map(|v| v.bytes());
     let d = &o.decision;
     if !d.accepted {
         let reason = d.reason.clone().unwrap_or_default();
@@ -111,4 +117,14 @@ pub(crate) fn run(
         }
     }
     Ok(Exit::Success)
+}
+
+/// The notAfter of the accepted signing certificate that expires first
+/// (for `--metrics-file`), if a certificate signed.
+pub(crate) fn earliest_not_after(o: &modelseal_policies::PolicyOutcome) -> Option<i64> {
+    o.signatures
+        .iter()
+        .filter(|s| s.accepted)
+        .filter_map(|s| s.leaf.as_ref().map(|l| l.not_after))
+        .min()
 }

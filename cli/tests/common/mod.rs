@@ -13,15 +13,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The repository's `fixtures/` directory.
-pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
-/// A fixture path, e.g. `fixture("pki/p256/root.pem")`.
-pub fn fixture(rel: &str) -> PathBuf {
-    fixtures().join(rel)
-}
+#[allow(unused_imports)] // each test binary uses some
+pub use modelseal_testkit::{copy_tree, fixture, fixtures, flip_byte};
 
 /// The result of one run.
 #[derive(Debug)]
@@ -154,35 +147,6 @@ impl Sandbox {
         }
         Run::from(cmd.output().unwrap())
     }
-}
-
-/// Recursively copy a file or directory.
-pub fn copy_tree(from: &Path, to: &Path) {
-    let meta = fs::symlink_metadata(from).unwrap();
-    if meta.is_dir() {
-        fs::create_dir_all(to).unwrap();
-        for e in fs::read_dir(from).unwrap() {
-            let e = e.unwrap();
-            copy_tree(&e.path(), &to.join(e.file_name()));
-        }
-    } else {
-        if let Some(p) = to.parent() {
-            fs::create_dir_all(p).unwrap();
-        }
-        fs::copy(from, to).unwrap();
-    }
-}
-
-/// Flip one bit of a file at `offset` (from the start; negative from the end).
-pub fn flip_byte(path: &Path, offset: i64) {
-    let mut b = fs::read(path).unwrap();
-    let i = if offset < 0 {
-        (b.len() as i64 + offset) as usize
-    } else {
-        offset as usize
-    };
-    b[i] ^= 0x01;
-    fs::write(path, b).unwrap();
 }
 
 /// Replace the material of the bundle at `bundle` by the certificates of

@@ -376,12 +376,25 @@ fn the_audit_record_names_key_certificate_and_timestamp() {
     let gen_time = doc["timestamps"][0]["gen_time"].as_str().unwrap();
     let log = fs::read_to_string(sb.path("audit.log")).unwrap();
     let record = log.lines().last().unwrap();
-    assert!(record.contains(fp), "{record}");
-    assert!(
-        record.contains("CN=modelseal test release signer A"),
+    let rec: serde_json::Value = serde_json::from_str(record).unwrap();
+    // The key as every message names it, the certificate, the timestamp.
+    assert_eq!(
+        rec["modelseal"]["signer"]["key_sha256"],
+        fp.trim_start_matches("sha256:"),
         "{record}"
     );
-    assert!(record.contains("serial "), "{record}");
+    let x509 = &rec["file"]["x509"];
+    assert!(
+        x509["subject"]["distinguished_name"]
+            .as_str()
+            .unwrap()
+            .contains("CN=modelseal test release signer A"),
+        "{record}"
+    );
+    assert!(
+        !x509["serial_number"].as_str().unwrap().is_empty(),
+        "{record}"
+    );
     assert!(
         record.contains(&format!("genTime {gen_time} from TSA {}", tsa.url)),
         "{record}"

@@ -32,7 +32,7 @@ fn with(mut f: SignatureFacts, name: CheckName, fact: Fact) -> SignatureFacts {
         CheckName::Expiry => &mut f.expiry,
         CheckName::Revocation => &mut f.revocation,
         CheckName::Files => &mut f.files,
-        CheckName::Quorum => unreachable!(),
+        CheckName::Quorum | CheckName::Content => unreachable!(),
     };
     *slot = fact;
     f

@@ -3,68 +3,14 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::path::Path;
 
 use modelseal_policies::{PolicyOutcome, PolicySet, SignatureInput, VerifyOptions, verify};
-use modelseal_signer::{RsaScheme, SignOptions, SigningKey, sign};
-use modelseal_verifier::chain::certificates_from_pem;
 
-/// A path under the repository's `fixtures/`.
-pub(crate) fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures")
-        .join(rel)
-}
-
-/// A fixture path as a JSON string value (absolute, so policies written
-/// anywhere can use it).
-pub(crate) fn abs(rel: &str) -> String {
-    fs::canonicalize(fixture(rel))
-        .unwrap()
-        .display()
-        .to_string()
-}
-
-/// 2030-01-01T00:00:00Z: inside every good certificate's validity.
-pub(crate) fn t2030() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_893_456_000)
-}
-
-/// Copy the demo model to `dir/rel`.
-pub(crate) fn model(dir: &Path, rel: &str) -> PathBuf {
-    let dest = dir.join(rel);
-    copy_tree(&fixture("models/demo"), &dest);
-    dest
-}
-
-/// Recursively copy a file or directory.
-pub(crate) fn copy_tree(from: &Path, to: &Path) {
-    if from.is_dir() {
-        fs::create_dir_all(to).unwrap();
-        for e in fs::read_dir(from).unwrap() {
-            let e = e.unwrap();
-            copy_tree(&e.path(), &to.join(e.file_name()));
-        }
-    } else {
-        fs::create_dir_all(to.parent().unwrap()).unwrap();
-        fs::copy(from, to).unwrap();
-    }
-}
-
-/// Sign `model` with the fixtures key `pki/<name>.key` and the chain
-/// `pki/<chain>` (leaf first); returns the bundle JSON.
-pub(crate) fn sign_with(model: &Path, name: &str, chain: &str) -> Vec<u8> {
-    let pem = fs::read(fixture(&format!("pki/{name}.key"))).unwrap();
-    let key = SigningKey::from_pem(&pem, None, RsaScheme::default()).unwrap();
-    let certs =
-        certificates_from_pem(&fs::read(fixture(&format!("pki/{chain}"))).unwrap()).unwrap();
-    let opts = SignOptions {
-        certificates: &certs,
-        ..SignOptions::new(&key)
-    };
-    sign(model, &opts).unwrap().bundle.to_json()
-}
+#[allow(unused_imports)] // each test binary uses some
+pub(crate) use modelseal_testkit::{
+    abs, copy_tree, demo_model as model, fixture, sign_with, t2030,
+};
 
 /// The bundle of a good or bad fixture certificate, by short name:
 /// `a`, `b` (p256 release signers), `rsa`, `ed25519`, `p384`, or a

@@ -162,6 +162,26 @@ fn seal(file: &File, path: &ResourcePath) -> Result<(), Error> {
     Ok(())
 }
 
+/// Reads a sealed copy from its start.
+struct SealedReader<'a> {
+    file: &'a File,
+    pos: u64,
+    len: u64,
+}
+
+impl io::Read for SealedReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let left = self.len.saturating_sub(self.pos);
+        let want = usize::try_from(left).map_or(out.len(), |l| l.min(out.len()));
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut out[..want], self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
 /// Shared state of one sealing run.
 #[derive(Default)]
 struct Run {
@@ -253,7 +273,7 @@ impl Gate {
                 ..ManifestDiff::default()
             }));
         }
-        entries
+        let sealed: Vec<SealedFile> = entries
             .iter()
             .zip(memfds)
             .map(|(entry, file)| {
@@ -264,7 +284,20 @@ impl Gate {
                     len: entry.size,
                 })
             })
-            .collect()
+            .collect::<Result<_, Error>>()?;
+        // Content inspection reads the sealed copies (memory that nobody can
+        // change), never the model store a second time.
+        if let Some(inspector) = opts.inspect {
+            for f in &sealed {
+                let mut reader = SealedReader {
+                    file: &f.file,
+                    pos: 0,
+                    len: f.len,
+                };
+                inspector.inspect(&f.path, f.len, &mut reader);
+            }
+        }
+        Ok(sealed)
     }
 
     /// Take jobs until none is left: hash each chunk here, write it into

@@ -10,37 +10,16 @@
     clippy::panic
 )]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use modelseal_manifest::engine::HashOptions;
-use modelseal_manifest::{Bundle, HashAlgorithm, Manifest, Method};
-use modelseal_signer::{RsaScheme, SignOptions, SigningKey};
+use modelseal_manifest::{Bundle, Manifest};
+use modelseal_signer::{RsaScheme, SigningKey};
 use modelseal_verifier::verify::{self, Options, Outcome};
 use modelseal_verifier::{PublicKey, Trust, TrustAnchors, Verified};
 
-/// The repository's `fixtures/` directory.
-pub fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures")
-        .join(rel)
-}
-
-pub fn read_fixture(rel: &str) -> Vec<u8> {
-    std::fs::read(fixture(rel)).unwrap()
-}
-
-/// 2030-01-01T00:00:00Z: inside every good fixture certificate's validity.
-pub fn at() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_893_456_000)
-}
-
-/// A test key from `fixtures/`, read as bytes (the committed files are
-/// 0644, which `load_key_file` rightly refuses).
-pub fn key(rel: &str, scheme: RsaScheme) -> SigningKey {
-    SigningKey::from_pem(&read_fixture(rel), None, scheme).unwrap()
-}
+pub use modelseal_testkit::{key, read_fixture, t2030 as at};
 
 /// One signed bundle and what verifies it.
 pub struct Signed {
@@ -102,11 +81,7 @@ pub fn model() -> &'static (PathBuf, tempfile::TempDir) {
     M.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("model");
-        std::fs::create_dir_all(root.join("sub")).unwrap();
-        std::fs::write(root.join("config.json"), b"{\"layers\": 2}").unwrap();
-        let weights: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
-        std::fs::write(root.join("weights.bin"), weights).unwrap();
-        std::fs::write(root.join("sub/tokenizer.txt"), b"a b c").unwrap();
+        modelseal_testkit::small_model(&root);
         (root, dir)
     })
 }
@@ -118,29 +93,12 @@ impl std::fmt::Debug for Signed {
 }
 
 fn sign_model(key: &SigningKey, certificates: &[Vec<u8>]) -> (Bundle, Manifest) {
-    let opts = SignOptions {
-        key,
-        certificates,
-        method: Method::Files,
-        hash: HashAlgorithm::Sha256,
-        allow_symlinks: false,
-        ignore_paths: &[],
-        signature_file: None,
-        hash_options: HashOptions {
-            threads: Some(1),
-            ..HashOptions::default()
-        },
-        cache: None,
-        time: None,
-    };
-    let signed = modelseal_signer::sign(&model().0, &opts).unwrap();
+    let signed = modelseal_testkit::sign(&model().0, key, certificates);
     (signed.bundle, signed.manifest)
 }
 
 fn certs(rel: &[&str]) -> Vec<Vec<u8>> {
-    rel.iter()
-        .flat_map(|r| modelseal_verifier::chain::certificates_from_pem(&read_fixture(r)).unwrap())
-        .collect()
+    modelseal_testkit::certificates(rel)
 }
 
 /// ECDSA P-256 with the fixture chain (leaf + intermediate), verified

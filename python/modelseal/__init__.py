@@ -1,0 +1,365 @@
+"""Verify a signed ML model and load it in-process from verified bytes only.
+
+modelseal checks OpenSSF Model Signing bundles (``model.sig``, as the
+``modelseal`` CLI and ``model_signing`` write them) with the same Rust
+verifier as the ``modelseal`` command line tool::
+
+    import modelseal
+
+    v = modelseal.verify("my-model", signature="model.sig",
+                         trust_root="root.pem", identity="email:release@example.com")
+
+    with modelseal.open_model("my-model", signature="model.sig",
+                              public_key="release.pub.pem") as model:
+        tensors = model.load_safetensors("model.safetensors")   # numpy arrays
+        config = model.read("config.json")                       # bytes
+
+Every byte ``open_model`` hands out went through the hash that matched its
+signed digest; a file changed on disk after the check never reaches the
+caller. See docs/python.md.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import os
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+
+from . import _native
+from ._errors import InputError, ModelsealError, VerificationError
+from ._native import Check, Verification
+
+__all__ = [
+    "Check",
+    "InputError",
+    "Model",
+    "ModelsealError",
+    "Verification",
+    "VerificationError",
+    "open_model",
+    "verify",
+]
+
+__version__: str = _native.__version__
+
+PathLike = Union[str, "os.PathLike[str]"]
+Paths = Union[PathLike, Sequence[PathLike]]
+
+
+def _paths(value: Optional[Paths], what: str) -> List[str]:
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes, os.PathLike)):
+        value = [value]
+    out = []
+    for v in value:
+        try:
+            out.append(os.fsdecode(os.fspath(v)))
+        except TypeError as e:
+            raise InputError(f"{what}: {e}", "usage") from None
+    return out
+
+
+def _one_path(value: Optional[PathLike], what: str) -> Optional[str]:
+    paths = _paths(value, what)
+    if len(paths) > 1:
+        raise InputError(f"{what}: one path expected", "usage")
+    return paths[0] if paths else None
+
+
+def _strings(value: Union[None, str, Iterable[str]], what: str) -> List[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    out = list(value)
+    if not all(isinstance(s, str) for s in out):
+        raise InputError(f"{what}: strings expected", "usage")
+    return out
+
+
+def _time(at: Union[None, str, _dt.datetime]) -> Optional[str]:
+    if at is None or isinstance(at, str):
+        return at
+    if isinstance(at, _dt.datetime):
+        if at.tzinfo is None:
+            raise InputError("at: a timezone-aware datetime is required", "usage")
+        return at.astimezone(_dt.timezone.utc).isoformat()
+    raise InputError("at: a datetime or an RFC 3339 string is expected", "usage")
+
+
+def _threads(threads: Optional[int]) -> Optional[int]:
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise InputError("threads: a positive integer is expected", "usage")
+    return threads
+
+
+def verify(
+    path: PathLike,
+    *,
+    signature: Paths,
+    trust_root: Optional[Paths] = None,
+    public_key: Optional[PathLike] = None,
+    policy: Optional[PathLike] = None,
+    identity: Union[None, str, Iterable[str]] = None,
+    at: Union[None, str, _dt.datetime] = None,
+    threads: Optional[int] = None,
+) -> Verification:
+    """Verify the model at ``path`` (a directory or a single file).
+
+    Exactly one source of trust:
+
+    - ``trust_root``: PEM file(s) of trusted root certificates; the bundle's
+      certificate chain must lead to one of them (code signing), at ``at``.
+    - ``public_key``: the PEM public key the model must be signed with.
+    - ``policy``: a trust policy file (``modelseal policy``): it chooses
+      roots, identities, algorithms, revocation and how many distinct
+      signers (``signature`` may then list several bundles).
+
+    ``identity``: required signer identity or identities (any of them
+    matches): a SAN (``email:``, ``uri:``, ``dns:``, ``ip:``) or a subject
+    DN (``CN=...,O=...``). ``at``: check certificates at this time (an
+    aware ``datetime`` or an RFC 3339 string) instead of now. ``threads``:
+    hashing threads (default: one per core).
+
+    The GIL is released while the model is hashed: other threads run, and
+    several models can be verified at once from several threads.
+
+    Returns a :class:`Verification`. Raises :class:`VerificationError`
+    when the model is refused (with the failing ``check`` and ``reason``)
+    and :class:`InputError` when no decision could be made.
+    """
+    return _native.verify(
+        os.fsdecode(os.fspath(path)),
+        _paths(signature, "signature"),
+        _paths(trust_root, "trust_root"),
+        _one_path(public_key, "public_key"),
+        _one_path(policy, "policy"),
+        _strings(identity, "identity"),
+        _time(at),
+        _threads(threads),
+    )
+
+
+class _VerifiedFile(io.BytesIO):
+    """A read-only in-memory file over one verified file's bytes."""
+
+    def __init__(self, data: bytes, name: str) -> None:
+        super().__init__(data)
+        self.name = name
+
+    def writable(self) -> bool:
+        return False
+
+    def write(self, b: Any) -> int:
+        raise io.UnsupportedOperation("a verified model file is read-only")
+
+    def writelines(self, lines: Any) -> None:
+        raise io.UnsupportedOperation("a verified model file is read-only")
+
+    def truncate(self, size: Optional[int] = None) -> int:
+        raise io.UnsupportedOperation("a verified model file is read-only")
+
+
+_NUMPY_DTYPES = {
+    "BOOL": "bool",
+    "U8": "uint8",
+    "I8": "int8",
+    "U16": "uint16",
+    "I16": "int16",
+    "F16": "float16",
+    "U32": "uint32",
+    "I32": "int32",
+    "F32": "float32",
+    "U64": "uint64",
+    "I64": "int64",
+    "F64": "float64",
+    "C64": "complex64",
+}
+
+_TORCH_DTYPES = {
+    "BOOL": "bool",
+    "U8": "uint8",
+    "I8": "int8",
+    "U16": "uint16",
+    "I16": "int16",
+    "F16": "float16",
+    "BF16": "bfloat16",
+    "U32": "uint32",
+    "I32": "int32",
+    "F32": "float32",
+    "U64": "uint64",
+    "I64": "int64",
+    "F64": "float64",
+    "C64": "complex64",
+    "F8_E4M3": "float8_e4m3fn",
+    "F8_E5M2": "float8_e5m2",
+}
+
+
+class Model:
+    """A model opened by :func:`open_model`.
+
+    Its signature, trust, identity and exact file list were checked when it
+    was opened; each file's digest is checked as the file is read, before
+    any of its bytes are returned. Use it as a context manager: on exit the
+    sealed copies behind :attr:`path` are dropped and reads fail.
+    """
+
+    def __init__(self, native: "_native.Model") -> None:
+        self._native = native
+
+    def __enter__(self) -> "Model":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<modelseal.Model {self.verification.path} {state}>"
+
+    @property
+    def verification(self) -> Verification:
+        """What was checked when the model was opened (no ``digests`` check:
+        digests are checked per file, as files are read)."""
+        return self._native.verification
+
+    @property
+    def files(self) -> List[str]:
+        """The signed files: paths inside the model, ``/``-separated (for a
+        single-file model, its file name)."""
+        return self._native.files
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._native.closed
+
+    def read(self, name: str) -> bytes:
+        """The bytes of file ``name``, returned only if they matched its
+        signed digest. The file is read from disk once, hashed as it is
+        read, into the returned object (the GIL is released meanwhile)."""
+        return self._native.read(name)
+
+    def open(self, name: str) -> io.BufferedIOBase:
+        """A read-only, seekable binary file object over the verified bytes
+        of file ``name`` (held in memory: the file's size)."""
+        return _VerifiedFile(self._native.read(name), name)
+
+    def load_safetensors(self, name: str, framework: str = "numpy") -> Dict[str, Any]:
+        """Load the safetensors file ``name``: a dict of tensor name to array.
+
+        The file is read once, hashed as it is read, straight into the
+        tensors' own buffers; they are returned only if the file matched its
+        signed digest. ``framework``: ``"numpy"`` (``"np"``) for numpy
+        arrays, ``"torch"`` (``"pt"``) for torch tensors (CPU).
+
+        Raises :class:`VerificationError` for a file that does not verify,
+        :class:`InputError` for one that is not valid safetensors.
+        """
+        if framework in ("numpy", "np"):
+            import numpy as np
+
+            def make(dtype: str, shape: List[int], buf: bytearray) -> Any:
+                np_dtype = _NUMPY_DTYPES.get(dtype)
+                if np_dtype is None:
+                    raise InputError(
+                        f"{name}: dtype {dtype} has no numpy equivalent (use framework='torch')",
+                        "unsupported_dtype",
+                    )
+                return np.frombuffer(buf, dtype=np_dtype).reshape(shape)
+
+        elif framework in ("torch", "pt"):
+            import torch
+
+            def make(dtype: str, shape: List[int], buf: bytearray) -> Any:
+                t_dtype = _TORCH_DTYPES.get(dtype)
+                if t_dtype is None or not hasattr(torch, t_dtype):
+                    raise InputError(
+                        f"{name}: dtype {dtype} is not supported by this torch",
+                        "unsupported_dtype",
+                    )
+                if len(buf) == 0:
+                    return torch.empty(shape, dtype=getattr(torch, t_dtype))
+                return torch.frombuffer(buf, dtype=getattr(torch, t_dtype)).reshape(shape)
+
+        else:
+            raise InputError(f"framework {framework!r}: use 'numpy' or 'torch'", "usage")
+        _metadata, tensors = self._native.load_safetensors(name)
+        return {t_name: make(dtype, shape, buf) for t_name, dtype, shape, buf in tensors}
+
+    def safetensors_metadata(self, name: str) -> Optional[Dict[str, str]]:
+        """The ``__metadata__`` of safetensors file ``name`` (verified: the
+        whole file is read and hashed)."""
+        metadata, _tensors = self._native.load_safetensors(name)
+        return metadata
+
+    @property
+    def path(self) -> str:
+        """A directory that any loader expecting files can read
+        (``transformers.AutoModel.from_pretrained(model.path)``).
+
+        On first use every file is hashed into a sealed in-memory copy
+        (memfd: nobody can change it, the model's size in shared memory);
+        the directory holds links to those copies, and from then on every
+        read of this model is served from them. Valid until the model is
+        closed (the end of the ``with`` block)."""
+        return self._native.path
+
+    @property
+    def sealed_bytes(self) -> int:
+        """Bytes held in sealed copies (0 until :attr:`path` is used)."""
+        return self._native.sealed_bytes
+
+    def close(self) -> None:
+        """Drop the sealed copies and their directory; later reads raise
+        :class:`InputError` (kind ``closed``)."""
+        self._native.close()
+
+
+def open_model(
+    path: PathLike,
+    *,
+    signature: Paths,
+    trust_root: Optional[Paths] = None,
+    public_key: Optional[PathLike] = None,
+    policy: Optional[PathLike] = None,
+    identity: Union[None, str, Iterable[str]] = None,
+    at: Union[None, str, _dt.datetime] = None,
+    threads: Optional[int] = None,
+    tmpdir: Optional[PathLike] = None,
+) -> Model:
+    """Open the model at ``path`` for loading from verified bytes only.
+
+    With ``trust_root`` or ``public_key`` (and ``identity``, ``at`` as for
+    :func:`verify`): checks the bundle ``signature`` and that the model
+    holds exactly the signed files, without hashing them yet. Each file is
+    hashed as it is read through the returned :class:`Model` (``read``,
+    ``open``, ``load_safetensors``), and its bytes are returned only if they
+    matched; ``Model.path`` seals the whole model into memory first.
+
+    With ``policy`` (``signature`` may list several bundles): the policy
+    decides, and the files it needs checked are hashed once into sealed
+    in-memory copies while it decides; every read is then served from those
+    copies (memory: the model's size, ``Model.sealed_bytes``).
+
+    ``tmpdir``: where ``Model.path`` makes its directory of links (default:
+    the system's temporary directory).
+
+    Use as ``with modelseal.open_model(...) as model:``. Raises
+    :class:`VerificationError` or :class:`InputError` as :func:`verify`.
+    """
+    native = _native.open_model(
+        os.fsdecode(os.fspath(path)),
+        _paths(signature, "signature"),
+        _paths(trust_root, "trust_root"),
+        _one_path(public_key, "public_key"),
+        _one_path(policy, "policy"),
+        _strings(identity, "identity"),
+        _time(at),
+        _threads(threads),
+        _one_path(tmpdir, "tmpdir"),
+    )
+    return Model(native)

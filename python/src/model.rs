@@ -1,0 +1,427 @@
+//! `modelseal.open_model`: a model whose signature, trust and file list
+//! were checked, handing out only bytes that matched their signed digests.
+//!
+//! - `read` and `load_safetensors` stream a file through the gate
+//!   ([`Gate::stream`]): it is read once from the model store, each chunk
+//!   hashed, then copied into the caller's buffer; the buffer is returned
+//!   only after the file's digest matched. Nothing is kept between calls,
+//!   so a file changed on disk after `open_model` fails its next read.
+//! - `path` seals the whole model once ([`Gate::seal`]: every file hashed
+//!   into a sealed memory file) and exposes a private directory of links to
+//!   the copies ([`ModelView`]); from then on every read is served from the
+//!   copies and the model store is never read again.
+
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use modelseal_manifest::ResourcePath;
+use modelseal_manifest::engine::{HashOptions, Inspect};
+use modelseal_manifest::walk::WalkOptions;
+use modelseal_policies::{PolicySet, VerifyOptions};
+use modelseal_verifier::gate::{Gate, LoadError, ModelView, SealedModel};
+use modelseal_verifier::verify::{self, Authenticated, Options};
+use modelseal_verifier::{CheckName, GateError, Report, Status};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList};
+
+use crate::errors::{Class, Failure, Raise};
+use crate::inputs::{self, Request, Source};
+use crate::tensors::{self, LoadFailure, Tensors};
+use crate::verification::{self, Verification, hash_options};
+
+/// The sealed copies and the directory that leads to them.
+#[derive(Debug)]
+struct Sealed {
+    // Declared first: the links go before the copies they lead to.
+    view: ModelView,
+    model: SealedModel,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Files are streamed from the model store, verified on every read.
+    Open(Arc<Gate>),
+    /// Files are read from sealed copies.
+    Sealed(Arc<Sealed>),
+    Closed,
+}
+
+/// Where a read comes from.
+enum From {
+    Gate(Arc<Gate>),
+    Sealed(Arc<Sealed>),
+}
+
+/// An opened model (see the module docs); `modelseal.Model` wraps it.
+#[pyclass(frozen, module = "modelseal._native")]
+#[derive(Debug)]
+pub(crate) struct Model {
+    req: Request,
+    verification: Verification,
+    names: Vec<String>,
+    tmpdir: PathBuf,
+    state: Mutex<State>,
+}
+
+fn closed() -> Failure {
+    Failure::input("closed", "the model is closed")
+}
+
+/// A failure of step 7 (a digest, or the file changed while read).
+fn rejected(e: &modelseal_verifier::Error) -> Failure {
+    let mut report = Report::default();
+    let check = match e {
+        modelseal_verifier::Error::Gate(GateError::NotSigned { .. }) => CheckName::Files,
+        _ => CheckName::Digests,
+    };
+    report.record(check, Status::Fail, e.to_string());
+    Failure::from_verifier(e, &report)
+}
+
+impl Model {
+    fn source(&self, py: Python<'_>) -> Result<From, Failure> {
+        py.detach(
+            || match &*self.state.lock().unwrap_or_else(PoisonError::into_inner) {
+                State::Open(g) => Ok(From::Gate(Arc::clone(g))),
+                State::Sealed(s) => Ok(From::Sealed(Arc::clone(s))),
+                State::Closed => Err(closed()),
+            },
+        )
+    }
+
+    /// A resource path from a Python name: the path inside the model
+    /// directory, or for a single-file model its file name (or `.`).
+    fn resource(&self, name: &str) -> Result<ResourcePath, Failure> {
+        let single = self.req.model.is_file();
+        if single
+            && (name == ResourcePath::FILE_ROOT
+                || self.req.model.file_name().is_some_and(|n| n == name))
+        {
+            return Ok(ResourcePath::file_root());
+        }
+        ResourcePath::new(name)
+            .map_err(|e| Failure::input("usage", format!("file name {name:?}: {e}")))
+    }
+
+    /// Seal the model (once) and return the copies.
+    fn seal(&self) -> Result<Arc<Sealed>, Failure> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let gate = match &*state {
+            State::Sealed(s) => return Ok(Arc::clone(s)),
+            State::Closed => return Err(closed()),
+            State::Open(g) => Arc::clone(g),
+        };
+        // A gate of its own (listing the model again): the open one may be
+        // streaming to other threads.
+        let auth = gate.authenticated().clone();
+        let walk =
+            verify::walk_options(auth.manifest(), &self.req.model, Some(self.req.signature()));
+        let mut report = Report::default();
+        let hash = hash_options(&self.req);
+        let model = Gate::open_with(auth, &self.req.model, &walk, hash.buffer_size, &mut report)
+            .and_then(|g| g.seal(&hash, &mut report))
+            .map_err(|e| Failure::from_verifier(&e, &report))?;
+        let view = ModelView::create(&model, &self.tmpdir)
+            .map_err(|e| Failure::from_verifier(&e, &report))?;
+        let sealed = Arc::new(Sealed { view, model });
+        *state = State::Sealed(Arc::clone(&sealed));
+        Ok(sealed)
+    }
+}
+
+/// A sealed copy, read from its start.
+fn sealed_file(s: &Sealed, path: &ResourcePath) -> Result<(File, u64), Failure> {
+    let f = s.model.get(path).ok_or_else(|| {
+        rejected(
+            &GateError::NotSigned {
+                path: path.to_string(),
+            }
+            .into(),
+        )
+    })?;
+    let file = f.reopen().map_err(|e| {
+        Failure::input(
+            "gate_failed",
+            format!("cannot reopen the sealed copy of {path}: {e}"),
+        )
+    })?;
+    Ok((file, f.len()))
+}
+
+fn too_large(len: u64) -> Failure {
+    Failure::input(
+        "too_large",
+        format!("a file of {len} bytes does not fit in memory on this platform"),
+    )
+}
+
+#[pymethods]
+impl Model {
+    /// What was checked when the model was opened (signature, trust,
+    /// identity, the exact file list); digests are checked as files are
+    /// read.
+    #[getter]
+    fn verification(&self) -> Verification {
+        self.verification.clone()
+    }
+
+    /// The signed files (paths inside the model; for a single-file model,
+    /// its name), in canonical order.
+    #[getter]
+    fn files(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    /// One file's bytes, returned only if they matched its signed digest.
+    fn read<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyBytes>> {
+        let path = self.resource(name).raise(py)?;
+        match self.source(py).raise(py)? {
+            From::Gate(gate) => {
+                let mut reader = py
+                    .detach(|| gate.stream(&path))
+                    .map_err(|e| rejected(&e))
+                    .raise(py)?;
+                let len = usize::try_from(reader.len())
+                    .map_err(|_| too_large(reader.len()))
+                    .raise(py)?;
+                let bytes = PyBytes::new_with(py, len, |buf| {
+                    py.detach(|| reader.read_exact(buf)).map_err(PyErr::from)
+                });
+                // The verdict first: a tampered file fails its read too,
+                // and the digest is the real reason.
+                py.detach(|| reader.finish())
+                    .map_err(|e| rejected(&e))
+                    .raise(py)?;
+                bytes
+            }
+            From::Sealed(s) => {
+                let (file, len) = sealed_file(&s, &path).raise(py)?;
+                let len = usize::try_from(len).map_err(|_| too_large(len)).raise(py)?;
+                PyBytes::new_with(py, len, |buf| {
+                    py.detach(|| file.read_exact_at(buf, 0))
+                        .map_err(PyErr::from)
+                })
+            }
+        }
+    }
+
+    /// A safetensors file as `(metadata, [(name, dtype, shape, bytearray)])`,
+    /// read once straight into the tensors' buffers and returned only if
+    /// the file matched its signed digest.
+    fn load_safetensors<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+    ) -> PyResult<(Option<Bound<'py, PyAny>>, Bound<'py, PyList>)> {
+        let path = self.resource(name).raise(py)?;
+        let loaded = match self.source(py).raise(py)? {
+            From::Gate(gate) => py.detach(|| {
+                gate.load(&path, |reader| {
+                    let size = reader.len();
+                    tensors::load(reader, size)
+                })
+            }),
+            From::Sealed(s) => {
+                let (mut file, len) = sealed_file(&s, &path).raise(py)?;
+                py.detach(|| tensors::load(&mut file, len))
+                    .map_err(LoadError::Loader)
+            }
+        };
+        let Tensors { metadata, tensors } = match loaded {
+            Ok(t) => t,
+            Err(LoadError::Rejected(e)) => return Err(rejected(&e).into_pyerr(py)),
+            Err(LoadError::Loader(LoadFailure::Python(e))) => return Err(e),
+            Err(LoadError::Loader(e)) => {
+                return Err(
+                    Failure::input("malformed_safetensors", format!("{name}: {e}")).into_pyerr(py),
+                );
+            }
+            Err(e) => {
+                return Err(Failure::input("gate_failed", e.to_string()).into_pyerr(py));
+            }
+        };
+        let list = PyList::empty(py);
+        for t in tensors {
+            list.append(t)?;
+        }
+        let metadata = match metadata {
+            Some(m) => Some(m.into_pyobject(py)?.into_any()),
+            None => None,
+        };
+        Ok((metadata, list))
+    }
+
+    /// A directory holding the model's files as links to sealed copies
+    /// (made on first use: every file is hashed into sealed memory once).
+    #[getter]
+    fn path(&self, py: Python<'_>) -> PyResult<String> {
+        let sealed = py.detach(|| self.seal()).raise(py)?;
+        Ok(sealed.view.path().display().to_string())
+    }
+
+    /// Bytes held in sealed copies (0 until `path` is used).
+    #[getter]
+    fn sealed_bytes(&self, py: Python<'_>) -> u64 {
+        match self.source(py) {
+            Ok(From::Sealed(s)) => s.model.files().iter().map(|f| f.len()).sum(),
+            _ => 0,
+        }
+    }
+
+    /// Whether the model is closed.
+    #[getter]
+    fn closed(&self, py: Python<'_>) -> bool {
+        self.source(py).is_err()
+    }
+
+    /// Drop the sealed copies and remove the directory; later reads fail.
+    fn close(&self, py: Python<'_>) {
+        let old = py.detach(|| {
+            std::mem::replace(
+                &mut *self.state.lock().unwrap_or_else(PoisonError::into_inner),
+                State::Closed,
+            )
+        });
+        // Threads still reading keep their own reference; the copies go
+        // when the last one is done.
+        drop(old);
+    }
+}
+
+/// Steps 1–6 without the GIL: authenticate, then list the model.
+fn open(req: Request, tmpdir: PathBuf) -> Result<Model, Failure> {
+    let time = req.time()?;
+    let (trust, identities) = match req.source()? {
+        Source::Trust(trust, identities) => (trust, identities),
+        Source::Policy(policy) => return open_policy(req, &policy, time, tmpdir),
+    };
+    let signature = req.signature().to_owned();
+    let mut opts = Options::new(trust.as_ref(), time);
+    opts.identities = &identities;
+    opts.signature_file = Some(&signature);
+    opts.hash = hash_options(&req);
+    let mut report = Report::default();
+    let bundle = inputs::bundle(&signature, &mut report)?;
+    let gate = verify::authenticate_bytes(&bundle, &opts, &mut report)
+        .and_then(|auth| Gate::open(auth, &req.model, &opts, &mut report))
+        .map_err(|e| Failure::from_verifier(&e, &report))?;
+    let verification = Verification::from_authenticated(&req.model, gate.authenticated(), &report);
+    let names = names(&req.model, gate.files().iter().map(|e| &e.path));
+    Ok(Model {
+        req,
+        verification,
+        names,
+        tmpdir,
+        state: Mutex::new(State::Open(Arc::new(gate))),
+    })
+}
+
+/// The names Python uses for the model's files: their resource paths, or
+/// for a single-file model its file name.
+fn names<'a>(model: &Path, paths: impl Iterator<Item = &'a ResourcePath>) -> Vec<String> {
+    paths
+        .map(|p| match model.file_name() {
+            Some(n) if p.is_file_root() => n.to_string_lossy().into_owned(),
+            _ => p.to_string(),
+        })
+        .collect()
+}
+
+/// Open under a trust policy. The policy decides over the signatures'
+/// facts and, for each manifest that could count, asks for the verifier's
+/// proof that the files match; that check seals the model (every file
+/// hashed once into sealed memory), so an accepted model is served from
+/// its sealed copies from the start.
+fn open_policy(
+    req: Request,
+    policy: &Path,
+    time: std::time::SystemTime,
+    tmpdir: PathBuf,
+) -> Result<Model, Failure> {
+    let set = PolicySet::load(policy).map_err(|e| Failure::from_policy(&e))?;
+    let bundles = verification::read_bundles(&req)?;
+    let signatures = verification::signature_inputs(&bundles);
+    let hash = hash_options(&req);
+    let mut sealed: Vec<SealedModel> = Vec::new();
+    let mut check = |auth: Authenticated, walk: &WalkOptions, inspect: Option<&dyn Inspect>| {
+        let mut report = Report::default();
+        let s = Gate::open_with(auth, &req.model, walk, hash.buffer_size, &mut report)?
+            .seal(&HashOptions { inspect, ..hash }, &mut report)?;
+        let verified = s.verified().clone();
+        sealed.push(s);
+        Ok(verified)
+    };
+    let mut opts = VerifyOptions::new(time);
+    opts.hash = hash;
+    let outcome = modelseal_policies::verify_with(&set, &req.model, &signatures, &opts, &mut check)
+        .map_err(|e| Failure::from_policy(&e))?;
+    if !outcome.decision.accepted {
+        return Err(verification::policy_failure(&outcome));
+    }
+    // A skip policy accepts without verifying anything: there are no
+    // verified bytes to hand out.
+    let approved = outcome
+        .approval()
+        .and_then(|a| a.verified().first())
+        .ok_or_else(|| Failure {
+            class: Class::Verification,
+            kind: "policy_rejected",
+            check: Some("policy".into()),
+            reason: format!(
+                "policy {:?} skips verification; open_model only hands out verified bytes",
+                outcome.policy
+            ),
+            checks: Vec::new(),
+        })?;
+    let manifest = approved.authenticated().manifest();
+    let index = sealed
+        .iter()
+        .position(|s| s.verified().authenticated().manifest() == manifest)
+        .ok_or_else(|| Failure::input("gate_failed", "the approved manifest was not sealed"))?;
+    let model = sealed.swap_remove(index);
+    drop(sealed);
+    let view = ModelView::create(&model, &tmpdir)
+        .map_err(|e| Failure::from_verifier(&e, &Report::default()))?;
+    let verification = Verification::from_policy(&req.model, &outcome);
+    let names = names(&req.model, model.files().iter().map(|f| f.path()));
+    Ok(Model {
+        req,
+        verification,
+        names,
+        tmpdir,
+        state: Mutex::new(State::Sealed(Arc::new(Sealed { view, model }))),
+    })
+}
+
+/// `_native.open_model(...)`: see `modelseal.open_model`.
+#[pyfunction]
+#[pyo3(signature = (model, signatures, trust_roots, public_key, policy, identities, at, threads, tmpdir))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn open_model(
+    py: Python<'_>,
+    model: PathBuf,
+    signatures: Vec<PathBuf>,
+    trust_roots: Vec<PathBuf>,
+    public_key: Option<PathBuf>,
+    policy: Option<PathBuf>,
+    identities: Vec<String>,
+    at: Option<String>,
+    threads: Option<usize>,
+    tmpdir: Option<PathBuf>,
+) -> PyResult<Model> {
+    let req = Request {
+        model,
+        signatures,
+        trust_roots,
+        public_key,
+        policy,
+        identities,
+        at,
+        threads,
+    };
+    let tmpdir = tmpdir.unwrap_or_else(std::env::temp_dir);
+    py.detach(|| open(req, tmpdir)).raise(py)
+}
