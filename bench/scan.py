@@ -197,7 +197,9 @@ def main():
 
     lines = ["# Content scanners side by side", ""]
     versions = subprocess.run([tools["modelscan"], "--version"], capture_output=True, text=True).stdout.strip()
-    lines.append(f"modelseal (release build), {PICKLESCAN}, {MODELSCAN} ({versions}); {os.cpu_count()} cores.")
+    lines.append(f"`{os.path.relpath(a.modelseal, ROOT)}`, {PICKLESCAN}, {MODELSCAN} ({versions}); "
+                 f"{os.cpu_count()} cores. picklescan and modelscan do not check safetensors, GGUF or ONNX "
+                 "headers (the `hostile_*` rows are outside their scope).")
     lines.append("")
 
     rows, score, n_bad, n_all = detection(a.modelseal, tools, a.dir)

@@ -70,6 +70,16 @@ pub enum Error {
         /// What does not match.
         detail: String,
     },
+    /// The log, a rotated file or the lock file is not a file the writer
+    /// may change: a symbolic link, not a regular file, owned by another
+    /// user or hard-linked. Nothing was changed.
+    #[error("refusing to write {}: {detail}", path.display())]
+    UnsafeLogFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// A checkpoint document is not well formed.
     #[error("checkpoint {}: {detail}", path.display())]
     CheckpointFormat {

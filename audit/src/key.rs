@@ -339,7 +339,7 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
 /// Read a secret file after checking it is a regular file not accessible by
 /// group or others.
 fn read_secret(path: &Path) -> Result<Zeroizing<String>> {
-    let mut f = File::open(path).map_err(Error::io("open", path))?;
+    let mut f = modelseal_manifest::input::open_regular(path).map_err(Error::io("open", path))?;
     let meta = f.metadata().map_err(Error::io("stat", path))?;
     if !meta.is_file() {
         return Err(Error::KeyFileFormat {

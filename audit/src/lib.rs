@@ -14,6 +14,7 @@
 //!
 //! The library never reads the clock: every time is a parameter.
 #![forbid(unsafe_code)]
+#![warn(clippy::exhaustive_enums)]
 
 pub mod chain;
 pub mod checkpoint;

@@ -63,11 +63,18 @@ const MAX_HOST: usize = 255;
 const MAX_REASON: usize = 8192;
 const MAX_PATH: usize = 4096;
 
+/// Appended (with the number of bytes cut) to a field [`Event::bound`]
+/// shortened.
+pub const TRUNCATION_MARKER: &str = "...[truncated ";
+
 static TS_FORMAT: &[BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
 
 /// `event.outcome`: whether the decision succeeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// A closed set matched exhaustively across the workspace: adding a variant
+// must be a compile error wherever it is handled.
+#[allow(clippy::exhaustive_enums)]
 pub enum Outcome {
     /// `success`
     Success,
@@ -96,6 +103,9 @@ impl Outcome {
 
 /// Hash algorithms ECS has a `file.hash.*` field for that model digests use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// A closed set matched exhaustively across the workspace: adding a variant
+// must be a compile error wherever it is handled.
+#[allow(clippy::exhaustive_enums)]
 pub enum HashAlgorithm {
     /// `file.hash.sha256`
     Sha256,
@@ -412,6 +422,64 @@ impl Event {
         Ok(())
     }
 
+    /// Make every free-text field fit its limit, so that a decision is
+    /// recorded whatever text it carries: control characters in `user.id`,
+    /// `host.name` and `file.path` (NUL in `event.reason`) become `\u{..}`
+    /// escapes, an empty `user.id` or `host.name` becomes `-`, and a field
+    /// longer than its limit is cut at a character boundary and ends with
+    /// [`TRUNCATION_MARKER`] and the number of bytes cut (`...[truncated
+    /// 1234 bytes]`). Returns whether anything changed. `@timestamp` and
+    /// `event.action` (chosen by the program, not by its input) are left
+    /// for [`Event::validate`].
+    pub fn bound(&mut self) -> bool {
+        let mut changed = bound_field(&mut self.user_id, MAX_USER, char::is_control, true);
+        changed |= bound_field(&mut self.host_name, MAX_HOST, char::is_control, true);
+        if let Some(r) = &mut self.reason {
+            changed |= bound_field(r, MAX_REASON, |c| c == '\0', false);
+        }
+        if let Some(p) = &mut self.file_path {
+            changed |= bound_field(p, MAX_PATH, char::is_control, true);
+        }
+        if let Some(n) = &mut self.user_name {
+            changed |= bound_field(n, MAX_USER, char::is_control, true);
+        }
+        let d = &mut self.details;
+        if let Some(x) = &mut d.x509 {
+            // Names from a certificate: each bounded, and all of them
+            // together, so the line stays far below MAX_LINE.
+            let mut total = 0usize;
+            let mut kept = 0usize;
+            for n in &mut x.alternative_names {
+                changed |= bound_field(n, MAX_PATH, char::is_control, true);
+                if total + n.len() > MAX_REASON {
+                    break;
+                }
+                total += n.len();
+                kept += 1;
+            }
+            if kept < x.alternative_names.len() {
+                let cut = x.alternative_names.len() - kept;
+                x.alternative_names.truncate(kept);
+                x.alternative_names
+                    .push(format!("{TRUNCATION_MARKER}{cut} names]"));
+                changed = true;
+            }
+            changed |= bound_field(&mut x.issuer, MAX_PATH, char::is_control, false);
+            changed |= bound_field(&mut x.subject, MAX_PATH, char::is_control, false);
+            changed |= bound_field(&mut x.serial_number, 128, char::is_control, true);
+        }
+        for (v, max) in [
+            (&mut d.policy, MAX_USER),
+            (&mut d.signer_identity, MAX_PATH),
+            (&mut d.bundle_path, MAX_PATH),
+        ] {
+            if let Some(v) = v {
+                changed |= bound_field(v, max, char::is_control, true);
+            }
+        }
+        changed
+    }
+
     fn timestamp_string(&self) -> Result<String> {
         self.timestamp
             .to_offset(time::UtcOffset::UTC)
@@ -421,6 +489,43 @@ impl Event {
                 reason: "cannot be formatted",
             })
     }
+}
+
+/// Escape the characters `bad` selects, fill an empty required field, cut
+/// to `max` bytes with a marker.
+fn bound_field(s: &mut String, max: usize, bad: impl Fn(char) -> bool, required: bool) -> bool {
+    let mut changed = false;
+    if s.chars().any(&bad) {
+        *s = s
+            .chars()
+            .map(|c| {
+                if bad(c) {
+                    format!("\\u{{{:x}}}", u32::from(c))
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+        changed = true;
+    }
+    if required && s.is_empty() {
+        s.push('-');
+        changed = true;
+    }
+    if s.len() > max {
+        // The marker holds at most 20 digits; reserve room for it first.
+        let room = max.saturating_sub(TRUNCATION_MARKER.len() + 20 + " bytes]".len());
+        let mut cut = room;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let removed = s.len() - cut;
+        s.truncate(cut);
+        s.push_str(TRUNCATION_MARKER);
+        s.push_str(&format!("{removed} bytes]"));
+        changed = true;
+    }
+    changed
 }
 
 fn text(field: &'static str, s: &str, min: usize, max: usize) -> Result<()> {
@@ -1243,6 +1348,38 @@ mod tests {
                 other => panic!("{field}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn bound_makes_every_text_field_fit_and_marks_what_it_cut() {
+        let mut e = sample();
+        e.reason = Some(format!("{}é\0end", "r".repeat(9000)));
+        e.file_path = Some(format!("/m/{}\x1b[2K", "d/".repeat(3000)));
+        e.user_id = String::new();
+        e.host_name = "h\r".repeat(200);
+        assert!(e.validate().is_err());
+        assert!(e.bound());
+        e.validate().unwrap();
+        let reason = e.reason.as_deref().unwrap();
+        assert!(reason.len() <= MAX_REASON, "{}", reason.len());
+        assert!(reason.starts_with("rrrr"));
+        assert!(reason.contains(TRUNCATION_MARKER) && reason.ends_with(" bytes]"));
+        let path = e.file_path.as_deref().unwrap();
+        assert!(path.len() <= MAX_PATH && path.contains(TRUNCATION_MARKER));
+        assert_eq!(e.user_id, "-");
+        assert!(e.host_name.starts_with("h\\u{d}h"), "{}", e.host_name);
+        // The record is written and under the line limit.
+        let mut out = Vec::new();
+        signed_bytes(&e, &chain(), &mut out).unwrap();
+        // An event within limits is left alone.
+        let mut ok = sample();
+        assert!(!ok.bound());
+        assert_eq!(ok, sample());
+        // A NUL-only reason escapes without growing past the limit.
+        let mut nul = sample();
+        nul.reason = Some("\0".repeat(MAX_REASON));
+        assert!(nul.bound());
+        nul.validate().unwrap();
     }
 
     #[test]

@@ -21,10 +21,10 @@ use crate::record::{Outcome, Record};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
-use std::io::Write;
+use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// RFC 5424 facility 13: log audit.
 const FACILITY_LOG_AUDIT: u8 = 13;
@@ -38,13 +38,15 @@ pub struct SyslogConfig {
     pub ca_pem: Vec<u8>,
     /// PROCID field (e.g. the process id), `-` when unknown.
     pub procid: String,
-    /// Connect, read and write timeout.
+    /// One deadline for the whole delivery: connecting, the TLS handshake,
+    /// every send and the close of one [`SyslogSink`] together (not per
+    /// read or write: a collector trickling bytes cannot stretch it).
     pub timeout: Duration,
 }
 
 /// An open TLS connection to a syslog collector.
 pub struct SyslogSink {
-    tls: StreamOwned<ClientConnection, TcpStream>,
+    tls: StreamOwned<ClientConnection, DeadlineStream>,
     address: String,
     procid: String,
 }
@@ -54,6 +56,47 @@ impl std::fmt::Debug for SyslogSink {
         f.debug_struct("SyslogSink")
             .field("address", &self.address)
             .finish()
+    }
+}
+
+/// A TCP stream whose every read and write waits at most until one fixed
+/// deadline: each call gets the time left as its socket timeout and fails
+/// with `TimedOut` once none is left.
+struct DeadlineStream {
+    sock: TcpStream,
+    deadline: Instant,
+}
+
+impl DeadlineStream {
+    fn left(&self) -> io::Result<Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the syslog delivery deadline passed",
+            ));
+        }
+        Ok(left)
+    }
+}
+
+impl Read for DeadlineStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.left()?;
+        self.sock.set_read_timeout(Some(left))?;
+        self.sock.read(buf)
+    }
+}
+
+impl Write for DeadlineStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let left = self.left()?;
+        self.sock.set_write_timeout(Some(left))?;
+        self.sock.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.sock.flush()
     }
 }
 
@@ -74,7 +117,9 @@ fn split_host_port(address: &str) -> Result<(String, u16)> {
 }
 
 impl SyslogSink {
-    /// Connect, handshake and verify the collector's certificate.
+    /// Connect, handshake and verify the collector's certificate. The
+    /// configuration's timeout starts now and bounds this and every later
+    /// send and the close together.
     ///
     /// # Errors
     /// [`Error::SyslogConfig`] for a bad address or CA file;
@@ -112,6 +157,8 @@ impl SyslogSink {
             addr: cfg.address.clone(),
             detail,
         };
+        let deadline = Instant::now() + cfg.timeout;
+        let timed_out = || fail("connecting", "the delivery deadline passed".into());
         let addrs: Vec<_> = (host.as_str(), port)
             .to_socket_addrs()
             .map_err(|e| fail("resolving", e.to_string()))?
@@ -119,7 +166,11 @@ impl SyslogSink {
         let mut last_err = String::from("no address");
         let mut tcp = None;
         for a in addrs {
-            match TcpStream::connect_timeout(&a, cfg.timeout) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(timed_out());
+            }
+            match TcpStream::connect_timeout(&a, left) {
                 Ok(s) => {
                     tcp = Some(s);
                     break;
@@ -128,13 +179,17 @@ impl SyslogSink {
             }
         }
         let tcp = tcp.ok_or_else(|| fail("connecting", last_err))?;
-        tcp.set_read_timeout(Some(cfg.timeout))
-            .and_then(|()| tcp.set_write_timeout(Some(cfg.timeout)))
-            .and_then(|()| tcp.set_nodelay(true))
+        tcp.set_nodelay(true)
             .map_err(|e| fail("connecting", e.to_string()))?;
         let conn = ClientConnection::new(Arc::new(config), server_name)
             .map_err(|e| fail("handshaking", e.to_string()))?;
-        let mut tls = StreamOwned::new(conn, tcp);
+        let mut tls = StreamOwned::new(
+            conn,
+            DeadlineStream {
+                sock: tcp,
+                deadline,
+            },
+        );
         while tls.conn.is_handshaking() {
             tls.conn
                 .complete_io(&mut tls.sock)
@@ -233,6 +288,43 @@ mod tests {
     fn header_tokens_are_printable_ascii() {
         assert_eq!(header_token("build host é", 255), "build_host__");
         assert_eq!(header_token("", 255), "-");
+    }
+
+    #[test]
+    fn a_trickling_collector_cannot_stretch_the_delivery_past_its_deadline() {
+        use std::net::TcpListener;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        // A TLS record header announcing 16 KiB of handshake, then one byte
+        // every 200 ms: every read returns well within a per-read timeout.
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut hello = [0u8; 512];
+            let _ = s.read(&mut hello);
+            if s.write_all(&[0x16, 0x03, 0x03, 0x40, 0x00]).is_err() {
+                return;
+            }
+            for _ in 0..150 {
+                std::thread::sleep(Duration::from_millis(200));
+                if s.write_all(&[0]).is_err() {
+                    return;
+                }
+            }
+        });
+        let ca = include_bytes!("../../fixtures/pki/p256/root.pem");
+        let cfg = SyslogConfig {
+            address: addr.to_string(),
+            ca_pem: ca.to_vec(),
+            procid: "-".into(),
+            timeout: Duration::from_secs(1),
+        };
+        let start = Instant::now();
+        let err = SyslogSink::connect(&cfg).unwrap_err();
+        let took = start.elapsed();
+        assert!(matches!(err, Error::Syslog { .. }), "{err}");
+        assert!(took < Duration::from_secs(3), "took {took:?}: {err}");
+        assert!(err.to_string().contains("deadline"), "{err}");
+        drop(server);
     }
 
     #[test]

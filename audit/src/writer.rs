@@ -26,12 +26,21 @@
 //!
 //! `writer.key` may lag behind the log (records written since the last
 //! commit). On open, and whenever the log changed under it, the writer:
-//! finishes an interrupted rotation; truncates a torn last line (bytes after
-//! the last `\n`, left by a crash mid-write) and reports it in [`Recovery`];
-//! finds the record the key state ends with (same sequence number and MAC)
-//! and verifies every later record with the current epoch key before adopting
-//! it (roll forward), then commits. A log whose tail does not match the key
-//! state is refused with [`Error::LogStateMismatch`] rather than forked.
+//! finishes an interrupted rotation (once the renamed file is seen to end
+//! where the key state does); finds the record the key state ends with (same
+//! sequence number and MAC) and verifies every later complete record with
+//! the current epoch key before adopting it (roll forward); only then
+//! truncates a torn last line (bytes after the last `\n`, left by a crash
+//! mid-write, reported in [`Recovery`]) and commits. A log whose tail does
+//! not match the key state is refused with [`Error::LogStateMismatch`]
+//! before anything is changed, rather than forked.
+//!
+//! # Files the writer changes
+//!
+//! The log, rotated files and `LOG.lock` are opened with `O_NOFOLLOW` and
+//! must be regular files with one link, owned by the writer's effective
+//! user ([`Error::UnsafeLogFile`] otherwise): a link planted in the log
+//! directory never makes the writer create, cut or append to another file.
 //!
 //! # Rotation
 //!
@@ -48,7 +57,9 @@ use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
 use crate::key::{ChainState, HmacSha256, LogId, WriterKey, mac_matches, sync_dir};
 use crate::record::{ChainFields, Event, MAX_LINE, parse_chain};
-use rustix::fs::{FlockOperation, flock};
+use rustix::fs::{FlockOperation, OFlags, flock};
+use rustix::io::Errno;
+use rustix::process::geteuid;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
@@ -57,6 +68,9 @@ use time::OffsetDateTime;
 
 /// When appended records are made durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// A closed set matched exhaustively across the workspace: adding a variant
+// must be a compile error wherever it is handled.
+#[allow(clippy::exhaustive_enums)]
 pub enum Durability {
     /// fsync and commit the key state after every append.
     EveryRecord,
@@ -198,7 +212,48 @@ fn open_log(path: &Path, create: bool) -> Result<File> {
     if create {
         o.create(true).mode(0o640);
     }
-    o.open(path).map_err(Error::io("open", path))
+    open_owned(&mut o, path)
+}
+
+/// Open a file the writer changes (the log, a rotated segment, the lock)
+/// without following a symbolic link in its last component, and require a
+/// regular file with one link, owned by this process's effective user: the
+/// writer never truncates, appends to or creates a file through a link an
+/// attacker planted in the log directory.
+fn open_owned(o: &mut OpenOptions, path: &Path) -> Result<File> {
+    // O_NONBLOCK: a FIFO planted in place of the file must not block the open.
+    o.custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC).bits() as i32);
+    let unsafe_file = |detail: String| Error::UnsafeLogFile {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let f = match o.open(path) {
+        Ok(f) => f,
+        Err(e) if e.raw_os_error() == Some(Errno::LOOP.raw_os_error()) => {
+            return Err(unsafe_file(
+                "it is a symbolic link; the audit writer does not follow links".into(),
+            ));
+        }
+        Err(e) => return Err(Error::io("open", path)(e)),
+    };
+    let m = f.metadata().map_err(Error::io("stat", path))?;
+    if !m.file_type().is_file() {
+        return Err(unsafe_file("it is not a regular file".into()));
+    }
+    let me = geteuid().as_raw();
+    if m.uid() != me {
+        return Err(unsafe_file(format!(
+            "it is owned by uid {}, not by the writer (uid {me})",
+            m.uid()
+        )));
+    }
+    if m.nlink() != 1 {
+        return Err(unsafe_file(format!(
+            "it has {} hard links; the writer only changes a file with one",
+            m.nlink()
+        )));
+    }
+    Ok(f)
 }
 
 impl Writer {
@@ -219,14 +274,15 @@ impl Writer {
             });
         }
         let lpath = lock_path(log);
-        let lock_file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&lpath)
-            .map_err(Error::io("open", &lpath))?;
+        let lock_file = open_owned(
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600),
+            &lpath,
+        )?;
         lock(&lock_file, &lpath)?;
         let inner = Inner::load(log, key_path, opts);
         let unlocked = unlock(&lock_file, &lpath);
@@ -376,7 +432,7 @@ impl Inner {
 
     /// Reload state if the log or the key changed since we last held the lock.
     fn refresh(&mut self) -> Result<()> {
-        let same_log = match fs::metadata(&self.log) {
+        let same_log = match fs::symlink_metadata(&self.log) {
             Ok(m) => (m.dev(), m.ino()) == self.file_id && m.len() == self.len,
             Err(_) => false,
         };
@@ -547,29 +603,45 @@ fn recover(
             ),
         ));
     }
-    let file = open_log(log, true)?;
     if seg_exists {
-        // Interrupted rotation: the old file was renamed; finish the job.
+        // Interrupted rotation: the old file was renamed. Finish the job only
+        // when that file ends exactly where the key state does.
+        let seg_file = open_log(&seg, false)?;
+        let seg_len = seg_file.metadata().map_err(Error::io("stat", &seg))?.len();
+        let before = key.state;
+        let extra = roll_forward(&seg_file, &seg, seg_len, key)?;
+        key.state = before;
+        if extra != 0 {
+            return Err(mismatch(
+                &seg,
+                seg_len,
+                "the rotated file holds records the key state does not know",
+            ));
+        }
         let dir = log.parent().unwrap_or(Path::new("."));
         sync_dir(dir)?;
         finish_rotation(key, key_path)?;
         rec.rotation_completed = true;
     }
-    let mut len = file.metadata().map_err(Error::io("stat", log))?.len();
-    // Torn last line: everything after the last newline.
-    if len > 0 {
-        let keep = last_newline_end(&file, log, len)?;
-        if keep < len {
-            file.set_len(keep).map_err(Error::io("truncate", log))?;
-            file.sync_all().map_err(Error::io("fsync", log))?;
-            rec.torn_bytes = len - keep;
-            rec.torn_offset = keep;
-            len = keep;
-        }
+    let file = open_log(log, true)?;
+    let len = file.metadata().map_err(Error::io("stat", log))?.len();
+    // A torn last line (everything after the last newline) is cut only after
+    // the complete lines before it proved to be the chain of the key state:
+    // nothing is changed in a file that is not this writer's log.
+    let keep = if len > 0 {
+        last_newline_end(&file, log, len)?
+    } else {
+        0
+    };
+    rec.rolled_forward += roll_forward(&file, log, keep, key)?;
+    if keep < len {
+        file.set_len(keep).map_err(Error::io("truncate", log))?;
+        file.sync_all().map_err(Error::io("fsync", log))?;
+        rec.torn_bytes = len - keep;
+        rec.torn_offset = keep;
     }
-    rec.rolled_forward += roll_forward(&file, log, len, key)?;
     let m = file.metadata().map_err(Error::io("stat", log))?;
-    Ok((file, (m.dev(), m.ino()), len))
+    Ok((file, (m.dev(), m.ino()), keep))
 }
 
 /// Offset just past the last `\n` in the first `len` bytes (0 if none).

@@ -260,3 +260,83 @@ fn another_processes_commit_is_noticed_before_appending() {
     drop(b);
     assert_eq!(intact_records(&l.verify_main()), 4);
 }
+
+#[test]
+fn a_symlinked_log_or_lock_is_refused_and_nothing_is_created_or_cut() {
+    // The log is a link to another file with a "torn tail": refused, the
+    // target keeps every byte.
+    let l = Log::new();
+    let victim = l.dir.path().join("victim.txt");
+    fs::write(&victim, b"line one\nno newline at the end").unwrap();
+    std::os::unix::fs::symlink(&victim, &l.log).unwrap();
+    let err = Writer::open(&l.log, &l.writer_key, WriterOptions::default()).unwrap_err();
+    assert!(
+        matches!(&err, Error::UnsafeLogFile { detail, .. } if detail.contains("symbolic link")),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read(&victim).unwrap(),
+        b"line one\nno newline at the end"
+    );
+
+    // A dangling link: its target is not created.
+    let l = Log::new();
+    let target = l.dir.path().join("created-through-link");
+    std::os::unix::fs::symlink(&target, &l.log).unwrap();
+    let err = Writer::open(&l.log, &l.writer_key, WriterOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::UnsafeLogFile { .. }), "{err}");
+    assert!(fs::symlink_metadata(&target).is_err(), "target was created");
+
+    // A linked LOG.lock: its target is not created either.
+    let l = Log::new();
+    let target = l.dir.path().join("lock-target");
+    let lock = modelseal_audit::writer::lock_path(&l.log);
+    std::os::unix::fs::symlink(&target, &lock).unwrap();
+    let err = Writer::open(&l.log, &l.writer_key, WriterOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::UnsafeLogFile { .. }), "{err}");
+    assert!(
+        fs::symlink_metadata(&target).is_err(),
+        "lock target was created"
+    );
+    assert!(fs::symlink_metadata(&l.log).is_err(), "log created anyway");
+
+    // A hard link to another file in place of the log.
+    let l = Log::new();
+    let other = l.dir.path().join("other.txt");
+    fs::write(&other, b"x\ny").unwrap();
+    fs::hard_link(&other, &l.log).unwrap();
+    let err = Writer::open(&l.log, &l.writer_key, WriterOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::UnsafeLogFile { .. }), "{err}");
+    assert_eq!(fs::read(&other).unwrap(), b"x\ny");
+}
+
+#[test]
+fn a_foreign_log_is_refused_before_its_torn_tail_is_cut() {
+    let l = Log::new();
+    let mut w = l.writer(WriterOptions::default());
+    for i in 0..3 {
+        w.append(&event(i)).unwrap();
+    }
+    drop(w);
+    // Replaced by a file that is not this chain and does not end in '\n'.
+    let foreign = b"{\"not\":\"a record\"}\nsome bytes without a newline".to_vec();
+    fs::remove_file(&l.log).unwrap();
+    fs::write(&l.log, &foreign).unwrap();
+    let err = Writer::open(&l.log, &l.writer_key, WriterOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::LogStateMismatch { .. }), "{err}");
+    assert_eq!(fs::read(&l.log).unwrap(), foreign, "the file was changed");
+
+    // The genuine log with a torn tail is still repaired.
+    let l = Log::new();
+    let mut w = l.writer(WriterOptions::default());
+    w.append(&event(0)).unwrap();
+    drop(w);
+    fs::OpenOptions::new()
+        .append(true)
+        .open(&l.log)
+        .unwrap()
+        .write_all(b"{\"torn")
+        .unwrap();
+    let w = l.writer(WriterOptions::default());
+    assert_eq!(w.recovery().torn_bytes, 6);
+}

@@ -428,7 +428,7 @@ pub(crate) struct SyslogArgs {
     /// CA certificate(s) (PEM) the collector's certificate must chain to.
     #[arg(long, value_name = "CA.pem", requires = "syslog")]
     pub(crate) syslog_ca: Option<PathBuf>,
-    /// Seconds to wait for the collector.
+    /// Seconds the whole delivery (connect, TLS handshake, send) may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub(crate) syslog_timeout: u64,
 }
@@ -440,12 +440,13 @@ impl SyslogArgs {
         let (Some(address), Some(ca)) = (&self.syslog, &self.syslog_ca) else {
             return Ok(None);
         };
-        let ca_pem = std::fs::read(ca).map_err(|e| {
-            CliError::error(
-                "syslog_config",
-                format!("cannot read --syslog-ca {}: {e}", ca.display()),
-            )
-        })?;
+        let ca_pem = modelseal_manifest::input::read_regular(ca, crate::files::MAX_SMALL_FILE)
+            .map_err(|e| {
+                CliError::error(
+                    "syslog_config",
+                    format!("cannot read --syslog-ca {}: {e}", ca.display()),
+                )
+            })?;
         Ok(Some(modelseal_audit::SyslogConfig {
             address: address.clone(),
             ca_pem,

@@ -13,7 +13,6 @@ use modelseal_audit::{
 };
 use modelseal_verifier::report::rfc3339;
 use modelseal_verifier::{CertInfo, Signer};
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 /// What an audit record says about a decision beyond its outcome.
@@ -67,7 +66,7 @@ fn record(
         details.bundle_path = Some(absolute(bundle));
         details.bundle_sha256 = bundle_sha256(bundle);
     }
-    let event = Event {
+    let mut event = Event {
         timestamp: time::OffsetDateTime::now_utc(),
         action: action.to_string(),
         category,
@@ -91,6 +90,9 @@ fn record(
             .transpose()
             .map_err(map_error)?,
     };
+    // A decision is always recorded: over-long or odd text (a hostile model
+    // path, a long error) is cut with a marker, never a reason to drop it.
+    event.bound();
     let ctx = |e| map_error(e).context(format!("audit log {}", log.display()));
     let mut w = Writer::open(log, key, WriterOptions::default()).map_err(ctx)?;
     report_recovery(&w, log);
@@ -146,11 +148,11 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 /// SHA-256 of a bundle or signature file, if it can be read (within the
 /// bundle size limit).
 fn bundle_sha256(p: &Path) -> Option<String> {
-    let file = std::fs::File::open(p).ok()?;
-    let mut bytes = Vec::new();
-    file.take(modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES)
-        .read_to_end(&mut bytes)
-        .ok()?;
+    let bytes = modelseal_manifest::input::read_regular(
+        p,
+        modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES,
+    )
+    .ok()?;
     Some(sha256_hex(&bytes))
 }
 
@@ -204,6 +206,16 @@ pub(crate) fn policy_facts(o: &modelseal_policies::PolicyOutcome, facts: &mut Fa
             .cloned()
             .or_else(|| s.leaf.as_ref().map(|l| l.subject.to_string()));
     }
+}
+
+/// The notAfter of the accepted signing certificate that expires first
+/// (for `--metrics-file`), if a certificate signed.
+pub(crate) fn earliest_not_after(o: &modelseal_policies::PolicyOutcome) -> Option<i64> {
+    o.signatures
+        .iter()
+        .filter(|s| s.accepted)
+        .filter_map(|s| s.leaf.as_ref().map(|l| l.not_after))
+        .min()
 }
 
 /// Send one record line to a syslog collector over TLS.

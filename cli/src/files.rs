@@ -1,7 +1,7 @@
 //! Reading inputs with size limits and writing outputs atomically.
 
-use std::fs::{self, File};
-use std::io::{Read, Write};
+use std::fs;
+use std::io::Write;
 use std::path::Path;
 
 use crate::output::CliError;
@@ -37,11 +37,7 @@ pub(crate) fn read_small(what: &str, path: &Path) -> Result<Vec<u8>, CliError> {
             format!("cannot read {what} {}: {e}", path.display()),
         )
     };
-    let file = File::open(path).map_err(err)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_SMALL_FILE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(err)?;
+    let bytes = modelseal_manifest::input::read_regular(path, MAX_SMALL_FILE).map_err(err)?;
     if bytes.len() as u64 > MAX_SMALL_FILE {
         return Err(CliError::error(
             "unreadable_input",

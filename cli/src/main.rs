@@ -7,18 +7,44 @@
 /// `println!` that never panics. A closed stdout (`modelseal verify --json |
 /// head -c 10`) must not turn a verdict into a panic: output that cannot be
 /// written is dropped, and the exit code still carries the decision.
+///
+/// Text lines carry names from certificates, bundles and models: control
+/// characters in them are escaped ([`crate::output::escape_controls`]) so
+/// that a hostile subject cannot drive the terminal.
 macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let raw = format!($($arg)*);
+        let line = crate::output::escape_controls(&raw);
+        let _ = writeln!(std::io::stdout().lock(), "{line}");
+    }};
+}
+
+/// One JSON document on stdout, as serialized (already JSON-escaped; the
+/// text escaping of `outln!` would break it).
+macro_rules! jsonln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         let _ = writeln!(std::io::stdout().lock(), $($arg)*);
     }};
 }
 
-/// `eprintln!` that never panics (stderr closed or a broken pipe).
-macro_rules! errln {
+/// One JSON document on stderr, as serialized.
+macro_rules! jsonerrln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that never panics (stderr closed or a broken pipe).
+/// Control characters are escaped as in `outln!`.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let raw = format!($($arg)*);
+        let line = crate::output::escape_controls(&raw);
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
     }};
 }
 
@@ -69,9 +95,9 @@ fn usage_error(e: &clap::Error, argv: &[String]) -> ExitCode {
         let doc = output::usage_doc(command, message);
         // gate's documents go to stderr: its stdout belongs to COMMAND.
         if command == "gate" {
-            errln!("{doc:#}");
+            jsonerrln!("{doc:#}");
         } else {
-            outln!("{doc:#}");
+            jsonln!("{doc:#}");
         }
     }
     let _ = e.print();

@@ -196,6 +196,7 @@ pub(crate) fn audit_error(e: modelseal_audit::Error) -> CliError {
         Error::LogStateMismatch { .. } => CliError::failed("log_state_mismatch", msg),
         Error::InvalidSignature => CliError::failed("invalid_signature", msg),
         Error::Io { .. } => CliError::error("io", msg),
+        Error::UnsafeLogFile { .. } => CliError::error("unsafe_log_file", msg),
         Error::KeyFilePermissions { .. } => CliError::error("key_permissions", msg),
         Error::KeyFileFormat { .. } => CliError::error("key_format", msg),
         Error::KeyExists { .. } => CliError::error("key_exists", msg),
@@ -266,7 +267,7 @@ impl Doc {
     /// COMMAND); [`finish`] then prints nothing more.
     pub(crate) fn emit(&mut self, result: Result<Exit, &CliError>) {
         if self.json && !self.emitted {
-            errln!("{:#}", self.render(result));
+            jsonerrln!("{:#}", self.render(result));
         }
         self.emitted = true;
     }
@@ -276,7 +277,7 @@ impl Doc {
 /// (once); the result passes through for `main` to turn into an exit code.
 pub(crate) fn finish(doc: &Doc, result: Result<Exit, CliError>) -> Result<Exit, CliError> {
     if doc.json && !doc.emitted {
-        outln!("{:#}", doc.render(result.as_ref().copied()));
+        jsonln!("{:#}", doc.render(result.as_ref().copied()));
     }
     result
 }
@@ -285,6 +286,29 @@ pub(crate) fn finish(doc: &Doc, result: Result<Exit, CliError>) -> Result<Exit, 
 /// named as far as it could be told from the arguments).
 pub(crate) fn usage_doc(command: &'static str, message: &str) -> Value {
     Doc::new(command, true).render(Err(&CliError::usage(message.trim_end())))
+}
+
+/// A text line with every control character but newline and tab (C0, DEL,
+/// C1, and the bidirectional overrides) written as `\u{..}`: certificate
+/// subjects, SANs, paths and messages derived from them are printed, never
+/// interpreted by the terminal. `--json` output is JSON-escaped instead.
+pub(crate) fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if bad(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]

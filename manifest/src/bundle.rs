@@ -46,6 +46,9 @@ pub const MAX_TIMESTAMP_BYTES: usize = 128 * 1024;
 
 /// Who signed: the material a verifier checks the signature against.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// A closed set matched exhaustively across the workspace: adding a variant
+// must be a compile error wherever it is handled.
+#[allow(clippy::exhaustive_enums)]
 pub enum VerificationMaterial {
     /// A bare key, known to the verifier out of band; `hint` is the hex
     /// SHA-256 of its SPKI PEM text (`model_signing`'s key method).

@@ -407,7 +407,9 @@ fn resource_name(line: usize, name: &str) -> Result<ResourcePath, ChecksumsError
         source,
     };
     if rel == ResourcePath::FILE_ROOT || rel.is_empty() {
-        return Err(bad(PathError::BadComponent(shorten(name))));
+        return Err(bad(PathError::BadComponent {
+            path: shorten(name),
+        }));
     }
     ResourcePath::new(rel).map_err(bad)
 }
@@ -490,7 +492,7 @@ mod tests {
                 ChecksumsError::BadName {
                     line: 1,
                     name,
-                    source: PathError::BadCharacter(_),
+                    source: PathError::BadCharacter { .. },
                 } => assert_eq!(name, decoded),
                 other => panic!("{line}: {other:?}"),
             }
@@ -509,13 +511,17 @@ mod tests {
     fn unsafe_names_are_refused() {
         type Check = fn(&PathError) -> bool;
         let cases: &[(&str, Check)] = &[
-            ("../etc/passwd", |e| matches!(e, PathError::BadComponent(_))),
-            ("a/../../b", |e| matches!(e, PathError::BadComponent(_))),
-            ("/etc/passwd", |e| matches!(e, PathError::Absolute(_))),
-            (".", |e| matches!(e, PathError::BadComponent(_))),
-            ("./", |e| matches!(e, PathError::BadComponent(_))),
-            ("a//b", |e| matches!(e, PathError::BadComponent(_))),
-            ("sub\\..\\x", |e| matches!(e, PathError::BadCharacter(_))),
+            ("../etc/passwd", |e| {
+                matches!(e, PathError::BadComponent { .. })
+            }),
+            ("a/../../b", |e| matches!(e, PathError::BadComponent { .. })),
+            ("/etc/passwd", |e| matches!(e, PathError::Absolute { .. })),
+            (".", |e| matches!(e, PathError::BadComponent { .. })),
+            ("./", |e| matches!(e, PathError::BadComponent { .. })),
+            ("a//b", |e| matches!(e, PathError::BadComponent { .. })),
+            ("sub\\..\\x", |e| {
+                matches!(e, PathError::BadCharacter { .. })
+            }),
         ];
         for (name, want) in cases {
             match err(&format!("{A256}  {name}\n")) {

@@ -198,7 +198,9 @@ pub fn hash_model_also(
         .num_threads(opts.thread_count())
         .thread_name(|i| format!("modelseal-hash-{i}"))
         .build()
-        .map_err(|e| ModelError::Threads(e.to_string()))?;
+        .map_err(|e| ModelError::Threads {
+            reason: e.to_string(),
+        })?;
     if let Some(inspector) = opts.inspect {
         let results = hash_inspected(&pool, &opener, serialization, also, opts, inspector)?;
         return Ok(manifests(model, serialization, also, results));
@@ -652,7 +654,7 @@ impl<'m> Opener<'m> {
 
     fn open(&self, path: &crate::path::ResourcePath) -> io::Result<File> {
         let Some(dir) = &self.dir else {
-            return File::open(self.model.root());
+            return crate::input::open_nonblocking(self.model.root());
         };
         open_beneath(dir, Path::new(path.as_str()), self.model.allow_symlinks())
     }
@@ -667,7 +669,8 @@ impl<'m> Opener<'m> {
 /// # Errors
 /// The OS error; `ELOOP`/`EXDEV` when a link would be followed or escape.
 pub fn open_beneath(dir: &OwnedFd, rel: &Path, allow_symlinks: bool) -> io::Result<File> {
-    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
+    // O_NONBLOCK: a FIFO swapped in after the walk must not block the open.
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
     let mut resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
     if !allow_symlinks {
         resolve |= ResolveFlags::NO_SYMLINKS;

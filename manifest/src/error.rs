@@ -67,8 +67,11 @@ pub enum ModelError {
         limit: usize,
     },
     /// The hashing thread pool could not be started.
-    #[error("cannot start hashing threads: {0}")]
-    Threads(String),
+    #[error("cannot start hashing threads: {reason}")]
+    Threads {
+        /// The thread pool's error.
+        reason: String,
+    },
 }
 
 /// A bundle, statement or manifest does not follow the format.
@@ -119,11 +122,17 @@ pub enum FormatError {
         source: PathError,
     },
     /// Two resources with the same name.
-    #[error("resource {0:?} is listed twice")]
-    DuplicateResource(String),
+    #[error("resource {name:?} is listed twice")]
+    DuplicateResource {
+        /// The resource name.
+        name: String,
+    },
     /// Resources not in canonical order.
-    #[error("resources are not in canonical order at {0:?}")]
-    Unordered(String),
+    #[error("resources are not in canonical order at {name:?}")]
+    Unordered {
+        /// The first resource out of order.
+        name: String,
+    },
     /// The subject digest does not match the resource digests.
     #[error("subject digest {found} does not match the resources, which hash to {expected}")]
     SubjectDigest {

@@ -22,6 +22,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
+#![warn(clippy::exhaustive_enums)]
 
 pub mod algorithm;
 pub mod bundle;
@@ -30,6 +31,7 @@ pub mod detached;
 pub mod digest;
 pub mod engine;
 mod error;
+pub mod input;
 pub mod json;
 pub mod manifest;
 pub mod path;

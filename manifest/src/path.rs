@@ -35,17 +35,29 @@ pub enum PathError {
         len: usize,
     },
     /// The name starts with `/`.
-    #[error("absolute path {0:?}")]
-    Absolute(String),
+    #[error("absolute path {path:?}")]
+    Absolute {
+        /// The path (shortened).
+        path: String,
+    },
     /// A component is empty, `.` or `..`.
-    #[error("path {0:?} has an empty, '.' or '..' component")]
-    BadComponent(String),
+    #[error("path {path:?} has an empty, '.' or '..' component")]
+    BadComponent {
+        /// The path (shortened).
+        path: String,
+    },
     /// The name holds NUL, a control character or a backslash.
-    #[error("path {0:?} contains a NUL, control character or backslash")]
-    BadCharacter(String),
+    #[error("path {path:?} contains a NUL, control character or backslash")]
+    BadCharacter {
+        /// The path (shortened).
+        path: String,
+    },
     /// The name is not valid UTF-8.
-    #[error("path is not valid UTF-8: {0}")]
-    NotUtf8(String),
+    #[error("path is not valid UTF-8: {lossy}")]
+    NotUtf8 {
+        /// The path, with invalid bytes replaced.
+        lossy: String,
+    },
 }
 
 impl ResourcePath {
@@ -67,16 +79,22 @@ impl ResourcePath {
             return Ok(Self(name.to_owned()));
         }
         if name.starts_with('/') {
-            return Err(PathError::Absolute(shorten(name)));
+            return Err(PathError::Absolute {
+                path: shorten(name),
+            });
         }
         if name.chars().any(|c| c.is_control() || c == '\\') {
-            return Err(PathError::BadCharacter(shorten(name)));
+            return Err(PathError::BadCharacter {
+                path: shorten(name),
+            });
         }
         if name
             .split('/')
             .any(|c| c.is_empty() || c == "." || c == "..")
         {
-            return Err(PathError::BadComponent(shorten(name)));
+            return Err(PathError::BadComponent {
+                path: shorten(name),
+            });
         }
         Ok(Self(name.to_owned()))
     }
@@ -175,16 +193,16 @@ mod tests {
         type Check = fn(&PathError) -> bool;
         let cases: &[(&str, Check)] = &[
             ("", |e| *e == Empty),
-            ("/etc/passwd", |e| matches!(e, Absolute(_))),
-            ("../x", |e| matches!(e, BadComponent(_))),
-            ("a/../../x", |e| matches!(e, BadComponent(_))),
-            ("a/./b", |e| matches!(e, BadComponent(_))),
-            ("a//b", |e| matches!(e, BadComponent(_))),
-            ("a/", |e| matches!(e, BadComponent(_))),
-            ("..", |e| matches!(e, BadComponent(_))),
-            ("a\0b", |e| matches!(e, BadCharacter(_))),
-            ("a\nb", |e| matches!(e, BadCharacter(_))),
-            ("a\\..\\b", |e| matches!(e, BadCharacter(_))),
+            ("/etc/passwd", |e| matches!(e, Absolute { .. })),
+            ("../x", |e| matches!(e, BadComponent { .. })),
+            ("a/../../x", |e| matches!(e, BadComponent { .. })),
+            ("a/./b", |e| matches!(e, BadComponent { .. })),
+            ("a//b", |e| matches!(e, BadComponent { .. })),
+            ("a/", |e| matches!(e, BadComponent { .. })),
+            ("..", |e| matches!(e, BadComponent { .. })),
+            ("a\0b", |e| matches!(e, BadCharacter { .. })),
+            ("a\nb", |e| matches!(e, BadCharacter { .. })),
+            ("a\\..\\b", |e| matches!(e, BadCharacter { .. })),
         ];
         for (name, want) in cases {
             let err = ResourcePath::new(name).unwrap_err();

@@ -191,10 +191,10 @@ pub fn from_payload(payload: &[u8]) -> Result<Manifest, FormatError> {
         })?;
         if let Some(prev) = &previous {
             if *prev == key {
-                return Err(FormatError::DuplicateResource(r.name));
+                return Err(FormatError::DuplicateResource { name: r.name });
             }
             if *prev > key {
-                return Err(FormatError::Unordered(r.name));
+                return Err(FormatError::Unordered { name: r.name });
             }
         }
         previous = Some(key.clone());

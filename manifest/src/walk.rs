@@ -158,7 +158,9 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Result<ModelFiles, ModelError> {
                 .into_string()
                 .map_err(|raw| ModelError::BadName {
                     path: fs_path.clone(),
-                    source: crate::path::PathError::NotUtf8(raw.to_string_lossy().into_owned()),
+                    source: crate::path::PathError::NotUtf8 {
+                        lossy: raw.to_string_lossy().into_owned(),
+                    },
                 })?;
             let rel = if prefix.is_empty() {
                 name

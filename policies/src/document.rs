@@ -8,7 +8,6 @@
 //! impossible signature counts, and levels that could never pass. A loaded
 //! [`PolicySet`] cannot be wrong later in a way the file already shows.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use modelseal_verifier::{Identity, TrustAnchors};
@@ -142,13 +141,8 @@ impl PolicySet {
             path: path.to_owned(),
             source,
         };
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| {
-                f.take(MAX_POLICY_FILE.saturating_add(1))
-                    .read_to_end(&mut bytes)
-            })
-            .map_err(read_err)?;
+        let bytes =
+            modelseal_manifest::input::read_regular(path, MAX_POLICY_FILE).map_err(read_err)?;
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),

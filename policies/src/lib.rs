@@ -26,6 +26,7 @@
 //! # Ok::<(), modelseal_policies::Error>(())
 //! ```
 #![forbid(unsafe_code)]
+#![warn(clippy::exhaustive_enums)]
 
 mod content;
 pub mod document;

@@ -2,8 +2,8 @@
 //! verifier's options. Only parsing happens here: what is trusted and how
 //! is decided by the verifier and policies crates.
 
-use std::fs::File;
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -150,7 +150,8 @@ fn config(path: &Path, e: &dyn std::fmt::Display) -> Failure {
     Failure::input("invalid_configuration", format!("{}: {e}", path.display()))
 }
 
-/// Read a small PEM file: a regular file, at most [`MAX_PEM_BYTES`].
+/// Read a small PEM file: a regular file (opened non-blocking, so that a
+/// FIFO in its place cannot hang the caller), at most [`MAX_PEM_BYTES`].
 fn read_pem(what: &str, path: &Path) -> Result<Vec<u8>, Failure> {
     let unreadable = |e: &dyn std::fmt::Display| {
         Failure::input(
@@ -158,7 +159,11 @@ fn read_pem(what: &str, path: &Path) -> Result<Vec<u8>, Failure> {
             format!("cannot read {what} {}: {e}", path.display()),
         )
     };
-    let file = File::open(path).map_err(|e| unreadable(&e))?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .map_err(|e| unreadable(&e))?;
     let meta = file.metadata().map_err(|e| unreadable(&e))?;
     if !meta.is_file() {
         return Err(unreadable(&"not a regular file"));

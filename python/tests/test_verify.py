@@ -205,3 +205,13 @@ def test_single_file_model(tmp_path: Path) -> None:
     sig = sign(single, tmp_path / "w.sig", private(tmp_path, KEYS / "p256.pkcs8.pem"))
     v = modelseal.verify(single, signature=sig, public_key=KEYS / "p256.pub.pem")
     assert v.bytes == single.stat().st_size
+
+
+def test_a_fifo_in_place_of_a_key_does_not_hang(signed: Signed, tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "key.pem"
+    os.mkfifo(fifo)
+    with pytest.raises(modelseal.InputError) as e:
+        modelseal.verify(signed.model, signature=signed.key_sig, public_key=fifo)
+    assert e.value.kind == "unreadable_input" and "not a regular file" in e.value.reason

@@ -19,6 +19,12 @@
 //! signing user and not writable by group or others; otherwise it is
 //! ignored and everything is hashed. Keep it beside the signing key, not in
 //! a shared model store.
+//!
+//! The cache never lies inside the model: [`crate::sign()`] refuses a cache
+//! path inside the model directory (it would be hashed into the manifest
+//! and rewritten after signing), and [`default_path`] picks a place beside
+//! the signature or, when the signature is inside the model, beside the
+//! model.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
@@ -89,6 +95,32 @@ pub struct Cache {
     files: BTreeMap<String, Entry>,
 }
 
+/// Where `--update` keeps the cache when none is given: `SIGNATURE.cache`,
+/// or `MODEL.cache` beside the model when the signature lies inside the
+/// model (a bundle kept in the model directory). Never inside the model.
+pub fn default_path(model: &Path, signature: &Path) -> PathBuf {
+    let beside_signature = suffixed(signature, ".cache");
+    if modelseal_manifest::walk::relative_inside(model, &beside_signature).is_none() {
+        return beside_signature;
+    }
+    let model = model
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect::<PathBuf>();
+    let model = match model.file_name() {
+        Some(_) => model,
+        // `.` or `/`: name the directory itself.
+        None => std::fs::canonicalize(&model).unwrap_or(model),
+    };
+    suffixed(&model, ".cache")
+}
+
+fn suffixed(p: &Path, suffix: &str) -> PathBuf {
+    let mut s = p.as_os_str().to_os_string();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
 fn params_of(s: &Serialization) -> String {
     let ignore: Vec<&str> = s.ignore_paths.iter().map(ResourcePath::as_str).collect();
     format!(
@@ -120,7 +152,7 @@ impl Cache {
         if !private || meta.len() > MAX_CACHE_BYTES {
             return empty;
         }
-        let Ok(bytes) = std::fs::read(path) else {
+        let Ok(bytes) = modelseal_manifest::input::read_regular(path, MAX_CACHE_BYTES) else {
             return empty;
         };
         match serde_json::from_slice::<CacheFile>(&bytes) {
@@ -143,6 +175,15 @@ impl Cache {
     ) -> Option<Vec<(ResourceKey, Digest)>> {
         let e = self.files.get(path.as_str())?;
         if e.stamp != *stamp {
+            return None;
+        }
+        // Compare the count first: the ranges of a huge file are listed
+        // only when the cache holds that many digests already.
+        let expected = match serialization.method {
+            Method::Files => 1,
+            Method::Shards { shard_size } => stamp.size.div_ceil(shard_size.max(1)),
+        };
+        if expected != e.digests.len() as u64 {
             return None;
         }
         let keys: Vec<ResourceKey> = match serialization.method {

@@ -9,7 +9,6 @@
 //! sign a digest of the file streamed in one pass; Ed25519 reads the whole
 //! file, up to [`MAX_WHOLE_MESSAGE_BYTES`].
 
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
@@ -34,14 +33,19 @@ pub fn sign_file(key: &SigningKey, path: &Path) -> Result<(Vec<u8>, u64), Error>
             source,
         })
     };
-    let file = File::open(path).map_err(io_err)?;
+    let file = match modelseal_manifest::input::open_regular(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            return Err(Error::InvalidOption {
+                reason: format!(
+                    "{} is not a regular file: a raw signature covers one file (sign a checksums file for a directory)",
+                    path.display()
+                ),
+            });
+        }
+        Err(e) => return Err(io_err(e)),
+    };
     let meta = file.metadata().map_err(io_err)?;
-    if !meta.is_file() {
-        return Err(Error::InvalidOption(format!(
-            "{} is not a regular file: a raw signature covers one file (sign a checksums file for a directory)",
-            path.display()
-        )));
-    }
     match MessageHash::of(key.algorithm()) {
         Some(hash) => {
             let mut buf = vec![0u8; DEFAULT_BUFFER_SIZE];
@@ -49,11 +53,11 @@ pub fn sign_file(key: &SigningKey, path: &Path) -> Result<(Vec<u8>, u64), Error>
             Ok((key.sign_prehashed(&digest)?, len))
         }
         None => {
-            let too_large = || {
-                Error::InvalidOption(format!(
+            let too_large = || Error::InvalidOption {
+                reason: format!(
                     "{} is larger than {MAX_WHOLE_MESSAGE_BYTES} bytes: Ed25519 raw signatures need the whole file in memory; sign a checksums file instead",
                     path.display()
-                ))
+                ),
             };
             if meta.len() > MAX_WHOLE_MESSAGE_BYTES {
                 return Err(too_large());

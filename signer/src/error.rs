@@ -185,8 +185,11 @@ pub enum Error {
     #[error("model: {0}")]
     Model(#[from] modelseal_manifest::ModelError),
     /// An option is out of range.
-    #[error("{0}")]
-    InvalidOption(String),
+    #[error("{reason}")]
+    InvalidOption {
+        /// What is out of range.
+        reason: String,
+    },
     /// The model has no file to sign: it is empty, or every file is
     /// ignored. A signature over nothing would verify any empty directory.
     #[error("nothing to sign in {}: the model is empty or every file is ignored", path.display())]
@@ -258,7 +261,7 @@ impl Error {
             }
             Error::Model(modelseal_manifest::ModelError::Io { .. }) => "unreadable_model",
             Error::Model(_) => "model_rejected",
-            Error::InvalidOption(_) => "usage",
+            Error::InvalidOption { .. } => "usage",
             Error::EmptyModel { .. } => "empty_model",
             Error::ModelTooLarge { .. } | Error::BundleTooLarge { .. } => "too_large",
             Error::Destination { .. } => "unsafe_destination",

@@ -4,7 +4,6 @@
 //! refuses such identity files: on a shared build machine that key is no
 //! longer the release job's alone. The bytes read are wiped after parsing.
 
-use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -17,7 +16,7 @@ use crate::key::{RsaScheme, SigningKey};
 /// The label of a file's first PEM block when it is one that never holds a
 /// private key (`PUBLIC KEY`, `CERTIFICATE`, ...), read from the first line
 /// only.
-fn public_pem_label(file: &File) -> Option<String> {
+fn public_pem_label(file: &std::fs::File) -> Option<String> {
     let mut head = [0u8; 64];
     let n = file.take(64).read(&mut head).ok()?;
     let line = std::str::from_utf8(head.get(..n)?).ok()?.lines().next()?;
@@ -42,7 +41,8 @@ pub fn load_key_file(
         path: path.to_owned(),
         reason,
     };
-    let file = File::open(path).map_err(|e| key_file(e.to_string()))?;
+    let file =
+        modelseal_manifest::input::open_regular(path).map_err(|e| key_file(e.to_string()))?;
     let meta = file.metadata().map_err(|e| key_file(e.to_string()))?;
     if !meta.is_file() {
         return Err(key_file("not a regular file".into()));

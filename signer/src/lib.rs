@@ -5,6 +5,7 @@
 //! [`sign_manifest`] signs a manifest computed elsewhere (verified
 //! checksums); [`detached::sign_file`] writes OpenSSL-style raw signatures.
 #![forbid(unsafe_code)]
+#![warn(clippy::exhaustive_enums)]
 
 pub mod cache;
 pub mod detached;

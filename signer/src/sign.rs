@@ -127,9 +127,24 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
     if let Method::Shards { shard_size } = opts.method
         && shard_size < MIN_SHARD_SIZE
     {
-        return Err(Error::InvalidOption(format!(
-            "shard size {shard_size} is below the minimum of {MIN_SHARD_SIZE} bytes"
-        )));
+        return Err(Error::InvalidOption {
+            reason: format!(
+                "shard size {shard_size} is below the minimum of {MIN_SHARD_SIZE} bytes"
+            ),
+        });
+    }
+
+    // The cache is signing state, never model content: inside the model it
+    // would be hashed into the manifest and rewritten after signing.
+    if let Some(cache) = opts.cache
+        && walk::relative_inside(model, cache).is_some()
+    {
+        return Err(Error::InvalidOption {
+            reason: format!(
+                "the digest cache {} lies inside the model; keep it outside (e.g. beside the signing key)",
+                cache.display()
+            ),
+        });
     }
 
     // 2. list and hash
@@ -199,9 +214,9 @@ pub fn sign_manifest(
 ) -> Result<Signed, Error> {
     check_certificates(certificates, key, time)?;
     if manifest.serialization().hash == HashAlgorithm::Sha512 {
-        return Err(Error::InvalidOption(
-            "OMS manifests have no sha512 hash type: sign a SHA-256 manifest".into(),
-        ));
+        return Err(Error::InvalidOption {
+            reason: "OMS manifests have no sha512 hash type: sign a SHA-256 manifest".into(),
+        });
     }
     if manifest.is_empty() {
         return Err(Error::EmptyModel {

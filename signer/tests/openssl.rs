@@ -466,6 +466,6 @@ fn detached_file_signatures_verify_with_openssl() {
     // A directory is not one file.
     assert!(matches!(
         sign_file(&p256, dir.0.path()),
-        Err(modelseal_signer::Error::InvalidOption(_))
+        Err(modelseal_signer::Error::InvalidOption { .. })
     ));
 }

@@ -302,7 +302,7 @@ fn sign_manifest_refuses_sha512_manifests() {
     };
     assert!(matches!(
         modelseal_signer::sign_manifest(manifest(HashAlgorithm::Sha512), &key, &[], None),
-        Err(modelseal_signer::Error::InvalidOption(_))
+        Err(modelseal_signer::Error::InvalidOption { .. })
     ));
     let signed =
         modelseal_signer::sign_manifest(manifest(HashAlgorithm::Sha256), &key, &[], None).unwrap();

@@ -60,6 +60,8 @@ impl TrustAnchors {
     ///
     /// # Errors
     /// [`CertificateError::Malformed`] for a certificate that does not parse,
+    /// [`CertificateError::RootNotCa`] for a certificate without
+    /// basicConstraints `CA:TRUE` (a leaf in a full-chain file),
     /// [`CertificateError::NoTrustAnchors`] for an empty list (fail closed).
     pub fn from_der(roots: &[Vec<u8>]) -> Result<Self, CertificateError> {
         if roots.is_empty() {
@@ -68,7 +70,13 @@ impl TrustAnchors {
         let mut anchors = Vec::with_capacity(roots.len());
         let mut infos = Vec::with_capacity(roots.len());
         for der in roots {
-            infos.push(CertInfo::from_der(der)?);
+            let info = CertInfo::from_der(der)?;
+            if !info.is_ca {
+                return Err(CertificateError::RootNotCa {
+                    subject: info.subject.to_string(),
+                });
+            }
+            infos.push(info);
             let cert = CertificateDer::from(der.as_slice());
             let anchor = webpki::anchor_from_trusted_cert(&cert).map_err(|e| {
                 CertificateError::Malformed {

@@ -25,8 +25,6 @@
 //! Success is a [`ChecksumsVerified`], which only this module can make.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
 use modelseal_manifest::checksums::{ChecksumsError, DEFAULT_MAX_CHECKSUMS_BYTES};
@@ -52,6 +50,9 @@ pub const CHECKSUMS_CHECKS: [CheckName; 6] = [
 
 /// What a successful verification proves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// A closed set matched exhaustively across the workspace: adding a variant
+// must be a compile error wherever it is handled.
+#[allow(clippy::exhaustive_enums)]
 pub enum Guarantee {
     /// The files match unsigned checksums: they were not corrupted, but
     /// nothing says who made them.
@@ -168,11 +169,7 @@ pub fn read_checksums(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
         path: path.to_owned(),
         source,
     };
-    let file = File::open(path).map_err(read_err)?;
-    let mut bytes = Vec::new();
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(read_err)?;
+    let bytes = modelseal_manifest::input::read_regular(path, limit).map_err(read_err)?;
     if bytes.len() as u64 > limit {
         return Err(ChecksumsError::TooLarge {
             size: bytes.len() as u64,

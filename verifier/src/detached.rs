@@ -31,7 +31,7 @@ use modelseal_manifest::detached::{
 use modelseal_manifest::engine::DEFAULT_BUFFER_SIZE;
 
 use crate::chain;
-use crate::error::Error;
+use crate::error::{ConfigError, Error};
 use crate::identity::Identity;
 use crate::report::{CheckName, Report};
 use crate::signature::{PssSaltLength, PublicKey};
@@ -127,11 +127,8 @@ pub fn read_signature(path: &Path) -> Result<Vec<u8>, Error> {
         path: path.to_owned(),
         reason,
     };
-    let file = File::open(path).map_err(read_err)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_SIGNATURE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_err)?;
+    let bytes =
+        modelseal_manifest::input::read_regular(path, MAX_SIGNATURE_BYTES).map_err(read_err)?;
     if bytes.is_empty() {
         return Err(bad("the file is empty".into()));
     }
@@ -165,9 +162,7 @@ fn trusted_key(opts: &DetachedOptions<'_>) -> Result<(PublicKey, Signer), Error>
     match opts.trust {
         Trust::PublicKey(key) => {
             if !opts.certificates.is_empty() {
-                return Err(Error::Config(
-                    "a certificate was given with a public key: use --cert with --trust-root, or --public-key alone".into(),
-                ));
+                return Err(ConfigError::CertificateWithKey.into());
             }
             let spki_sha256 = crate::cert::hex(
                 modelseal_manifest::HashAlgorithm::Sha256
@@ -178,9 +173,7 @@ fn trusted_key(opts: &DetachedOptions<'_>) -> Result<(PublicKey, Signer), Error>
         }
         Trust::Roots(anchors) => {
             if opts.certificates.is_empty() {
-                return Err(Error::Config(
-                    "a raw signature carries no certificate: give the signer's certificate (--cert LEAF.pem) with --trust-root".into(),
-                ));
+                return Err(ConfigError::NoCertificate.into());
             }
             let v = chain::validate(opts.certificates, anchors, opts.time)?;
             let key = PublicKey::from_spki_der(&v.leaf.spki_der)?;
@@ -273,14 +266,17 @@ fn check_file(
             source,
         })
     };
-    let file = File::open(path).map_err(model_err)?;
+    let file = match modelseal_manifest::input::open_regular(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            return Err(ConfigError::NotAFile {
+                path: path.to_owned(),
+            }
+            .into());
+        }
+        Err(e) => return Err(model_err(e)),
+    };
     let meta = file.metadata().map_err(model_err)?;
-    if !meta.is_file() {
-        return Err(Error::Config(format!(
-            "{} is not a regular file: a raw signature covers one file (use --checksums for a directory)",
-            path.display()
-        )));
-    }
     match MessageHash::of(alg) {
         Some(hash) => {
             let mut buf = vec![0u8; DEFAULT_BUFFER_SIZE];
@@ -299,10 +295,10 @@ fn check_file(
 /// Read a whole file for pure Ed25519, refusing files above the limit.
 fn read_whole(file: &File, path: &Path, size: u64) -> Result<Vec<u8>, Error> {
     let too_large = || {
-        Error::Config(format!(
-            "{} is larger than {MAX_WHOLE_MESSAGE_BYTES} bytes: Ed25519 raw signatures need the whole file in memory; sign a checksums file instead",
-            path.display()
-        ))
+        Error::Config(ConfigError::TooLargeForEd25519 {
+            path: path.to_owned(),
+            limit: MAX_WHOLE_MESSAGE_BYTES,
+        })
     };
     if size > MAX_WHOLE_MESSAGE_BYTES {
         return Err(too_large());

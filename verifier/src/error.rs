@@ -27,7 +27,7 @@ pub enum Error {
     Format(#[from] FormatError),
     /// Trust material (roots, keys) or verification options are unusable.
     #[error("{0}")]
-    Config(String),
+    Config(#[from] ConfigError),
     /// The signature does not verify (or cannot be checked with this key).
     #[error("signature: {0}")]
     Signature(#[from] SignatureError),
@@ -154,6 +154,42 @@ impl Error {
     }
 }
 
+/// Verification options that do not fit together or the input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A certificate was given together with a bare public key.
+    #[error(
+        "a certificate was given with a public key: a certificate is checked against trusted roots, a public key stands alone"
+    )]
+    CertificateWithKey,
+    /// A raw signature with trusted roots but no signer's certificate.
+    #[error(
+        "a raw signature carries no certificate: the signer's certificate must be given with the trusted roots"
+    )]
+    NoCertificate,
+    /// A raw signature over something that is not a regular file.
+    #[error(
+        "{} is not a regular file: a raw signature covers one file (sign a checksums file for a directory)",
+        path.display()
+    )]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A file too large to hold whole, as pure Ed25519 needs.
+    #[error(
+        "{} is larger than {limit} bytes: Ed25519 raw signatures need the whole file in memory; sign a checksums file instead",
+        path.display()
+    )]
+    TooLargeForEd25519 {
+        /// The file.
+        path: PathBuf,
+        /// The limit in bytes.
+        limit: u64,
+    },
+}
+
 /// Why the gate could not hand over verified bytes ([`crate::gate`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -203,6 +239,16 @@ pub enum CertificateError {
     /// No trust anchor was given.
     #[error("no trusted root certificate given")]
     NoTrustAnchors,
+    /// A certificate given as a trust root is not a CA certificate (no
+    /// basicConstraints `CA:TRUE`): a leaf among the roots would let its key
+    /// issue certificates for any identity.
+    #[error(
+        "trust root {subject:?} is not a CA certificate (basicConstraints CA:TRUE missing); give the root CA, not a leaf or a full chain"
+    )]
+    RootNotCa {
+        /// Subject of the refused certificate.
+        subject: String,
+    },
     /// A certificate does not parse.
     #[error("malformed certificate: {reason}")]
     Malformed {

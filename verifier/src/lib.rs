@@ -79,6 +79,7 @@
 //! [`Inputs`]. The verification time is always the caller's: no library
 //! here reads the clock.
 #![forbid(unsafe_code)]
+#![warn(clippy::exhaustive_enums)]
 
 pub mod cert;
 pub mod chain;
@@ -99,7 +100,7 @@ pub mod verify;
 pub use cert::{CertInfo, DistinguishedName, San};
 pub use chain::{TrustAnchors, ValidatedChain};
 pub use crl::{Coverage, Crl, CrlCheck};
-pub use error::{CertificateError, Error, GateError, IdentityError, SignatureError};
+pub use error::{CertificateError, ConfigError, Error, GateError, IdentityError, SignatureError};
 pub use evidence::{Evidence, EvidenceKind, EvidenceSource, TimeSource, VerifiedTime};
 pub use facts::{Finding, Inputs, MaterialKind, ParsedBundle, SignatureFacts};
 pub use identity::Identity;

@@ -137,6 +137,9 @@ pub enum SignatureError {
 
 /// How the salt length of an RSA-PSS signature is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+// A closed set matched exhaustively across the workspace: adding a variant
+// must be a compile error wherever it is handled.
+#[allow(clippy::exhaustive_enums)]
 pub enum PssSaltLength {
     /// The salt must be exactly as long as the hash (bundles, modelseal's
     /// own signatures).

@@ -19,8 +19,6 @@
 //! Each step runs only if every earlier one passed. Success is a
 //! [`Verified`] value, which only this module can make.
 
-use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -260,11 +258,7 @@ pub fn read_bundle(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
         path: path.to_owned(),
         source,
     };
-    let file = File::open(path).map_err(read_err)?;
-    let mut bytes = Vec::new();
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(read_err)?;
+    let bytes = modelseal_manifest::input::read_regular(path, limit).map_err(read_err)?;
     if bytes.len() as u64 > limit {
         return Err(modelseal_manifest::FormatError::TooLarge {
             what: "bundle",

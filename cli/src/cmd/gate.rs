@@ -39,9 +39,8 @@ use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 use serde_json::{Value, json};
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 
-use super::verify_policy::earliest_not_after;
 use crate::args::{AuditArgs, HashingArgs, TrustArgs};
-use crate::audit_log::{Facts, policy_facts, record_decision, signer_details};
+use crate::audit_log::{Facts, earliest_not_after, policy_facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, model_error, policy_error, verifier_error};
@@ -431,10 +430,17 @@ fn run_command(command: &[OsString], model_dir: &Path) -> Result<u8, CliError> {
         signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2])
             .map_err(|e| CliError::error("gate_failed", format!("cannot catch signals: {e}")))?;
     let handle = signals.handle();
-    let child = Command::new(program)
-        .args(rest)
-        .env(MODEL_DIR_VAR, model_dir)
-        .spawn();
+    let mut cmd = Command::new(program);
+    cmd.args(rest);
+    // COMMAND is model code: it gets the view and nothing of modelseal's own
+    // configuration (the audit writer key and log, passphrase variables,
+    // trust settings). Descriptors modelseal opens are close-on-exec.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("MODELSEAL_") {
+            cmd.env_remove(name);
+        }
+    }
+    let child = cmd.env(MODEL_DIR_VAR, model_dir).spawn();
     let child = match child {
         Ok(c) => c,
         Err(e) => {

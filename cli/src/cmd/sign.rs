@@ -71,7 +71,8 @@ pub(crate) struct SignArgs {
     /// re-sign. Verification never uses the cache.
     #[arg(long)]
     pub(crate) update: bool,
-    /// Digest cache file for --update [default: SIG.cache].
+    /// Digest cache file for --update, outside the model [default:
+    /// SIGNATURE.cache, or MODEL.cache when the signature is inside the model].
     #[arg(long, value_name = "FILE", requires = "update")]
     pub(crate) cache: Option<PathBuf>,
     /// Ask this RFC 3161 time-stamping authority (http:// URL) to timestamp
@@ -167,11 +168,9 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
         })
         .collect::<Result<Vec<_>, _>>()?;
     let cache_path = args.update.then(|| {
-        args.cache.clone().unwrap_or_else(|| {
-            let mut p = args.signature.clone().into_os_string();
-            p.push(".cache");
-            PathBuf::from(p)
-        })
+        args.cache
+            .clone()
+            .unwrap_or_else(|| modelseal_signer::cache::default_path(&args.model, &args.signature))
     });
     let bar = Bar::new(args.output.quiet || args.output.json, "signing");
     let opts = SignOptions {

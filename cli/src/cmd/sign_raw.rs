@@ -12,24 +12,65 @@ use crate::args::{KeyArgs, OutputArgs, PaddingArg, SchemeArgs};
 use crate::files::write_atomic;
 use crate::output::{CliError, Doc, Exit};
 
-/// The `openssl` command that verifies `sig` over `file` made with
-/// `algorithm`, printed so users can check the result with the tool they
-/// know.
-fn openssl_verify_command(algorithm: SignatureAlgorithm, file: &Path, sig: &Path) -> String {
-    let (file, sig) = (file.display(), sig.display());
+/// The `openssl` command (as arguments) that verifies `sig` over `file`
+/// made with `algorithm`, printed so users can check the result with the
+/// tool they know.
+fn openssl_verify_argv(algorithm: SignatureAlgorithm, file: &Path, sig: &Path) -> Vec<String> {
+    let (file, sig) = (path_arg(file), path_arg(sig));
+    let mut argv: Vec<String> = match MessageHash::of(algorithm) {
+        None => [
+            "openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "PUB.pem", "-rawin", "-in",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        Some(hash) => vec![
+            "openssl".into(),
+            "dgst".into(),
+            format!("-{hash}"),
+            "-verify".into(),
+            "PUB.pem".into(),
+        ],
+    };
     match MessageHash::of(algorithm) {
-        None => format!(
-            "openssl pkeyutl -verify -pubin -inkey PUB.pem -rawin -in {file} -sigfile {sig}"
-        ),
-        Some(hash) => {
-            let pss = if algorithm.name().starts_with("rsa-pss") {
-                " -sigopt rsa_padding_mode:pss"
-            } else {
-                ""
-            };
-            format!("openssl dgst -{hash} -verify PUB.pem{pss} -signature {sig} {file}")
+        None => argv.extend([file, "-sigfile".into(), sig]),
+        Some(_) => {
+            if algorithm.name().starts_with("rsa-pss") {
+                argv.extend(["-sigopt".into(), "rsa_padding_mode:pss".into()]);
+            }
+            argv.extend(["-signature".into(), sig, file]);
         }
     }
+    argv
+}
+
+/// A path as one argument: `./` before a relative path that starts with
+/// `-`, so that it is never read as an option.
+fn path_arg(p: &Path) -> String {
+    let s = p.to_string_lossy().into_owned();
+    if s.starts_with('-') {
+        format!("./{s}")
+    } else {
+        s
+    }
+}
+
+/// `argv` as one POSIX shell command line: every argument that is not made
+/// of plainly safe characters is single-quoted, so a file named
+/// `m$(touch PWNED).bin` stays a name when the line is pasted into a shell.
+pub(crate) fn shell_join(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            let safe = !a.is_empty()
+                && a.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_@%+=:,./-".contains(&b));
+            if safe {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Sign `file` into the raw signature `out`.
@@ -67,10 +108,12 @@ pub(crate) fn run(
         .map_err(|e| CliError::error(e.kind(), format!("signing failed: {e}")))?;
     write_atomic(out, &signature)?;
     let algorithm = key.algorithm();
-    let check = openssl_verify_command(algorithm, file, out);
+    let argv = openssl_verify_argv(algorithm, file, out);
+    let check = shell_join(&argv);
     doc.set("algorithm", algorithm.name());
     doc.set("bytes", bytes);
     doc.set("openssl_verify", check.clone());
+    doc.set("openssl_verify_argv", argv);
     if !output.json && !output.quiet {
         outln!("signed: {} -> {}", file.display(), out.display());
         outln!("  algorithm: {algorithm} (raw OpenSSL-style signature, {bytes} bytes signed)");

@@ -9,7 +9,7 @@ use modelseal_policies::{Level, PolicySet, SignatureInput, VerifyOptions};
 use modelseal_verifier::verify::read_bundle;
 
 use crate::args::{HashingArgs, OutputArgs, TrustArgs};
-use crate::audit_log::{Facts, policy_facts};
+use crate::audit_log::{Facts, earliest_not_after, policy_facts};
 use crate::files::signature_hint;
 use crate::output::{CliError, Doc, Exit, policy_error};
 use crate::progress::Bar;
@@ -117,14 +117,4 @@ pub(crate) fn run(
         }
     }
     Ok(Exit::Success)
-}
-
-/// The notAfter of the accepted signing certificate that expires first
-/// (for `--metrics-file`), if a certificate signed.
-pub(crate) fn earliest_not_after(o: &modelseal_policies::PolicyOutcome) -> Option<i64> {
-    o.signatures
-        .iter()
-        .filter(|s| s.accepted)
-        .filter_map(|s| s.leaf.as_ref().map(|l| l.not_after))
-        .min()
 }

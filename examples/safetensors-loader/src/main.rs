@@ -105,16 +105,29 @@ fn other(what: &str, e: impl std::fmt::Display) -> Failure {
     Failure::Other(format!("{what}: {e}"))
 }
 
+/// A key or certificate file: regular, non-blocking open, at most 1 MiB.
+fn read_input(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    const LIMIT: u64 = 1024 * 1024;
+    let bytes = modelseal_manifest::input::read_regular(path, LIMIT)?;
+    if bytes.len() as u64 > LIMIT {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "larger than 1 MiB",
+        ));
+    }
+    Ok(bytes)
+}
+
 fn trust(args: &Args) -> Result<Trust, Failure> {
     match (&args.trust_root, &args.public_key) {
         (Some(root), None) => {
-            let pem = std::fs::read(root).map_err(|e| other("trust root", e))?;
+            let pem = read_input(root).map_err(|e| other("trust root", e))?;
             Ok(Trust::Roots(
                 TrustAnchors::from_pem(&pem).map_err(|e| other("trust root", e))?,
             ))
         }
         (None, Some(key)) => {
-            let pem = std::fs::read(key).map_err(|e| other("public key", e))?;
+            let pem = read_input(key).map_err(|e| other("public key", e))?;
             Ok(Trust::PublicKey(
                 PublicKey::from_pem(&pem).map_err(|e| other("public key", e))?,
             ))
@@ -130,7 +143,11 @@ fn run(args: &Args) -> Result<(), Failure> {
     let mut opts = Options::new(&trust, SystemTime::now());
     opts.signature_file = Some(&args.signature);
     let start = Instant::now();
-    let bundle = std::fs::read(&args.signature).map_err(|e| other("signature", e))?;
+    let bundle = verify::read_bundle(
+        &args.signature,
+        modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES,
+    )
+    .map_err(|e| other("signature", e))?;
     let mut report = Report::default();
     // Signature, trust and statement: nothing of the model is read yet.
     let auth = verify::authenticate_bytes(&bundle, &opts, &mut report)?;

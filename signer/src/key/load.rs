@@ -198,12 +198,14 @@ fn decrypt(der: &[u8], passphrase: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError
 }
 
 /// Most PBKDF2 iterations an encrypted key may ask for (OpenSSL writes
-/// 2048; a few seconds of work at this bound).
-const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
-/// Most memory (`128 * r * N` bytes) an scrypt-encrypted key may ask for.
-const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
-/// Most scrypt work (`N * r * p`) an encrypted key may ask for.
-const MAX_SCRYPT_WORK: u64 = 1 << 26;
+/// 2048, OWASP suggests 600 000 for PBKDF2-HMAC-SHA256; about 0.3 s of work
+/// at this bound).
+pub(crate) const MAX_PBKDF2_ITERATIONS: u32 = 1_000_000;
+/// Most memory (`128 * r * N` bytes) an scrypt-encrypted key may ask for
+/// (`openssl pkcs8 -scrypt` writes N=2^14, r=8: 16 MiB).
+pub(crate) const MAX_SCRYPT_MEMORY: u64 = 256 << 20;
+/// Most scrypt work (`N * r * p`) an encrypted key may ask for (about 1.5 s).
+pub(crate) const MAX_SCRYPT_WORK: u64 = 1 << 22;
 
 /// Refuses key-derivation parameters that would stall the process or
 /// exhaust its memory before the passphrase is even checked.
@@ -216,7 +218,7 @@ fn check_kdf_cost(scheme: &pkcs5::EncryptionScheme) -> Result<(), KeyError> {
         && pbkdf2.iteration_count > MAX_PBKDF2_ITERATIONS
     {
         return too_costly(format!(
-            "PBKDF2 iteration count {} exceeds the limit of {MAX_PBKDF2_ITERATIONS}",
+            "PBKDF2 iteration count {} exceeds the limit of {MAX_PBKDF2_ITERATIONS}; re-encrypt the key with fewer iterations",
             pbkdf2.iteration_count
         ));
     }
@@ -228,7 +230,7 @@ fn check_kdf_cost(scheme: &pkcs5::EncryptionScheme) -> Result<(), KeyError> {
         let work = n.saturating_mul(r).saturating_mul(p);
         if memory > MAX_SCRYPT_MEMORY || work > MAX_SCRYPT_WORK {
             return too_costly(format!(
-                "scrypt parameters N={n}, r={r}, p={p} exceed the limits of 1 GiB and N*r*p <= 2^26"
+                "scrypt parameters N={n}, r={r}, p={p} exceed the limits of 256 MiB (128*N*r) and N*r*p <= 2^22; re-encrypt the key with cheaper parameters (e.g. `openssl pkcs8 -topk8 -scrypt`)"
             ));
         }
     }
@@ -436,14 +438,44 @@ mod tests {
 
     #[test]
     fn costly_key_derivation_is_refused() {
+        // The reviews' keys: 10M PBKDF2 iterations (1-3.4 s), scrypt N=2^20,
+        // r=8, p=8 (21.5 s, 1 GiB) both refused before any derivation.
         let params = pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
-            50_000_000, &[1; 16], [2; 16],
+            10_000_000, &[1; 16], [2; 16],
         )
         .unwrap();
         let pem = encrypted_with(params);
+        let start = std::time::Instant::now();
         assert!(matches!(
             load(pem.as_bytes(), Some(b"pass")),
-            Err(KeyError::UnsupportedEncryption { detail }) if detail.contains("50000000")
+            Err(KeyError::UnsupportedEncryption { detail }) if detail.contains("10000000")
+        ));
+        for (log_n, r, p) in [(20, 8, 8), (19, 8, 1), (16, 8, 128)] {
+            let mut params =
+                pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(2048, &[1; 16], [2; 16])
+                    .unwrap();
+            let scrypt = pkcs5::scrypt::Params::new(log_n, r, p).unwrap();
+            params.kdf = pkcs5::pbes2::ScryptParams::from_params_and_salt(scrypt, &[1; 16])
+                .unwrap()
+                .into();
+            let pem = encrypted_with(params);
+            assert!(matches!(
+                load(pem.as_bytes(), Some(b"pass")),
+                Err(KeyError::UnsupportedEncryption { detail }) if detail.contains("256 MiB")
+            ));
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+        // What `openssl pkcs8 -scrypt` writes is within the limits.
+        let mut params =
+            pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(2048, &[1; 16], [2; 16])
+                .unwrap();
+        let scrypt = pkcs5::scrypt::Params::new(14, 8, 1).unwrap();
+        params.kdf = pkcs5::pbes2::ScryptParams::from_params_and_salt(scrypt, &[1; 16])
+            .unwrap()
+            .into();
+        assert!(matches!(
+            load(encrypted_with(params).as_bytes(), Some(b"pass")),
+            Err(KeyError::WrongPassphrase)
         ));
 
         let mut params =

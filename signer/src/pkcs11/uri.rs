@@ -23,6 +23,7 @@ use zeroize::Zeroizing;
 
 /// Where the PIN comes from.
 #[derive(Clone)]
+#[non_exhaustive]
 pub enum PinSource {
     /// `pin-value`: the PIN itself (visible in the process list: prefer a
     /// file).

@@ -190,7 +190,7 @@ impl Gate {
                 Path::new(entry.path.as_str()),
                 self.files.allow_symlinks(),
             ),
-            None => File::open(self.files.root()),
+            None => modelseal_manifest::input::open_nonblocking(self.files.root()),
         }
         .map_err(io_err)?;
         let meta = file.metadata().map_err(io_err)?;

@@ -270,7 +270,9 @@ impl Gate {
             std::thread::Builder::new()
                 .name("modelseal-gate-stream".into())
                 .spawn(move || job(tx))
-                .map_err(|e| ModelError::Threads(e.to_string()))?;
+                .map_err(|e| ModelError::Threads {
+                    reason: e.to_string(),
+                })?;
         }
         Ok(VerifyingReader {
             path: entry.path,
