@@ -285,18 +285,54 @@ impl SchemeArgs {
 /// `--key`, `--passphrase-env`: the private key to sign with.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct KeyArgs {
-    /// PEM private key: PKCS#8, PKCS#1 (RSA), SEC1 (EC) or encrypted PKCS#8
-    /// (refused if group/world-readable).
-    #[arg(long, value_name = "KEY.pem")]
+    /// The signing key: a PEM private key file (PKCS#8, PKCS#1, SEC1 or
+    /// encrypted PKCS#8; refused if group/world-readable), or a key in a
+    /// PKCS#11 token as an RFC 7512 URI:
+    /// `pkcs11:token=LABEL;object=KEY?module-path=LIB.so&pin-source=file:PINFILE`.
+    #[arg(long, value_name = "KEY.pem|pkcs11:URI")]
     pub(crate) key: PathBuf,
     /// Environment variable holding the passphrase of an encrypted key.
     #[arg(long, value_name = "VAR", default_value = "MODELSEAL_KEY_PASSPHRASE")]
     pub(crate) passphrase_env: String,
 }
 
+/// The PKCS#11 module used when a `pkcs11:` URI has no `module-path`.
+pub(crate) const PKCS11_MODULE_ENV: &str = "MODELSEAL_PKCS11_MODULE";
+/// The token PIN used when a `pkcs11:` URI has neither `pin-value` nor
+/// `pin-source`.
+pub(crate) const PKCS11_PIN_ENV: &str = "MODELSEAL_PKCS11_PIN";
+
+/// A `pkcs11:` URI given as `--key` (or `keygen --out`), if it is one.
+pub(crate) fn pkcs11_uri(
+    arg: &Path,
+) -> Result<Option<modelseal_signer::pkcs11::Pkcs11Uri>, CliError> {
+    use modelseal_signer::pkcs11::Pkcs11Uri;
+    match arg.to_str() {
+        Some(s) if Pkcs11Uri::is_uri(s) => Pkcs11Uri::parse(s)
+            .map(Some)
+            .map_err(|e| CliError::usage(e.to_string())),
+        _ => Ok(None),
+    }
+}
+
+/// The module and PIN defaults from the environment.
+pub(crate) fn pkcs11_defaults() -> (Option<PathBuf>, Option<Zeroizing<String>>) {
+    (
+        std::env::var_os(PKCS11_MODULE_ENV).map(PathBuf::from),
+        std::env::var(PKCS11_PIN_ENV).ok().map(Zeroizing::new),
+    )
+}
+
 impl KeyArgs {
     /// Load the key, RSA keys with `rsa`.
     pub(crate) fn load(&self, rsa: RsaScheme) -> Result<SigningKey, CliError> {
+        if let Some(uri) = pkcs11_uri(&self.key)? {
+            let (module, pin) = pkcs11_defaults();
+            let token = modelseal_signer::pkcs11::open(&uri, module.as_deref(), pin.as_ref(), rsa)
+                .map_err(|e| crate::output::signer_error(&e, &self.passphrase_env))?;
+            return SigningKey::from_token(token)
+                .map_err(|e| crate::output::signer_error(&e.into(), &self.passphrase_env));
+        }
         let passphrase =
             std::env::var_os(&self.passphrase_env).map(|v| Zeroizing::new(v.into_encoded_bytes()));
         load_key_file(&self.key, passphrase.as_ref().map(|p| p.as_slice()), rsa)

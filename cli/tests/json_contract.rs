@@ -117,11 +117,23 @@ fn every_command_prints_one_valid_document() {
         "--json",
     ];
 
+    // keygen: files, then refused (never replaces them).
+    let kg = ["keygen", "--algorithm", "ed25519", "--out", "kg", "--json"];
+    let doc = d.run("keygen", &kg, 0);
+    assert_eq!(doc["algorithm"], "ed25519");
+    d.run("keygen", &kg, 2);
+
     // sign: bundle, raw signature, error.
     let mut args = vec!["sign", "model"];
     args.extend(signing);
     let doc = d.run("sign", &args, 0);
     assert_eq!(doc["material"], "certificate");
+    assert!(
+        doc["key_fingerprint"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
     d.sb.copy("checksums/demo.sha256", "SHA256SUMS");
     d.run(
         "sign",

@@ -523,7 +523,13 @@ fn certificate_faults_are_rejected_with_the_reason() {
             format!("pki/bad/{key}.key")
         };
         let cert = format!("pki/bad/{cert}");
-        sign(&sb, "model", &key, Some((&cert, chain)), &[]).code(0);
+        // `sign` refuses these certificates; put them in after signing.
+        sign(&sb, "model", &key, None, &[]).code(0);
+        let mut pems = vec![fixture(&cert)];
+        if !chain.is_empty() {
+            pems.push(fixture(chain));
+        }
+        common::attach_chain(&sb.path("model.sig"), &pems);
         let run = verify_root(&sb, "model", "pki/p256/root.pem", &["--json"]);
         run.code(1).no_panic();
         let doc = run.json();
@@ -546,14 +552,15 @@ fn certificate_faults_are_rejected_with_the_reason() {
 fn verification_time_can_be_set() {
     let sb = Sandbox::new();
     sb.copy("models/demo", "model");
-    sign(
-        &sb,
-        "model",
-        "pki/bad/expired-within-ca.key",
-        Some(("pki/bad/expired-within-ca.pem", "pki/p256/chain.pem")),
-        &[],
-    )
-    .code(0);
+    // `sign` refuses the expired certificate; put it in after signing.
+    sign(&sb, "model", "pki/bad/expired-within-ca.key", None, &[]).code(0);
+    common::attach_chain(
+        &sb.path("model.sig"),
+        &[
+            fixture("pki/bad/expired-within-ca.pem"),
+            fixture("pki/p256/chain.pem"),
+        ],
+    );
     verify_root(&sb, "model", "pki/p256/root.pem", &[])
         .code(1)
         .stderr_has("expired");

@@ -154,15 +154,33 @@ pub enum Error {
         /// Why it is refused.
         reason: String,
     },
+    /// A PKCS#11 token, or the key in it, could not be used (the PIN is
+    /// never part of the reason).
+    #[error("PKCS#11: {reason}")]
+    Token {
+        /// What failed.
+        reason: String,
+    },
+    /// A `pkcs11:` URI is malformed.
+    #[error("{0}")]
+    Pkcs11Uri(#[from] crate::pkcs11::UriError),
     /// A certificate does not parse, or there are too many.
     #[error("certificate: {reason}")]
     Certificate {
         /// Why.
         reason: String,
     },
-    /// The signing certificate carries another key than the signing key.
-    #[error("the certificate's public key is not the signing key's (wrong certificate or key)")]
-    CertificateKeyMismatch,
+    /// The signing certificate carries another key than the signing key
+    /// (both named by their SPKI SHA-256 fingerprint, `sha256:<hex>`).
+    #[error(
+        "the certificate's public key (sha256:{certificate}) is not the signing key's (sha256:{key}): the certificate and key do not belong together"
+    )]
+    CertificateKeyMismatch {
+        /// The certificate key's SPKI SHA-256, hex.
+        certificate: String,
+        /// The signing key's SPKI SHA-256, hex.
+        key: String,
+    },
     /// The model could not be read under the OMS rules.
     #[error("model: {0}")]
     Model(#[from] modelseal_manifest::ModelError),
@@ -172,6 +190,63 @@ pub enum Error {
         /// What is out of range.
         reason: String,
     },
+    /// The model has no file to sign: it is empty, or every file is
+    /// ignored. A signature over nothing would verify any empty directory.
+    #[error("nothing to sign in {}: the model is empty or every file is ignored", path.display())]
+    EmptyModel {
+        /// The model path.
+        path: std::path::PathBuf,
+    },
+    /// The signed manifest would exceed what `verify` accepts (counted
+    /// before hashing).
+    #[error(
+        "{resources} resources would make a bundle of at least {estimated} bytes, more than the {limit} bytes verification reads{}",
+        if *sharded { "; choose a larger shard size" } else { "" }
+    )]
+    ModelTooLarge {
+        /// Resources (files or shards) the manifest would list.
+        resources: u64,
+        /// The smallest size the bundle could have.
+        estimated: u64,
+        /// The bundle size limit.
+        limit: u64,
+        /// Whether the model is cut into shards.
+        sharded: bool,
+    },
+    /// The bundle is larger than what `verify` reads.
+    #[error("the bundle is {size} bytes, more than the {limit} bytes verification reads")]
+    BundleTooLarge {
+        /// Its real size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// An output path must not be written (the signature would replace the
+    /// key, a certificate, model content, or a file that is not a bundle; a
+    /// generated key would replace a file).
+    #[error("refusing to write {}: {reason}", path.display())]
+    Destination {
+        /// The path.
+        path: std::path::PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Writing the bundle failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The signature path.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A time-stamping authority gave no usable timestamp.
+    #[error("timestamp from {url}: {source}")]
+    Timestamp {
+        /// The TSA URL.
+        url: String,
+        /// What failed.
+        source: modelseal_timestamp::Error,
+    },
 }
 
 impl Error {
@@ -179,10 +254,19 @@ impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Key(_) | Error::KeyFile { .. } => "invalid_key",
-            Error::Certificate { .. } | Error::CertificateKeyMismatch => "invalid_certificate",
+            Error::Token { .. } => "token_error",
+            Error::Pkcs11Uri(_) => "usage",
+            Error::Certificate { .. } | Error::CertificateKeyMismatch { .. } => {
+                "invalid_certificate"
+            }
             Error::Model(modelseal_manifest::ModelError::Io { .. }) => "unreadable_model",
             Error::Model(_) => "model_rejected",
             Error::InvalidOption { .. } => "usage",
+            Error::EmptyModel { .. } => "empty_model",
+            Error::ModelTooLarge { .. } | Error::BundleTooLarge { .. } => "too_large",
+            Error::Destination { .. } => "unsafe_destination",
+            Error::Write { .. } => "write_failed",
+            Error::Timestamp { .. } => "timestamp_failed",
         }
     }
 }

@@ -140,6 +140,8 @@ enum Inner {
     Ed25519(Box<ed25519_dalek::SigningKey>),
     EcdsaP256(Box<p256::ecdsa::SigningKey>),
     EcdsaP384(Box<p384::ecdsa::SigningKey>),
+    /// In a PKCS#11 token: only a handle here.
+    Token(Box<crate::pkcs11::TokenKey>),
 }
 
 /// A private key ready to sign: RSA (with its [`RsaScheme`]), Ed25519,
@@ -194,6 +196,9 @@ impl SigningKey {
             Inner::Ed25519(key) => key.verifying_key().to_public_key_der(),
             Inner::EcdsaP256(key) => key.verifying_key().to_public_key_der(),
             Inner::EcdsaP384(key) => key.verifying_key().to_public_key_der(),
+            Inner::Token(k) => {
+                spki::Document::try_from(k.public_key_der()).map_err(spki::Error::from)
+            }
         }
         .map_err(|e| KeyError::MalformedKey {
             format,
@@ -213,9 +218,33 @@ impl SigningKey {
         })
     }
 
+    /// A key in a PKCS#11 token ([`crate::pkcs11::open`]).
+    ///
+    /// # Errors
+    /// [`KeyError::MalformedKey`] when its public key cannot be encoded as PEM.
+    pub fn from_token(key: crate::pkcs11::TokenKey) -> Result<SigningKey, KeyError> {
+        let spki_der = key.public_key_der().to_vec();
+        let spki_pem = modelseal_manifest::bundle::spki_pem(&spki_der);
+        Ok(SigningKey {
+            inner: Inner::Token(Box::new(key)),
+            spki_der,
+            spki_pem,
+        })
+    }
+
+    /// Where the key lives, for messages: `pkcs11:...` (without the PIN)
+    /// for a token key, `None` for a key loaded from a file.
+    pub fn token_uri(&self) -> Option<&str> {
+        match &self.inner {
+            Inner::Token(k) => Some(k.label()),
+            _ => None,
+        }
+    }
+
     /// The algorithm [`SigningKey::sign`] uses.
     pub fn algorithm(&self) -> SignatureAlgorithm {
         match &self.inner {
+            Inner::Token(k) => k.algorithm(),
             Inner::Rsa { scheme, .. } => scheme.algorithm(),
             Inner::Ed25519(_) => SignatureAlgorithm::Ed25519,
             Inner::EcdsaP256(_) => SignatureAlgorithm::EcdsaP256Sha256,
@@ -226,6 +255,7 @@ impl SigningKey {
     /// The key's family (and RSA modulus size).
     pub fn key_kind(&self) -> KeyKind {
         match &self.inner {
+            Inner::Token(k) => k.key_kind(),
             Inner::Rsa { key, .. } => KeyKind::Rsa {
                 bits: key.n().bit_width_vartime() as usize,
             },
@@ -251,6 +281,7 @@ impl SigningKey {
             detail: e.to_string(),
         };
         match &self.inner {
+            Inner::Token(k) => k.sign(msg),
             Inner::Rsa { key, scheme } => {
                 let mut rng = getrandom::SysRng;
                 let signed = match (scheme.padding, scheme.hash) {
@@ -322,6 +353,7 @@ impl SigningKey {
             )));
         }
         match &self.inner {
+            Inner::Token(k) => k.sign_prehashed(digest),
             Inner::Rsa { key, scheme } => {
                 let mut rng = getrandom::SysRng;
                 let signed = match (scheme.padding, scheme.hash) {
@@ -363,6 +395,17 @@ impl SigningKey {
     /// The public key as DER `SubjectPublicKeyInfo`.
     pub fn public_key_der(&self) -> Vec<u8> {
         self.spki_der.clone()
+    }
+
+    /// The key's fingerprint: lowercase hex SHA-256 of its DER
+    /// `SubjectPublicKeyInfo`, the form every modelseal message, report and
+    /// audit record uses (`sha256:<hex>`; the verifier's `spki_sha256`).
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(&self.spki_der)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// The public key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`, 64-column

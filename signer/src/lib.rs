@@ -12,9 +12,17 @@ pub mod detached;
 pub mod error;
 pub mod key;
 mod key_file;
+pub mod keygen;
+pub mod output;
+pub mod pkcs11;
 pub mod sign;
+pub mod timestamp;
 
 pub use error::{Error, KeyError, KeyFormat};
 pub use key::{RsaHash, RsaPadding, RsaScheme, SigningKey};
 pub use key_file::load_key_file;
-pub use sign::{CacheStats, SignOptions, Signed, sign, sign_manifest};
+pub use output::Destination;
+pub use sign::{
+    CacheStats, MIN_SHARD_SIZE, SignOptions, Signed, check_certificates, sign, sign_manifest,
+};
+pub use timestamp::{Stamped, timestamp_bundle};

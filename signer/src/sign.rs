@@ -1,14 +1,21 @@
 //! Signing a model: manifest -> in-toto statement -> DSSE -> bundle.
 //!
-//! 1. The certificate (if any) must carry the signing key's public key.
+//! 1. The certificate (if any) must carry the signing key's public key and
+//!    pass what `verify` will check of it: codeSigning EKU, digitalSignature,
+//!    not a CA, every certificate valid at the signing time, and the leaf
+//!    chaining to the given intermediates ([`check_certificates`]).
 //! 2. The model is listed under the OMS rules (git metadata, the signature
-//!    file and the user's ignore paths left out) and hashed in one pass.
+//!    file and the user's ignore paths left out). An empty listing is
+//!    refused, and so is one whose manifest would exceed what `verify`
+//!    reads (counted from the listing, before any byte is hashed; shards
+//!    below [`MIN_SHARD_SIZE`] are refused). Then it is hashed in one pass.
 //! 3. The manifest becomes the in-toto statement (the exact payload bytes).
 //! 4. The key signs the DSSE PAE of those bytes; `keyid` names the algorithm.
 //! 5. The bundle carries the chain (leaf first) or the key hint.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::cache::{Cache, Stamp};
 
@@ -27,6 +34,10 @@ use crate::key::SigningKey;
 /// Paths `model_signing` leaves out of every manifest; modelseal does too,
 /// so that bundles verify the same with either tool.
 pub const DEFAULT_IGNORE_PATHS: [&str; 4] = walk::DEFAULT_IGNORE_PATHS;
+
+/// Smallest shard size `sign` accepts: smaller shards only multiply the
+/// manifest (one digest per 1 KiB is already 10% of the data in digests).
+pub const MIN_SHARD_SIZE: u64 = 1024;
 
 /// How to sign.
 #[derive(Clone, Copy)]
@@ -53,6 +64,11 @@ pub struct SignOptions<'a> {
     /// change stamps match the cache are not read again. `None` hashes
     /// everything.
     pub cache: Option<&'a Path>,
+    /// The signing time: the certificates must pass what `verify` checks
+    /// ([`check_certificates`]) at that time. `None` checks only that they
+    /// parse and the leaf carries the key (the library reads no clock; the
+    /// CLI passes the current time).
+    pub time: Option<SystemTime>,
 }
 
 impl<'a> SignOptions<'a> {
@@ -70,6 +86,7 @@ impl<'a> SignOptions<'a> {
             signature_file: None,
             hash_options: HashOptions::default(),
             cache: None,
+            time: None,
         }
     }
 }
@@ -106,10 +123,14 @@ pub struct Signed {
 /// signing fails.
 pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
     // 1. certificate <-> key
-    check_certificate(opts.certificates, opts.key)?;
-    if let Method::Shards { shard_size: 0 } = opts.method {
+    check_certificates(opts.certificates, opts.key, opts.time)?;
+    if let Method::Shards { shard_size } = opts.method
+        && shard_size < MIN_SHARD_SIZE
+    {
         return Err(Error::InvalidOption {
-            reason: "shard size must be at least 1 byte".into(),
+            reason: format!(
+                "shard size {shard_size} is below the minimum of {MIN_SHARD_SIZE} bytes"
+            ),
         });
     }
 
@@ -149,6 +170,12 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
         ..WalkOptions::default()
     };
     let files = walk::walk(model, &walk_opts)?;
+    if files.files().is_empty() {
+        return Err(Error::EmptyModel {
+            path: model.to_owned(),
+        });
+    }
+    check_size(&files, opts.method, opts.hash)?;
     let serialization = Serialization {
         method: opts.method,
         hash: opts.hash,
@@ -165,28 +192,35 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
             (m, Some(stats))
         }
     };
-    let mut signed = sign_manifest(manifest, opts.key, opts.certificates)?;
+    let mut signed = sign_manifest(manifest, opts.key, opts.certificates, opts.time)?;
     signed.cache = cache;
     Ok(signed)
 }
 
 /// Sign a manifest the caller has computed (and checked) already, e.g.
 /// from verified checksums: steps 3–5 of [`sign()`], after the same
-/// certificate check.
+/// certificate check (at `time`, when given).
 ///
 /// # Errors
 /// [`Error::CertificateKeyMismatch`] or [`Error::Certificate`] for a bad
 /// chain, [`Error::InvalidOption`] for a SHA-512 manifest (OMS has no such
-/// hash type), [`Error::Key`] when signing fails.
+/// hash type), [`Error::EmptyModel`] for a manifest without resources,
+/// [`Error::Key`] when signing fails.
 pub fn sign_manifest(
     manifest: Manifest,
     key: &SigningKey,
     certificates: &[Vec<u8>],
+    time: Option<SystemTime>,
 ) -> Result<Signed, Error> {
-    check_certificate(certificates, key)?;
+    check_certificates(certificates, key, time)?;
     if manifest.serialization().hash == HashAlgorithm::Sha512 {
         return Err(Error::InvalidOption {
             reason: "OMS manifests have no sha512 hash type: sign a SHA-256 manifest".into(),
+        });
+    }
+    if manifest.is_empty() {
+        return Err(Error::EmptyModel {
+            path: manifest.model_name().into(),
         });
     }
 
@@ -280,30 +314,138 @@ fn hash_incrementally(
     ))
 }
 
-/// The leaf must carry the signing key: a bundle whose certificate names
-/// another key would never verify, and is a sign of a mixed-up release job.
-fn check_certificate(certs: &[Vec<u8>], key: &SigningKey) -> Result<(), Error> {
-    for (i, der) in certs.iter().enumerate() {
-        let (rest, cert) = X509Certificate::from_der(der).map_err(|e| Error::Certificate {
-            reason: format!("certificate {}: {e}", i + 1),
-        })?;
-        if !rest.is_empty() {
-            return Err(Error::Certificate {
-                reason: format!("certificate {}: trailing bytes", i + 1),
-            });
-        }
-        if i == 0 && cert.public_key().raw != key.public_key_der().as_slice() {
-            return Err(Error::CertificateKeyMismatch);
-        }
+/// Bytes every resource adds to the bundle at least: its pretty-printed
+/// JSON entry around the name and digest (about 89 bytes), before base64.
+const RESOURCE_JSON_OVERHEAD: u64 = 80;
+
+/// Refuse, before hashing, a listing whose manifest could not fit in a
+/// bundle `verify` reads: a lower bound of the bundle size from the
+/// resource names and digest length.
+fn check_size(files: &walk::ModelFiles, method: Method, hash: HashAlgorithm) -> Result<(), Error> {
+    let limit = modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES;
+    let per = RESOURCE_JSON_OVERHEAD + 2 * hash.output_len() as u64;
+    let (mut resources, mut json) = (0u64, 0u64);
+    for f in files.files() {
+        let name = f.path.as_str().len() as u64;
+        let (n, extra) = match method {
+            Method::Files => (1, 0),
+            // `name:start:end`: two colons and at least one digit each.
+            Method::Shards { shard_size } => (f.size.div_ceil(shard_size.max(1)), 4),
+        };
+        resources = resources.saturating_add(n);
+        json = json.saturating_add(n.saturating_mul(name + extra + per));
     }
-    if certs.len() > modelseal_manifest::bundle::MAX_CERTIFICATES {
-        return Err(Error::Certificate {
-            reason: format!(
-                "{} certificates, more than {}",
-                certs.len(),
-                modelseal_manifest::bundle::MAX_CERTIFICATES
-            ),
+    let estimated = json.saturating_mul(4) / 3;
+    if estimated > limit {
+        return Err(Error::ModelTooLarge {
+            resources,
+            estimated,
+            limit,
+            sharded: matches!(method, Method::Shards { .. }),
         });
     }
     Ok(())
+}
+
+/// Check the signer's certificates as `verify` will, so that a bundle is
+/// never written that its verifier must refuse: every certificate parses
+/// (at most [`modelseal_manifest::bundle::MAX_CERTIFICATES`]); the leaf
+/// carries the signing key, codeSigning and digitalSignature and is no CA;
+/// every certificate is valid at `time`; and with intermediates, the
+/// leaf's path through them validates at `time` up to the last one given
+/// (rustls-webpki, as the verifier does). Without `time` (a library
+/// caller that judges certificates itself, e.g. to build bundles a
+/// verifier must refuse) only the parse, count and key checks run.
+///
+/// # Errors
+/// [`Error::CertificateKeyMismatch`] for another key, [`Error::Certificate`]
+/// naming what `verify` would refuse.
+pub fn check_certificates(
+    certs: &[Vec<u8>],
+    key: &SigningKey,
+    time: Option<SystemTime>,
+) -> Result<(), Error> {
+    use modelseal_verifier::{CertInfo, TrustAnchors, chain};
+    let bad = |reason: String| Error::Certificate { reason };
+    if certs.len() > modelseal_manifest::bundle::MAX_CERTIFICATES {
+        return Err(bad(format!(
+            "{} certificates, more than {}",
+            certs.len(),
+            modelseal_manifest::bundle::MAX_CERTIFICATES
+        )));
+    }
+    let mut infos = Vec::with_capacity(certs.len());
+    for (i, der) in certs.iter().enumerate() {
+        let (rest, _) = X509Certificate::from_der(der)
+            .map_err(|e| bad(format!("certificate {}: {e}", i + 1)))?;
+        if !rest.is_empty() {
+            return Err(bad(format!("certificate {}: trailing bytes", i + 1)));
+        }
+        infos
+            .push(CertInfo::from_der(der).map_err(|e| bad(format!("certificate {}: {e}", i + 1)))?);
+    }
+    let Some(leaf) = infos.first() else {
+        return Ok(());
+    };
+    if leaf.spki_der != key.public_key_der() {
+        return Err(Error::CertificateKeyMismatch {
+            certificate: leaf.spki_sha256.clone(),
+            key: key.fingerprint(),
+        });
+    }
+    let Some(time) = time else {
+        // No signing time: the caller judges the certificates itself.
+        return Ok(());
+    };
+    let subject = leaf.subject.to_string();
+    if !leaf.code_signing {
+        return Err(bad(format!(
+            "{subject} lacks the codeSigning extended key usage; verification would refuse it"
+        )));
+    }
+    if !leaf.digital_signature {
+        return Err(bad(format!(
+            "{subject} lacks the digitalSignature key usage; verification would refuse it"
+        )));
+    }
+    if leaf.is_ca {
+        return Err(bad(format!(
+            "{subject} is a CA certificate, not a signing certificate; verification would refuse it"
+        )));
+    }
+    let now = time
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    for c in &infos {
+        if now < c.not_before || now > c.not_after {
+            return Err(bad(format!(
+                "{} is not valid now (valid {} to {}); verification would refuse it",
+                c.subject,
+                rfc3339(c.not_before),
+                rfc3339(c.not_after)
+            )));
+        }
+    }
+    if let [path @ .., last] = certs
+        && !path.is_empty()
+    {
+        let anchors = TrustAnchors::from_der(std::slice::from_ref(last))
+            .map_err(|e| bad(format!("last chain certificate: {e}")))?;
+        chain::validate(path, &anchors, time).map_err(|e| {
+            bad(format!(
+                "the leaf does not chain to the given intermediates: {e}"
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+fn rfc3339(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| secs.to_string())
 }

@@ -290,18 +290,30 @@ fn hostile_pem_is_an_error_never_a_panic() {
 fn sign_manifest_refuses_sha512_manifests() {
     use modelseal_manifest::{HashAlgorithm, Manifest, Serialization};
     let key = load(&p256_pem(), RsaScheme::default());
-    let manifest = |hash| {
-        Manifest::new(
-            "m".into(),
-            Serialization::files(hash, vec![]),
-            std::collections::BTreeMap::new(),
-        )
+    let manifest = |hash: HashAlgorithm| {
+        let digest = hash.digest(b"weights");
+        let resources = std::collections::BTreeMap::from([(
+            modelseal_manifest::ResourceKey::file(
+                modelseal_manifest::ResourcePath::new("w.bin").unwrap(),
+            ),
+            digest,
+        )]);
+        Manifest::new("m".into(), Serialization::files(hash, vec![]), resources)
     };
     assert!(matches!(
-        modelseal_signer::sign_manifest(manifest(HashAlgorithm::Sha512), &key, &[]),
+        modelseal_signer::sign_manifest(manifest(HashAlgorithm::Sha512), &key, &[], None),
         Err(modelseal_signer::Error::InvalidOption { .. })
     ));
     let signed =
-        modelseal_signer::sign_manifest(manifest(HashAlgorithm::Sha256), &key, &[]).unwrap();
+        modelseal_signer::sign_manifest(manifest(HashAlgorithm::Sha256), &key, &[], None).unwrap();
     assert_eq!(signed.bundle.envelope.keyid, "ecdsa-p256-sha256");
+    let empty = Manifest::new(
+        "m".into(),
+        Serialization::files(HashAlgorithm::Sha256, vec![]),
+        std::collections::BTreeMap::new(),
+    );
+    assert!(matches!(
+        modelseal_signer::sign_manifest(empty, &key, &[], None),
+        Err(modelseal_signer::Error::EmptyModel { .. })
+    ));
 }

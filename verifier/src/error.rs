@@ -94,6 +94,10 @@ pub enum Error {
     /// The gate could not hold or hand over verified bytes.
     #[error("gate: {0}")]
     Gate(#[from] GateError),
+    /// An RFC 3161 timestamp the bundle carries does not verify (imprint,
+    /// token signature, TSA chain at genTime).
+    #[error("timestamp: {0}")]
+    Timestamp(modelseal_timestamp::Error),
 }
 
 impl Error {
@@ -126,6 +130,7 @@ impl Error {
             Error::Scheme(_) => "invalid_configuration",
             Error::Gate(GateError::NotSigned { .. }) => "not_signed",
             Error::Gate(_) => "gate_failed",
+            Error::Timestamp(_) => "invalid_timestamp",
         }
     }
 

@@ -93,6 +93,7 @@ pub mod gate;
 pub mod identity;
 pub mod report;
 pub mod signature;
+pub mod timestamp;
 pub mod trust;
 pub mod verify;
 
@@ -105,5 +106,6 @@ pub use facts::{Finding, Inputs, MaterialKind, ParsedBundle, SignatureFacts};
 pub use identity::Identity;
 pub use report::{Check, CheckName, Report, Status};
 pub use signature::{PssSaltLength, PublicKey, algorithm_for};
+pub use timestamp::TsaTimestamps;
 pub use trust::{Trust, TrustContext, TrustFacts, TrustSource};
 pub use verify::{Authenticated, Options, Outcome, Signer, Verified};

@@ -53,6 +53,10 @@ pub enum CheckName {
     Digests,
     /// A checksums file parses: one algorithm, safe unique names.
     Checksums,
+    /// Every RFC 3161 timestamp the bundle carries verifies to a trusted
+    /// TSA (recorded only when TSA roots were given and the bundle carries
+    /// timestamps); the earliest genTime is the signing time.
+    Timestamp,
 }
 
 impl CheckName {
@@ -78,6 +82,7 @@ impl CheckName {
             CheckName::Files => "files",
             CheckName::Digests => "digests",
             CheckName::Checksums => "checksums",
+            CheckName::Timestamp => "timestamp",
         }
     }
 }

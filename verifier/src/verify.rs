@@ -318,6 +318,7 @@ pub fn authenticate_facts(
     report: &mut Report,
 ) -> Result<Authenticated, Error> {
     let signed = facts.signed();
+    let timestamps = timestamp_finding(&facts);
     let SignatureFacts {
         bundle,
         trust,
@@ -326,8 +327,13 @@ pub fn authenticate_facts(
         identity,
         ..
     } = facts;
-    let steps: [(CheckName, Finding); 5] = [
-        (CheckName::Bundle, bundle),
+    report.record(CheckName::Bundle, bundle.status(), bundle.detail());
+    bundle.into_result()?;
+    if let Some(finding) = timestamps {
+        report.record(CheckName::Timestamp, finding.status(), finding.detail());
+        finding.into_result()?;
+    }
+    let steps: [(CheckName, Finding); 4] = [
         (CheckName::Trust, trust.trust),
         (CheckName::Signature, signature),
         (CheckName::Statement, statement),
@@ -343,6 +349,44 @@ pub fn authenticate_facts(
             reason: "the signed manifest was not established".into(),
         }),
     }
+}
+
+/// The strict verdict over the timestamp evidence: `None` when there is
+/// none; else every timestamp must have verified (a bundle carrying a
+/// timestamp that does not verify is refused, though a valid one elsewhere
+/// would have sufficed), and the detail names the signing time used.
+fn timestamp_finding(facts: &SignatureFacts) -> Option<Finding> {
+    let stamps: Vec<_> = facts
+        .evidence()
+        .iter()
+        .filter(|e| e.kind == crate::evidence::EvidenceKind::Timestamp)
+        .collect();
+    if stamps.is_empty() {
+        return None;
+    }
+    if let Some(bad) = stamps.iter().find(|e| !e.finding.passed()) {
+        let detail = bad.finding.detail().to_owned();
+        return Some(match bad.finding.error() {
+            Some(Error::Timestamp(e)) => Finding::fail_with(Error::Timestamp(e.clone()), detail),
+            _ => Finding::fail_with(
+                Error::NotRun {
+                    reason: detail.clone(),
+                },
+                detail,
+            ),
+        });
+    }
+    let at = facts.validity_time();
+    let details: Vec<&str> = stamps.iter().map(|e| e.finding.detail()).collect();
+    Some(Finding::pass(format!(
+        "{}; certificate validity checked at {}",
+        details.join("; "),
+        crate::report::rfc3339(
+            at.at
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        )
+    )))
 }
 
 pub(crate) fn method_name(m: modelseal_manifest::Method) -> String {

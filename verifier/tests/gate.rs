@@ -129,7 +129,7 @@ fn streaming_yields_exactly_the_signed_bytes_then_the_verdict() {
 fn a_small_file_cut_into_many_shards_streams_without_deadlock() {
     let m = model();
     fs::write(m.path().join("small.bin"), pattern(20_000, 5)).unwrap();
-    let bundle = sign(m.path(), Method::Shards { shard_size: 1000 });
+    let bundle = sign(m.path(), Method::Shards { shard_size: 1024 });
     let (tx, rx) = std::sync::mpsc::channel();
     let dir = m.path().to_owned();
     std::thread::spawn(move || {

@@ -167,7 +167,7 @@ fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit,
     };
 
     // Sign exactly what was verified.
-    let signed = sign_manifest(manifest, &key, &certs)
+    let signed = sign_manifest(manifest, &key, &certs, Some(std::time::SystemTime::now()))
         .map_err(|e| CliError::error(e.kind(), format!("signing failed: {e}")))?;
     write_atomic(&args.signature, &signed.bundle.to_json())?;
 

@@ -9,6 +9,7 @@ mod audit;
 mod completions;
 mod convert;
 mod gate;
+mod keygen;
 mod policy;
 mod scan;
 mod sign;
@@ -43,6 +44,9 @@ pub(crate) struct Cli {
 enum Command {
     /// Hash a model and write a signed OMS bundle.
     Sign(sign::SignArgs),
+    /// Make a new signing key: files (0600 private key, public key beside
+    /// it) or inside a PKCS#11 token.
+    Keygen(keygen::KeygenArgs),
     /// Verify a model against a signed OMS bundle (or a checksums file and
     /// raw OpenSSL signature: --checksums, --raw-signature).
     Verify(verify::VerifyArgs),
@@ -73,6 +77,7 @@ impl Command {
     fn describe(&self) -> (&'static str, bool) {
         match self {
             Command::Sign(a) => ("sign", a.output.json),
+            Command::Keygen(a) => ("keygen", a.output.json),
             Command::Verify(a) => ("verify", a.output.json),
             Command::Convert(a) => ("convert", a.output.json),
             Command::Gate(a) => ("gate", a.json),
@@ -103,6 +108,7 @@ pub(crate) fn name_of(args: &[String]) -> &'static str {
         ["policy", "check", ..] => "policy check",
         ["policy", "explain", ..] => "policy explain",
         ["sign", ..] => "sign",
+        ["keygen", ..] => "keygen",
         ["verify", ..] => "verify",
         ["convert", ..] => "convert",
         ["gate", ..] => "gate",
@@ -122,6 +128,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
     let mut doc = Doc::new(name, json);
     let result = match cli.command {
         Command::Sign(args) => sign::run(&args, &mut doc),
+        Command::Keygen(args) => keygen::run(&args, &mut doc),
         Command::Verify(args) => verify::run(&args, &mut doc),
         Command::Convert(args) => convert::run(&args, &mut doc),
         Command::Gate(args) => gate::run(&args, &mut doc),

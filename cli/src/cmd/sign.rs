@@ -1,19 +1,18 @@
 //! `modelseal sign`: hash a model and write an OMS bundle.
 
-use std::path::PathBuf;
-use std::time::{Instant, SystemTime};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
 use clap::{Args, ValueEnum};
 use modelseal_manifest::engine::HashOptions;
 use modelseal_manifest::{HashAlgorithm, Method, ResourcePath};
-use modelseal_signer::SignOptions;
+use modelseal_signer::{Destination, SignOptions, timestamp_bundle};
 use modelseal_verifier::CertInfo;
 use serde_json::json;
 
 use super::sign_raw;
 use crate::args::{AuditArgs, CertArgs, HashingArgs, KeyArgs, OutputArgs, PaddingArg, SchemeArgs};
 use crate::audit_log::{Facts, record_decision, sha256_hex, x509};
-use crate::files::write_atomic;
 use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit};
 use crate::progress::Bar;
@@ -76,6 +75,18 @@ pub(crate) struct SignArgs {
     /// SIGNATURE.cache, or MODEL.cache when the signature is inside the model].
     #[arg(long, value_name = "FILE", requires = "update")]
     pub(crate) cache: Option<PathBuf>,
+    /// Ask this RFC 3161 time-stamping authority (http:// URL) to timestamp
+    /// the signature, so that it verifies after the certificate expires;
+    /// repeatable (every TSA must answer, or nothing is written).
+    #[arg(long, value_name = "URL")]
+    pub(crate) tsa: Vec<String>,
+    /// Seconds to wait for each TSA.
+    #[arg(long, value_name = "SECS", default_value = "30", requires = "tsa")]
+    pub(crate) tsa_timeout: u64,
+    /// Replace an existing file at SIG that is not a signature bundle
+    /// (never the key, a certificate or a file of the model).
+    #[arg(long)]
+    pub(crate) force: bool,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
     #[command(flatten)]
@@ -133,6 +144,21 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
         .first()
         .and_then(|der| CertInfo::from_der(der).ok())
         .map(|leaf| x509(&leaf));
+    let fingerprint = format!("sha256:{}", key.fingerprint());
+    doc.set("key_fingerprint", fingerprint.clone());
+    // Nothing is hashed before the destination is known to be safe.
+    let mut protected: Vec<&Path> = vec![&args.key.key];
+    protected.extend(args.certs.cert.as_deref());
+    protected.extend(args.certs.chain.iter().map(PathBuf::as_path));
+    let destination = Destination {
+        path: &args.signature,
+        model: &args.model,
+        protected: &protected,
+        force: args.force,
+    };
+    let signer_err =
+        |e: modelseal_signer::Error| CliError::error(e.kind(), format!("signing failed: {e}"));
+    destination.check().map_err(signer_err)?;
     let ignore = args
         .ignore
         .iter()
@@ -166,16 +192,33 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
             ..HashOptions::default()
         },
         cache: cache_path.as_deref(),
+        time: Some(SystemTime::now()),
     };
-    let signed = modelseal_signer::sign(&args.model, &opts)
-        .map_err(|e| CliError::error(e.kind(), format!("signing failed: {e}")))?;
+    let mut signed = modelseal_signer::sign(&args.model, &opts).map_err(signer_err)?;
     drop(bar);
-    write_atomic(&args.signature, &signed.bundle.to_json())?;
+    let stamps = timestamp_bundle(
+        &mut signed.bundle,
+        &args.tsa,
+        Duration::from_secs(args.tsa_timeout),
+    )
+    .map_err(signer_err)?;
+    destination
+        .write(&signed.bundle.to_json())
+        .map_err(signer_err)?;
     if let Some(err) = signed.cache.as_ref().and_then(|c| c.store_error.as_ref()) {
         doc.warn(format!("digest cache not written: {err}"));
     }
     let subject = signed.manifest.subject_digest().to_hex();
     facts.digest = Some(format!("sha256:{subject}"));
+    // The key (modelseal.signer.key_sha256) and certificate (file.x509.*)
+    // are recorded as fields; the timestamps in the reason.
+    for t in &stamps {
+        facts.reason.push_str(&format!(
+            "; timestamp genTime {} from TSA {}",
+            rfc3339(t.gen_time),
+            t.url
+        ));
+    }
     facts.signer_not_after = certs
         .first()
         .and_then(|der| CertInfo::from_der(der).ok())
@@ -189,6 +232,19 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
     doc.set("material", material);
     doc.set("resources", signed.manifest.len());
     doc.set("subject_digest", subject.clone());
+    doc.set(
+        "timestamps",
+        stamps
+            .iter()
+            .map(|t| {
+                json!({
+                    "tsa": t.url,
+                    "gen_time": rfc3339(t.gen_time),
+                    "serial": t.serial,
+                })
+            })
+            .collect::<Vec<_>>(),
+    );
     doc.set(
         "cache",
         signed
@@ -208,6 +264,10 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
             signed.manifest.len()
         );
         outln!("  subject:   sha256:{subject}");
+        outln!("  key:       {fingerprint}");
+        for t in &stamps {
+            outln!("  timestamp: {} ({})", rfc3339(t.gen_time), t.url);
+        }
         if let Some(c) = &signed.cache {
             outln!(
                 "  cache:     {} files reused, {} hashed",
@@ -217,4 +277,10 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
         }
     }
     Ok(Exit::Success)
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    time::OffsetDateTime::from(t)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

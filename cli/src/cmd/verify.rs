@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime};
 use clap::Args;
 use modelseal_manifest::engine::HashOptions;
 use modelseal_verifier::verify::{self, Options, Outcome};
-use modelseal_verifier::{CheckName, Signer};
+use modelseal_verifier::{CheckName, EvidenceSource, Signer, TsaTimestamps};
 use serde_json::{Value, json};
 
 use super::verify_checksums::{self, DetachedArgs};
@@ -37,6 +37,13 @@ pub(crate) struct VerifyArgs {
     pub(crate) policy: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
+    /// PEM file of trusted RFC 3161 time-stamping authority roots;
+    /// repeatable. Every timestamp the bundle carries must then verify
+    /// (TSA chain and timeStamping EKU at genTime, imprint over the
+    /// signature), and the earliest genTime becomes the time the signing
+    /// certificate must have been valid at, instead of now (or --at).
+    #[arg(long = "tsa-root", value_name = "TSA_ROOT.pem", conflicts_with_all = ["policy", "checksums", "raw_signature"])]
+    pub(crate) tsa_roots: Vec<PathBuf>,
     /// Checksums files and raw OpenSSL signatures instead of a bundle.
     #[command(flatten)]
     pub(crate) detached: DetachedArgs,
@@ -114,6 +121,25 @@ pub(crate) fn run(args: &VerifyArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     result
 }
 
+/// The TSA roots of `--tsa-root`, as an evidence source (none without).
+fn tsa_timestamps(roots: &[PathBuf]) -> Result<Option<TsaTimestamps>, CliError> {
+    let mut trust: Option<modelseal_timestamp::TsaTrust> = None;
+    for path in roots {
+        let pem = crate::files::read_small("TSA root", path)?;
+        let t = modelseal_timestamp::TsaTrust::from_pem(&pem).map_err(|e| {
+            CliError::error(
+                "invalid_certificate",
+                format!("TSA root {}: {e}", path.display()),
+            )
+        })?;
+        match &mut trust {
+            Some(all) => all.extend(t),
+            None => trust = Some(t),
+        }
+    }
+    Ok(trust.map(TsaTimestamps::new))
+}
+
 fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliError> {
     let [signature] = args.signatures().try_into().map_err(|_| {
         CliError::usage(
@@ -126,8 +152,11 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     let label = signature.display().to_string();
     facts.bundle = Some(signature.clone());
     let bar = Bar::new(args.output.quiet || args.output.json, "verifying");
+    let tsa = tsa_timestamps(&args.tsa_roots)?;
+    let evidence: Vec<&dyn EvidenceSource> = tsa.iter().map(|t| t as &dyn EvidenceSource).collect();
     let mut opts = Options::new(&trust, time);
     opts.identities = &identities;
+    opts.evidence = &evidence;
     opts.signature_file = Some(&signature);
     opts.hash = HashOptions {
         threads: args.hashing.threads(),
@@ -193,6 +222,20 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
             outln!("  root:      {root_subject}");
         }
         outln!("  algorithm: {}", a.algorithm());
+        if let Some(ts) = outcome
+            .report
+            .checks
+            .iter()
+            .find(|c| c.name == CheckName::Timestamp)
+        {
+            // TSA subjects come from a certificate: no terminal controls.
+            let detail: String = ts
+                .detail
+                .chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect();
+            outln!("  timestamp: {detail}");
+        }
         outln!(
             "  files:     {} resources, {} bytes",
             a.manifest().len(),

@@ -10,7 +10,7 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 #[allow(unused_imports)] // each test binary uses some
@@ -147,4 +147,30 @@ impl Sandbox {
         }
         Run::from(cmd.output().unwrap())
     }
+}
+
+/// Replace the material of the bundle at `bundle` by the certificates of
+/// the PEM files `pems` (leaf first). `sign` refuses certificates `verify`
+/// would refuse; tests of those refusals make the bundle with the key
+/// alone and put the certificates in afterwards (the signature does not
+/// cover the material).
+pub fn attach_chain(bundle: &Path, pems: &[PathBuf]) {
+    let mut doc: serde_json::Value = serde_json::from_slice(&fs::read(bundle).unwrap()).unwrap();
+    let mut certs = Vec::new();
+    for pem in pems {
+        let text = fs::read_to_string(pem).unwrap();
+        for block in text.split("-----END CERTIFICATE-----") {
+            if let Some(b64) = block.split("-----BEGIN CERTIFICATE-----").nth(1) {
+                let raw: String = b64.split_whitespace().collect();
+                certs.push(serde_json::json!({ "rawBytes": raw }));
+            }
+        }
+    }
+    let vm = doc["verificationMaterial"].as_object_mut().unwrap();
+    vm.remove("publicKey");
+    vm.insert(
+        "x509CertificateChain".into(),
+        serde_json::json!({ "certificates": certs }),
+    );
+    fs::write(bundle, serde_json::to_vec(&doc).unwrap()).unwrap();
 }
