@@ -384,3 +384,53 @@ fn usage_and_input_errors_exit_2() {
     ])
     .code(0);
 }
+
+/// Issue 19 item 1: a production model replaced by a link to a scratch
+/// model must not pick the scratch `skip` policy, nor may a link below a
+/// scope's root stand for another model; the same for `policy explain`.
+#[test]
+fn a_symlink_does_not_choose_the_policy() {
+    let sb = setup();
+    sign(&sb, "prod/bert", "a", "a.sig");
+    sign(&sb, "prod/bert", "b", "b.sig");
+    let bert = sb.path("policies/models/prod/bert");
+    std::fs::remove_dir_all(&bert).unwrap();
+    std::os::unix::fs::symlink("../scratch/x", &bert).unwrap();
+    let r = verify(&sb, "prod/bert", &["a.sig", "b.sig"], &[]);
+    r.code(2)
+        .stderr_has("symbolic link")
+        .stderr_has("\"scratch\"")
+        .stderr_has("instead of \"production\"");
+    assert!(!r.stdout.contains("skip"), "{}", r.stdout);
+    let doc = verify(&sb, "prod/bert", &["a.sig", "b.sig"], &["--json"])
+        .code(2)
+        .json();
+    assert_eq!(doc["error"]["kind"], "symlinked_model");
+    let r = sb.run([
+        "policy",
+        "explain",
+        "policies/example.json",
+        "policies/models/prod/bert",
+    ]);
+    r.code(2).stderr_has("symbolic link");
+    assert!(!r.stdout.contains("skip"), "{}", r.stdout);
+
+    // A link within one scope (same policy) is refused too, naming it.
+    std::fs::remove_file(&bert).unwrap();
+    sb.copy("models/demo", "policies/models/prod/bert");
+    std::os::unix::fs::symlink("bert", sb.path("policies/models/prod/alias")).unwrap();
+    verify(&sb, "prod/alias", &["a.sig", "b.sig"], &[])
+        .code(2)
+        .stderr_has("models/prod/alias is a symbolic link below the root of scope");
+    // `..` after a link is not normalized away into another model.
+    std::os::unix::fs::symlink("../scratch/x", sb.path("policies/models/prod/lnk")).unwrap();
+    sb.copy("models/demo", "policies/models/scratch/bert");
+    verify(&sb, "prod/lnk/../bert", &["a.sig", "b.sig"], &[])
+        .code(2)
+        .stderr_has("`..` follows a symbolic link");
+    // The real path still verifies, and a lexical `..` is fine.
+    verify(&sb, "prod/bert", &["a.sig", "b.sig"], &[])
+        .code(0)
+        .stdout_has("policy:    production (strict)");
+    verify(&sb, "scratch/../prod/bert", &["a.sig", "b.sig"], &[]).code(0);
+}

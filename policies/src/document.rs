@@ -227,19 +227,80 @@ impl PolicySet {
             })
     }
 
-    /// [`PolicySet::select`] for a path on disk, resolved to its canonical
-    /// form first.
+    /// [`PolicySet::select`] for a path on disk, chosen from the path as
+    /// given (made absolute lexically, see [`ModelPath::lexical`]), never
+    /// from where symbolic links lead.
     ///
     /// # Errors
-    /// [`Error::ModelPath`] when the path cannot be resolved, else as
-    /// [`PolicySet::select`].
+    /// [`Error::ModelPath`] when the path cannot be read or resolved;
+    /// [`Error::Symlink`] when resolving it would select another policy
+    /// (or `..` follows a link), or a component below the winning scope's
+    /// root is a symbolic link; else as [`PolicySet::select`].
     pub fn select_path(&self, model: &Path) -> Result<(ModelPath, Selection<'_>), Error> {
-        let resolved = ModelPath::resolve(model).map_err(|reason| Error::ModelPath {
+        let bad = |reason: String| Error::ModelPath {
             path: model.to_owned(),
             reason,
-        })?;
-        let selection = self.select(&resolved)?;
-        Ok((resolved, selection))
+        };
+        let refuse = |reason: String| Error::Symlink {
+            path: model.to_owned(),
+            reason,
+        };
+        let given = ModelPath::lexical(model).map_err(bad)?;
+        let resolved = ModelPath::resolve(model).map_err(bad)?;
+        if resolved != given {
+            // `..` after a link: the lexical path names another place.
+            let lexical_target = ModelPath::resolve(&given.to_path_buf()).map_err(bad)?;
+            if lexical_target != resolved {
+                return Err(refuse(format!(
+                    "{given} (`..` normalized) is not where the path leads ({resolved}): \
+                     `..` follows a symbolic link"
+                )));
+            }
+        }
+        let selection = self.select(&given)?;
+        if resolved != given {
+            match self.select(&resolved) {
+                Ok(other) if std::ptr::eq(other.policy, selection.policy) => {}
+                Ok(other) => {
+                    return Err(refuse(format!(
+                        "it resolves through a symbolic link to {resolved}, which policy \
+                         {:?} (scope {:?}) would cover instead of {:?} (scope {:?})",
+                        other.policy.name(),
+                        other.scope.text(),
+                        selection.policy.name(),
+                        selection.scope.text()
+                    )));
+                }
+                Err(_) => {
+                    return Err(refuse(format!(
+                        "it resolves through a symbolic link to {resolved}, which no policy \
+                         covers, not {:?} (scope {:?})",
+                        selection.policy.name(),
+                        selection.scope.text()
+                    )));
+                }
+            }
+        }
+        let comps = given.components();
+        let root = selection.scope.root_len(&given);
+        let mut dir = std::path::PathBuf::from("/");
+        for (i, c) in comps.iter().enumerate() {
+            dir.push(c);
+            if i < root {
+                continue;
+            }
+            let meta = std::fs::symlink_metadata(&dir).map_err(|e| bad(e.to_string()))?;
+            if meta.file_type().is_symlink() {
+                return Err(refuse(format!(
+                    "{} is a symbolic link below the root of scope {:?} of policy {:?}; \
+                     give the real path of the model",
+                    dir.display(),
+                    selection.scope.text(),
+                    selection.policy.name()
+                )));
+            }
+        }
+        Ok((given, selection))
     }
 }
 

@@ -55,6 +55,16 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The model path goes through a symbolic link where the policy would
+    /// depend on it: resolving it selects another policy, or a component
+    /// below the scope's root is a link. Refused, not decided.
+    #[error("refusing model path {}: {reason}", path.display())]
+    Symlink {
+        /// The path given.
+        path: PathBuf,
+        /// Which link, and why it matters.
+        reason: String,
+    },
     /// No policy covers the model: it is rejected.
     #[error("no policy applies to {model}: the model is rejected")]
     NoPolicy {
@@ -70,6 +80,7 @@ impl Error {
             Error::Read { .. } => "unreadable_input",
             Error::Invalid { .. } => "invalid_policy",
             Error::ModelPath { .. } => "unreadable_model",
+            Error::Symlink { .. } => "symlinked_model",
             Error::NoPolicy { .. } => "no_policy",
         }
     }

@@ -126,6 +126,18 @@ impl Glob {
         }
     }
 
+    /// How many leading components are fully literal (no wildcard): the
+    /// directory every match lies under.
+    pub fn literal_prefix_len(&self) -> usize {
+        self.comps
+            .iter()
+            .take_while(|c| match c {
+                Comp::Deep => false,
+                Comp::Seg(toks) => toks.iter().all(|t| matches!(t, Tok::Lit(_))),
+            })
+            .count()
+    }
+
     /// `**/` followed by this pattern: the pattern anywhere in a path.
     pub fn anywhere(self) -> Glob {
         let mut comps = vec![Comp::Deep];

@@ -9,9 +9,12 @@
 //! - `path:PATTERN`, or any other text: a path pattern. A relative pattern
 //!   is relative to the directory of the policy file.
 //!
-//! Models are matched by their canonical path (absolute, symbolic links
-//! resolved), so a link named like a production model does not pick the
-//! production policy for what it points to, or the reverse.
+//! Models are matched by their path as the caller gave it, made absolute
+//! lexically ([`ModelPath::lexical`]), never by where symbolic links lead:
+//! a link named like a production model must not pick the policy of what
+//! it points to. [`crate::PolicySet::select_path`] then refuses a model
+//! whose resolved path would select another policy, or whose path has a
+//! symbolic link below the winning scope's root ([`Scope::root_len`]).
 //!
 //! The most specific matching scope wins ([`Specificity`]: literal
 //! components, then non-`**` components, then literal characters; the
@@ -39,6 +42,50 @@ impl ModelPath {
     pub fn resolve(path: &Path) -> Result<ModelPath, String> {
         let canonical = std::fs::canonicalize(path).map_err(|e| e.to_string())?;
         ModelPath::from_absolute(&canonical)
+    }
+
+    /// The path as given, made absolute against the current directory and
+    /// normalized lexically (`.` dropped, `..` removes the component before
+    /// it); symbolic links are not followed.
+    ///
+    /// # Errors
+    /// A reason when the current directory is unknown, `..` climbs above
+    /// `/`, or the path is not UTF-8.
+    pub fn lexical(path: &Path) -> Result<ModelPath, String> {
+        let absolute = if path.is_absolute() {
+            path.to_owned()
+        } else {
+            std::env::current_dir()
+                .map_err(|e| format!("current directory: {e}"))?
+                .join(path)
+        };
+        let mut components: Vec<String> = Vec::new();
+        for c in absolute.components() {
+            match c {
+                Component::RootDir | Component::CurDir => {}
+                Component::ParentDir => {
+                    if components.pop().is_none() {
+                        return Err(format!("{} climbs above /", path.display()));
+                    }
+                }
+                Component::Normal(s) => components.push(
+                    s.to_str()
+                        .ok_or_else(|| format!("{} is not UTF-8", path.display()))?
+                        .to_owned(),
+                ),
+                Component::Prefix(_) => {
+                    return Err(format!("{} has a prefix", path.display()));
+                }
+            }
+        }
+        Ok(ModelPath { components })
+    }
+
+    /// The path on disk (`/` and the components).
+    pub fn to_path_buf(&self) -> std::path::PathBuf {
+        let mut p = std::path::PathBuf::from("/");
+        p.extend(&self.components);
+        p
     }
 
     /// Take an already absolute, normalized path (no `.`/`..`) as is.
@@ -165,6 +212,14 @@ impl Scope {
             .map_or(Rank::Global, |g| Rank::Pattern(g.specificity()))
     }
 
+    /// How many leading components of a model path `model` this scope
+    /// covers are its root: the literal directory of the pattern (none for
+    /// `*` and `name:` scopes), and never the model's own last component.
+    pub fn root_len(&self, model: &ModelPath) -> usize {
+        let literal = self.glob.as_ref().map_or(0, Glob::literal_prefix_len);
+        literal.min(model.components().len().saturating_sub(1))
+    }
+
     /// Whether the scope covers the model.
     pub fn matches(&self, model: &ModelPath) -> bool {
         self.glob
@@ -221,6 +276,28 @@ mod tests {
         assert!(r("/srv/prod/*") > r("/srv/prod/**"));
         assert!(r("/srv/prod/**") > r("name:bert"));
         assert!(r("name:bert") > r("*"));
+    }
+
+    #[test]
+    fn roots_are_literal_prefixes_above_the_model() {
+        let b = base();
+        let m = model("/etc/modelseal/models/prod/bert");
+        assert_eq!(Scope::parse("models/prod/**", &b).unwrap().root_len(&m), 4);
+        assert_eq!(Scope::parse("models/*/bert", &b).unwrap().root_len(&m), 3);
+        assert_eq!(
+            Scope::parse("models/prod/bert", &b).unwrap().root_len(&m),
+            4
+        );
+        assert_eq!(Scope::parse("name:bert", &b).unwrap().root_len(&m), 0);
+        assert_eq!(Scope::parse("*", &b).unwrap().root_len(&m), 0);
+    }
+
+    #[test]
+    fn lexical_paths_are_not_resolved() {
+        let m = ModelPath::lexical(Path::new("/a/./b/../c")).unwrap();
+        assert_eq!(m.to_string(), "/a/c");
+        assert!(ModelPath::lexical(Path::new("/..")).is_err());
+        assert_eq!(ModelPath::lexical(Path::new("rel")).unwrap().name(), "rel");
     }
 
     #[test]

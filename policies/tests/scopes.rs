@@ -65,7 +65,9 @@ fn most_specific_scope_wins() {
         assert_eq!(sel.policy.name(), want, "{path}");
         assert_eq!(sel.scope.text(), scope, "{path}");
     }
-    // Paths are canonical: `..` and symlinks resolve before matching.
+    // Paths are taken as given: `..` is removed lexically, and a symbolic
+    // link that would change the policy, or any link below the winning
+    // scope's root, is refused (issue 19 item 1).
     let via_dotdot = dir.path().join("models/staging/../prod/special");
     assert_eq!(
         set.select_path(&via_dotdot).unwrap().1.policy.name(),
@@ -73,7 +75,18 @@ fn most_specific_scope_wins() {
     );
     let link = dir.path().join("models/prod/link-to-x");
     std::os::unix::fs::symlink(dir.path().join("elsewhere/x"), &link).unwrap();
-    assert_eq!(set.select_path(&link).unwrap().1.policy.name(), "global");
+    let err = set.select_path(&link).unwrap_err();
+    assert!(matches!(err, Error::Symlink { .. }), "{err}");
+    assert!(!err.is_rejection());
+    assert!(err.to_string().contains("\"global\""), "{err}");
+    let same = dir.path().join("models/prod/link-to-bert");
+    std::os::unix::fs::symlink(dir.path().join("models/prod/bert"), &same).unwrap();
+    let err = set.select_path(&same).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("link-to-bert is a symbolic link below"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -181,6 +181,7 @@ pub fn validate_with(
     match crls {
         None => build(chain, anchors, at, None),
         Some(check) => {
+            revoked_by_any(chain, anchors, at, check)?;
             let lists: Vec<_> = check.crls.iter().map(|c| c.webpki()).collect();
             let runs: &[(RevocationCheckDepth, UnknownStatusPolicy)] = match check.coverage {
                 Coverage::Leaf => &[
@@ -212,6 +213,46 @@ pub fn validate_with(
             validated.ok_or(CertificateError::NoCertificate)
         }
     }
+}
+
+/// Check the path against each list on its own. webpki consults only the
+/// first list authoritative for a certificate, so an older list of the same
+/// issuer given first would hide a newer one that revokes: every list whose
+/// issuer is on the path must get its say. A list that covers nothing of the
+/// path passes here (coverage is enforced by the combined runs of
+/// [`validate_with`]); a list that is authoritative but unusable (its
+/// signature does not verify) is an error. A revocation wins over any other
+/// error, so the report says "revoked" whatever the order of the lists.
+fn revoked_by_any(
+    chain: &[Vec<u8>],
+    anchors: &TrustAnchors,
+    at: SystemTime,
+    check: &CrlCheck<'_>,
+) -> Result<(), CertificateError> {
+    let mut first_error = None;
+    for crl in check.crls {
+        let one = [crl.webpki()];
+        let Ok(builder) = RevocationOptionsBuilder::new(&one) else {
+            continue;
+        };
+        let opts = builder
+            .with_depth(RevocationCheckDepth::Chain)
+            .with_status_policy(UnknownStatusPolicy::Allow)
+            .with_expiration_policy(ExpirationPolicy::Ignore)
+            .build();
+        let single = CrlCheck {
+            crls: std::slice::from_ref(crl),
+            coverage: check.coverage,
+        };
+        match build(chain, anchors, at, Some((opts, &single))) {
+            Ok(_) => {}
+            Err(e @ CertificateError::Revoked { .. }) => return Err(e),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 fn build(

@@ -6,7 +6,9 @@
 //! path) and by x509-parser (for its issuer and dates, which modelseal
 //! reports and uses to refuse stale lists). A list webpki cannot use (CRL
 //! version 1, no nextUpdate, delta CRLs) is refused at load time, so a CRL
-//! is never silently ignored at verification time.
+//! is never silently ignored at verification time. Every list is consulted
+//! on its own for the path (webpki alone stops at the first list of an
+//! issuer), so an older list given first cannot hide a newer revocation.
 //!
 //! [`CrlCheck`] says how the lists apply to a path; see
 //! [`crate::chain::validate_with`].

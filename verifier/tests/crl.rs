@@ -140,3 +140,56 @@ fn staleness_is_judged_against_the_given_time() {
     assert!(check.stale_at(1_893_456_000).is_none());
     assert!(check.stale_at(2_366_841_601).is_some());
 }
+
+/// Issue 19 item 11: an older list of the same intermediate that lists
+/// nothing, given before the one that revokes, must not hide the revocation,
+/// whether the lists come as two files or concatenated in one PEM.
+#[test]
+fn every_list_of_an_issuer_is_consulted_not_the_first() {
+    let anchors = p256_root();
+    let revoked = chain("bad/revoked.fullchain.pem");
+    let old = read("bad/old-empty.crl.pem");
+    let emergency = read("bad/revoked.crl.pem");
+    let mut two_files = Crl::from_file_bytes(&old).unwrap();
+    two_files.extend(Crl::from_file_bytes(&emergency).unwrap());
+    let concatenated = Crl::from_file_bytes(&[old.clone(), emergency.clone()].concat()).unwrap();
+    assert_eq!(concatenated.len(), 2);
+    for (name, lists) in [("two files", &two_files), ("one PEM", &concatenated)] {
+        assert_eq!(lists[0].revoked_count(), 0, "{name}");
+        assert_eq!(lists[1].revoked_count(), 1, "{name}");
+        for coverage in [Coverage::Leaf, Coverage::Any] {
+            let check = CrlCheck {
+                crls: lists,
+                coverage,
+            };
+            match validate_with(&revoked, &anchors, t2030(), Some(&check)) {
+                Err(CertificateError::Revoked { subject }) => {
+                    assert!(
+                        subject.contains("revoked"),
+                        "{name} {coverage:?}: {subject}"
+                    )
+                }
+                other => panic!("{name} {coverage:?}: {other:?}"),
+            }
+        }
+        // The unrevoked leaf still passes with both lists.
+        let check = CrlCheck {
+            crls: lists,
+            coverage: Coverage::Leaf,
+        };
+        validate_with(
+            &chain("p256/fullchain.pem"),
+            &anchors,
+            t2030(),
+            Some(&check),
+        )
+        .unwrap();
+    }
+    // The old list alone covers the revoked leaf and does not list it.
+    let old_only = Crl::from_file_bytes(&old).unwrap();
+    let check = CrlCheck {
+        crls: &old_only,
+        coverage: Coverage::Leaf,
+    };
+    validate_with(&revoked, &anchors, t2030(), Some(&check)).unwrap();
+}
