@@ -4,7 +4,7 @@
 
 use modelseal_policies::{Action, Category, PolicyOutcome};
 use modelseal_verifier::report::rfc3339;
-use modelseal_verifier::{CertInfo, Report, Signer};
+use modelseal_verifier::{Authenticated, CertInfo, Report, Signer};
 use serde_json::{Value, json};
 
 use crate::output::Doc;
@@ -158,5 +158,27 @@ pub(crate) fn policy_outcome(o: &PolicyOutcome, doc: &mut Doc) {
             "required_signatures": o.required,
             "signers": o.decision.signers,
         }),
+    );
+}
+
+/// Puts an accepted bundle's signer, algorithm, identity, subject digest and
+/// its one-entry `signatures` list into `doc` (plain verify and the gate).
+pub(crate) fn accepted_signature(doc: &mut Doc, label: &str, a: &Authenticated) {
+    let digest = a.manifest().subject_digest().to_hex();
+    let identity = a.identity().map(ToString::to_string);
+    doc.set("signer", signer_json(a.signer()));
+    doc.set("algorithm", a.algorithm().name());
+    doc.set("identity", identity.clone());
+    doc.set("subject_digest", digest.clone());
+    doc.set(
+        "signatures",
+        json!([{
+            "file": label,
+            "accepted": true,
+            "signer": signer_json(a.signer()),
+            "algorithm": a.algorithm().name(),
+            "identities": identity.into_iter().collect::<Vec<_>>(),
+            "subject_digest": digest,
+        }]),
     );
 }

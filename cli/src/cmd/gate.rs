@@ -45,7 +45,7 @@ use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, model_error, policy_error, verifier_error};
 use crate::progress::Bar;
-use crate::render::{checks_json, logged_note, policy_outcome, signer_json};
+use crate::render::{accepted_signature, checks_json, logged_note, policy_outcome};
 
 /// The variable that tells COMMAND where the verified model is.
 pub(crate) const MODEL_DIR_VAR: &str = "MODELSEAL_MODEL_DIR";
@@ -260,24 +260,8 @@ fn decide(
         err
     })?;
     let a = sealed.verified().authenticated();
-    let digest = a.manifest().subject_digest().to_hex();
-    let identity = a.identity().map(ToString::to_string);
-    facts.details = signer_details(a.signer(), identity.clone());
-    doc.set("signer", signer_json(a.signer()));
-    doc.set("algorithm", a.algorithm().name());
-    doc.set("identity", identity.clone());
-    doc.set("subject_digest", digest.clone());
-    doc.set(
-        "signatures",
-        json!([{
-            "file": label,
-            "accepted": true,
-            "signer": signer_json(a.signer()),
-            "algorithm": a.algorithm().name(),
-            "identities": identity.into_iter().collect::<Vec<_>>(),
-            "subject_digest": digest,
-        }]),
-    );
+    facts.details = signer_details(a.signer(), a.identity().map(ToString::to_string));
+    accepted_signature(doc, &label, a);
     let reason = format!(
         "verified {} ({} files, {} bytes; signer {}, {})",
         args.model.display(),

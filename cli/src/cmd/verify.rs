@@ -19,7 +19,7 @@ use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, model_error};
 use crate::progress::Bar;
-use crate::render::{checks_json, signer_json};
+use crate::render::{accepted_signature, checks_json};
 
 /// Arguments of `modelseal verify`.
 #[derive(Debug, Args)]
@@ -187,24 +187,8 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
         }
     };
     let a = v.authenticated();
-    let digest = a.manifest().subject_digest().to_hex();
-    let identity = a.identity().map(ToString::to_string);
-    doc.set("signer", signer_json(a.signer()));
-    doc.set("algorithm", a.algorithm().name());
-    doc.set("identity", identity.clone());
-    doc.set("subject_digest", digest.clone());
-    doc.set(
-        "signatures",
-        json!([{
-            "file": label,
-            "accepted": true,
-            "signer": signer_json(a.signer()),
-            "algorithm": a.algorithm().name(),
-            "identities": identity.into_iter().collect::<Vec<_>>(),
-            "subject_digest": digest,
-        }]),
-    );
-    facts.digest = Some(format!("sha256:{digest}"));
+    accepted_signature(doc, &label, a);
+    facts.digest = Some(format!("sha256:{}", a.manifest().subject_digest().to_hex()));
     facts.details = signer_details(a.signer(), a.identity().map(ToString::to_string));
     facts.bytes = Some(v.bytes());
     if let Signer::Certificate { leaf, .. } = a.signer() {
