@@ -11,10 +11,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::HashOptions;
 use modelseal_manifest::{HashAlgorithm, Method};
 use modelseal_signer::{RsaScheme, SignOptions, Signed, SigningKey};
-use modelseal_verifier::chain::certificates_from_pem;
+use modelseal_verifier::certificates_from_pem;
 
 pub use tempfile::{TempDir, tempdir};
 
