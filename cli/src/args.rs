@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 use modelseal_manifest::{DetachedPadding, DetachedScheme, MessageHash};
 use modelseal_signer::{RsaHash, RsaPadding, RsaScheme};
 use modelseal_signer::{SigningKey, load_key_file};
-use modelseal_verifier::{Identity, PublicKey, Trust, TrustAnchors};
+use modelseal_verifier::{Identity, IdentityRequirement, PublicKey, Trust, TrustAnchors};
 use zeroize::Zeroizing;
 
 use crate::files::read_small;
@@ -83,12 +83,12 @@ impl TrustArgs {
         parse_time(self.at.as_deref())
     }
 
-    /// The identities the signer must match. Certificate mode
-    /// (`--trust-root`) needs an explicit choice: one or more `--identity`,
-    /// or `--identity '*'` for any signer the roots certify, which `doc`
-    /// then carries as a warning. An empty list means "any" to the
-    /// verifier.
-    pub(crate) fn identities(&self, doc: &mut Doc) -> Result<Vec<Identity>, CliError> {
+    /// The identities the signer must match; `None` accepts any signer
+    /// (see [`requirement`]). Certificate mode (`--trust-root`) needs an
+    /// explicit choice: one or more `--identity`, or `--identity '*'` for
+    /// any signer the roots certify, which `doc` then carries as a warning.
+    /// Key mode without `--identity` accepts the key's holder.
+    pub(crate) fn identities(&self, doc: &mut Doc) -> Result<Option<Vec<Identity>>, CliError> {
         let any = self.identity.iter().any(|i| i == ANY_IDENTITY);
         let certificate_mode = !self.trust_roots.is_empty();
         match (any, self.identity.len(), certificate_mode) {
@@ -96,7 +96,7 @@ impl TrustArgs {
                 doc.warn(
                     "--identity '*': any signer these trust roots certify is accepted; name the expected signer with --identity",
                 );
-                Ok(Vec::new())
+                Ok(None)
             }
             (true, 1, false) => Err(CliError::usage(
                 "--identity '*' accepts any signer of the --trust-root roots; it means nothing without them",
@@ -107,7 +107,8 @@ impl TrustArgs {
             (false, 0, true) => Err(CliError::usage(
                 "certificate mode needs to know who must have signed: give --identity ID (a SAN such as email:release@example.com, or a subject DN; repeatable), or --identity '*' to accept any signer these roots certify",
             )),
-            _ => parse_identities(&self.identity),
+            (false, 0, false) => Ok(None),
+            _ => parse_identities(&self.identity).map(Some),
         }
     }
 
@@ -120,6 +121,14 @@ impl TrustArgs {
                 "give --trust-root ROOT.pem (certificate mode) or --public-key PUB.pem (key mode)",
             )),
         }
+    }
+}
+
+/// The verifier's requirement for what [`TrustArgs::identities`] returned.
+pub(crate) fn requirement(ids: Option<&[Identity]>) -> IdentityRequirement<'_> {
+    match ids {
+        None => IdentityRequirement::Any,
+        Some(ids) => IdentityRequirement::OneOf(ids),
     }
 }
 

@@ -180,7 +180,9 @@ pub(crate) fn signer_details(signer: &Signer, identity: Option<String>) -> Detai
 }
 
 /// Policy facts: the policy, and the first accepted signature's bundle and
-/// signer (or the first signature's bundle when none was accepted).
+/// signer (or the first signature's bundle when none was accepted, and its
+/// signer when its signature verified: a signed manifest was read from it,
+/// though the policy refused it).
 pub(crate) fn policy_facts(o: &modelseal_policies::PolicyOutcome, facts: &mut Facts) {
     facts.details.policy = Some(o.policy.clone());
     let Some(s) = o
@@ -192,7 +194,7 @@ pub(crate) fn policy_facts(o: &modelseal_policies::PolicyOutcome, facts: &mut Fa
         return;
     };
     facts.bundle = Some(PathBuf::from(&s.label));
-    if s.accepted {
+    if s.accepted || s.subject_digest.is_some() {
         if let Some(leaf) = &s.leaf {
             facts.details.x509 = Some(x509(leaf));
             facts.details.key_sha256 = Some(leaf.spki_sha256.clone());

@@ -283,6 +283,34 @@ fn records_of_every_decision_are_ecs_with_structured_facts() {
     );
     flip_byte(&sb.path("model/config.json"), 0);
     run(&verify, 1);
+    // Refusals after the signature verified still name the signer: the
+    // gate refusing a changed file, another identity required.
+    let mut gate_refused = vec!["gate", "model"];
+    gate_refused.extend(root);
+    gate_refused.extend(["--", "true"]);
+    run(&gate_refused, 1);
+    run(
+        &[
+            "verify",
+            "model",
+            "--trust-root",
+            "pki/p256/root.pem",
+            "--identity",
+            "email:release-b@modelseal.test",
+            "-q",
+        ],
+        1,
+    );
+    // A signature that does not verify names nobody.
+    let mut bundle: serde_json::Value =
+        serde_json::from_slice(&fs::read(sb.path("model.sig")).unwrap()).unwrap();
+    let sig = &mut bundle["dsseEnvelope"]["signatures"][0]["sig"];
+    let forged = format!("AAAA{}", &sig.as_str().unwrap()[4..]);
+    *sig = serde_json::Value::String(forged);
+    fs::write(sb.path("forged.sig"), serde_json::to_vec(&bundle).unwrap()).unwrap();
+    let mut forged = vec!["verify", "model", "-s", "forged.sig"];
+    forged.extend(root);
+    run(&forged, 1);
 
     let ecs = ecs::ecs();
     let log = fs::read_to_string(sb.path("audit.log")).unwrap();
@@ -307,6 +335,9 @@ fn records_of_every_decision_are_ecs_with_structured_facts() {
             "model.verify",
             "model.gate",
             "model.convert",
+            "model.verify",
+            "model.gate",
+            "model.verify",
             "model.verify"
         ]
     );
@@ -361,6 +392,29 @@ fn records_of_every_decision_are_ecs_with_structured_facts() {
         rejected["event"]["type"],
         serde_json::json!(["access", "denied"])
     );
+    for refused in &records[7..10] {
+        assert_eq!(refused["event"]["outcome"], "failure", "{refused}");
+        assert_eq!(
+            refused["file"]["x509"]["serial_number"], signed["file"]["x509"]["serial_number"],
+            "{refused}"
+        );
+        assert_eq!(
+            refused["modelseal"]["signer"]["key_sha256"],
+            signed["modelseal"]["signer"]["key_sha256"],
+            "{refused}"
+        );
+        assert!(
+            refused["modelseal"]["signer"]["identity"]
+                .as_str()
+                .unwrap()
+                .contains("release signer A"),
+            "{refused}"
+        );
+    }
+    let forged = &records[10];
+    assert_eq!(forged["event"]["outcome"], "failure");
+    assert!(forged["modelseal"]["signer"].is_null(), "{forged}");
+    assert!(forged["file"]["x509"].is_null(), "{forged}");
     sb.run([
         "audit",
         "verify",

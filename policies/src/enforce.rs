@@ -78,7 +78,9 @@ pub struct SignatureSummary {
     pub algorithm: Option<SignatureAlgorithm>,
     /// The trusted identities the signer matched.
     pub identities: Vec<String>,
-    /// The subject digest of its verified manifest (hex).
+    /// The subject digest of its signed manifest (hex): present whenever
+    /// the signature verified with the signer's own key and its statement
+    /// parsed, whether or not the policy accepted it.
     pub subject_digest: Option<String>,
     /// Whether it passed every enforced check.
     pub accepted: bool,

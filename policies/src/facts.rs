@@ -18,10 +18,10 @@
 //!
 //! The files check needs the model; [`crate::enforce`] fills it in.
 
-use modelseal_verifier::Inputs;
 use modelseal_verifier::{
     CertInfo, CrlCheck, Finding, MaterialKind, PublicKey, SignatureFacts, Status,
 };
+use modelseal_verifier::{IdentityRequirement, Inputs};
 
 use crate::document::Policy;
 use crate::evaluate::{Fact, SignatureFacts as PolicyFacts};
@@ -60,13 +60,19 @@ pub(crate) fn gather(
     now: std::time::SystemTime,
 ) -> (PolicyFacts, Found) {
     let rules = policy.revocation();
+    // The policy writes `*` explicitly (Identity::Any); a policy that lists
+    // no identity decides that itself (its identity fact is skipped).
+    let identity = match policy.identities() {
+        [] => IdentityRequirement::Any,
+        ids => IdentityRequirement::OneOf(ids),
+    };
     let mut inputs = Inputs::new(
         policy
             .anchors()
             .map(|a| a as &dyn modelseal_verifier::TrustSource),
+        identity,
         now,
     );
-    inputs.identities = policy.identities();
     if policy.actions().revocation != Action::Skip && !rules.crls().is_empty() {
         inputs.crls = Some(CrlCheck {
             crls: rules.crls(),

@@ -119,7 +119,8 @@ def verify(
 
     ``identity``: required signer identity or identities (any of them
     matches): a SAN (``email:``, ``uri:``, ``dns:``, ``ip:``) or a subject
-    DN (``CN=...,O=...``). ``at``: check certificates at this time (an
+    DN (``CN=...,O=...``). Required with ``trust_root`` (a root certifies
+    many signers): ``identity="*"`` accepts any signer the roots certify. ``at``: check certificates at this time (an
     aware ``datetime`` or an RFC 3339 string) instead of now. ``threads``:
     hashing threads (default: one per core).
 

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES;
 use modelseal_verifier::read_bundle;
-use modelseal_verifier::{Identity, PublicKey, Report, Trust, TrustAnchors};
+use modelseal_verifier::{Identity, IdentityRequirement, PublicKey, Report, Trust, TrustAnchors};
 
 use crate::errors::Failure;
 
@@ -40,10 +40,19 @@ pub(crate) struct Request {
 /// How the signer is trusted.
 #[derive(Debug)]
 pub(crate) enum Source {
-    /// Roots or a key, with optional identities.
-    Trust(Box<Trust>, Vec<Identity>),
+    /// Roots or a key, and the identities required (`None`: any signer,
+    /// said explicitly with `identity="*"`, or a key's holder).
+    Trust(Box<Trust>, Option<Vec<Identity>>),
     /// A trust policy file.
     Policy(PathBuf),
+}
+
+/// The verifier's requirement for a [`Source::Trust`]'s identities.
+pub(crate) fn requirement(ids: Option<&[Identity]>) -> IdentityRequirement<'_> {
+    match ids {
+        None => IdentityRequirement::Any,
+        Some(ids) => IdentityRequirement::OneOf(ids),
+    }
 }
 
 fn usage(reason: impl Into<String>) -> Failure {
@@ -102,11 +111,28 @@ impl Request {
                 ));
             }
         };
-        let identities = self
-            .identities
-            .iter()
-            .map(|s| Identity::parse(s).map_err(|e| usage(e.to_string())))
-            .collect::<Result<Vec<_>, _>>()?;
+        // Certificate mode never accepts any signer implicitly.
+        let identities = match self.identities.as_slice() {
+            [any] if any == "*" => None,
+            [] if !self.trust_roots.is_empty() => {
+                return Err(usage(
+                    "trust_root needs identity: the signer identity required (a SAN such as email:release@example.com, or a subject DN), or identity=\"*\" to accept any signer these roots certify",
+                ));
+            }
+            [] => None,
+            ids => Some(
+                ids.iter()
+                    .map(|s| {
+                        if s == "*" {
+                            return Err(usage(
+                                "identity \"*\" (any signer) cannot be combined with other identities",
+                            ));
+                        }
+                        Identity::parse(s).map_err(|e| usage(e.to_string()))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
         Ok(Source::Trust(Box::new(trust), identities))
     }
 

@@ -302,8 +302,11 @@ fn open(req: Request, tmpdir: PathBuf) -> Result<Model, Failure> {
         Source::Policy(policy) => return open_policy(req, &policy, time, tmpdir),
     };
     let signature = req.signature().to_owned();
-    let mut opts = Options::new(trust.as_ref(), time);
-    opts.identities = &identities;
+    let mut opts = Options::new(
+        trust.as_ref(),
+        inputs::requirement(identities.as_deref()),
+        time,
+    );
     opts.signature_file = Some(&signature);
     opts.hash = hash_options(&req);
     let mut report = Report::default();

@@ -212,8 +212,11 @@ fn run(req: &Request) -> Result<Verification, Failure> {
     match req.source()? {
         Source::Trust(trust, identities) => {
             let signature = req.signature();
-            let mut opts = Options::new(trust.as_ref(), time);
-            opts.identities = &identities;
+            let mut opts = Options::new(
+                trust.as_ref(),
+                inputs::requirement(identities.as_deref()),
+                time,
+            );
             opts.signature_file = Some(signature);
             opts.hash = hash_options(req);
             let mut report = Report::default();

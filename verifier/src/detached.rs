@@ -32,7 +32,7 @@ use modelseal_manifest::{
 
 use crate::chain;
 use crate::error::{ConfigError, Error};
-use crate::identity::Identity;
+use crate::identity::{Identity, IdentityRequirement};
 use crate::report::{CheckName, Report};
 use crate::signature::{PssSaltLength, PublicKey};
 use crate::trust::Trust;
@@ -46,8 +46,8 @@ pub struct DetachedOptions<'a> {
     /// With [`Trust::Roots`]: the signer's certificate and any
     /// intermediates, DER, leaf first. Empty with [`Trust::PublicKey`].
     pub certificates: &'a [Vec<u8>],
-    /// Required signer identities (any of them); empty requires none.
-    pub identities: &'a [Identity],
+    /// Which signers are accepted: chosen by the caller, never implied.
+    pub identity: IdentityRequirement<'a>,
     /// The time certificates must be valid at.
     pub time: SystemTime,
     /// Digest and RSA padding, where the user named them.
@@ -212,7 +212,7 @@ fn authenticate(
     )?;
 
     // 3. identity
-    let identity = crate::verify::check_identity(&signer, opts.identities, report)?;
+    let identity = crate::verify::check_identity(&signer, opts.identity, report)?;
     Ok(DetachedSigner {
         signer,
         algorithm,

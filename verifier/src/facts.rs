@@ -32,7 +32,7 @@ use crate::cert::CertInfo;
 use crate::crl::CrlCheck;
 use crate::error::{CertificateError, Error, IdentityError};
 use crate::evidence::{self, Evidence, EvidenceSource, VerifiedTime};
-use crate::identity::{self, Identity};
+use crate::identity::{self, Identity, IdentityRequirement};
 use crate::report::Status;
 use crate::signature::{PublicKey, algorithm_for};
 use crate::trust::{TrustContext, TrustFacts, TrustSource};
@@ -232,8 +232,8 @@ pub struct Inputs<'a> {
     pub trust: Option<&'a dyn TrustSource>,
     /// Sources of timestamps and log entries.
     pub evidence: &'a [&'a dyn EvidenceSource],
-    /// Identities the signer is matched against.
-    pub identities: &'a [Identity],
+    /// Which signers are accepted.
+    pub identity: IdentityRequirement<'a>,
     /// Revocation lists to check the path against.
     pub crls: Option<CrlCheck<'a>>,
     /// The verification time (certificate validity without evidence, CRL
@@ -242,12 +242,17 @@ pub struct Inputs<'a> {
 }
 
 impl<'a> Inputs<'a> {
-    /// Facts against `trust` at `time`; no evidence, identities or CRLs.
-    pub fn new(trust: Option<&'a dyn TrustSource>, time: SystemTime) -> Inputs<'a> {
+    /// Facts against `trust` for the signers `identity` accepts, at
+    /// `time`; no evidence or CRLs.
+    pub fn new(
+        trust: Option<&'a dyn TrustSource>,
+        identity: IdentityRequirement<'a>,
+        time: SystemTime,
+    ) -> Inputs<'a> {
         Inputs {
             trust,
             evidence: &[],
-            identities: &[],
+            identity,
             crls: None,
             time,
         }
@@ -397,7 +402,7 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
     };
 
     // 6. identity
-    let (identity, matched, matched_identity) = identify(parsed.leaf(), inputs.identities);
+    let (identity, matched, matched_identity) = identify(parsed.leaf(), inputs.identity);
 
     SignatureFacts {
         bundle,
@@ -416,20 +421,29 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
     }
 }
 
-/// Step 6: skipped when none is required, refused for a bare key, else the
-/// leaf must match one of `identities`.
+/// Step 6: skipped when any signer is accepted, refused for a bare key, else
+/// the leaf must match one of the identities.
 pub(crate) fn identify(
     leaf: Option<&CertInfo>,
-    identities: &[Identity],
+    requirement: IdentityRequirement<'_>,
 ) -> (Finding, Vec<usize>, Option<Identity>) {
-    match (identities.is_empty(), leaf) {
-        (true, _) => (Finding::skipped("no identity required"), Vec::new(), None),
-        (false, None) => (
+    let identities = match requirement {
+        IdentityRequirement::Any => {
+            return (
+                Finding::skipped("any signer the trust source accepts (no identity required)"),
+                Vec::new(),
+                None,
+            );
+        }
+        IdentityRequirement::OneOf(ids) => ids,
+    };
+    match leaf {
+        None => (
             Finding::fail(Error::Identity(IdentityError::NoCertificate)),
             Vec::new(),
             None,
         ),
-        (false, Some(leaf)) => {
+        Some(leaf) => {
             let matched: Vec<usize> = identities
                 .iter()
                 .enumerate()
@@ -514,6 +528,18 @@ impl SignatureFacts {
     /// The manifest, when the signature verified and the statement parsed.
     pub fn manifest(&self) -> Option<&Manifest> {
         self.manifest.as_ref()
+    }
+
+    /// Who signed, when the signature verified with the signer's own key
+    /// (step 4), whether or not the signer is trusted or the rest passed:
+    /// the trust source's signer when trusted, else the bundle's leaf
+    /// certificate as found (its `root_subject` empty). `None` when the
+    /// signature did not verify: then nobody is known to have signed.
+    pub fn verified_signer(&self) -> Option<Signer> {
+        if !self.signature.passed() {
+            return None;
+        }
+        self.signer()
     }
 
     /// Who signed: the trust source's signer when trusted, else the

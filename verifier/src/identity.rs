@@ -91,6 +91,33 @@ impl fmt::Display for Identity {
     }
 }
 
+/// Which signers a verification accepts. There is no default: every way to
+/// build verification options ([`crate::Options::new`], [`crate::Inputs::new`],
+/// [`crate::DetachedOptions`]) takes one, so accepting any signer a set of
+/// roots certifies is always the caller's explicit choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IdentityRequirement<'a> {
+    /// Any signer the trust source accepts: with roots, every certificate
+    /// they certify (the identity check is skipped and says so); with a
+    /// public key, its holder. Callers should tell their users (the CLI's
+    /// `--identity '*'` prints a warning).
+    Any,
+    /// The signing certificate must match one of these; a bare-key bundle
+    /// fails. An empty list matches nobody ([`IdentityError::NoneAllowed`]).
+    OneOf(&'a [Identity]),
+}
+
+impl<'a> IdentityRequirement<'a> {
+    /// The required identities (none for [`IdentityRequirement::Any`]).
+    pub fn identities(&self) -> &'a [Identity] {
+        match self {
+            IdentityRequirement::Any => &[],
+            IdentityRequirement::OneOf(ids) => ids,
+        }
+    }
+}
+
 /// Require `cert` to match at least one of `allowed`.
 ///
 /// # Errors

@@ -120,7 +120,7 @@ pub use gate::{
     DEFAULT_CHUNK_SIZE, FileVerified, Gate, LoadError, Loaded, ModelView, SealedFile, SealedModel,
     VerifyingReader,
 };
-pub use identity::{Identity, check as check_identity};
+pub use identity::{Identity, IdentityRequirement, check as check_identity};
 pub use report::{Check, CheckName, Report, Status, rfc3339};
 pub use signature::{PssSaltLength, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, algorithm_for};
 pub use timestamp::TsaTimestamps;

@@ -30,7 +30,7 @@ use crate::cert::CertInfo;
 use crate::error::Error;
 use crate::evidence::EvidenceSource;
 use crate::facts::{self, Finding, Inputs, ParsedBundle, SignatureFacts};
-use crate::identity::Identity;
+use crate::identity::{Identity, IdentityRequirement};
 use crate::report::{CheckName, Report, Status};
 use crate::trust::TrustSource;
 
@@ -43,8 +43,8 @@ pub struct Options<'a> {
     /// Sources of timestamps and transparency-log evidence (none by
     /// default).
     pub evidence: &'a [&'a dyn EvidenceSource],
-    /// Required signer identities (any of them); empty requires none.
-    pub identities: &'a [Identity],
+    /// Which signers are accepted: chosen by the caller, never implied.
+    pub identity: IdentityRequirement<'a>,
     /// The verification time: certificates must be valid at it unless
     /// verified evidence establishes an earlier signing time.
     pub time: SystemTime,
@@ -55,13 +55,17 @@ pub struct Options<'a> {
 }
 
 impl<'a> Options<'a> {
-    /// Verify against `trust` at `time`: no identity required, no
-    /// evidence, default hashing.
-    pub fn new(trust: &'a dyn TrustSource, time: SystemTime) -> Options<'a> {
+    /// Verify against `trust`, accepting the signers `identity` names, at
+    /// `time`; no evidence, default hashing.
+    pub fn new(
+        trust: &'a dyn TrustSource,
+        identity: IdentityRequirement<'a>,
+        time: SystemTime,
+    ) -> Options<'a> {
         Options {
             trust,
             evidence: &[],
-            identities: &[],
+            identity,
             time,
             signature_file: None,
             hash: HashOptions::default(),
@@ -70,9 +74,8 @@ impl<'a> Options<'a> {
 
     /// The pipeline inputs these options give.
     pub fn inputs(&self) -> Inputs<'a> {
-        let mut inputs = Inputs::new(Some(self.trust), self.time);
+        let mut inputs = Inputs::new(Some(self.trust), self.identity, self.time);
         inputs.evidence = self.evidence;
-        inputs.identities = self.identities;
         inputs
     }
 }
@@ -230,6 +233,11 @@ pub struct Outcome {
     pub report: Report,
     /// [`Verified`] only if every check passed.
     pub result: Result<Verified, Error>,
+    /// Who signed, when the signature verified with the signer's own key,
+    /// also when a later check failed (an untrusted chain, another
+    /// identity, a changed file): for audit records of a refusal. `None`
+    /// when the signature did not verify.
+    pub signer: Option<Signer>,
 }
 
 impl Outcome {
@@ -243,6 +251,7 @@ impl Outcome {
         Outcome {
             report,
             result: Err(error),
+            signer: None,
         }
     }
 }
@@ -273,10 +282,16 @@ pub fn read_bundle(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
 /// Verify the model at `model` against `bundle_bytes` (steps 1–7).
 pub fn verify(model: &Path, bundle_bytes: &[u8], opts: &Options<'_>) -> Outcome {
     let mut report = Report::default();
-    let result = authenticate_bytes(bundle_bytes, opts, &mut report)
+    let facts = facts::gather(bundle_bytes, &opts.inputs());
+    let signer = facts.verified_signer();
+    let result = authenticate_facts(facts, &mut report)
         .and_then(|auth| check_model(auth, model, opts, &mut report));
     report.finish();
-    Outcome { report, result }
+    Outcome {
+        report,
+        result,
+        signer,
+    }
 }
 
 /// Steps 1–5 from the bundle's bytes: gather the facts
@@ -528,15 +543,15 @@ pub(crate) fn check_files(
     Ok(bytes)
 }
 
-/// The identity step on its own (raw signatures): skipped when none is
-/// required, refused for a bare key, else the leaf must match one of
-/// `identities`.
+/// The identity step on its own (raw signatures): skipped when any signer
+/// is accepted, refused for a bare key, else the leaf must match one of the
+/// identities.
 pub(crate) fn check_identity(
     signer: &Signer,
-    identities: &[Identity],
+    requirement: IdentityRequirement<'_>,
     report: &mut Report,
 ) -> Result<Option<Identity>, Error> {
-    let (finding, _, matched) = facts::identify(signer.leaf(), identities);
+    let (finding, _, matched) = facts::identify(signer.leaf(), requirement);
     report.record(CheckName::Identity, finding.status(), finding.detail());
     finding.into_result().map(|()| matched)
 }

@@ -13,11 +13,11 @@ use modelseal_manifest::{
     ChecksumsError, HashAlgorithm, KeyKind, ModelError, PathError, ResourceKey, ResourcePath,
 };
 use modelseal_manifest::{DetachedPadding, DetachedScheme, MessageHash, SchemeError};
-use modelseal_verifier::DetachedOptions;
 use modelseal_verifier::{
     CheckName, Error, PublicKey, SignatureError, Status, Trust, TrustAnchors,
 };
 use modelseal_verifier::{ChecksumsOptions, ChecksumsOutcome, Guarantee};
+use modelseal_verifier::{DetachedOptions, IdentityRequirement};
 
 const DEMO_SUBJECT: &str = "aa6efb8aebb149dc7e82761d0b9a6f39ba4a994d6516474a817690885d4b8eec";
 
@@ -36,7 +36,7 @@ fn key_opts(trust: &Trust, scheme: DetachedScheme) -> DetachedOptions<'_> {
     DetachedOptions {
         trust,
         certificates: &[],
-        identities: &[],
+        identity: IdentityRequirement::Any,
         time: SystemTime::now(),
         scheme,
     }

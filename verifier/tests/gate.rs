@@ -14,11 +14,11 @@ use std::time::{Duration, Instant, SystemTime};
 use modelseal_manifest::HashOptions;
 use modelseal_manifest::{Method, ModelError, ResourceKey, ResourcePath};
 use modelseal_signer::{RsaScheme, SignOptions, SigningKey};
-use modelseal_verifier::Options;
 use modelseal_verifier::{
     Authenticated, CheckName, Error, GateError, PublicKey, Report, Status, Trust,
 };
 use modelseal_verifier::{Gate, LoadError, ModelView};
+use modelseal_verifier::{IdentityRequirement, Options};
 
 use modelseal_testkit::fixture;
 
@@ -58,7 +58,7 @@ fn sign(model: &Path, method: Method) -> Vec<u8> {
 }
 
 fn options(trust: &Trust) -> Options<'_> {
-    let mut opts = Options::new(trust, SystemTime::now());
+    let mut opts = Options::new(trust, IdentityRequirement::Any, SystemTime::now());
     opts.hash = HashOptions {
         threads: Some(2),
         buffer_size: 64 * 1024,

@@ -21,7 +21,7 @@ use modelseal_verifier::{ChecksumsOptions, Guarantee};
 
 use crate::args::{
     AuditArgs, CertArgs, HashingArgs, KeyArgs, OutputArgs, PaddingArg, SchemeArgs, TrustArgs,
-    load_detached_trust,
+    load_detached_trust, requirement,
 };
 use crate::audit_log::{Facts, record_decision, sha256_hex};
 use crate::files::write_atomic;
@@ -107,7 +107,7 @@ fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit,
     let detached_opts = trust.as_ref().map(|t| DetachedOptions {
         trust: &t.trust,
         certificates: &t.certificates,
-        identities: &ids,
+        identity: requirement(ids.as_deref()),
         time,
         scheme: args.scheme.detached(),
     });

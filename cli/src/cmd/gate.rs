@@ -39,7 +39,7 @@ use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 use serde_json::{Value, json};
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 
-use crate::args::{AuditArgs, HashingArgs, TrustArgs};
+use crate::args::{AuditArgs, HashingArgs, TrustArgs, requirement};
 use crate::audit_log::{Facts, earliest_not_after, policy_facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
@@ -236,22 +236,29 @@ fn decide(
     let identities = args.trust.identities(doc)?;
     let label = signature.display().to_string();
     facts.bundle = Some(signature.clone());
-    let mut opts = Options::new(&trust, time);
-    opts.identities = &identities;
+    let mut opts = Options::new(&trust, requirement(identities.as_deref()), time);
     opts.signature_file = Some(&signature);
     opts.hash = hash;
     let mut report = Report::default();
+    // Who signed, once the signature verified: an audit record of a refusal
+    // after that names them.
+    let mut signer = None;
     let sealed = (|| {
         let bundle = modelseal_verifier::read_bundle(
             &signature,
             modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES,
         )
         .inspect_err(|e| report.record(CheckName::Bundle, Status::Fail, e.to_string()))?;
-        let auth = modelseal_verifier::authenticate_bytes(&bundle, &opts, &mut report)?;
+        let gathered = modelseal_verifier::gather(&bundle, &opts.inputs());
+        signer = gathered.verified_signer();
+        let auth = modelseal_verifier::authenticate_facts(gathered, &mut report)?;
         let gate = Gate::open(auth, &args.model, &opts, &mut report)?;
         gate.seal(&opts.hash, &mut report)
     })();
     doc.set("checks", checks_json(&report, Some(&label)));
+    if let (Err(_), Some(s)) = (&sealed, &signer) {
+        facts.details = signer_details(s, None);
+    }
     let sealed = sealed.map_err(|e| {
         let mut err = refused(args, &e);
         if let Some(hint) = signature_hint(&args.model, &signature) {

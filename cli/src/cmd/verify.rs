@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::verify_checksums::{self, DetachedArgs};
 use super::verify_policy;
-use crate::args::{AuditArgs, HashingArgs, OutputArgs, TrustArgs};
+use crate::args::{AuditArgs, HashingArgs, OutputArgs, TrustArgs, requirement};
 use crate::audit_log::{Facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
@@ -154,8 +154,7 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     let bar = Bar::new(args.output.quiet || args.output.json, "verifying");
     let tsa = tsa_timestamps(&args.tsa_roots)?;
     let evidence: Vec<&dyn EvidenceSource> = tsa.iter().map(|t| t as &dyn EvidenceSource).collect();
-    let mut opts = Options::new(&trust, time);
-    opts.identities = &identities;
+    let mut opts = Options::new(&trust, requirement(identities.as_deref()), time);
     opts.evidence = &evidence;
     opts.signature_file = Some(&signature);
     opts.hash = HashOptions {
@@ -175,6 +174,11 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     let v = match &outcome.result {
         Ok(v) => v,
         Err(e) => {
+            // The signature verified but a later check refused: the audit
+            // record still names who signed.
+            if let Some(signer) = &outcome.signer {
+                facts.details = signer_details(signer, None);
+            }
             doc.set(
                 "signatures",
                 json!([{ "file": label, "accepted": false, "signer": null, "algorithm": null, "identities": [], "subject_digest": null }]),

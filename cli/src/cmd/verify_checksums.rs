@@ -18,7 +18,7 @@ use modelseal_verifier::{Error, PublicKey, Report, Signer, Trust};
 use serde_json::{Value, json};
 
 use crate::args::{
-    DetachedTrust, HashingArgs, OutputArgs, SchemeArgs, TrustArgs, load_detached_trust,
+    DetachedTrust, HashingArgs, OutputArgs, SchemeArgs, TrustArgs, load_detached_trust, requirement,
 };
 use crate::audit_log::{Facts, signer_details};
 use crate::output::{CliError, Doc, Exit, verifier_error};
@@ -140,7 +140,7 @@ pub(crate) fn run(
     let detached_opts = trust.as_ref().map(|t| DetachedOptions {
         trust: &t.trust,
         certificates: &t.certificates,
-        identities: &ids,
+        identity: requirement(ids.as_deref()),
         time,
         scheme,
     });

@@ -22,9 +22,10 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
 use clap::{Parser, ValueEnum};
-use modelseal_verifier::Options;
-use modelseal_verifier::{Error, PublicKey, Report, Trust, TrustAnchors};
-use modelseal_verifier::{Gate, LoadError};
+use modelseal_verifier::{
+    Error, Gate, Identity, IdentityRequirement, LoadError, Options, PublicKey, Report, Trust,
+    TrustAnchors,
+};
 use safetensors::SafeTensors;
 
 /// Load a safetensors model through the modelseal gate.
@@ -41,6 +42,11 @@ struct Args {
     /// The signer's public key (PEM).
     #[arg(long)]
     public_key: Option<PathBuf>,
+    /// With --trust-root: the signer identity required (a SAN such as
+    /// `email:release@example.com`, or a subject DN); repeatable, any
+    /// matches. `*` accepts any signer the roots certify.
+    #[arg(long)]
+    identity: Vec<String>,
     /// How to load.
     #[arg(long, value_enum, default_value_t = Mode::Stream)]
     mode: Mode,
@@ -138,9 +144,31 @@ fn trust(args: &Args) -> Result<Trust, Failure> {
     }
 }
 
+/// The signers `--identity` accepts: never implied with roots.
+fn identities(args: &Args) -> Result<Option<Vec<Identity>>, Failure> {
+    match args.identity.as_slice() {
+        [any] if any == "*" => Ok(None),
+        [] if args.trust_root.is_some() => Err(Failure::Other(
+            "--trust-root needs --identity ID (or --identity '*' for any signer the roots certify)"
+                .to_owned(),
+        )),
+        [] => Ok(None),
+        ids => ids
+            .iter()
+            .map(|s| Identity::parse(s).map_err(|e| other("identity", e)))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+    }
+}
+
 fn run(args: &Args) -> Result<(), Failure> {
     let trust = trust(args)?;
-    let mut opts = Options::new(&trust, SystemTime::now());
+    let ids = identities(args)?;
+    let identity = match &ids {
+        None => IdentityRequirement::Any,
+        Some(ids) => IdentityRequirement::OneOf(ids),
+    };
+    let mut opts = Options::new(&trust, identity, SystemTime::now());
     opts.signature_file = Some(&args.signature);
     let start = Instant::now();
     let bundle = modelseal_verifier::read_bundle(

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use modelseal_manifest::HashOptions;
 use modelseal_manifest::{Bundle, Manifest};
 use modelseal_signer::{RsaScheme, SigningKey};
-use modelseal_verifier::{Options, Outcome};
+use modelseal_verifier::{IdentityRequirement, Options, Outcome};
 use modelseal_verifier::{PublicKey, Trust, TrustAnchors, Verified};
 
 pub use modelseal_testkit::{key, read_fixture, t2030 as at};
@@ -38,7 +38,7 @@ impl Signed {
     }
 
     pub fn options(&self) -> Options<'_> {
-        let mut opts = Options::new(&self.trust, at());
+        let mut opts = Options::new(&self.trust, IdentityRequirement::Any, at());
         opts.hash = HashOptions {
             threads: Some(1),
             ..HashOptions::default()
