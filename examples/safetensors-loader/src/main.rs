@@ -2,7 +2,7 @@
 //! report the tensors it got.
 //!
 //! ```text
-//! load-safetensors MODEL --signature model.sig (--trust-root ROOT.pem | --public-key PUB.pem)
+//! load-safetensors MODEL --signature model.sig (--trust-root ROOT.pem --identity ID | --public-key PUB.pem)
 //!                  [--mode stream|stream-discard|seal|hash]
 //! ```
 //!

@@ -17,6 +17,7 @@ fn load(model: &Path, mode: &str) -> Output {
         .arg(fixture("interop/oms/extra/demo/cert-p256-leaf.sig"))
         .arg("--trust-root")
         .arg(fixture("pki/p256/root.pem"))
+        .args(["--identity", "email:release-a@modelseal.test"])
         .args(["--mode", mode])
         .output()
         .unwrap()
