@@ -61,13 +61,15 @@
 //! # Extension points: trust sources and evidence
 //!
 //! - [`TrustSource`]: who is trusted. [`TrustAnchors`] (X.509 roots) and
-//!   [`PublicKey`] (one key) ship here, and [`Trust`] is either. A Sigstore
-//!   trusted root (Fulcio CAs, Rekor, CT logs) implements it in its own
-//!   crate: it receives the [`ParsedBundle`] and a [`TrustContext`] (the
-//!   verification time, the [`VerifiedTime`] to check certificate validity
-//!   at, the CRLs) and returns [`TrustFacts`].
-//! - [`EvidenceSource`]: timestamps (RFC 3161, verified against TSA roots),
-//!   transparency-log entries, SCTs. Each item is an [`Evidence`] with its
+//!   [`PublicKey`] (one key) ship here, and [`Trust`] is either; a Sigstore
+//!   trusted root ([`Sigstore`], [`keyless`]) trusts keyless (Fulcio)
+//!   signers. A source receives the [`ParsedBundle`] and a
+//!   [`TrustContext`] (the verification time, the [`VerifiedTime`] to
+//!   check certificate validity at, the evidence, the required identities,
+//!   the CRLs) and returns [`TrustFacts`].
+//! - [`EvidenceSource`]: timestamps (RFC 3161, verified against TSA roots:
+//!   [`TsaTimestamps`]), transparency-log entries and timestamps against a
+//!   Sigstore trusted root ([`Sigstore`]). Each item is an [`Evidence`] with its
 //!   [`Finding`] and, when it verified, the [`VerifiedTime`] it proves the
 //!   signature existed at. The earliest such time moves certificate
 //!   validity from the verification time to that time
@@ -91,6 +93,7 @@ pub mod evidence;
 pub mod facts;
 pub mod gate;
 pub mod identity;
+pub mod keyless;
 pub mod report;
 pub mod signature;
 pub mod timestamp;
@@ -104,6 +107,8 @@ pub use error::{CertificateError, ConfigError, Error, GateError, IdentityError, 
 pub use evidence::{Evidence, EvidenceKind, EvidenceSource, TimeSource, VerifiedTime};
 pub use facts::{Finding, Inputs, MaterialKind, ParsedBundle, SignatureFacts};
 pub use identity::Identity;
+pub use keyless::Sigstore;
+pub use modelseal_sigstore::{CertIdentity, KeylessIdentity, Matcher, TrustedRoot};
 pub use report::{Check, CheckName, Report, Status};
 pub use signature::{PssSaltLength, PublicKey, algorithm_for};
 pub use timestamp::TsaTimestamps;
