@@ -607,3 +607,45 @@ fn ignore_leaves_paths_out_of_the_check() {
     args.extend_from_slice(&["--ignore", "key.sig"]);
     k.sb.run(&args).code(2);
 }
+
+#[test]
+fn the_gate_takes_the_keyless_flags() {
+    let mut k = Keyless::new();
+    let b = k.bundle(&LeafSpec::default(), T0 + 60);
+    std::fs::write(k.sb.path("keyless.sig"), serde_json::to_vec(&b).unwrap()).unwrap();
+    let gate = |identity: &str| {
+        k.sb.run([
+            "gate",
+            "model",
+            "-s",
+            "keyless.sig",
+            "--trusted-root",
+            "root.json",
+            "--certificate-identity",
+            identity,
+            "--certificate-oidc-issuer",
+            ISSUER,
+            "--",
+            "sh",
+            "-c",
+            "cat \"$MODELSEAL_MODEL_DIR/config.json\" >/dev/null && echo loaded",
+        ])
+    };
+    gate(IDENTITY).code(0).stdout_has("loaded");
+    let run = gate("https://ci.test.example/other");
+    run.code(1).stderr_has("identity");
+    assert!(!run.stdout.contains("loaded"), "{}", run.stdout);
+    // A missing issuer is a usage error here too.
+    k.sb.run([
+        "gate",
+        "model",
+        "-s",
+        "keyless.sig",
+        "--certificate-identity",
+        IDENTITY,
+        "--",
+        "true",
+    ])
+    .code(2)
+    .stderr_has("--certificate-oidc-issuer");
+}
