@@ -36,7 +36,7 @@ fn model_and_payload(sb: &Sandbox) -> Vec<u8> {
 }
 
 fn pae(payload: &[u8]) -> Vec<u8> {
-    modelseal_manifest::bundle::pae("application/vnd.in-toto+json", payload)
+    modelseal_manifest::pae("application/vnd.in-toto+json", payload)
 }
 
 fn keyless_bundle(leaf_der: &[u8], entries: Vec<Value>, payload: &[u8], sig: &[u8]) -> Value {

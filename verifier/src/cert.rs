@@ -191,7 +191,7 @@ impl CertInfo {
             code_signing,
             is_ca: cert.is_ca(),
             signature_algorithm: cert.signature_algorithm.algorithm.to_id_string(),
-            oidc: modelseal_sigstore::fulcio::identity_of(&cert).ok(),
+            oidc: modelseal_sigstore::fulcio_identity_of(&cert).ok(),
         })
     }
 }

@@ -28,7 +28,7 @@ use std::time::SystemTime;
 
 use modelseal_manifest::{
     AnyBundle, Bundle, Digest, Envelope, HashAlgorithm, KeyKind, Manifest, MessageSignature,
-    SignatureAlgorithm, VerificationMaterial, statement,
+    SignatureAlgorithm, VerificationMaterial,
 };
 
 use crate::cert::CertInfo;
@@ -146,6 +146,9 @@ pub enum MaterialKind {
     Certificates,
     /// A bare public key (only a hint to it).
     PublicKey,
+    /// Verification material this verifier does not know: every trust
+    /// source refuses it.
+    Unsupported,
 }
 
 /// A bundle parsed once, with its certificates read: a DSSE envelope (an
@@ -186,6 +189,7 @@ impl ParsedBundle {
                     }
                 }),
             VerificationMaterial::PublicKey { .. } => Ok(Vec::new()),
+            _ => Err(CertificateError::NoCertificate),
         };
         ParsedBundle {
             bundle,
@@ -228,6 +232,7 @@ impl ParsedBundle {
         match self.bundle.material() {
             VerificationMaterial::Certificates(_) => MaterialKind::Certificates,
             VerificationMaterial::PublicKey { .. } => MaterialKind::PublicKey,
+            _ => MaterialKind::Unsupported,
         }
     }
 
@@ -236,7 +241,7 @@ impl ParsedBundle {
     pub fn chain_der(&self) -> &[Vec<u8>] {
         match self.bundle.material() {
             VerificationMaterial::Certificates(ders) => ders,
-            VerificationMaterial::PublicKey { .. } => &[],
+            _ => &[],
         }
     }
 
@@ -344,6 +349,7 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
         match parsed.material() {
             MaterialKind::PublicKey => "key",
             MaterialKind::Certificates => "certificate",
+            MaterialKind::Unsupported => "unsupported",
         },
         if !carried.is_empty() && inputs.evidence.is_empty() {
             " (transparency-log entries and timestamps present but not verified)"
@@ -387,6 +393,9 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
         (MaterialKind::PublicKey, _, Some(k)) => Ok(k.clone()),
         (MaterialKind::PublicKey, _, None) => Err(Finding::not_run(
             "no public key to verify a bare-key bundle with",
+        )),
+        (MaterialKind::Unsupported, _, _) => Err(Finding::not_run(
+            "the bundle's verification material is not supported",
         )),
     };
     let (signature, algorithm, key) = match key {
@@ -480,8 +489,8 @@ fn message_algorithm(kind: KeyKind) -> Result<SignatureAlgorithm, SignatureError
 /// one-file model whose file must have the signed SHA-256.
 fn signed_manifest(parsed: &ParsedBundle) -> Result<(String, Manifest), Error> {
     if let Some(env) = parsed.envelope() {
-        if statement::is_oms(&env.payload) {
-            let m = statement::from_payload(&env.payload)?;
+        if modelseal_manifest::is_oms(&env.payload) {
+            let m = modelseal_manifest::from_payload(&env.payload)?;
             let ser = m.serialization();
             let detail = format!(
                 "{} resources, {} / {}",
@@ -491,7 +500,7 @@ fn signed_manifest(parsed: &ParsedBundle) -> Result<(String, Manifest), Error> {
             );
             return Ok((detail, m));
         }
-        let (predicate, m) = statement::artifact_from_payload(&env.payload)?;
+        let (predicate, m) = modelseal_manifest::artifact_from_payload(&env.payload)?;
         let digest = m.resources().next().map(|(_, d)| d.to_hex());
         let detail = format!(
             "in-toto statement ({predicate}) about one file, sha256:{}",
@@ -516,7 +525,7 @@ fn signed_manifest(parsed: &ParsedBundle) -> Result<(String, Manifest), Error> {
         "message signature over one file, sha256:{}",
         digest.to_hex()
     );
-    Ok((detail, statement::one_file(String::new(), digest)))
+    Ok((detail, modelseal_manifest::one_file(String::new(), digest)))
 }
 
 /// Step 6: skipped when none is required, refused for a bare key, else the

@@ -6,7 +6,7 @@
 //! Evidence ([`Sigstore`] as an [`EvidenceSource`]), one [`Evidence`] per
 //! item the bundle carries:
 //! 1. every transparency-log entry against the trusted root
-//!    (`modelseal_sigstore::rekor`: log known, body records exactly this
+//!    (`modelseal_sigstore::verify_entry`: log known, body records exactly this
 //!    bundle's signature, signer and digest, SET, inclusion proof to a
 //!    checkpoint signed by the log). Only a verified SET makes the
 //!    integrated time a [`VerifiedTime`];
@@ -47,8 +47,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use modelseal_manifest::{AnyBundle, VerificationMaterial};
-use modelseal_sigstore::rekor::{self, ContentRef, Signed, SignerRef, VerifiedEntry};
-use modelseal_sigstore::{TrustedRoot, fulcio, sct};
+use modelseal_sigstore::{
+    ContentRef, Signed, SignerRef, TrustedRoot, VerifiedEntry, fulcio_identity, verify_entry,
+    verify_sct,
+};
 
 use crate::cert::CertInfo;
 use crate::chain::{self, TrustAnchors};
@@ -142,6 +144,7 @@ fn signed<'a>(
             key.ok_or("a key bundle's log entry is matched against the trusted public key, and none was given")?
                 .spki_der(),
         ),
+        _ => return Err("the bundle's verification material is not supported"),
     };
     let content = match bundle.bundle() {
         AnyBundle::Dsse(b) => ContentRef::Dsse {
@@ -187,7 +190,7 @@ impl EvidenceSource for Sigstore {
                     index: i,
                     reason: modelseal_sigstore::TlogError::Unexpected(m),
                 })
-                .and_then(|s| rekor::verify_entry(i, entry, version, &s, &self.root));
+                .and_then(|s| verify_entry(i, entry, version, &s, &self.root));
             out.push(match checked {
                 Ok(v) => Evidence {
                     kind: EvidenceKind::TransparencyLog,
@@ -365,7 +368,7 @@ fn keyless(
             why_not,
         ));
     }
-    let identity = match fulcio::identity(leaf_der) {
+    let identity = match fulcio_identity(leaf_der) {
         Ok(id) => id,
         Err(e) => return Err(fail(sigstore_fail(e), why_not)),
     };
@@ -385,7 +388,7 @@ fn keyless(
     };
     // 6. SCT, over the leaf as issued by the certificate above it
     let issuer_spki = path.get(1).map(|c| c.spki_der.as_slice()).unwrap_or(&[]);
-    let sct = match sct::verify(leaf_der, issuer_spki, &s.root) {
+    let sct = match verify_sct(leaf_der, issuer_spki, &s.root) {
         Ok(v) => v,
         Err(e) => return Err(fail(sigstore_fail(e.into()), why_not)),
     };
