@@ -649,3 +649,170 @@ fn the_gate_takes_the_keyless_flags() {
     .code(2)
     .stderr_has("--certificate-oidc-issuer");
 }
+
+/// A policy over the private instance: `store` as its trust store,
+/// `identities` trusted, `extra` fields added.
+fn keyless_policy(k: &Keyless, store: Value, identities: Value, extra: Value) {
+    let mut policy = json!({
+        "name": "keyless",
+        "scopes": ["*"],
+        "level": "permissive",
+        "trustStores": ["sigstore"],
+        "trustedIdentities": identities,
+    });
+    for (key, v) in extra.as_object().unwrap() {
+        policy[key] = v.clone();
+    }
+    let doc = json!({"version": "1", "trustStores": {"sigstore": store}, "policies": [policy]});
+    std::fs::write(k.sb.path("policy.json"), serde_json::to_vec(&doc).unwrap()).unwrap();
+}
+
+#[test]
+fn a_policy_trusts_a_sigstore_root_keyless_identities_and_requires_a_log_entry() {
+    let mut k = Keyless::new();
+    let good = k.bundle(&LeafSpec::default(), T0 + 60);
+    std::fs::write(k.sb.path("keyless.sig"), serde_json::to_vec(&good).unwrap()).unwrap();
+    let verify = |k: &Keyless| {
+        k.sb.run([
+            "verify",
+            "model",
+            "--policy",
+            "policy.json",
+            "-s",
+            "keyless.sig",
+            "--json",
+        ])
+    };
+    let id = json!([{"issuer": ISSUER, "identityRegexp": "https://ci\\.test\\.example/org/.*"}]);
+    keyless_policy(
+        &k,
+        json!({"sigstore": "root.json"}),
+        id.clone(),
+        json!({"transparencyLog": "required"}),
+    );
+    let run = verify(&k);
+    run.code(0);
+    let j = run.json();
+    assert_eq!(check(&j, "tlog")["status"], "pass", "{j:#}");
+    assert_eq!(check(&j, "chain")["status"], "pass", "{j:#}");
+    assert_eq!(check(&j, "identity")["status"], "pass", "{j:#}");
+    k.sb.run(["policy", "explain", "policy.json", "model"])
+        .code(0)
+        .stdout_has("Sigstore trusted root");
+
+    // Another issuer: the identity check fails.
+    keyless_policy(
+        &k,
+        json!({"sigstore": "root.json"}),
+        json!([{"issuer": "https://accounts.google.com", "identity": IDENTITY}]),
+        json!({}),
+    );
+    let run = verify(&k);
+    run.code(1);
+    assert_eq!(check(&run.json(), "identity")["status"], "fail");
+
+    // A broken inclusion proof: the tlog check fails, and without a
+    // verified entry the keyless chain is not trusted either.
+    keyless_policy(&k, json!({"sigstore": "root.json"}), id.clone(), json!({}));
+    let mut bad = good.clone();
+    bad["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["hashes"][0] =
+        B64.encode([1u8; 32]).into();
+    std::fs::write(k.sb.path("keyless.sig"), serde_json::to_vec(&bad).unwrap()).unwrap();
+    let run = verify(&k);
+    run.code(1);
+    let j = run.json();
+    assert_eq!(check(&j, "tlog")["status"], "fail", "{j:#}");
+    assert!(
+        check(&j, "tlog")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("inclusion proof"),
+        "{j:#}"
+    );
+    assert_eq!(check(&j, "chain")["status"], "fail", "{j:#}");
+
+    // The public-good root does not know the private instance.
+    std::fs::write(k.sb.path("keyless.sig"), serde_json::to_vec(&good).unwrap()).unwrap();
+    keyless_policy(
+        &k,
+        json!({"sigstore": "public-good"}),
+        id.clone(),
+        json!({}),
+    );
+    let run = verify(&k);
+    run.code(1);
+    assert_eq!(check(&run.json(), "tlog")["status"], "fail");
+
+    // Policies that cannot work are refused when loaded (exit 2).
+    for (store, ids, extra, why) in [
+        (
+            json!({"certificates": [fixture("pki/p256/root.pem")]}),
+            id.clone(),
+            json!({}),
+            "need a Sigstore trust store",
+        ),
+        (
+            json!({"sigstore": "root.json"}),
+            json!(["*"]),
+            json!({}),
+            "trusts keyless signers",
+        ),
+        (
+            json!({"certificates": [fixture("pki/p256/root.pem")]}),
+            json!(["*"]),
+            json!({"transparencyLog": "required"}),
+            "add a Sigstore trust store",
+        ),
+        (
+            json!({"sigstore": "root.json"}),
+            json!([{"issuer": ISSUER}]),
+            json!({}),
+            "identityRegexp",
+        ),
+        (
+            json!({"sigstore": "root.json", "certificates": ["x.pem"]}),
+            id.clone(),
+            json!({}),
+            "not both",
+        ),
+        (
+            json!({"sigstore": "missing.json"}),
+            id.clone(),
+            json!({}),
+            "missing.json",
+        ),
+    ] {
+        keyless_policy(&k, store, ids, extra);
+        k.sb.run(["policy", "check", "policy.json"])
+            .code(2)
+            .stderr_has(why);
+    }
+}
+
+#[test]
+fn a_policy_over_the_public_good_root_accepts_a_real_bundle() {
+    let pa = assets().join("pypi-attestations");
+    let sb = Sandbox::new();
+    let doc = json!({"version": "1",
+        "trustStores": {"public": {"sigstore": "public-good"}},
+        "policies": [{"name": "pypi", "scopes": ["*"], "level": "permissive",
+            "trustStores": ["public"], "transparencyLog": "required",
+            "trustedIdentities": [{"issuer": "https://token.actions.githubusercontent.com",
+                "identityRegexp": "https://github\\.com/trailofbits/.*"}]}]});
+    std::fs::write(sb.path("policy.json"), serde_json::to_vec(&doc).unwrap()).unwrap();
+    let art = pa.join("pypi_attestation_models-0.0.4a2.tar.gz");
+    let bundle = pa.join("pypi_attestation_models-0.0.4a2.tar.gz.sigstore");
+    let run = sb.run([
+        "verify",
+        art.to_str().unwrap(),
+        "--policy",
+        "policy.json",
+        "-s",
+        bundle.to_str().unwrap(),
+        "--json",
+    ]);
+    if run.code != 0 {
+        panic!("{}\n{}", run.stdout, run.stderr);
+    }
+    assert_eq!(check(&run.json(), "tlog")["status"], "pass");
+}
