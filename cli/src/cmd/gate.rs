@@ -39,7 +39,7 @@ use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 use serde_json::{Value, json};
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 
-use crate::args::{AuditArgs, HashingArgs, TrustArgs, requirement};
+use crate::args::{AuditArgs, HashingArgs, TrustArgs};
 use crate::audit_log::{Facts, earliest_not_after, policy_facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
@@ -62,7 +62,7 @@ pub(crate) struct GateArgs {
     pub(crate) signatures: Vec<PathBuf>,
     /// Trust policy (JSON) that supplies roots, identities, levels,
     /// algorithm rules and revocation, as for `verify --policy`.
-    #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity"])]
+    #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity", "certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer", "certificate_oidc_issuer_regexp", "trusted_root"])]
     pub(crate) policy: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
@@ -232,11 +232,13 @@ fn decide(
             "several --signature bundles need --policy (which says how many distinct signers are required)",
         )
     })?;
-    let trust = args.trust.trust()?;
-    let identities = args.trust.identities(doc)?;
+    let trust = args.trust.bundle_trust(doc)?;
     let label = signature.display().to_string();
     facts.bundle = Some(signature.clone());
-    let mut opts = Options::new(&trust, requirement(identities.as_deref()), time);
+    let evidence = trust.evidence(None);
+    let sources = evidence.sources();
+    let mut opts = Options::new(trust.source(), trust.requirement(), time);
+    opts.evidence = &sources;
     opts.signature_file = Some(&signature);
     opts.hash = hash;
     let mut report = Report::default();
