@@ -19,12 +19,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use modelseal_manifest::ResourcePath;
-use modelseal_manifest::engine::{HashOptions, Inspect};
-use modelseal_manifest::walk::WalkOptions;
+use modelseal_manifest::WalkOptions;
+use modelseal_manifest::{HashOptions, Inspect};
 use modelseal_policies::{PolicySet, VerifyOptions};
-use modelseal_verifier::gate::{Gate, LoadError, ModelView, SealedModel};
-use modelseal_verifier::verify::{self, Authenticated, Options};
+use modelseal_verifier::{Authenticated, Options};
 use modelseal_verifier::{CheckName, GateError, Report, Status};
+use modelseal_verifier::{Gate, LoadError, ModelView, SealedModel};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
@@ -122,8 +122,11 @@ impl Model {
         // A gate of its own (listing the model again): the open one may be
         // streaming to other threads.
         let auth = gate.authenticated().clone();
-        let walk =
-            verify::walk_options(auth.manifest(), &self.req.model, Some(self.req.signature()));
+        let walk = modelseal_verifier::walk_options(
+            auth.manifest(),
+            &self.req.model,
+            Some(self.req.signature()),
+        );
         let mut report = Report::default();
         let hash = hash_options(&self.req);
         let model = Gate::open_with(auth, &self.req.model, &walk, hash.buffer_size, &mut report)
@@ -319,7 +322,7 @@ impl LoadFailed {
 /// and hashes, straight into the tensors' buffers), or from its sealed
 /// copy.
 ///
-/// [`HashingReader`]: modelseal_verifier::gate::HashingReader
+/// [`HashingReader`]: modelseal_verifier::HashingReader
 fn load_file(source: &From, path: &ResourcePath, name: &str) -> Result<Tensors, LoadFailed> {
     match source {
         From::Gate(gate) => gate
@@ -401,7 +404,7 @@ fn open(req: Request, tmpdir: PathBuf) -> Result<Model, Failure> {
     opts.hash = hash_options(&req);
     let mut report = Report::default();
     let bundle = inputs::bundle(&signature, &mut report)?;
-    let gate = verify::authenticate_bytes(&bundle, &opts, &mut report)
+    let gate = modelseal_verifier::authenticate_bytes(&bundle, &opts, &mut report)
         .and_then(|auth| Gate::open(auth, &req.model, &opts, &mut report))
         .map_err(|e| Failure::from_verifier(&e, &report))?;
     let verification = Verification::from_authenticated(&req.model, gate.authenticated(), &report);

@@ -11,9 +11,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
 
-use modelseal_manifest::digest::Hasher;
-use modelseal_manifest::engine;
-use modelseal_manifest::{HashAlgorithm, ModelError, ResourcePath};
+use modelseal_manifest::{HashAlgorithm, Hasher, ModelError, ResourcePath};
 
 use super::stream::verdict;
 use super::{FileVerified, Gate, LoadError, Resource, check_end, check_resource};
@@ -198,7 +196,9 @@ impl HashingReader {
         };
         let hasher = &mut self.hasher;
         let end = self.pos + want as u64;
-        let read = engine::hash_range(&self.file, self.pos, end, slot, &mut |c| hasher.update(c));
+        let read = modelseal_manifest::hash_range(&self.file, self.pos, end, slot, &mut |c| {
+            hasher.update(c)
+        });
         let failure: Error = match read {
             Ok(n) if n == want as u64 => {
                 self.pos = end;
