@@ -16,7 +16,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use modelseal_verifier::{
-    EvidenceSource, Identity, Inputs, Matcher, Report, Sigstore, authenticate_facts, gather,
+    EvidenceSource, Identity, IdentityRequirement, Inputs, Matcher, Report, Sigstore,
+    authenticate_facts, gather,
 };
 
 fn per(d: Duration, n: u32) -> String {
@@ -59,8 +60,11 @@ fn main() {
     let sigstore = Sigstore::public_good().unwrap();
     let evidence: [&dyn EvidenceSource; 1] = [&sigstore];
     let run = |with_evidence: bool| {
-        let mut inputs = Inputs::new(Some(&sigstore), now);
-        inputs.identities = &identities;
+        let mut inputs = Inputs::new(
+            Some(&sigstore),
+            IdentityRequirement::OneOf(&identities),
+            now,
+        );
         if with_evidence {
             inputs.evidence = &evidence;
         }
