@@ -105,7 +105,7 @@ pub use evidence::{Evidence, EvidenceKind, EvidenceSource, TimeSource, VerifiedT
 pub use facts::{Finding, Inputs, MaterialKind, ParsedBundle, SignatureFacts};
 pub use identity::Identity;
 pub use report::{Check, CheckName, Report, Status};
-pub use signature::{PssSaltLength, PublicKey, algorithm_for};
+pub use signature::{PssSaltLength, PublicKey, algorithm_for, canonical_spki};
 pub use timestamp::TsaTimestamps;
 pub use trust::{Trust, TrustContext, TrustFacts, TrustSource};
 pub use verify::{Authenticated, Options, Outcome, Signer, Verified};
