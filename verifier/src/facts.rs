@@ -233,6 +233,9 @@ pub struct Inputs<'a> {
     pub identities: &'a [Identity],
     /// Revocation lists to check the path against.
     pub crls: Option<CrlCheck<'a>>,
+    /// The subject names the signed statement may carry (any of them);
+    /// empty allows any. Checked with the statement (step 5).
+    pub model_names: &'a [String],
     /// The verification time (certificate validity without evidence, CRL
     /// freshness). The caller reads the clock, never the library.
     pub time: SystemTime,
@@ -246,6 +249,7 @@ impl<'a> Inputs<'a> {
             evidence: &[],
             identities: &[],
             crls: None,
+            model_names: &[],
             time,
         }
     }
@@ -373,6 +377,16 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
     // 5. statement, only from a verified payload
     let (statement, manifest) = if signature.passed() {
         match statement::from_payload(&env.payload) {
+            Ok(m)
+                if !inputs.model_names.is_empty()
+                    && !inputs.model_names.iter().any(|n| n == m.model_name()) =>
+            {
+                let e = Error::ModelName {
+                    found: m.model_name().to_owned(),
+                    expected: inputs.model_names.to_vec(),
+                };
+                (Finding::fail(e), None)
+            }
             Ok(m) => {
                 let ser = m.serialization();
                 let detail = format!(
