@@ -106,7 +106,7 @@ impl CheckName {
 
 /// What was found for one check.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fact {
+pub(crate) struct Fact {
     /// Pass, fail, not run (a prerequisite failed) or skipped (nothing to
     /// check against).
     pub status: Status,
@@ -119,17 +119,17 @@ pub struct Fact {
 
 impl Fact {
     /// The check held.
-    pub fn pass(detail: impl Into<String>) -> Fact {
+    pub(crate) fn pass(detail: impl Into<String>) -> Fact {
         Fact::new(Status::Pass, detail)
     }
 
     /// The check failed.
-    pub fn fail(detail: impl Into<String>) -> Fact {
+    pub(crate) fn fail(detail: impl Into<String>) -> Fact {
         Fact::new(Status::Fail, detail)
     }
 
     /// The check failed on unreadable or malformed input.
-    pub fn input(detail: impl Into<String>) -> Fact {
+    pub(crate) fn input(detail: impl Into<String>) -> Fact {
         Fact {
             input_error: true,
             ..Fact::new(Status::Fail, detail)
@@ -137,12 +137,12 @@ impl Fact {
     }
 
     /// The check could not run.
-    pub fn not_run(detail: impl Into<String>) -> Fact {
+    pub(crate) fn not_run(detail: impl Into<String>) -> Fact {
         Fact::new(Status::NotRun, detail)
     }
 
     /// There was nothing to check.
-    pub fn skipped(detail: impl Into<String>) -> Fact {
+    pub(crate) fn skipped(detail: impl Into<String>) -> Fact {
         Fact::new(Status::Skipped, detail)
     }
 
@@ -157,7 +157,7 @@ impl Fact {
 
 /// The facts about one signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignatureFacts {
+pub(crate) struct SignatureFacts {
     /// Which signature (its file name, for reports).
     pub label: String,
     /// [`CheckName::Bundle`].
@@ -187,7 +187,7 @@ pub struct SignatureFacts {
 impl SignatureFacts {
     /// Facts for a signature of which nothing is known yet: every check
     /// `not_run` with `why`.
-    pub fn unknown(label: impl Into<String>, why: &str) -> SignatureFacts {
+    pub(crate) fn unknown(label: impl Into<String>, why: &str) -> SignatureFacts {
         let n = || Fact::not_run(why);
         SignatureFacts {
             label: label.into(),
@@ -206,7 +206,7 @@ impl SignatureFacts {
     }
 
     /// The fact for a per-signature check ([`CheckName::Quorum`] has none).
-    pub fn get(&self, name: CheckName) -> Option<&Fact> {
+    pub(crate) fn get(&self, name: CheckName) -> Option<&Fact> {
         Some(match name {
             CheckName::Bundle => &self.bundle,
             CheckName::Signature => &self.signature,
@@ -259,7 +259,7 @@ pub struct Decision {
 /// Whether signature `facts` passes every enforced check, leaving out
 /// [`CheckName::Files`] (which needs the model, and is only worth checking
 /// for these candidates).
-pub fn candidate(actions: &Actions, facts: &SignatureFacts) -> bool {
+pub(crate) fn candidate(actions: &Actions, facts: &SignatureFacts) -> bool {
     first_failure(actions, facts, true).is_none()
 }
 
@@ -278,7 +278,7 @@ fn first_failure<'a>(
 }
 
 /// Decide (see the module doc).
-pub fn decide(actions: &Actions, required: usize, facts: &[SignatureFacts]) -> Decision {
+pub(crate) fn decide(actions: &Actions, required: usize, facts: &[SignatureFacts]) -> Decision {
     let mut checks = Vec::new();
     let mut accepted = Vec::with_capacity(facts.len());
     for (i, f) in facts.iter().enumerate() {
@@ -396,7 +396,7 @@ pub fn decide(actions: &Actions, required: usize, facts: &[SignatureFacts]) -> D
 
 /// The size of a maximum matching of signers (rows, each listing the
 /// identity indices it may fill) to identities (Kuhn's augmenting paths).
-pub fn max_matching(rows: &[Vec<usize>]) -> usize {
+pub(crate) fn max_matching(rows: &[Vec<usize>]) -> usize {
     let width = rows.iter().flatten().max().map_or(0, |m| m + 1);
     let mut owner: Vec<Option<usize>> = vec![None; width];
     let mut count = 0;

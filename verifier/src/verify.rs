@@ -22,9 +22,10 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use modelseal_manifest::engine::{self, HashOptions};
-use modelseal_manifest::walk::{self, WalkOptions};
-use modelseal_manifest::{Bundle, Manifest, ManifestDiff, Method, ResourceKey, SignatureAlgorithm};
+use modelseal_manifest::{
+    Bundle, HashOptions, Manifest, ManifestDiff, Method, ModelFiles, ResourceKey,
+    SignatureAlgorithm, WalkOptions,
+};
 
 use crate::cert::CertInfo;
 use crate::error::Error;
@@ -265,7 +266,7 @@ pub fn read_bundle(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
         path: path.to_owned(),
         source,
     };
-    let bytes = modelseal_manifest::input::read_regular(path, limit).map_err(read_err)?;
+    let bytes = modelseal_manifest::read_regular(path, limit).map_err(read_err)?;
     if bytes.len() as u64 > limit {
         return Err(modelseal_manifest::FormatError::TooLarge {
             what: "bundle",
@@ -402,6 +403,7 @@ pub(crate) fn method_name(m: modelseal_manifest::Method) -> String {
         modelseal_manifest::Method::Shards { shard_size } => {
             format!("shards of {shard_size} bytes")
         }
+        m => format!("{m:?}"),
     }
 }
 
@@ -415,7 +417,7 @@ pub fn walk_options(
 ) -> WalkOptions {
     let ser = manifest.serialization();
     let mut ignore_paths = ser.ignore_paths.clone();
-    if let Some(rel) = signature_file.and_then(|s| walk::relative_inside(model, s)) {
+    if let Some(rel) = signature_file.and_then(|s| modelseal_manifest::relative_inside(model, s)) {
         ignore_paths.push(rel);
     }
     WalkOptions {
@@ -448,10 +450,10 @@ pub(crate) fn signed_files(
     signed: &Manifest,
     model: &Path,
     walk: &WalkOptions,
-) -> Result<walk::ModelFiles, Error> {
+) -> Result<ModelFiles, Error> {
     let only_files = signed.ignored_files();
     let mut files = if only_files.is_empty() {
-        walk::walk(model, walk)?
+        modelseal_manifest::walk(model, walk)?
     } else {
         let narrowed = WalkOptions {
             ignore_paths: walk
@@ -462,34 +464,32 @@ pub(crate) fn signed_files(
                 .collect(),
             ..walk.clone()
         };
-        let mut files = walk::walk(model, &narrowed)?;
+        let mut files = modelseal_manifest::walk(model, &narrowed)?;
         files.retain(|f| only_files.binary_search(&f.path).is_err());
         files
     };
-    let diff = match signed.serialization().method {
-        Method::Files => {
-            let want: Vec<_> = signed.resources().map(|(k, _)| k.clone()).collect();
-            let have = engine::resource_keys(&files, Method::Files);
-            ManifestDiff {
-                missing: want
-                    .iter()
-                    .filter(|k| have.binary_search(k).is_err())
-                    .cloned()
-                    .collect(),
-                extra: have
-                    .iter()
-                    .filter(|k| want.binary_search(k).is_err())
-                    .cloned()
-                    .collect(),
-                changed: Vec::new(),
-            }
+    let method = signed.serialization().method;
+    let diff = if let Method::Shards { shard_size } = method {
+        let diff = shard_diff(signed, &files, shard_size);
+        if signed.empty_files().is_none() {
+            files.retain(|f| f.size > 0);
         }
-        Method::Shards { shard_size } => {
-            let diff = shard_diff(signed, &files, shard_size);
-            if signed.empty_files().is_none() {
-                files.retain(|f| f.size > 0);
-            }
-            diff
+        diff
+    } else {
+        let want: Vec<_> = signed.resources().map(|(k, _)| k.clone()).collect();
+        let have = modelseal_manifest::resource_keys(&files, method);
+        ManifestDiff {
+            missing: want
+                .iter()
+                .filter(|k| have.binary_search(k).is_err())
+                .cloned()
+                .collect(),
+            extra: have
+                .iter()
+                .filter(|k| want.binary_search(k).is_err())
+                .cloned()
+                .collect(),
+            changed: Vec::new(),
         }
     };
     if diff.is_empty() {
@@ -504,7 +504,7 @@ pub(crate) fn signed_files(
 /// ranges are produced as the manifest signed for its path, plus one key
 /// covering whatever lies beyond them; empty files are compared with the
 /// manifest's record of them when it has one.
-fn shard_diff(signed: &Manifest, files: &walk::ModelFiles, shard_size: u64) -> ManifestDiff {
+fn shard_diff(signed: &Manifest, files: &ModelFiles, shard_size: u64) -> ManifestDiff {
     let mut diff = ManifestDiff::default();
     let empty = signed.empty_files();
     let mut want = signed.resources().map(|(k, _)| k).peekable();
@@ -557,7 +557,7 @@ fn compare_ranges(
     diff: &mut ManifestDiff,
 ) {
     let key = |(s, e): (u64, u64)| ResourceKey::shard(path.clone(), s, e);
-    let mut actual = engine::shard_ranges(size, shard_size).peekable();
+    let mut actual = modelseal_manifest::shard_ranges(size, shard_size).peekable();
     let mut produced = 0usize;
     let mut want = signed.iter().copied().peekable();
     loop {
@@ -649,7 +649,7 @@ pub(crate) fn check_files(
     let bytes = files.total_bytes();
     report.track(
         CheckName::Digests,
-        engine::hash_model(&files, signed.serialization(), hash)
+        modelseal_manifest::hash_model(&files, signed.serialization(), hash)
             .map_err(Error::from)
             .and_then(|actual| {
                 let diff = signed.diff(&actual);
