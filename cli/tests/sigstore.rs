@@ -649,3 +649,335 @@ fn the_gate_takes_the_keyless_flags() {
     .code(2)
     .stderr_has("--certificate-oidc-issuer");
 }
+
+/// A policy over the private instance: `store` as its trust store,
+/// `identities` trusted, `extra` fields added.
+fn keyless_policy(k: &Keyless, store: Value, identities: Value, extra: Value) {
+    let mut policy = json!({
+        "name": "keyless",
+        "scopes": ["*"],
+        "level": "permissive",
+        "trustStores": ["sigstore"],
+        "trustedIdentities": identities,
+    });
+    for (key, v) in extra.as_object().unwrap() {
+        policy[key] = v.clone();
+    }
+    let doc = json!({"version": "1", "trustStores": {"sigstore": store}, "policies": [policy]});
+    std::fs::write(k.sb.path("policy.json"), serde_json::to_vec(&doc).unwrap()).unwrap();
+}
+
+#[test]
+fn a_policy_trusts_a_sigstore_root_keyless_identities_and_requires_a_log_entry() {
+    let mut k = Keyless::new();
+    let good = k.bundle(&LeafSpec::default(), T0 + 60);
+    std::fs::write(k.sb.path("keyless.sig"), serde_json::to_vec(&good).unwrap()).unwrap();
+    let verify = |k: &Keyless| {
+        k.sb.run([
+            "verify",
+            "model",
+            "--policy",
+            "policy.json",
+            "-s",
+            "keyless.sig",
+            "--json",
+        ])
+    };
+    let id = json!([{"issuer": ISSUER, "identityRegexp": "https://ci\\.test\\.example/org/.*"}]);
+    keyless_policy(
+        &k,
+        json!({"sigstore": "root.json"}),
+        id.clone(),
+        json!({"transparencyLog": "required"}),
+    );
+    let run = verify(&k);
+    run.code(0);
+    let j = run.json();
+    assert_eq!(check(&j, "tlog")["status"], "pass", "{j:#}");
+    assert_eq!(check(&j, "chain")["status"], "pass", "{j:#}");
+    assert_eq!(check(&j, "identity")["status"], "pass", "{j:#}");
+    k.sb.run(["policy", "explain", "policy.json", "model"])
+        .code(0)
+        .stdout_has("Sigstore trusted root");
+
+    // Another issuer: the identity check fails.
+    keyless_policy(
+        &k,
+        json!({"sigstore": "root.json"}),
+        json!([{"issuer": "https://accounts.google.com", "identity": IDENTITY}]),
+        json!({}),
+    );
+    let run = verify(&k);
+    run.code(1);
+    assert_eq!(check(&run.json(), "identity")["status"], "fail");
+
+    // A broken inclusion proof: the tlog check fails, and without a
+    // verified entry the keyless chain is not trusted either.
+    keyless_policy(&k, json!({"sigstore": "root.json"}), id.clone(), json!({}));
+    let mut bad = good.clone();
+    bad["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["hashes"][0] =
+        B64.encode([1u8; 32]).into();
+    std::fs::write(k.sb.path("keyless.sig"), serde_json::to_vec(&bad).unwrap()).unwrap();
+    let run = verify(&k);
+    run.code(1);
+    let j = run.json();
+    assert_eq!(check(&j, "tlog")["status"], "fail", "{j:#}");
+    assert!(
+        check(&j, "tlog")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("inclusion proof"),
+        "{j:#}"
+    );
+    assert_eq!(check(&j, "chain")["status"], "fail", "{j:#}");
+
+    // The public-good root does not know the private instance.
+    std::fs::write(k.sb.path("keyless.sig"), serde_json::to_vec(&good).unwrap()).unwrap();
+    keyless_policy(
+        &k,
+        json!({"sigstore": "public-good"}),
+        id.clone(),
+        json!({}),
+    );
+    let run = verify(&k);
+    run.code(1);
+    assert_eq!(check(&run.json(), "tlog")["status"], "fail");
+
+    // Policies that cannot work are refused when loaded (exit 2).
+    for (store, ids, extra, why) in [
+        (
+            json!({"certificates": [fixture("pki/p256/root.pem")]}),
+            id.clone(),
+            json!({}),
+            "need a Sigstore trust store",
+        ),
+        (
+            json!({"sigstore": "root.json"}),
+            json!(["*"]),
+            json!({}),
+            "trusts keyless signers",
+        ),
+        (
+            json!({"certificates": [fixture("pki/p256/root.pem")]}),
+            json!(["*"]),
+            json!({"transparencyLog": "required"}),
+            "add a Sigstore trust store",
+        ),
+        (
+            json!({"sigstore": "root.json"}),
+            json!([{"issuer": ISSUER}]),
+            json!({}),
+            "identityRegexp",
+        ),
+        (
+            json!({"sigstore": "root.json", "certificates": ["x.pem"]}),
+            id.clone(),
+            json!({}),
+            "not both",
+        ),
+        (
+            json!({"sigstore": "missing.json"}),
+            id.clone(),
+            json!({}),
+            "missing.json",
+        ),
+    ] {
+        keyless_policy(&k, store, ids, extra);
+        k.sb.run(["policy", "check", "policy.json"])
+            .code(2)
+            .stderr_has(why);
+    }
+}
+
+#[test]
+fn a_policy_over_the_public_good_root_accepts_a_real_bundle() {
+    let pa = assets().join("pypi-attestations");
+    let sb = Sandbox::new();
+    let doc = json!({"version": "1",
+        "trustStores": {"public": {"sigstore": "public-good"}},
+        "policies": [{"name": "pypi", "scopes": ["*"], "level": "permissive",
+            "trustStores": ["public"], "transparencyLog": "required",
+            "trustedIdentities": [{"issuer": "https://token.actions.githubusercontent.com",
+                "identityRegexp": "https://github\\.com/trailofbits/.*"}]}]});
+    std::fs::write(sb.path("policy.json"), serde_json::to_vec(&doc).unwrap()).unwrap();
+    let art = pa.join("pypi_attestation_models-0.0.4a2.tar.gz");
+    let bundle = pa.join("pypi_attestation_models-0.0.4a2.tar.gz.sigstore");
+    let run = sb.run([
+        "verify",
+        art.to_str().unwrap(),
+        "--policy",
+        "policy.json",
+        "-s",
+        bundle.to_str().unwrap(),
+        "--json",
+    ]);
+    if run.code != 0 {
+        panic!("{}\n{}", run.stdout, run.stderr);
+    }
+    assert_eq!(check(&run.json(), "tlog")["status"], "pass");
+}
+
+/// An RFC 3161 timestamp response over `signature` from the test TSA
+/// (fixtures/tsa, `openssl ts -reply`), genTime now.
+fn rfc3161(sb: &Sandbox, signature: &[u8]) -> Vec<u8> {
+    let ok = std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "openssl is required for the TSA tests (.ci/deps/tsa.sh installs it)"
+    );
+    std::fs::write(sb.path("sig.bin"), signature).unwrap();
+    std::fs::write(sb.path("serial"), "01\n").unwrap();
+    let config = format!(
+        "[ tsa ]\ndefault_tsa = t\n[ t ]\nserial = {serial}\ncrypto_device = builtin\n\
+         signer_cert = {cert}\nsigner_key = {key}\nsigner_digest = sha256\n\
+         default_policy = 1.3.6.1.4.1.99999.3161.1\ndigests = sha256\naccuracy = secs:1\n\
+         ordering = no\ntsa_name = no\ness_cert_id_chain = no\ness_cert_id_alg = sha256\n",
+        serial = sb.path("serial").display(),
+        cert = fixture("tsa/tsa.pem").display(),
+        key = fixture("tsa/tsa.key").display(),
+    );
+    std::fs::write(sb.path("tsa.cnf"), config).unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(sb.dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "ts", "-query", "-data", "sig.bin", "-sha256", "-cert", "-out", "q.tsq",
+    ]);
+    run(&[
+        "ts",
+        "-reply",
+        "-config",
+        "tsa.cnf",
+        "-queryfile",
+        "q.tsq",
+        "-out",
+        "r.tsr",
+    ]);
+    std::fs::read(sb.path("r.tsr")).unwrap()
+}
+
+fn der_of(pem_fixture: &str) -> Vec<u8> {
+    let pem = std::fs::read(fixture(pem_fixture)).unwrap();
+    modelseal_verifier::certificates_from_pem(&pem)
+        .unwrap()
+        .remove(0)
+}
+
+#[test]
+fn rekor_v2_with_a_timestamp_of_a_trusted_tsa_verifies() {
+    let mut k = Keyless::new();
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap();
+    // A leaf valid now: genTime (now) is the only verified time.
+    let spec = LeafSpec {
+        not_before: now - 120,
+        ..LeafSpec::default()
+    };
+    let leaf = k.inst.leaf(&spec);
+    let sig = leaf.sign(&pae(&k.payload));
+    let body = instance::dsse_v2(&leaf.der, &sig, &k.payload);
+    let entry = k.inst.log_v2(&body, "dsse");
+    let stamp = |b: &mut Value, token: &[u8]| {
+        b["verificationMaterial"]["timestampVerificationData"] =
+            json!({"rfc3161Timestamps": [{"signedTimestamp": B64.encode(token)}]});
+    };
+    let mut b = keyless_bundle(&leaf.der, vec![entry.clone()], &k.payload, &sig);
+    stamp(&mut b, &rfc3161(&k.sb, &sig));
+    let tsa = |valid_for: Value| {
+        json!([{
+            "subject": {"organization": "modelseal test TSA", "commonName": "modelseal test TSA"},
+            "uri": "https://tsa.test.example",
+            "certChain": {"certificates": [
+                {"rawBytes": B64.encode(der_of("tsa/tsa.pem"))},
+                {"rawBytes": B64.encode(der_of("tsa/root.pem"))}
+            ]},
+            "validFor": valid_for
+        }])
+    };
+    let write_root = |k: &Keyless, tsas: Value| {
+        let mut root = k.inst.trusted_root();
+        root["timestampAuthorities"] = tsas;
+        std::fs::write(k.sb.path("root.json"), serde_json::to_vec(&root).unwrap()).unwrap();
+    };
+    write_root(&k, tsa(json!({"start": "2025-01-01T00:00:00Z"})));
+    let run = k.verify(&b, &ID);
+    run.code(0);
+    let j = run.json();
+    assert_eq!(check(&j, "tlog")["status"], "pass", "{j:#}");
+    assert!(
+        check(&j, "tlog")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Rekor v2"),
+        "{j:#}"
+    );
+    let ts = check(&j, "timestamp");
+    assert_eq!(ts["status"], "pass", "{j:#}");
+    assert!(
+        ts["detail"]
+            .as_str()
+            .unwrap()
+            .contains("https://tsa.test.example"),
+        "{ts}"
+    );
+
+    // The TSA's window ended before genTime.
+    write_root(
+        &k,
+        tsa(json!({"start": "2025-01-01T00:00:00Z", "end": "2025-06-01T00:00:00Z"})),
+    );
+    let run = k.verify(&b, &ID);
+    run.code(1);
+    assert_eq!(error_kind(&run), "invalid_timestamp");
+    assert!(
+        run.stdout
+            .contains("outside the authority's validity window"),
+        "{}",
+        run.stdout
+    );
+
+    // A TSA the trusted root does not list.
+    write_root(&k, json!([]));
+    let run = k.verify(&b, &ID);
+    run.code(1);
+    assert_eq!(error_kind(&run), "invalid_timestamp");
+
+    // A timestamp over another signature (imprint mismatch).
+    write_root(&k, tsa(json!({"start": "2025-01-01T00:00:00Z"})));
+    let mut other = b.clone();
+    stamp(&mut other, &rfc3161(&k.sb, b"another signature"));
+    let run = k.verify(&other, &ID);
+    run.code(1);
+    assert_eq!(error_kind(&run), "invalid_timestamp");
+    assert!(run.stdout.contains("imprint"), "{}", run.stdout);
+
+    // genTime outside the leaf's validity: a leaf of 2025, stamped now.
+    let old = k.inst.leaf(&LeafSpec::default());
+    let sig = old.sign(&pae(&k.payload));
+    let entry = k
+        .inst
+        .log_v2(&instance::dsse_v2(&old.der, &sig, &k.payload), "dsse");
+    let mut late = keyless_bundle(&old.der, vec![entry], &k.payload, &sig);
+    stamp(&mut late, &rfc3161(&k.sb, &sig));
+    let run = k.verify(&late, &ID);
+    run.code(1);
+    assert_eq!(error_kind(&run), "untrusted_certificate");
+    assert_eq!(check(&run.json(), "timestamp")["status"], "pass");
+}

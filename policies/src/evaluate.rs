@@ -42,6 +42,10 @@ pub enum CheckName {
     Algorithm,
     /// The chain leads to a root of the policy's trust stores.
     Chain,
+    /// Every transparency-log entry the bundle carries verified against
+    /// the policy's Sigstore trusted root, and one is there when the policy
+    /// requires it (`transparencyLog`).
+    Tlog,
     /// The signer matches a trusted identity.
     Identity,
     /// Every certificate is valid at the verification time.
@@ -59,12 +63,13 @@ pub enum CheckName {
 
 impl CheckName {
     /// The checks made for each signature, in order.
-    pub const PER_SIGNATURE: [CheckName; 9] = [
+    pub const PER_SIGNATURE: [CheckName; 10] = [
         CheckName::Bundle,
         CheckName::Signature,
         CheckName::Statement,
         CheckName::Algorithm,
         CheckName::Chain,
+        CheckName::Tlog,
         CheckName::Identity,
         CheckName::Expiry,
         CheckName::Revocation,
@@ -79,6 +84,7 @@ impl CheckName {
             CheckName::Statement => "statement",
             CheckName::Algorithm => "algorithm",
             CheckName::Chain => "chain",
+            CheckName::Tlog => "tlog",
             CheckName::Identity => "identity",
             CheckName::Expiry => "expiry",
             CheckName::Revocation => "revocation",
@@ -97,7 +103,9 @@ impl CheckName {
             | CheckName::Algorithm
             | CheckName::Files
             | CheckName::Content => Category::Integrity,
-            CheckName::Chain | CheckName::Identity | CheckName::Quorum => Category::Authenticity,
+            CheckName::Chain | CheckName::Tlog | CheckName::Identity | CheckName::Quorum => {
+                Category::Authenticity
+            }
             CheckName::Expiry => Category::Expiry,
             CheckName::Revocation => Category::Revocation,
         }
@@ -170,6 +178,8 @@ pub(crate) struct SignatureFacts {
     pub algorithm: Fact,
     /// [`CheckName::Chain`].
     pub chain: Fact,
+    /// [`CheckName::Tlog`].
+    pub tlog: Fact,
     /// [`CheckName::Identity`].
     pub identity: Fact,
     /// [`CheckName::Expiry`].
@@ -196,6 +206,7 @@ impl SignatureFacts {
             statement: n(),
             algorithm: n(),
             chain: n(),
+            tlog: n(),
             identity: n(),
             expiry: n(),
             revocation: n(),
@@ -213,6 +224,7 @@ impl SignatureFacts {
             CheckName::Statement => &self.statement,
             CheckName::Algorithm => &self.algorithm,
             CheckName::Chain => &self.chain,
+            CheckName::Tlog => &self.tlog,
             CheckName::Identity => &self.identity,
             CheckName::Expiry => &self.expiry,
             CheckName::Revocation => &self.revocation,

@@ -20,12 +20,13 @@
 
 use modelseal_verifier::Inputs;
 use modelseal_verifier::{
-    CertInfo, CrlCheck, Finding, MaterialKind, PublicKey, SignatureFacts, Status,
+    CertInfo, CrlCheck, EvidenceSource, Finding, MaterialKind, PublicKey, SignatureFacts, Status,
 };
 
 use crate::document::{Policy, Selection};
 use crate::evaluate::{Fact, SignatureFacts as PolicyFacts};
 use crate::level::Action;
+use crate::sigstore::{PolicyTrust, tlog_fact};
 
 /// A verifier finding as a policy fact.
 fn fact(f: &Finding) -> Fact {
@@ -62,14 +63,24 @@ pub(crate) fn gather(
 ) -> (PolicyFacts, Found) {
     let policy = selection.policy;
     let rules = policy.revocation();
+    let trust = PolicyTrust {
+        anchors: policy.anchors(),
+        sigstore: policy.sigstore(),
+    };
+    let sources: Vec<&dyn EvidenceSource> = policy
+        .sigstore()
+        .map(|s| s as &dyn EvidenceSource)
+        .into_iter()
+        .collect();
     let mut inputs = Inputs::new(
-        policy
-            .anchors()
-            .map(|a| a as &dyn modelseal_verifier::TrustSource),
+        trust
+            .any()
+            .then_some(&trust as &dyn modelseal_verifier::TrustSource),
         now,
     );
     inputs.identities = policy.identities();
     inputs.model_names = selection.scope.model_names();
+    inputs.evidence = &sources;
     if policy.actions().revocation != Action::Skip && !rules.crls().is_empty() {
         inputs.crls = Some(CrlCheck {
             crls: rules.crls(),
@@ -129,11 +140,16 @@ fn decide_facts(policy: &Policy, label: &str, v: &SignatureFacts) -> PolicyFacts
     f.signature = fact(v.signature());
     f.statement = fact(v.statement());
     let trust = v.trust();
-    f.chain = if policy.anchors().is_some() {
+    f.chain = if policy.anchors().is_some() || policy.sigstore().is_some() {
         fact(&trust.chain)
     } else {
         Fact::not_run("the policy has no trust store")
     };
+    f.tlog = tlog_fact(
+        v,
+        policy.requires_transparency_log(),
+        policy.sigstore().is_some(),
+    );
     f.expiry = fact(&trust.expiry);
 
     // algorithm

@@ -307,6 +307,14 @@ fn keyless(
 ) -> Result<Box<TrustFacts>, Box<TrustFacts>> {
     let fail = |finding: Finding, why: &str| {
         let mut f = TrustFacts::untrusted(bundle, ctx, why);
+        // The chain fact (what a trust policy reads) says why too.
+        let detail = finding.detail().to_owned();
+        f.chain = Finding::fail_with(
+            Error::NotRun {
+                reason: detail.clone(),
+            },
+            detail,
+        );
         f.trust = finding;
         Box::new(f)
     };

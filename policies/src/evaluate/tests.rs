@@ -12,6 +12,7 @@ fn good(label: &str, key: &str, matched: &[usize]) -> SignatureFacts {
         statement: p(),
         algorithm: p(),
         chain: p(),
+        tlog: p(),
         identity: p(),
         expiry: p(),
         revocation: p(),
@@ -28,6 +29,7 @@ fn with(mut f: SignatureFacts, name: CheckName, fact: Fact) -> SignatureFacts {
         CheckName::Statement => &mut f.statement,
         CheckName::Algorithm => &mut f.algorithm,
         CheckName::Chain => &mut f.chain,
+        CheckName::Tlog => &mut f.tlog,
         CheckName::Identity => &mut f.identity,
         CheckName::Expiry => &mut f.expiry,
         CheckName::Revocation => &mut f.revocation,
@@ -271,4 +273,23 @@ fn input_errors_make_no_decision_only_when_nothing_else_failed() {
     let reason = d.reason.unwrap();
     assert!(reason.contains("a: bundle failed: not JSON"), "{reason}");
     assert!(reason.contains("b: signature failed: invalid"), "{reason}");
+}
+
+#[test]
+fn a_failed_log_entry_is_an_authenticity_failure() {
+    let bad = || {
+        [with(
+            good("a.sig", "k", &[0]),
+            CheckName::Tlog,
+            Fact::fail("transparency log entry 0: inclusion proof"),
+        )]
+    };
+    let d = decide(&Level::Permissive.actions(), 1, &bad());
+    assert!(!d.accepted);
+    let c = d.checks.iter().find(|c| c.name == CheckName::Tlog).unwrap();
+    assert_eq!((c.level, c.outcome), (Action::Enforce, Status::Fail));
+    // Logged, not enforced, under audit.
+    let d = decide(&Level::Audit.actions(), 1, &bad());
+    assert!(d.accepted);
+    assert_eq!(CheckName::Tlog.category(), Category::Authenticity);
 }
