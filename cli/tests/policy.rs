@@ -451,6 +451,14 @@ fn a_scope_pins_the_signed_model_names() {
     ]);
     std::fs::write(&path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
     sb.run(["policy", "check", "policies/example.json"]).code(0);
+    sb.run([
+        "policy",
+        "explain",
+        "policies/example.json",
+        "policies/models/prod/gpt",
+    ])
+    .code(0)
+    .stdout_has("names:      the signed model name must be one of: gpt, gpt-2");
     sign(&sb, "prod/bert", "a", "a.sig");
     sign(&sb, "prod/bert", "b", "b.sig");
     sign(&sb, "prod/gpt", "a", "ga.sig");
