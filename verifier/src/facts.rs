@@ -352,7 +352,7 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
         "{}, {} signature{}",
         match parsed.bundle() {
             AnyBundle::Message(_) => "Sigstore message-signature bundle",
-            _ => "OMS bundle",
+            _ => "Sigstore DSSE bundle",
         },
         match parsed.material() {
             MaterialKind::PublicKey => "key",
