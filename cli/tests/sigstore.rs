@@ -388,6 +388,57 @@ fn key_bundles_with_evidence_verify_it() {
     ]);
     run.code(1);
     assert_eq!(error_kind(&run), "tlog_rejected");
+
+    // Certificate mode: the entry records the PKI leaf; checked against
+    // --trusted-root (or the built-in root, which does not know the log).
+    let key = k.sb.key("pki/p256/leaf.key").display().to_string();
+    let leaf = fixture("pki/p256/leaf.pem").display().to_string();
+    let chain = fixture("pki/p256/chain.pem").display().to_string();
+    k.sb.run([
+        "sign", "model", "--key", &key, "--cert", &leaf, "--chain", &chain, "-s", "cert.sig",
+    ])
+    .code(0);
+    let cb: Value = serde_json::from_slice(&std::fs::read(k.sb.path("cert.sig")).unwrap()).unwrap();
+    let sig = B64
+        .decode(cb["dsseEnvelope"]["signatures"][0]["sig"].as_str().unwrap())
+        .unwrap();
+    let payload = B64
+        .decode(cb["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let leaf_pem = std::fs::read_to_string(fixture("pki/p256/leaf.pem")).unwrap();
+    let entry = k.inst.log_v1(
+        &instance::dsse_v1(&leaf_pem, &sig, &payload),
+        "dsse",
+        "0.0.1",
+        T0 + 60,
+    );
+    let mut with = cb.clone();
+    with["verificationMaterial"]["tlogEntries"] = json!([entry]);
+    std::fs::write(
+        k.sb.path("cert-logged.sig"),
+        serde_json::to_vec(&with).unwrap(),
+    )
+    .unwrap();
+    let root = fixture("pki/p256/root.pem").display().to_string();
+    let base = [
+        "verify",
+        "model",
+        "-s",
+        "cert-logged.sig",
+        "--trust-root",
+        &root,
+        "--identity",
+        "*",
+        "--json",
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--trusted-root", "root.json"]);
+    let run = k.sb.run(&args);
+    run.code(0);
+    assert_eq!(check(&run.json(), "tlog")["status"], "pass");
+    let run = k.sb.run(base);
+    run.code(1);
+    assert_eq!(error_kind(&run), "tlog_rejected");
 }
 
 /// Real public bundles, from PyPI packages (`.ci/deps/sigstore-assets.sh`).
@@ -1044,6 +1095,56 @@ fn a_model_signing_0_2_digests_statement_verifies_the_model() {
     std::fs::remove_file(k.sb.path("model/extra.txt")).unwrap();
     common::flip_byte(&k.sb.path("model/model.safetensors"), 100);
     let run = k.verify(&b, &ID);
+    run.code(1);
+    assert_eq!(error_kind(&run), "digest_mismatch");
+}
+
+#[test]
+fn a_statement_about_several_files_verifies_the_one_it_names() {
+    // A release attestation: two subjects; the file verified is chosen by
+    // its name, and must have that subject's digest.
+    let mut k = Keyless::new();
+    let mut files = Vec::new();
+    files_of(&k.sb.path("model"), "", &mut files);
+    let digest_of = |name: &str| files.iter().find(|(n, _)| n == name).unwrap().1.clone();
+    let payload = serde_json::to_vec(&json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [
+            {"name": "release/model.safetensors", "digest": {"sha256": digest_of("model.safetensors")}},
+            {"name": "release/config.json", "digest": {"sha256": digest_of("config.json")}}
+        ],
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {}
+    }))
+    .unwrap();
+    let leaf = k.inst.leaf(&LeafSpec::default());
+    let sig = leaf.sign(&pae(&payload));
+    let body = instance::dsse_v1(&leaf.pem(), &sig, &payload);
+    let entry = k.inst.log_v1(&body, "dsse", "0.0.1", T0 + 60);
+    let b = keyless_bundle(&leaf.der, vec![entry], &payload, &sig);
+    std::fs::write(k.sb.path("multi.sig"), serde_json::to_vec(&b).unwrap()).unwrap();
+    let verify = |file: &str| {
+        let mut args = vec![
+            "verify",
+            file,
+            "-s",
+            "multi.sig",
+            "--trusted-root",
+            "root.json",
+            "--json",
+        ];
+        args.extend_from_slice(&ID);
+        k.sb.run(&args)
+    };
+    verify("model/model.safetensors").code(0);
+    verify("model/config.json").code(0);
+    // A file no subject names: refused (the statement is about other files).
+    let run = verify("model/tokenizer.json");
+    run.code(1);
+    assert_eq!(check(&run.json(), "statement")["status"], "fail");
+    // The named file, changed: its digest no longer matches.
+    common::flip_byte(&k.sb.path("model/config.json"), 1);
+    let run = verify("model/config.json");
     run.code(1);
     assert_eq!(error_kind(&run), "digest_mismatch");
 }

@@ -60,6 +60,17 @@ struct SubjectJson {
 struct PredicateJson {
     serialization: SerializationJson,
     resources: Vec<ResourceJson>,
+    /// modelseal's record of the empty files in `shards` mode (an empty
+    /// file has no shard). `model_signing` ignores predicate fields it does
+    /// not know, so its verification is unchanged; modelseal compares it
+    /// path by path. Always written in `shards` mode, absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    modelseal_empty_files: Option<Vec<String>>,
+    /// Entries of `ignore_paths` that may hide only a regular file or its
+    /// absence (the checksums file and its signature `convert` leaves out),
+    /// never a directory. Written only when there are some.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    modelseal_ignored_files: Option<Vec<String>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -121,6 +132,16 @@ pub fn to_payload(manifest: &Manifest) -> Vec<u8> {
                     digest: d.to_hex(),
                 })
                 .collect(),
+            modelseal_empty_files: manifest
+                .empty_files()
+                .map(|files| files.iter().map(|p| p.as_str().to_owned()).collect()),
+            modelseal_ignored_files: (!manifest.ignored_files().is_empty()).then(|| {
+                manifest
+                    .ignored_files()
+                    .iter()
+                    .map(|p| p.as_str().to_owned())
+                    .collect()
+            }),
         },
     };
     // Serializing plain structs of strings, bools and numbers cannot fail.
@@ -200,7 +221,45 @@ pub fn from_payload(payload: &[u8]) -> Result<Manifest, FormatError> {
         previous = Some(key.clone());
         resources.insert(key, digest);
     }
-    let manifest = Manifest::new(subject.name, serialization, resources);
+    let empty_files = match (st.predicate.modelseal_empty_files, serialization.method) {
+        (None, _) => None,
+        (Some(list), Method::Shards { .. }) => Some(path_list(
+            "predicate.modelseal_empty_files",
+            &list,
+            |p| {
+                resources
+                    .range(ResourceKey::file(p.clone())..)
+                    .next()
+                    .is_some_and(|(k, _)| k.path == *p)
+            },
+            "a path without shards",
+        )?),
+        (Some(_), Method::Files) => {
+            return Err(FormatError::unexpected(
+                "predicate.modelseal_empty_files",
+                "absent for method files",
+                "a list",
+            ));
+        }
+    };
+    let ignored_files = match st.predicate.modelseal_ignored_files {
+        None => Vec::new(),
+        Some(list) => {
+            let ignored: std::collections::BTreeSet<&ResourcePath> =
+                serialization.ignore_paths.iter().collect();
+            path_list(
+                "predicate.modelseal_ignored_files",
+                &list,
+                |p| !ignored.contains(p),
+                "an entry of ignore_paths",
+            )?
+        }
+    };
+    let mut manifest =
+        Manifest::new(subject.name, serialization, resources).with_ignored_files(ignored_files);
+    if let Some(files) = empty_files {
+        manifest = manifest.with_empty_files(files);
+    }
     let expected = manifest.subject_digest();
     if expected != subject_digest {
         return Err(FormatError::SubjectDigest {
@@ -209,6 +268,38 @@ pub fn from_payload(payload: &[u8]) -> Result<Manifest, FormatError> {
         });
     }
     Ok(manifest)
+}
+
+/// A strictly ascending list of resource paths, none of which is `bad`.
+fn path_list(
+    field: &str,
+    list: &[String],
+    bad: impl Fn(&ResourcePath) -> bool,
+    expected: &str,
+) -> Result<Vec<ResourcePath>, FormatError> {
+    let mut out: Vec<ResourcePath> = Vec::with_capacity(list.len());
+    for (i, name) in list.iter().enumerate() {
+        let p = ResourcePath::new(name).map_err(|source| FormatError::BadResourceName {
+            name: crate::path::shorten(name),
+            source,
+        })?;
+        if out.last().is_some_and(|prev| *prev >= p) {
+            return Err(FormatError::unexpected(
+                format!("{field}[{i}]"),
+                "paths in strictly ascending order",
+                crate::path::shorten(name),
+            ));
+        }
+        if bad(&p) {
+            return Err(FormatError::unexpected(
+                format!("{field}[{i}]"),
+                expected,
+                crate::path::shorten(name),
+            ));
+        }
+        out.push(p);
+    }
+    Ok(out)
 }
 
 fn parse_serialization(s: SerializationJson) -> Result<Serialization, FormatError> {
@@ -466,6 +557,63 @@ mod tests {
     }
 
     #[test]
+    fn modelseal_records_round_trip_and_are_checked() {
+        let shards = manifest(Method::Shards { shard_size: 4 })
+            .with_empty_files(vec![ResourcePath::new("e/x").unwrap()])
+            .with_ignored_files(vec![ResourcePath::new(".git").unwrap()]);
+        let payload = to_payload(&shards);
+        let back = from_payload(&payload).unwrap();
+        assert_eq!(back, shards);
+        assert_eq!(back.empty_files().unwrap()[0].as_str(), "e/x");
+        assert_eq!(back.ignored_files()[0].as_str(), ".git");
+        // Without the fields (model_signing's bundles): no record.
+        let plain = from_payload(&to_payload(&manifest(Method::Shards { shard_size: 4 }))).unwrap();
+        assert_eq!(plain.empty_files(), None);
+        assert!(plain.ignored_files().is_empty());
+        type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+        let cases: Vec<(&str, Edit)> = vec![
+            (
+                "unordered",
+                Box::new(|v| {
+                    v["predicate"]["modelseal_empty_files"] = serde_json::json!(["z", "a"])
+                }),
+            ),
+            (
+                "duplicate",
+                Box::new(|v| {
+                    v["predicate"]["modelseal_empty_files"] = serde_json::json!(["a", "a"])
+                }),
+            ),
+            (
+                "has shards",
+                Box::new(|v| v["predicate"]["modelseal_empty_files"] = serde_json::json!(["w"])),
+            ),
+            (
+                "unsafe",
+                Box::new(|v| v["predicate"]["modelseal_empty_files"] = serde_json::json!(["../x"])),
+            ),
+            (
+                "not ignored",
+                Box::new(|v| {
+                    v["predicate"]["modelseal_ignored_files"] = serde_json::json!(["other"])
+                }),
+            ),
+        ];
+        for (what, f) in cases {
+            assert!(
+                from_payload(&edit(&shards, f)).is_err(),
+                "{what} was accepted"
+            );
+        }
+        // An empty-file record is for shards only.
+        let files = manifest(Method::Files);
+        let bad = edit(&files, |v| {
+            v["predicate"]["modelseal_empty_files"] = serde_json::json!([]);
+        });
+        assert!(from_payload(&bad).is_err());
+    }
+
+    #[test]
     fn duplicate_keys_are_refused() {
         let p = String::from_utf8(to_payload(&manifest(Method::Files))).unwrap();
         let dup = p.replacen("\"_type\"", "\"_type\": \"x\", \"_type\"", 1);
@@ -539,24 +687,65 @@ struct ArtifactStatementJson {
 /// [`FormatError`] for a statement that is not in-toto, or whose subjects
 /// are not exactly one with a SHA-256 digest.
 pub fn artifact_from_payload(payload: &[u8]) -> Result<(String, Manifest), FormatError> {
+    artifact_named(payload, None)
+}
+
+/// [`artifact_from_payload`] for the file named `file_name`: a statement
+/// about several artifacts (a release's files) is accepted too, and its
+/// subject named `file_name` (exactly, or as the last component of the
+/// subject's name) is the one the file must match. The subject is chosen
+/// by name, never by digest: the file is hashed after the statement is
+/// trusted.
+///
+/// # Errors
+/// As [`artifact_from_payload`], and when several subjects are listed but
+/// not exactly one is named `file_name`.
+pub fn artifact_named(
+    payload: &[u8],
+    file_name: Option<&str>,
+) -> Result<(String, Manifest), FormatError> {
     let st: ArtifactStatementJson = parse_strict("in-toto statement", payload)?;
     if !ARTIFACT_STATEMENT_TYPES.contains(&st.type_.as_str()) {
         return Err(FormatError::unexpected("_type", STATEMENT_TYPE, &st.type_));
     }
-    let [subject] = <[SubjectJson; 1]>::try_from(st.subject).map_err(|v| {
+    let count = st.subject.len();
+    let mut subjects = st.subject.into_iter().enumerate();
+    let (i, subject) = match (count, file_name) {
+        (1, _) => subjects.next(),
+        (0, _) | (_, None) => None,
+        (_, Some(name)) => {
+            let named = |s: &SubjectJson| s.name == name || s.name.rsplit('/').next() == Some(name);
+            let mut matching: Vec<(usize, SubjectJson)> =
+                subjects.filter(|(_, s)| named(s)).collect();
+            if matching.len() == 1 {
+                matching.pop()
+            } else {
+                return Err(FormatError::NotASubject {
+                    name: name.to_owned(),
+                    count,
+                    named: matching.len(),
+                });
+            }
+        }
+    }
+    .ok_or_else(|| {
         FormatError::unexpected(
             "subject",
             "exactly one subject (the file verified)",
-            format!("{} subjects", v.len()),
+            format!("{count} subjects"),
         )
     })?;
     let hex = subject.digest.get("sha256").ok_or_else(|| {
         let keys: Vec<_> = subject.digest.keys().map(String::as_str).collect();
-        FormatError::unexpected("subject[0].digest", "a sha256 digest", keys.join(","))
+        FormatError::unexpected(
+            format!("subject[{i}].digest"),
+            "a sha256 digest",
+            keys.join(","),
+        )
     })?;
     let digest = Digest::from_hex(HashAlgorithm::Sha256, hex).map_err(|e| {
         FormatError::unexpected(
-            "subject[0].digest.sha256",
+            format!("subject[{i}].digest.sha256"),
             "64 lowercase hex digits",
             e.to_string(),
         )
@@ -653,6 +842,25 @@ pub fn from_digests_v01_payload(payload: &[u8]) -> Result<Manifest, FormatError>
 #[cfg(test)]
 mod digests_v01 {
     use super::*;
+
+    #[test]
+    fn a_multi_subject_statement_names_the_file() {
+        let p = serde_json::to_vec(&serde_json::json!({
+            "_type": STATEMENT_TYPE,
+            "subject": [
+                {"name": "dist/a.whl", "digest": {"sha256": E}},
+                {"name": "dist/b.tar.gz", "digest": {"sha256": E}},
+            ],
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "predicate": {}
+        }))
+        .unwrap();
+        assert!(artifact_from_payload(&p).is_err(), "no name: refused");
+        let (_, m) = artifact_named(&p, Some("b.tar.gz")).unwrap();
+        assert_eq!(m.model_name(), "dist/b.tar.gz");
+        assert!(artifact_named(&p, Some("c.whl")).is_err());
+        assert!(artifact_named(&p, Some("dist")).is_err());
+    }
 
     fn statement(subjects: serde_json::Value) -> Vec<u8> {
         serde_json::to_vec(&serde_json::json!({

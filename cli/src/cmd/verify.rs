@@ -49,6 +49,12 @@ pub(crate) struct VerifyArgs {
     /// certificate must have been valid at, instead of now (or --at).
     #[arg(long = "tsa-root", value_name = "TSA_ROOT.pem", conflicts_with_all = ["policy", "checksums", "raw_signature"])]
     pub(crate) tsa_roots: Vec<PathBuf>,
+    /// The model's signed name (the statement's subject name, by default
+    /// the signed directory's name) must be NAME: another model signed by
+    /// the same signer in this one's place is rejected (exit 1). Under a
+    /// policy, a scope's `modelNames` pins names instead.
+    #[arg(long = "model-name", value_name = "NAME", conflicts_with_all = ["policy", "checksums", "raw_signature"])]
+    pub(crate) model_name: Option<String>,
     /// Checksums files and raw OpenSSL signatures instead of a bundle.
     #[command(flatten)]
     pub(crate) detached: DetachedArgs,
@@ -178,10 +184,18 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     let bar = Bar::new(args.output.quiet || args.output.json, "verifying");
     let evidence = trust.evidence(tsa_timestamps(&args.tsa_roots)?);
     let sources = evidence.sources();
+    let model_names: Vec<String> = args.model_name.iter().cloned().collect();
     let mut opts = Options::new(trust.source(), trust.requirement(), time);
+    opts.model_names = &model_names;
     opts.evidence = &sources;
     opts.signature_file = Some(&signature);
     opts.ignore = &ignore;
+    // One file: its name picks its subject in a statement about several.
+    let artifact = std::fs::metadata(&args.model)
+        .is_ok_and(|m| m.is_file())
+        .then(|| args.model.file_name().and_then(|n| n.to_str()))
+        .flatten();
+    opts.artifact = artifact;
     opts.hash = HashOptions {
         threads: args.hashing.threads(),
         progress: bar.as_ref().map(|b| b as _),
