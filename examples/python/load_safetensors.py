@@ -2,7 +2,7 @@
 """Load a signed safetensors model in-process, from verified bytes only.
 
     python examples/python/load_safetensors.py MODEL_DIR --signature model.sig \
-        (--public-key PUB.pem | --trust-root ROOT.pem [--identity ID])
+        (--public-key PUB.pem | --trust-root ROOT.pem --identity ID, '*' for any signer)
 
 Exit codes as the modelseal CLI: 0 loaded, 1 refused, 2 could not decide.
 Needs the `modelseal` package (pip install a wheel built by `maturin build`

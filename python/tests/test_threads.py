@@ -16,7 +16,9 @@ from conftest import KEYS, Signed, private, sign, write_model
 def test_verify_from_many_threads(signed: Signed) -> None:
     def one(i: int) -> str:
         if i % 3 == 0:
-            v = modelseal.verify(signed.model, signature=signed.cert_sig, trust_root=signed.root)
+            v = modelseal.verify(
+                signed.model, signature=signed.cert_sig, trust_root=signed.root, identity="*"
+            )
         else:
             v = modelseal.verify(signed.model, signature=signed.key_sig, public_key=signed.pub)
         return v.subject_digest

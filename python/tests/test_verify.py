@@ -72,7 +72,10 @@ def test_wrong_key_is_refused(signed: Signed) -> None:
 def test_wrong_root_is_refused(signed: Signed) -> None:
     with pytest.raises(modelseal.VerificationError) as e:
         modelseal.verify(
-            signed.model, signature=signed.cert_sig, trust_root=PKI.parent / "p384" / "root.pem"
+            signed.model,
+            signature=signed.cert_sig,
+            trust_root=PKI.parent / "p384" / "root.pem",
+            identity="*",
         )
     assert e.value.check == "trust"
     assert e.value.kind == "untrusted_certificate"
@@ -124,6 +127,17 @@ def test_input_errors(signed: Signed, tmp_path: Path) -> None:
     assert e.value.kind == "usage"
     with pytest.raises(modelseal.InputError, match="trust_root"):
         modelseal.verify(signed.model, signature=signed.key_sig)
+    # A root certifies many signers: who must have signed is never implicit.
+    with pytest.raises(modelseal.InputError, match="needs identity") as e:
+        modelseal.verify(signed.model, signature=signed.cert_sig, trust_root=signed.root)
+    assert e.value.kind == "usage"
+    with pytest.raises(modelseal.InputError, match="cannot be combined") as e:
+        modelseal.verify(
+            signed.model,
+            signature=signed.cert_sig,
+            trust_root=signed.root,
+            identity=["*", "email:release-a@modelseal.test"],
+        )
     with pytest.raises(modelseal.InputError, match="RFC 3339"):
         modelseal.verify(signed.model, signature=signed.key_sig, public_key=signed.pub, at="soon")
     with pytest.raises(modelseal.InputError, match="timezone"):
@@ -138,7 +152,9 @@ def test_input_errors(signed: Signed, tmp_path: Path) -> None:
 def test_certificate_time(signed: Signed) -> None:
     late = dt.datetime(2200, 1, 1, tzinfo=dt.timezone.utc)
     with pytest.raises(modelseal.VerificationError) as e:
-        modelseal.verify(signed.model, signature=signed.cert_sig, trust_root=signed.root, at=late)
+        modelseal.verify(
+            signed.model, signature=signed.cert_sig, trust_root=signed.root, identity="*", at=late
+        )
     assert e.value.check == "trust" and "expired" in e.value.reason
 
 
