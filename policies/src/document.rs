@@ -20,6 +20,7 @@ use crate::read::{self, Problems, Ptr};
 use crate::rules::{self, AlgorithmRules, RevocationRules};
 use crate::scope::{ModelPath, Scope};
 use crate::store::{self, TrustStore};
+use crate::timestamps::{self, TimestampRules};
 
 /// The document version this modelseal reads.
 pub const VERSION: &str = "1";
@@ -47,6 +48,7 @@ pub struct Policy {
     algorithms: AlgorithmRules,
     revocation: RevocationRules,
     content: Option<ContentRules>,
+    timestamps: Option<TimestampRules>,
 }
 
 impl Policy {
@@ -109,6 +111,12 @@ impl Policy {
     /// `content` section.
     pub fn content(&self) -> Option<&ContentRules> {
         self.content.as_ref()
+    }
+
+    /// Timestamp rules (trusted TSA roots, whether a timestamp is
+    /// required), if the policy has a `timestamps` section.
+    pub fn timestamps(&self) -> Option<&TimestampRules> {
+        self.timestamps.as_ref()
     }
 }
 
@@ -372,7 +380,7 @@ fn load_document(
     })
 }
 
-const POLICY_FIELDS: [&str; 11] = [
+const POLICY_FIELDS: [&str; 12] = [
     "name",
     "description",
     "scopes",
@@ -384,6 +392,7 @@ const POLICY_FIELDS: [&str; 11] = [
     "algorithms",
     "revocation",
     "content",
+    "timestamps",
 ];
 
 #[allow(clippy::too_many_lines)] // one field after the other
@@ -485,6 +494,7 @@ fn load_policy(
             "algorithms",
             "revocation",
             "content",
+            "timestamps",
         ] {
             if map.contains_key(field) {
                 p.add(
@@ -506,6 +516,7 @@ fn load_policy(
             algorithms: AlgorithmRules::default(),
             revocation: RevocationRules::default(),
             content: None,
+            timestamps: None,
         });
     }
 
@@ -537,6 +548,21 @@ fn load_policy(
                 }
             }
         }
+    }
+
+    // Timestamps.
+    let timestamps = map.get("timestamps").and_then(|v| {
+        timestamps::load(
+            v,
+            &ptr.key("timestamps"),
+            stores,
+            store_names,
+            &trust_stores,
+            p,
+        )
+    });
+    if let Some(a) = actions.as_mut() {
+        a.timestamp = TimestampRules::action(timestamps.as_ref(), a);
     }
 
     // Identities.
@@ -634,6 +660,7 @@ fn load_policy(
         algorithms,
         revocation: revocation?,
         content,
+        timestamps,
     })
 }
 

@@ -44,6 +44,10 @@ pub enum CheckName {
     Chain,
     /// The signer matches a trusted identity.
     Identity,
+    /// Every RFC 3161 timestamp the bundle carries verifies against the
+    /// policy's TSA roots, and one is there when the policy requires it
+    /// ([`crate::TimestampRules`]).
+    Timestamp,
     /// Every certificate is valid at the verification time.
     Expiry,
     /// No certificate is revoked or denied.
@@ -59,13 +63,14 @@ pub enum CheckName {
 
 impl CheckName {
     /// The checks made for each signature, in order.
-    pub const PER_SIGNATURE: [CheckName; 9] = [
+    pub const PER_SIGNATURE: [CheckName; 10] = [
         CheckName::Bundle,
         CheckName::Signature,
         CheckName::Statement,
         CheckName::Algorithm,
         CheckName::Chain,
         CheckName::Identity,
+        CheckName::Timestamp,
         CheckName::Expiry,
         CheckName::Revocation,
         CheckName::Files,
@@ -80,6 +85,7 @@ impl CheckName {
             CheckName::Algorithm => "algorithm",
             CheckName::Chain => "chain",
             CheckName::Identity => "identity",
+            CheckName::Timestamp => "timestamp",
             CheckName::Expiry => "expiry",
             CheckName::Revocation => "revocation",
             CheckName::Files => "files",
@@ -97,7 +103,9 @@ impl CheckName {
             | CheckName::Algorithm
             | CheckName::Files
             | CheckName::Content => Category::Integrity,
-            CheckName::Chain | CheckName::Identity | CheckName::Quorum => Category::Authenticity,
+            CheckName::Chain | CheckName::Identity | CheckName::Timestamp | CheckName::Quorum => {
+                Category::Authenticity
+            }
             CheckName::Expiry => Category::Expiry,
             CheckName::Revocation => Category::Revocation,
         }
@@ -172,6 +180,8 @@ pub struct SignatureFacts {
     pub chain: Fact,
     /// [`CheckName::Identity`].
     pub identity: Fact,
+    /// [`CheckName::Timestamp`].
+    pub timestamp: Fact,
     /// [`CheckName::Expiry`].
     pub expiry: Fact,
     /// [`CheckName::Revocation`].
@@ -197,6 +207,7 @@ impl SignatureFacts {
             algorithm: n(),
             chain: n(),
             identity: n(),
+            timestamp: n(),
             expiry: n(),
             revocation: n(),
             files: n(),
@@ -214,6 +225,7 @@ impl SignatureFacts {
             CheckName::Algorithm => &self.algorithm,
             CheckName::Chain => &self.chain,
             CheckName::Identity => &self.identity,
+            CheckName::Timestamp => &self.timestamp,
             CheckName::Expiry => &self.expiry,
             CheckName::Revocation => &self.revocation,
             CheckName::Files => &self.files,
@@ -256,6 +268,16 @@ pub struct Decision {
     pub undecided: bool,
 }
 
+/// What the policy does with check `name`: its category's action, except
+/// for the timestamp check, whose action the policy's `timestamps` section
+/// sets ([`Actions::timestamp`]).
+pub fn action(actions: &Actions, name: CheckName) -> Action {
+    match name {
+        CheckName::Timestamp => actions.timestamp,
+        _ => actions.get(name.category()),
+    }
+}
+
 /// Whether signature `facts` passes every enforced check, leaving out
 /// [`CheckName::Files`] (which needs the model, and is only worth checking
 /// for these candidates).
@@ -272,7 +294,7 @@ fn first_failure<'a>(
     CheckName::PER_SIGNATURE
         .into_iter()
         .filter(|n| !(without_files && *n == CheckName::Files))
-        .filter(|n| actions.get(n.category()) == Action::Enforce)
+        .filter(|n| action(actions, *n) == Action::Enforce)
         .filter_map(|n| facts.get(n).map(|f| (n, f)))
         .find(|(_, f)| f.status != Status::Pass)
 }
@@ -283,7 +305,7 @@ pub fn decide(actions: &Actions, required: usize, facts: &[SignatureFacts]) -> D
     let mut accepted = Vec::with_capacity(facts.len());
     for (i, f) in facts.iter().enumerate() {
         for name in CheckName::PER_SIGNATURE {
-            let level = actions.get(name.category());
+            let level = action(actions, name);
             let fact = f.get(name);
             let (outcome, detail) = match (level, fact) {
                 (Action::Skip, _) => (Status::Skipped, "skipped by the policy".to_owned()),

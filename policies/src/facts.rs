@@ -67,6 +67,11 @@ pub(crate) fn gather(
         now,
     );
     inputs.identities = policy.identities();
+    let tsa = policy
+        .timestamps()
+        .map(|t| t.evidence() as &dyn modelseal_verifier::EvidenceSource);
+    let evidence: Vec<&dyn modelseal_verifier::EvidenceSource> = tsa.into_iter().collect();
+    inputs.evidence = &evidence;
     if policy.actions().revocation != Action::Skip && !rules.crls().is_empty() {
         inputs.crls = Some(CrlCheck {
             crls: rules.crls(),
@@ -132,6 +137,7 @@ fn decide_facts(policy: &Policy, label: &str, v: &SignatureFacts) -> PolicyFacts
         Fact::not_run("the policy has no trust store")
     };
     f.expiry = fact(&trust.expiry);
+    f.timestamp = crate::timestamps::fact(policy.timestamps(), v);
 
     // algorithm
     f.algorithm = match (v.algorithm(), v.key_kind()) {

@@ -40,6 +40,7 @@ mod read;
 pub mod rules;
 pub mod scope;
 mod store;
+mod timestamps;
 
 pub use content::{ContentRules, ContentVerdict};
 pub use document::{Policy, PolicySet, Selection};
@@ -52,3 +53,4 @@ pub use evaluate::{CheckName, CheckResult, Decision};
 pub use level::{Action, Actions, Category, Level};
 pub use scope::{ModelPath, Scope};
 pub use store::TrustStore;
+pub use timestamps::TimestampRules;

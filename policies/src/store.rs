@@ -28,6 +28,7 @@ const MAX_DIR_FILES: usize = 1000;
 pub struct TrustStore {
     name: String,
     anchors: TrustAnchors,
+    certificates: Vec<Vec<u8>>,
     sources: Vec<PathBuf>,
 }
 
@@ -45,6 +46,12 @@ impl TrustStore {
     /// The root certificates.
     pub fn roots(&self) -> &[CertInfo] {
         self.anchors.roots()
+    }
+
+    /// The root certificates, DER (for trust other than code signing:
+    /// a policy's TSA roots).
+    pub fn certificates_der(&self) -> &[Vec<u8>] {
+        &self.certificates
     }
 
     /// The files the roots were read from.
@@ -136,6 +143,7 @@ pub(crate) fn load(
         Ok(anchors) => Some(TrustStore {
             name: name.to_owned(),
             anchors,
+            certificates: ders,
             sources,
         }),
         Err(e) => {
