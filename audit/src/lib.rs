@@ -29,7 +29,8 @@ pub use checkpoint::Checkpoint;
 pub use error::{Error, Result};
 pub use key::{LogId, VerifierKey, WriterKey, keygen};
 pub use record::{
-    Category, Details, Event, EventType, FileHash, HashAlgorithm, Outcome, Record, X509,
+    Category, Details, Event, EventType, FileHash, HashAlgorithm, Outcome, Record, TsaTimestamp,
+    X509,
 };
 pub use syslog::{SyslogConfig, SyslogSink};
 pub use verify::{Finding, Summary, TamperKind, Verdict, Verifier, verify_files};
