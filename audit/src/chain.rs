@@ -12,7 +12,7 @@ use crate::key::{HmacSha256, KEY_LEN, MacBytes, mac_with};
 use crate::record::{ChainFields, Event, finish_line, signed_bytes};
 
 /// `prev_mac` of the first record of a log.
-pub const GENESIS_MAC: MacBytes = [0u8; KEY_LEN];
+pub(crate) const GENESIS_MAC: MacBytes = [0u8; KEY_LEN];
 
 /// Serialize `event` with `chain` into `out` as a complete line (with `\n`)
 /// and return its MAC.

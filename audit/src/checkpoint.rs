@@ -210,7 +210,7 @@ impl Checkpoint {
     /// # Errors
     /// [`Error::Io`] if unreadable; [`Error::CheckpointFormat`] if malformed.
     pub fn read(path: &Path) -> Result<Self> {
-        let f = modelseal_manifest::input::open_regular(path).map_err(Error::io("open", path))?;
+        let f = modelseal_manifest::open_regular(path).map_err(Error::io("open", path))?;
         let mut buf = Vec::new();
         f.take(MAX_CHECKPOINT)
             .read_to_end(&mut buf)

@@ -252,7 +252,7 @@ impl fmt::Debug for VerifierKey {
 ///
 /// # Errors
 /// [`Error::Random`] when the random source fails.
-pub fn generate() -> Result<(WriterKey, VerifierKey)> {
+pub(crate) fn generate() -> Result<(WriterKey, VerifierKey)> {
     let mut seed = Zeroizing::new([0u8; KEY_LEN + 16]);
     getrandom::fill(seed.as_mut_slice()).map_err(|_| Error::Random)?;
     Ok(from_seed(&seed))
@@ -260,7 +260,7 @@ pub fn generate() -> Result<(WriterKey, VerifierKey)> {
 
 /// Build a key pair from 48 bytes of seed (32 key, 16 log id). Deterministic;
 /// meant for tests and benchmarks.
-pub fn from_seed(seed: &[u8; KEY_LEN + 16]) -> (WriterKey, VerifierKey) {
+pub(crate) fn from_seed(seed: &[u8; KEY_LEN + 16]) -> (WriterKey, VerifierKey) {
     let mut k0 = Zeroizing::new([0u8; KEY_LEN]);
     k0.copy_from_slice(&seed[..KEY_LEN]);
     let mut id = [0u8; 16];
@@ -339,7 +339,7 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
 /// Read a secret file after checking it is a regular file not accessible by
 /// group or others.
 fn read_secret(path: &Path) -> Result<Zeroizing<String>> {
-    let mut f = modelseal_manifest::input::open_regular(path).map_err(Error::io("open", path))?;
+    let mut f = modelseal_manifest::open_regular(path).map_err(Error::io("open", path))?;
     let meta = f.metadata().map_err(Error::io("stat", path))?;
     if !meta.is_file() {
         return Err(Error::KeyFileFormat {

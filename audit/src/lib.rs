@@ -1,37 +1,43 @@
 //! HMAC-chained, forward-secure JSON audit log in Elastic Common Schema, with
 //! its verifier.
 //!
-//! * [`record`]: the ECS record, one JSON object per line, and its canonical
-//!   bytes.
-//! * [`key`]: epoch keys (one-way evolution) and the `writer.key` /
-//!   `verifier.key` files.
-//! * [`chain`]: the HMAC link between records.
-//! * [`writer`]: appending under a file lock with group commit, crash
+//! * [`Event`] and [`Record`]: the ECS record, one JSON object per line, and
+//!   its canonical bytes.
+//! * [`WriterKey`] and [`VerifierKey`]: epoch keys (one-way evolution) and
+//!   the `writer.key` / `verifier.key` files ([`keygen`]); each record is
+//!   linked to the one before by an HMAC ([`ChainFields`]).
+//! * [`Writer`]: appending under a file lock with group commit, crash
 //!   recovery and size rotation.
-//! * [`verify`]: the streaming verifier naming the first bad file:line.
-//! * [`checkpoint`]: authenticated statements of the log's extent.
-//! * [`syslog`]: delivery to a SIEM over syslog/TLS.
+//! * [`Verifier`] and [`verify_files`]: the streaming verifier naming the
+//!   first bad file:line.
+//! * [`Checkpoint`]: authenticated statements of the log's extent.
+//! * [`SyslogSink`]: delivery to a SIEM over syslog/TLS.
 //!
 //! The library never reads the clock: every time is a parameter.
 #![forbid(unsafe_code)]
 #![warn(clippy::exhaustive_enums)]
 
-pub mod chain;
-pub mod checkpoint;
-pub mod error;
-pub mod key;
-pub mod record;
-pub mod syslog;
-pub mod verify;
-pub mod writer;
+mod chain;
+mod checkpoint;
+mod error;
+mod key;
+mod record;
+mod syslog;
+mod verify;
+mod writer;
 
 pub use checkpoint::Checkpoint;
 pub use error::{Error, Result};
-pub use key::{LogId, VerifierKey, WriterKey, keygen};
+pub use key::{
+    ChainState, KEY_LEN, LogId, MacBytes, VERIFIER_KEY_FILE, VerifierKey, WRITER_KEY_FILE,
+    WriterKey, keygen,
+};
 pub use record::{
-    Category, Details, Event, EventType, FileHash, HashAlgorithm, Outcome, Record, TsaTimestamp,
-    X509,
+    Category, ChainFields, Details, ECS_VERSION, EVENT_DATASET, EVENT_MODULE, Event, EventType,
+    FileHash, HashAlgorithm, MAX_LINE, Outcome, ParseError, Record, TsaTimestamp, X509,
 };
 pub use syslog::{SyslogConfig, SyslogSink};
-pub use verify::{Finding, Summary, TamperKind, Verdict, Verifier, verify_files};
-pub use writer::{Durability, Recovery, Writer, WriterOptions};
+pub use verify::{FileSummary, Finding, Summary, TamperKind, Verdict, Verifier, verify_files};
+pub use writer::{
+    Durability, Recovery, Writer, WriterOptions, lock_path, rotation_checkpoint_path, segment_path,
+};

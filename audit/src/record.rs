@@ -52,7 +52,7 @@ pub const EVENT_MODULE: &str = "modelseal";
 /// Longest line (without newline) the writer produces or the verifier reads.
 pub const MAX_LINE: usize = 64 * 1024;
 /// Length of the fixed suffix `,"mac":"<64 hex>"}}}` after the signed bytes.
-pub const MAC_SUFFIX_LEN: usize = MAC_PREFIX.len() + 2 * KEY_LEN + MAC_END.len();
+pub(crate) const MAC_SUFFIX_LEN: usize = MAC_PREFIX.len() + 2 * KEY_LEN + MAC_END.len();
 
 const MAC_PREFIX: &[u8] = b",\"mac\":\"";
 const MAC_END: &[u8] = b"\"}}}";
@@ -65,16 +65,14 @@ const MAX_PATH: usize = 4096;
 
 /// Appended (with the number of bytes cut) to a field [`Event::bound`]
 /// shortened.
-pub const TRUNCATION_MARKER: &str = "...[truncated ";
+pub(crate) const TRUNCATION_MARKER: &str = "...[truncated ";
 
 static TS_FORMAT: &[BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
 
 /// `event.outcome`: whether the decision succeeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
-#[allow(clippy::exhaustive_enums)]
+#[non_exhaustive]
 pub enum Outcome {
     /// `success`
     Success,
@@ -103,9 +101,7 @@ impl Outcome {
 
 /// Hash algorithms ECS has a `file.hash.*` field for that model digests use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
-#[allow(clippy::exhaustive_enums)]
+#[non_exhaustive]
 pub enum HashAlgorithm {
     /// `file.hash.sha256`
     Sha256,
@@ -676,7 +672,7 @@ fn push_u64(out: &mut Vec<u8>, v: u64) {
 ///
 /// # Errors
 /// [`Error::InvalidEvent`] if the event fails [`Event::validate`].
-pub fn signed_bytes(event: &Event, chain: &ChainFields, out: &mut Vec<u8>) -> Result<()> {
+pub(crate) fn signed_bytes(event: &Event, chain: &ChainFields, out: &mut Vec<u8>) -> Result<()> {
     event.validate()?;
     out.clear();
     out.extend_from_slice(b"{\"@timestamp\":\"");
@@ -807,7 +803,7 @@ pub fn signed_bytes(event: &Event, chain: &ChainFields, out: &mut Vec<u8>) -> Re
 }
 
 /// Complete signed bytes into a full line by appending the MAC suffix and `\n`.
-pub fn finish_line(out: &mut Vec<u8>, mac: &MacBytes) {
+pub(crate) fn finish_line(out: &mut Vec<u8>, mac: &MacBytes) {
     out.extend_from_slice(MAC_PREFIX);
     hex_push(out, mac);
     out.extend_from_slice(MAC_END);
@@ -816,7 +812,7 @@ pub fn finish_line(out: &mut Vec<u8>, mac: &MacBytes) {
 
 /// Split a canonical line (without newline) into signed bytes and MAC.
 /// `None` when the line does not end in a well-formed MAC suffix.
-pub fn split_mac(line: &[u8]) -> Option<(&[u8], MacBytes)> {
+pub(crate) fn split_mac(line: &[u8]) -> Option<(&[u8], MacBytes)> {
     let cut = line.len().checked_sub(MAC_SUFFIX_LEN)?;
     let (signed, suffix) = line.split_at(cut);
     let hex = suffix.strip_prefix(MAC_PREFIX)?.strip_suffix(MAC_END)?;
@@ -870,7 +866,7 @@ struct AuditView<'a> {
 /// The chain fields and MAC of a line, read without building the whole
 /// record. The signed bytes are `line[..signed_len]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChainOfLine {
+pub(crate) struct ChainOfLine {
     /// The chain fields.
     pub chain: ChainFields,
     /// The record's MAC.
@@ -883,7 +879,7 @@ pub struct ChainOfLine {
 /// canonical layout of the end of a record. Succeeds on every line the writer
 /// produced; on other lines it may succeed with values that then fail the
 /// MAC, which is why anomalies are re-examined with [`parse_chain`].
-pub fn scan_chain(line: &[u8]) -> Option<ChainOfLine> {
+pub(crate) fn scan_chain(line: &[u8]) -> Option<ChainOfLine> {
     const PREV: &[u8] = b",\"prev_mac\":\"";
     const LOG: &[u8] = b",\"log_id\":\"";
     const EPOCH: &[u8] = b"\"audit\":{\"epoch\":";
@@ -943,7 +939,7 @@ fn decimal(d: &[u8]) -> Option<u64> {
 ///
 /// # Errors
 /// [`ParseError`] describing the defect.
-pub fn parse_chain(line: &[u8]) -> Result<ChainOfLine, ParseError> {
+pub(crate) fn parse_chain(line: &[u8]) -> Result<ChainOfLine, ParseError> {
     let view: ChainView<'_> =
         serde_json::from_slice(line).map_err(|e| ParseError(format!("not a record: {e}")))?;
     let (signed, mac) = split_mac(line)

@@ -156,8 +156,8 @@ pub struct Summary {
 
 /// The verifier's conclusion.
 #[derive(Debug, Clone, PartialEq, Eq)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
+// Closed by definition: a log either verifies whole or has a first
+// defect (what the defect is grows in `TamperKind`, which is open).
 #[allow(clippy::exhaustive_enums)]
 pub enum Verdict {
     /// Every record verifies and the checkpoint (if any) holds.
@@ -798,7 +798,7 @@ pub fn verify_files(
     };
     let mut v = Verifier::new(key, cp);
     for f in files {
-        let file = modelseal_manifest::input::open_regular(f).map_err(Error::io("open", f))?;
+        let file = modelseal_manifest::open_regular(f).map_err(Error::io("open", f))?;
         v.feed(f, file)?;
     }
     Ok(v.finish())

@@ -68,9 +68,7 @@ use time::OffsetDateTime;
 
 /// When appended records are made durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
-#[allow(clippy::exhaustive_enums)]
+#[non_exhaustive]
 pub enum Durability {
     /// fsync and commit the key state after every append.
     EveryRecord,

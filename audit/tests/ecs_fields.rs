@@ -9,7 +9,7 @@ mod ecs_check;
 
 use common::{Log, event};
 use ecs_check::{check_record, ecs};
-use modelseal_audit::record::ECS_VERSION;
+use modelseal_audit::ECS_VERSION;
 use modelseal_audit::{Category, Details, EventType, FileHash, TsaTimestamp, WriterOptions, X509};
 use serde_json::Value;
 use std::collections::BTreeSet;

@@ -4,11 +4,10 @@
 mod common;
 
 use common::{Log, event, intact_records};
-use modelseal_audit::record::parse_chain;
-use modelseal_audit::writer::{rotation_checkpoint_path, segment_path};
 use modelseal_audit::{
-    Checkpoint, Durability, Error, TamperKind, Verdict, Writer, WriterKey, WriterOptions,
+    Checkpoint, Durability, Error, Record, TamperKind, Verdict, Writer, WriterKey, WriterOptions,
 };
+use modelseal_audit::{rotation_checkpoint_path, segment_path};
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -24,7 +23,7 @@ fn epochs(log: &std::path::Path) -> Vec<u64> {
     fs::read_to_string(log)
         .unwrap()
         .lines()
-        .map(|l| parse_chain(l.as_bytes()).unwrap().chain.epoch)
+        .map(|l| Record::parse(l.as_bytes()).unwrap().chain.epoch)
         .collect()
 }
 
@@ -290,7 +289,7 @@ fn a_symlinked_log_or_lock_is_refused_and_nothing_is_created_or_cut() {
     // A linked LOG.lock: its target is not created either.
     let l = Log::new();
     let target = l.dir.path().join("lock-target");
-    let lock = modelseal_audit::writer::lock_path(&l.log);
+    let lock = modelseal_audit::lock_path(&l.log);
     std::os::unix::fs::symlink(&target, &lock).unwrap();
     let err = Writer::open(&l.log, &l.writer_key, WriterOptions::default()).unwrap_err();
     assert!(matches!(err, Error::UnsafeLogFile { .. }), "{err}");

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use clap::{Args, ValueEnum};
-use modelseal_manifest::detached::{DetachedPadding, DetachedScheme, MessageHash};
-use modelseal_signer::key::{RsaHash, RsaPadding, RsaScheme};
+use modelseal_manifest::{DetachedPadding, DetachedScheme, MessageHash};
+use modelseal_signer::{RsaHash, RsaPadding, RsaScheme};
 use modelseal_signer::{SigningKey, load_key_file};
 use modelseal_verifier::{Identity, PublicKey, Trust, TrustAnchors};
 use zeroize::Zeroizing;
@@ -303,10 +303,8 @@ pub(crate) const PKCS11_MODULE_ENV: &str = "MODELSEAL_PKCS11_MODULE";
 pub(crate) const PKCS11_PIN_ENV: &str = "MODELSEAL_PKCS11_PIN";
 
 /// A `pkcs11:` URI given as `--key` (or `keygen --out`), if it is one.
-pub(crate) fn pkcs11_uri(
-    arg: &Path,
-) -> Result<Option<modelseal_signer::pkcs11::Pkcs11Uri>, CliError> {
-    use modelseal_signer::pkcs11::Pkcs11Uri;
+pub(crate) fn pkcs11_uri(arg: &Path) -> Result<Option<modelseal_signer::Pkcs11Uri>, CliError> {
+    use modelseal_signer::Pkcs11Uri;
     match arg.to_str() {
         Some(s) if Pkcs11Uri::is_uri(s) => Pkcs11Uri::parse(s)
             .map(Some)
@@ -328,8 +326,9 @@ impl KeyArgs {
     pub(crate) fn load(&self, rsa: RsaScheme) -> Result<SigningKey, CliError> {
         if let Some(uri) = pkcs11_uri(&self.key)? {
             let (module, pin) = pkcs11_defaults();
-            let token = modelseal_signer::pkcs11::open(&uri, module.as_deref(), pin.as_ref(), rsa)
-                .map_err(|e| crate::output::signer_error(&e, &self.passphrase_env))?;
+            let token =
+                modelseal_signer::open_token_key(&uri, module.as_deref(), pin.as_ref(), rsa)
+                    .map_err(|e| crate::output::signer_error(&e, &self.passphrase_env))?;
             return SigningKey::from_token(token)
                 .map_err(|e| crate::output::signer_error(&e.into(), &self.passphrase_env));
         }
@@ -368,7 +367,7 @@ impl CertArgs {
 /// The certificates of one PEM file, as DER.
 pub(crate) fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>, CliError> {
     let pem = read_small("certificate", path)?;
-    modelseal_verifier::chain::certificates_from_pem(&pem).map_err(|e| {
+    modelseal_verifier::certificates_from_pem(&pem).map_err(|e| {
         CliError::error(
             "invalid_certificate",
             format!("certificate {}: {e}", path.display()),
@@ -440,8 +439,8 @@ impl SyslogArgs {
         let (Some(address), Some(ca)) = (&self.syslog, &self.syslog_ca) else {
             return Ok(None);
         };
-        let ca_pem = modelseal_manifest::input::read_regular(ca, crate::files::MAX_SMALL_FILE)
-            .map_err(|e| {
+        let ca_pem =
+            modelseal_manifest::read_regular(ca, crate::files::MAX_SMALL_FILE).map_err(|e| {
                 CliError::error(
                     "syslog_config",
                     format!("cannot read --syslog-ca {}: {e}", ca.display()),

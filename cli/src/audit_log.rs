@@ -11,7 +11,7 @@ use modelseal_audit::{
     Category, Details, Event, EventType, FileHash, Outcome, SyslogConfig, SyslogSink, TsaTimestamp,
     Writer, WriterOptions, X509,
 };
-use modelseal_verifier::report::rfc3339;
+use modelseal_verifier::rfc3339;
 use modelseal_verifier::{CertInfo, EvidenceKind, Signer, TimeSource, VerifiedTime};
 use std::path::{Path, PathBuf};
 
@@ -148,11 +148,8 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 /// SHA-256 of a bundle or signature file, if it can be read (within the
 /// bundle size limit).
 fn bundle_sha256(p: &Path) -> Option<String> {
-    let bytes = modelseal_manifest::input::read_regular(
-        p,
-        modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES,
-    )
-    .ok()?;
+    let bytes =
+        modelseal_manifest::read_regular(p, modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES).ok()?;
     Some(sha256_hex(&bytes))
 }
 

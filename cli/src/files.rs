@@ -37,7 +37,7 @@ pub(crate) fn read_small(what: &str, path: &Path) -> Result<Vec<u8>, CliError> {
             format!("cannot read {what} {}: {e}", path.display()),
         )
     };
-    let bytes = modelseal_manifest::input::read_regular(path, MAX_SMALL_FILE).map_err(err)?;
+    let bytes = modelseal_manifest::read_regular(path, MAX_SMALL_FILE).map_err(err)?;
     if bytes.len() as u64 > MAX_SMALL_FILE {
         return Err(CliError::error(
             "unreadable_input",

@@ -174,7 +174,7 @@ fn lock(path: &Path) -> Result<File, CliError> {
 /// file is then rewritten with what this run knows).
 fn read(path: &Path) -> Samples {
     let mut text = String::new();
-    let read = modelseal_manifest::input::open_regular(path)
+    let read = modelseal_manifest::open_regular(path)
         .and_then(|f| f.take(MAX_FILE + 1).read_to_string(&mut text))
         .is_ok_and(|n| n as u64 <= MAX_FILE);
     let mut samples = Samples::new();

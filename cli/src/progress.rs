@@ -6,7 +6,7 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use modelseal_manifest::engine::Progress;
+use modelseal_manifest::Progress;
 
 /// An indicatif bar counting hashed bytes.
 pub(crate) struct Bar(ProgressBar);

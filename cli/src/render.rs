@@ -3,7 +3,7 @@
 //! per thing, whichever command or mode produced it.
 
 use modelseal_policies::{Action, Category, PolicyOutcome};
-use modelseal_verifier::report::rfc3339;
+use modelseal_verifier::rfc3339;
 use modelseal_verifier::{Authenticated, CertInfo, Report, Signer};
 use serde_json::{Value, json};
 

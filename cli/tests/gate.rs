@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use modelseal_manifest::{Bundle, statement};
+use modelseal_manifest::Bundle;
 
 /// Lists every file under `$MODELSEAL_MODEL_DIR` with its SHA-256, as
 /// `sha256sum` prints it, into the file named by `$1`.
@@ -61,7 +61,7 @@ fn gate_hashing(sb: &Sandbox, out: &str) -> Run {
 /// The signed digests, by file name, from the bundle.
 fn signed_digests(bundle: &Path) -> BTreeMap<String, String> {
     let bundle = Bundle::from_json(&fs::read(bundle).unwrap()).unwrap();
-    let manifest = statement::from_payload(&bundle.envelope.payload).unwrap();
+    let manifest = modelseal_manifest::from_payload(&bundle.envelope.payload).unwrap();
     manifest
         .resources()
         .map(|(k, d)| (k.name(), d.to_hex()))

@@ -2,7 +2,7 @@
 //! the size limits that keep allocation bounded, through the real binary.
 //!
 //! - Certificates: mutated DER of the fixture PKI through
-//!   `CertInfo::from_der`, `TrustAnchors::from_der` and `chain::validate`:
+//!   `CertInfo::from_der`, `TrustAnchors::from_der` and `modelseal_verifier::validate_chain`:
 //!   never a panic, and a mutated chain that still validates must name the
 //!   same signer (subject, SANs, key) under the same root key.
 //! - PEM: mutated private keys (plain and encrypted), public keys and
@@ -26,7 +26,7 @@ use std::sync::OnceLock;
 use modelseal_audit::{Event, Outcome, Verdict, Verifier, VerifierKey, Writer, WriterOptions};
 use modelseal_manifest::SignatureAlgorithm;
 use modelseal_signer::{RsaScheme, SigningKey};
-use modelseal_verifier::chain::{self, certificates_from_pem};
+use modelseal_verifier::certificates_from_pem;
 use modelseal_verifier::{CertInfo, PublicKey, TrustAnchors};
 use proptest::prelude::*;
 
@@ -139,7 +139,12 @@ fn chains() -> &'static Vec<Chain> {
                     root: one("root"),
                 };
                 let anchors = TrustAnchors::from_der(std::slice::from_ref(&c.root)).unwrap();
-                chain::validate(&[c.leaf.clone(), c.intermediate.clone()], &anchors, at()).unwrap();
+                modelseal_verifier::validate_chain(
+                    &[c.leaf.clone(), c.intermediate.clone()],
+                    &anchors,
+                    at(),
+                )
+                .unwrap();
                 c
             })
             .collect()
@@ -195,7 +200,7 @@ proptest! {
         let _ = CertInfo::from_der(&leaf);
         let _ = CertInfo::from_der(&inter);
         let anchors = TrustAnchors::from_der(std::slice::from_ref(&c.root)).unwrap();
-        if let Ok(v) = chain::validate(&[leaf.clone(), inter], &anchors, at()) {
+        if let Ok(v) = modelseal_verifier::validate_chain(&[leaf.clone(), inter], &anchors, at()) {
             let original = CertInfo::from_der(&c.leaf).unwrap();
             prop_assert!(same_signer(&v.leaf, &original), "another signer validated");
         }
@@ -211,7 +216,7 @@ proptest! {
         let Ok(anchors) = TrustAnchors::from_der(std::slice::from_ref(&root)) else {
             return Ok(());
         };
-        if chain::validate(&[c.leaf.clone(), c.intermediate.clone()], &anchors, at()).is_ok() {
+        if modelseal_verifier::validate_chain(&[c.leaf.clone(), c.intermediate.clone()], &anchors, at()).is_ok() {
             let (got, want) = (&anchors.roots()[0], CertInfo::from_der(&c.root).unwrap());
             prop_assert_eq!(&got.subject, &want.subject);
             prop_assert_eq!(&got.spki_der, &want.spki_der);
@@ -247,10 +252,10 @@ proptest! {
         let anchors = TrustAnchors::from_der(std::slice::from_ref(&c.root)).unwrap();
         // Some bad fixtures chain to the P-256 root (e.g. the one without
         // SANs); a mutated one that still validates is the same signer.
-        if let Ok(v) = chain::validate(&[der, c.intermediate.clone()], &anchors, at()) {
+        if let Ok(v) = modelseal_verifier::validate_chain(&[der, c.intermediate.clone()], &anchors, at()) {
             prop_assert!(same_signer(&v.leaf, &CertInfo::from_der(original).unwrap()));
         }
-        prop_assert!(chain::validate(&[shaped], &anchors, at()).is_err());
+        prop_assert!(modelseal_verifier::validate_chain(&[shaped], &anchors, at()).is_err());
     }
 }
 
@@ -612,8 +617,8 @@ fn sparse(path: &Path, size: u64) {
 
 #[test]
 fn oversized_bundles_are_refused_before_parsing() {
+    use modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES;
     use modelseal_manifest::FormatError;
-    use modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES;
     // The limit is checked before the JSON parser sees a byte: garbage
     // over the limit is "too large", not "invalid JSON".
     let garbage = vec![b'['; 1001];
@@ -631,7 +636,7 @@ fn oversized_bundles_are_refused_before_parsing() {
     let huge = dir.path().join("huge.sig");
     sparse(&huge, 16 << 30);
     let t = std::time::Instant::now();
-    let err = modelseal_verifier::verify::read_bundle(&huge, DEFAULT_MAX_BUNDLE_BYTES).unwrap_err();
+    let err = modelseal_verifier::read_bundle(&huge, DEFAULT_MAX_BUNDLE_BYTES).unwrap_err();
     // The real size and the limit, not the limit + 1 bytes read.
     assert!(
         err.to_string().contains(&format!(

@@ -688,7 +688,7 @@ fn malformed_bundles_exit_2_with_a_reason() {
 fn signed_statements_with_escaping_names_are_refused() {
     // Sign, with the library, a statement naming `../outside`; the signature
     // is valid, so only the statement check stands between it and the disk.
-    use modelseal_manifest::bundle::{Bundle, Envelope, VerificationMaterial, key_hint, pae};
+    use modelseal_manifest::{Bundle, Envelope, VerificationMaterial, key_hint, pae};
     let sb = signed_demo();
     let key = modelseal_signer::SigningKey::from_pem(
         &fs::read(fixture("keys/p256.pkcs8.pem")).unwrap(),

@@ -17,9 +17,7 @@ use std::str::FromStr;
 
 /// A signature scheme with its hash, as modelseal signs and verifies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
-#[allow(clippy::exhaustive_enums)]
+#[non_exhaustive]
 pub enum SignatureAlgorithm {
     /// RSASSA-PSS, MGF1 with the same hash, salt length = hash length.
     RsaPssSha256,
@@ -43,9 +41,7 @@ pub enum SignatureAlgorithm {
 
 /// The family of a public or private key, independent of padding or hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
-#[allow(clippy::exhaustive_enums)]
+#[non_exhaustive]
 pub enum KeyKind {
     /// An RSA key of the given modulus size in bits.
     Rsa {

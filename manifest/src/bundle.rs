@@ -40,8 +40,6 @@ pub const DEFAULT_MAX_BUNDLE_BYTES: u64 = 64 * 1024 * 1024;
 /// Upper bound on certificates carried in one bundle.
 pub const MAX_CERTIFICATES: usize = 10;
 
-pub use crate::evidence::{MAX_TIMESTAMP_BYTES, MAX_TIMESTAMPS};
-
 /// The bundle format version, from its media type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -72,9 +70,7 @@ impl BundleVersion {
 
 /// Who signed: the material a verifier checks the signature against.
 #[derive(Debug, Clone, PartialEq, Eq)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
-#[allow(clippy::exhaustive_enums)]
+#[non_exhaustive]
 pub enum VerificationMaterial {
     /// A bare key, known to the verifier out of band.
     PublicKey {
@@ -638,7 +634,7 @@ mod tests {
         assert_eq!(Bundle::from_json(&json).unwrap(), b);
         let too_many = mutate(|v| {
             v["verificationMaterial"]["timestampVerificationData"] = serde_json::json!({
-                "rfc3161Timestamps": vec![serde_json::json!({"signedTimestamp": "MAA="}); MAX_TIMESTAMPS + 1]
+                "rfc3161Timestamps": vec![serde_json::json!({"signedTimestamp": "MAA="}); crate::evidence::MAX_TIMESTAMPS + 1]
             })
         });
         assert!(too_many.is_err());

@@ -36,9 +36,7 @@ pub const MAX_SIGNATURE_BYTES: u64 = 16 * 1024;
 
 /// The digest an RSA or ECDSA raw signature signs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
-#[allow(clippy::exhaustive_enums)]
+#[non_exhaustive]
 pub enum MessageHash {
     /// SHA-256.
     Sha256,
@@ -100,8 +98,8 @@ impl fmt::Display for MessageHash {
 
 /// RSA padding of a raw signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
+// Closed by definition: PKCS #1 (RFC 8017) defines exactly two RSA
+// signature schemes, PKCS1-v1_5 and PSS.
 #[allow(clippy::exhaustive_enums)]
 pub enum DetachedPadding {
     /// RSASSA-PKCS1-v1_5 (OpenSSL's default).

@@ -9,9 +9,7 @@ use subtle::ConstantTimeEq;
 /// A content hash algorithm, as named in an OMS manifest (`hash_type`,
 /// resource `algorithm`) or a checksums file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
-#[allow(clippy::exhaustive_enums)]
+#[non_exhaustive]
 pub enum HashAlgorithm {
     /// SHA-256, the OMS default.
     Sha256,
@@ -88,9 +86,7 @@ impl FromStr for HashAlgorithm {
 
 /// An incremental hasher for one [`HashAlgorithm`].
 #[derive(Clone)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
-#[allow(clippy::exhaustive_enums)]
+#[non_exhaustive]
 pub enum Hasher {
     /// SHA-256 state.
     Sha256(sha2::Sha256),

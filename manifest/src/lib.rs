@@ -1,52 +1,78 @@
 //! Model digest manifests, the OMS bundle format and the hashing engine
 //! shared by signer, verifier and gate.
 //!
-//! - [`walk`] lists a model's files in canonical order under the OMS rules.
-//! - [`engine`] hashes them in one parallel pass with bounded memory.
-//! - [`manifest`] pairs resources with digests; [`statement`] turns a
-//!   manifest into the signed in-toto payload and back.
-//! - [`bundle`] reads and writes the Sigstore bundle around it.
-//! - [`checksums`] reads `sha256sum`-style checksums files; [`detached`]
-//!   names the scheme and hashes the message of OpenSSL-style detached
-//!   signatures.
+//! - [`walk()`] lists a model's files in canonical order under the OMS rules.
+//! - [`hash_model`] hashes them in one parallel pass with bounded memory.
+//! - [`Manifest`] pairs resources with digests; [`to_payload`] and
+//!   [`from_payload`] turn a manifest into the signed in-toto payload and
+//!   back.
+//! - [`Bundle`] reads and writes the Sigstore bundle around it.
+//! - [`Checksums`] reads `sha256sum`-style checksums files;
+//!   [`DetachedScheme`] names the scheme and [`hash_file`] hashes the
+//!   message of OpenSSL-style detached signatures.
 //!
 //! ```
-//! use modelseal_manifest::{engine, statement, walk, HashAlgorithm, Serialization};
+//! use modelseal_manifest::{
+//!     HashAlgorithm, HashOptions, Serialization, WalkOptions, from_payload, hash_model,
+//!     to_payload, walk,
+//! };
 //! # let dir = tempfile::tempdir()?;
 //! # std::fs::write(dir.path().join("config.json"), b"{}")?;
-//! let files = walk::walk(dir.path(), &walk::WalkOptions::default())?;
+//! let files = walk(dir.path(), &WalkOptions::default())?;
 //! let ser = Serialization::files(HashAlgorithm::Sha256, vec![]);
-//! let manifest = engine::hash_model(&files, &ser, &engine::HashOptions::default())?;
-//! let payload = statement::to_payload(&manifest);
-//! assert_eq!(statement::from_payload(&payload)?, manifest);
+//! let manifest = hash_model(&files, &ser, &HashOptions::default())?;
+//! let payload = to_payload(&manifest);
+//! assert_eq!(from_payload(&payload)?, manifest);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
 #![warn(clippy::exhaustive_enums)]
 
-pub mod algorithm;
-pub mod bundle;
-pub mod checksums;
-pub mod detached;
-pub mod digest;
-pub mod engine;
+mod algorithm;
+mod bundle;
+mod checksums;
+mod detached;
+mod digest;
+mod engine;
 mod error;
-pub mod evidence;
-pub mod input;
-pub mod json;
-pub mod manifest;
-pub mod path;
-pub mod statement;
-pub mod walk;
+mod evidence;
+mod input;
+mod json;
+mod manifest;
+mod path;
+mod statement;
+mod walk;
 
-pub use algorithm::{KeyKind, SignatureAlgorithm, UnknownAlgorithm};
+pub use algorithm::{KeyKind, SignatureAlgorithm, UnknownAlgorithm, describe_oid};
 pub use bundle::{
-    AnyBundle, Bundle, BundleVersion, Envelope, MessageBundle, MessageSignature,
-    VerificationMaterial,
+    AnyBundle, Bundle, BundleVersion, DEFAULT_MAX_BUNDLE_BYTES, Envelope, MAX_CERTIFICATES,
+    MEDIA_TYPE, MessageBundle, MessageSignature, VerificationMaterial, key_hint, pae, pem,
+    spki_pem,
 };
-pub use checksums::{ChecksumEntry, Checksums, ChecksumsError};
-pub use digest::{Digest, HashAlgorithm};
+pub use checksums::{ChecksumEntry, Checksums, ChecksumsError, DEFAULT_MAX_CHECKSUMS_BYTES};
+pub use detached::{
+    DetachedPadding, DetachedScheme, MAX_SIGNATURE_BYTES, MAX_WHOLE_MESSAGE_BYTES, MessageHash,
+    SchemeError, hash_file,
+};
+pub use digest::{BadDigest, Digest, HashAlgorithm, Hasher, UnknownHash};
+pub use engine::{
+    DEFAULT_BUFFER_SIZE, HashOptions, Inspect, Progress, hash_model, hash_model_also, hash_range,
+    hash_range_pipelined, hash_reader, open_beneath, resource_keys, shard_ranges,
+};
 pub use error::{FormatError, ModelError};
-pub use evidence::{Evidence, InclusionProof, TlogEntry};
+pub use evidence::{
+    Evidence, InclusionProof, MAX_PROOF_HASHES, MAX_TIMESTAMP_BYTES, MAX_TIMESTAMPS,
+    MAX_TLOG_ENTRIES, TlogEntry,
+};
+pub use input::{open_nonblocking, open_regular, read_regular};
+pub use json::{MAX_DEPTH, check_strict, parse_strict};
 pub use manifest::{Manifest, ManifestDiff, Method, ResourceKey, Serialization};
-pub use path::{PathError, ResourcePath};
+pub use path::{MAX_NAME_LEN, PathError, ResourcePath};
+pub use statement::{
+    PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE, artifact_from_payload, from_payload, is_oms,
+    one_file, to_payload,
+};
+pub use walk::{
+    DEFAULT_IGNORE_PATHS, DEFAULT_MAX_FILES, FileEntry, ModelFiles, WalkOptions, relative_inside,
+    walk,
+};

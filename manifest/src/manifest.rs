@@ -12,9 +12,7 @@ use crate::path::ResourcePath;
 
 /// How a model is cut into resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
-#[allow(clippy::exhaustive_enums)]
+#[non_exhaustive]
 pub enum Method {
     /// One resource per file (OMS `files`, the default).
     Files,

@@ -149,8 +149,7 @@ impl PolicySet {
             path: path.to_owned(),
             source,
         };
-        let bytes =
-            modelseal_manifest::input::read_regular(path, MAX_POLICY_FILE).map_err(read_err)?;
+        let bytes = modelseal_manifest::read_regular(path, MAX_POLICY_FILE).map_err(read_err)?;
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -458,7 +457,7 @@ fn load_policy(
                 if let Some(a) = actions.as_mut()
                     && let Err(reason) = a.set(category, action)
                 {
-                    p.add(&optr.key(key), reason);
+                    p.add(&optr.key(key), reason.to_string());
                 }
             }
         }

@@ -18,12 +18,12 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use modelseal_manifest::engine::{HashOptions, Inspect};
-use modelseal_manifest::walk::{self, WalkOptions};
+use modelseal_manifest::WalkOptions;
+use modelseal_manifest::{HashOptions, Inspect};
 use modelseal_manifest::{Manifest, SignatureAlgorithm};
 use modelseal_scan::ContentCheck;
-use modelseal_verifier::verify::{check_model_with, walk_options};
 use modelseal_verifier::{Authenticated, CertInfo, Report, Verified};
+use modelseal_verifier::{check_model_with, walk_options};
 
 use crate::content::{ContentRules, ContentVerdict};
 use crate::document::PolicySet;
@@ -378,7 +378,10 @@ fn files(
     let manifest = signed.manifest().clone();
     let mut walk = walk_options(&manifest, model, None);
     for s in signatures {
-        if let Some(rel) = s.path.and_then(|p| walk::relative_inside(model, p)) {
+        if let Some(rel) = s
+            .path
+            .and_then(|p| modelseal_manifest::relative_inside(model, p))
+        {
             walk.ignore_paths.push(rel);
         }
     }

@@ -114,7 +114,7 @@ impl CheckName {
 
 /// What was found for one check.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fact {
+pub(crate) struct Fact {
     /// Pass, fail, not run (a prerequisite failed) or skipped (nothing to
     /// check against).
     pub status: Status,
@@ -127,17 +127,17 @@ pub struct Fact {
 
 impl Fact {
     /// The check held.
-    pub fn pass(detail: impl Into<String>) -> Fact {
+    pub(crate) fn pass(detail: impl Into<String>) -> Fact {
         Fact::new(Status::Pass, detail)
     }
 
     /// The check failed.
-    pub fn fail(detail: impl Into<String>) -> Fact {
+    pub(crate) fn fail(detail: impl Into<String>) -> Fact {
         Fact::new(Status::Fail, detail)
     }
 
     /// The check failed on unreadable or malformed input.
-    pub fn input(detail: impl Into<String>) -> Fact {
+    pub(crate) fn input(detail: impl Into<String>) -> Fact {
         Fact {
             input_error: true,
             ..Fact::new(Status::Fail, detail)
@@ -145,12 +145,12 @@ impl Fact {
     }
 
     /// The check could not run.
-    pub fn not_run(detail: impl Into<String>) -> Fact {
+    pub(crate) fn not_run(detail: impl Into<String>) -> Fact {
         Fact::new(Status::NotRun, detail)
     }
 
     /// There was nothing to check.
-    pub fn skipped(detail: impl Into<String>) -> Fact {
+    pub(crate) fn skipped(detail: impl Into<String>) -> Fact {
         Fact::new(Status::Skipped, detail)
     }
 
@@ -165,7 +165,7 @@ impl Fact {
 
 /// The facts about one signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignatureFacts {
+pub(crate) struct SignatureFacts {
     /// Which signature (its file name, for reports).
     pub label: String,
     /// [`CheckName::Bundle`].
@@ -197,7 +197,7 @@ pub struct SignatureFacts {
 impl SignatureFacts {
     /// Facts for a signature of which nothing is known yet: every check
     /// `not_run` with `why`.
-    pub fn unknown(label: impl Into<String>, why: &str) -> SignatureFacts {
+    pub(crate) fn unknown(label: impl Into<String>, why: &str) -> SignatureFacts {
         let n = || Fact::not_run(why);
         SignatureFacts {
             label: label.into(),
@@ -217,7 +217,7 @@ impl SignatureFacts {
     }
 
     /// The fact for a per-signature check ([`CheckName::Quorum`] has none).
-    pub fn get(&self, name: CheckName) -> Option<&Fact> {
+    pub(crate) fn get(&self, name: CheckName) -> Option<&Fact> {
         Some(match name {
             CheckName::Bundle => &self.bundle,
             CheckName::Signature => &self.signature,
@@ -271,7 +271,7 @@ pub struct Decision {
 /// What the policy does with check `name`: its category's action, except
 /// for the timestamp check, whose action the policy's `timestamps` section
 /// sets ([`Actions::timestamp`]).
-pub fn action(actions: &Actions, name: CheckName) -> Action {
+pub(crate) fn action(actions: &Actions, name: CheckName) -> Action {
     match name {
         CheckName::Timestamp => actions.timestamp,
         _ => actions.get(name.category()),
@@ -281,7 +281,7 @@ pub fn action(actions: &Actions, name: CheckName) -> Action {
 /// Whether signature `facts` passes every enforced check, leaving out
 /// [`CheckName::Files`] (which needs the model, and is only worth checking
 /// for these candidates).
-pub fn candidate(actions: &Actions, facts: &SignatureFacts) -> bool {
+pub(crate) fn candidate(actions: &Actions, facts: &SignatureFacts) -> bool {
     first_failure(actions, facts, true).is_none()
 }
 
@@ -300,7 +300,7 @@ fn first_failure<'a>(
 }
 
 /// Decide (see the module doc).
-pub fn decide(actions: &Actions, required: usize, facts: &[SignatureFacts]) -> Decision {
+pub(crate) fn decide(actions: &Actions, required: usize, facts: &[SignatureFacts]) -> Decision {
     let mut checks = Vec::new();
     let mut accepted = Vec::with_capacity(facts.len());
     for (i, f) in facts.iter().enumerate() {
@@ -418,7 +418,7 @@ pub fn decide(actions: &Actions, required: usize, facts: &[SignatureFacts]) -> D
 
 /// The size of a maximum matching of signers (rows, each listing the
 /// identity indices it may fill) to identities (Kuhn's augmenting paths).
-pub fn max_matching(rows: &[Vec<usize>]) -> usize {
+pub(crate) fn max_matching(rows: &[Vec<usize>]) -> usize {
     let width = rows.iter().flatten().max().map_or(0, |m| m + 1);
     let mut owner: Vec<Option<usize>> = vec![None; width];
     let mut count = 0;

@@ -1,5 +1,5 @@
 //! The policy's view of one signature: the verifier gathers the facts
-//! ([`modelseal_verifier::facts::gather`], every step on its own, so a
+//! ([`modelseal_verifier::gather`], every step on its own, so a
 //! `log` check can be reported even when another fails), and this module
 //! only reads them, adding the policy's own rules where the policy says
 //! more than the verifier knows:
@@ -18,7 +18,7 @@
 //!
 //! The files check needs the model; [`crate::enforce`] fills it in.
 
-use modelseal_verifier::facts::{self, Inputs};
+use modelseal_verifier::Inputs;
 use modelseal_verifier::{
     CertInfo, CrlCheck, Finding, MaterialKind, PublicKey, SignatureFacts, Status,
 };
@@ -78,7 +78,7 @@ pub(crate) fn gather(
             coverage: rules.coverage(),
         });
     }
-    let v = facts::gather(bytes, &inputs);
+    let v = modelseal_verifier::gather(bytes, &inputs);
     let f = decide_facts(policy, label, &v);
     let identities = v
         .matched()
@@ -186,7 +186,7 @@ fn identity(policy: &Policy, leaf: &CertInfo, v: &SignatureFacts, chain: Status)
         " (but the chain is not trusted)"
     };
     if v.matched().is_empty() {
-        let err = modelseal_verifier::identity::check(leaf, ids)
+        let err = modelseal_verifier::check_identity(leaf, ids)
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();

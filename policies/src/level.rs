@@ -163,6 +163,15 @@ impl fmt::Display for Category {
     }
 }
 
+/// An override that would lower integrity below `enforce`
+/// ([`Actions::set`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("integrity cannot be lowered to {action}: only a policy of level skip goes without it")]
+pub struct IntegrityLowered {
+    /// The action the override asked for.
+    pub action: Action,
+}
+
 /// The action for each category, after overrides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Actions {
@@ -194,13 +203,11 @@ impl Actions {
     /// Apply one override.
     ///
     /// # Errors
-    /// A reason when the override would lower integrity (anything but
-    /// `enforce`).
-    pub fn set(&mut self, category: Category, action: Action) -> Result<(), String> {
+    /// [`IntegrityLowered`] when the override would lower integrity
+    /// (anything but `enforce`).
+    pub fn set(&mut self, category: Category, action: Action) -> Result<(), IntegrityLowered> {
         match category {
-            Category::Integrity if action != Action::Enforce => Err(format!(
-                "integrity cannot be lowered to {action}: only a policy of level skip goes without it"
-            )),
+            Category::Integrity if action != Action::Enforce => Err(IntegrityLowered { action }),
             Category::Integrity => Ok(()),
             Category::Authenticity => {
                 self.authenticity = action;

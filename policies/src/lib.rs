@@ -6,7 +6,7 @@
 //! with its JSON pointer. For a model, [`PolicySet::select_path`] picks the
 //! policy with the most specific matching scope, and [`verify`] checks one or
 //! more bundles under it: facts are gathered per signature with the
-//! verifier's steps, then [`evaluate::decide`] (a pure function) decides.
+//! verifier's steps, then a pure function of those facts decides.
 //! Success is an [`Approval`].
 //!
 //! ```
@@ -29,28 +29,32 @@
 #![warn(clippy::exhaustive_enums)]
 
 mod content;
-pub mod document;
-pub mod enforce;
+mod document;
+mod enforce;
 mod error;
-pub mod evaluate;
+mod evaluate;
 mod facts;
-pub mod glob;
-pub mod level;
+mod glob;
+mod level;
 mod read;
-pub mod rules;
-pub mod scope;
+mod rules;
+mod scope;
 mod store;
 mod timestamps;
 
 pub use content::{ContentRules, ContentVerdict};
-pub use document::{Policy, PolicySet, Selection};
+pub use document::{
+    MAX_POLICIES, MAX_POLICY_FILE, MAX_REQUIRED, MAX_SCOPES, Policy, PolicySet, Selection, VERSION,
+};
 pub use enforce::{
     Approval, FilesCheck, PolicyOutcome, SignatureInput, SignatureSummary, VerifyOptions, verify,
     verify_with,
 };
 pub use error::{Error, Problem};
 pub use evaluate::{CheckName, CheckResult, Decision};
-pub use level::{Action, Actions, Category, Level};
-pub use scope::{ModelPath, Scope};
+pub use glob::{Glob, MAX_PATTERN, Specificity};
+pub use level::{Action, Actions, Category, IntegrityLowered, Level};
+pub use rules::{AlgorithmRules, DEFAULT_RSA_MIN_BITS, DenyList, RevocationRules};
+pub use scope::{ModelPath, Rank, Scope};
 pub use store::TrustStore;
 pub use timestamps::TimestampRules;

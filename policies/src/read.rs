@@ -325,7 +325,7 @@ pub(crate) fn resolve(base: &Path, written: &str) -> PathBuf {
 
 /// Read a file of at most `limit` bytes.
 pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
-    let bytes = modelseal_manifest::input::read_regular(path, limit)
+    let bytes = modelseal_manifest::read_regular(path, limit)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if bytes.len() as u64 > limit {
         return Err(format!("{} is larger than {limit} bytes", path.display()));

@@ -8,7 +8,7 @@
 //! 3072 bits or more.
 //!
 //! **Revocation.** `crls` are CRL files (DER or PEM), checked offline along
-//! the validated path ([`modelseal_verifier::chain::validate_with`]);
+//! the validated path ([`modelseal_verifier::validate_chain_with`]);
 //! `crlCoverage` says which certificates a list must cover (`leaf`,
 //! default; `chain`; `any`), and every listed CRL must be current at the
 //! verification time. `deny` lists certificate serial numbers, SHA-256
@@ -19,7 +19,7 @@
 use std::path::{Path, PathBuf};
 
 use modelseal_manifest::{KeyKind, SignatureAlgorithm};
-use modelseal_verifier::signature::RSA_MAX_BITS;
+use modelseal_verifier::RSA_MAX_BITS;
 use modelseal_verifier::{CertInfo, Coverage, Crl};
 use serde_json::Value;
 
@@ -229,15 +229,6 @@ impl RevocationRules {
     /// Whether there is anything to check revocation against.
     pub fn is_empty(&self) -> bool {
         self.crls.is_empty() && self.deny.is_empty()
-    }
-}
-
-/// The name of a coverage, as written in policies.
-pub fn coverage_name(c: Coverage) -> &'static str {
-    match c {
-        Coverage::Leaf => "leaf",
-        Coverage::Chain => "chain",
-        _ => "any",
     }
 }
 

@@ -142,8 +142,8 @@ impl fmt::Display for ModelPath {
 
 /// How specific a scope is; the global scope is the least specific.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
+// Closed by definition: a scope is either the global `*` or a pattern
+// (the policy document's grammar); the order between them is the point.
 #[allow(clippy::exhaustive_enums)]
 pub enum Rank {
     /// `*`.

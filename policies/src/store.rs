@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use modelseal_verifier::chain::certificates_from_pem;
+use modelseal_verifier::certificates_from_pem;
 use modelseal_verifier::{CertInfo, TrustAnchors};
 use serde_json::Value;
 

@@ -404,12 +404,12 @@ fn deny_lists_and_crl_rules() {
     let m = model(dir.path(), "models/demo");
     let a = sign_as(&m, "a");
     let pem = std::fs::read(common::fixture("pki/p256/leaf.pem")).unwrap();
-    let der = modelseal_verifier::chain::certificates_from_pem(&pem)
+    let der = modelseal_verifier::certificates_from_pem(&pem)
         .unwrap()
         .remove(0);
     let info = CertInfo::from_der(&der).unwrap();
     let inter_pem = std::fs::read(common::fixture("pki/p256/intermediate.pem")).unwrap();
-    let inter_der = modelseal_verifier::chain::certificates_from_pem(&inter_pem)
+    let inter_der = modelseal_verifier::certificates_from_pem(&inter_pem)
         .unwrap()
         .remove(0);
     let inter = CertInfo::from_der(&inter_der).unwrap();

@@ -396,7 +396,7 @@ fn directory_stores() {
     std::fs::copy(fixture("pki/rsa/root.pem"), roots.join("rsa.crt")).unwrap();
     // DER too.
     let pem = std::fs::read(fixture("pki/ed25519/root.pem")).unwrap();
-    let der = modelseal_verifier::chain::certificates_from_pem(&pem)
+    let der = modelseal_verifier::certificates_from_pem(&pem)
         .unwrap()
         .remove(0);
     std::fs::write(roots.join("ed25519.der"), der).unwrap();

@@ -6,9 +6,9 @@
 mod common;
 
 use common::{abs, load, model, sign_as, t2030};
-use modelseal_manifest::engine::{HashOptions, Inspect};
+use modelseal_manifest::{HashOptions, Inspect};
 use modelseal_policies::{SignatureInput, VerifyOptions, verify_with};
-use modelseal_verifier::verify::check_model_with;
+use modelseal_verifier::check_model_with;
 use modelseal_verifier::{Authenticated, Report, Verified};
 use serde_json::json;
 

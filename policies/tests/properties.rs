@@ -7,8 +7,8 @@ mod common;
 
 use std::path::Path;
 
+use modelseal_policies::Glob;
 use modelseal_policies::PolicySet;
-use modelseal_policies::glob::Glob;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 

@@ -7,8 +7,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES;
-use modelseal_verifier::verify::read_bundle;
+use modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES;
+use modelseal_verifier::read_bundle;
 use modelseal_verifier::{Identity, PublicKey, Report, Trust, TrustAnchors};
 
 use crate::errors::Failure;

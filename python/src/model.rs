@@ -18,12 +18,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use modelseal_manifest::ResourcePath;
-use modelseal_manifest::engine::{HashOptions, Inspect};
-use modelseal_manifest::walk::WalkOptions;
+use modelseal_manifest::WalkOptions;
+use modelseal_manifest::{HashOptions, Inspect};
 use modelseal_policies::{PolicySet, VerifyOptions};
-use modelseal_verifier::gate::{Gate, LoadError, ModelView, SealedModel};
-use modelseal_verifier::verify::{self, Authenticated, Options};
+use modelseal_verifier::{Authenticated, Options};
 use modelseal_verifier::{CheckName, GateError, Report, Status};
+use modelseal_verifier::{Gate, LoadError, ModelView, SealedModel};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
@@ -117,8 +117,11 @@ impl Model {
         // A gate of its own (listing the model again): the open one may be
         // streaming to other threads.
         let auth = gate.authenticated().clone();
-        let walk =
-            verify::walk_options(auth.manifest(), &self.req.model, Some(self.req.signature()));
+        let walk = modelseal_verifier::walk_options(
+            auth.manifest(),
+            &self.req.model,
+            Some(self.req.signature()),
+        );
         let mut report = Report::default();
         let hash = hash_options(&self.req);
         let model = Gate::open_with(auth, &self.req.model, &walk, hash.buffer_size, &mut report)
@@ -305,7 +308,7 @@ fn open(req: Request, tmpdir: PathBuf) -> Result<Model, Failure> {
     opts.hash = hash_options(&req);
     let mut report = Report::default();
     let bundle = inputs::bundle(&signature, &mut report)?;
-    let gate = verify::authenticate_bytes(&bundle, &opts, &mut report)
+    let gate = modelseal_verifier::authenticate_bytes(&bundle, &opts, &mut report)
         .and_then(|auth| Gate::open(auth, &req.model, &opts, &mut report))
         .map_err(|e| Failure::from_verifier(&e, &report))?;
     let verification = Verification::from_authenticated(&req.model, gate.authenticated(), &report);

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::HashOptions;
 use modelseal_policies::{Action, PolicyOutcome, PolicySet, SignatureInput, VerifyOptions};
-use modelseal_verifier::verify::{Authenticated, Options, Verified};
+use modelseal_verifier::{Authenticated, Options, Verified};
 use modelseal_verifier::{Report, Signer, Status};
 use pyo3::prelude::*;
 
@@ -218,7 +218,7 @@ fn run(req: &Request) -> Result<Verification, Failure> {
             opts.hash = hash_options(req);
             let mut report = Report::default();
             let bundle = inputs::bundle(signature, &mut report)?;
-            let outcome = modelseal_verifier::verify::verify(&req.model, &bundle, &opts);
+            let outcome = modelseal_verifier::verify(&req.model, &bundle, &opts);
             match &outcome.result {
                 Ok(v) => Ok(Verification::from_verified(&req.model, v, &outcome.report)),
                 Err(e) => Err(Failure::from_verifier(e, &outcome.report)),

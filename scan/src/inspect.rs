@@ -1,12 +1,12 @@
 //! The content check inside the hashing pass: an
-//! [`Inspect`](modelseal_manifest::engine::Inspect)or for the engine, so a
+//! [`Inspect`](modelseal_manifest::Inspect)or for the engine, so a
 //! verifier scans exactly the bytes it hashes, in the same read.
 
 use std::io::Read;
 use std::sync::Mutex;
 
+use modelseal_manifest::Inspect;
 use modelseal_manifest::ResourcePath;
-use modelseal_manifest::engine::Inspect;
 
 use crate::config::Config;
 use crate::report::{FileReport, Format, Problem, Report};

@@ -20,6 +20,7 @@
 //! pass reads (see `modelseal_manifest::engine`), so content and digest
 //! are checked over the same bytes in one read.
 #![forbid(unsafe_code)]
+#![warn(clippy::exhaustive_enums)]
 
 mod config;
 mod ctx;

@@ -161,9 +161,9 @@ fn decompression_is_bounded() {
 
 #[test]
 fn the_hashing_pass_scans_what_it_hashes() {
-    use modelseal_manifest::engine::{HashOptions, hash_model};
-    use modelseal_manifest::walk::{WalkOptions, walk};
     use modelseal_manifest::{HashAlgorithm, Serialization};
+    use modelseal_manifest::{HashOptions, hash_model};
+    use modelseal_manifest::{WalkOptions, walk};
     use modelseal_scan::ContentCheck;
 
     let (dir, _) = samples();

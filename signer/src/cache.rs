@@ -30,13 +30,13 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use modelseal_manifest::engine::shard_ranges;
+use modelseal_manifest::shard_ranges;
 use modelseal_manifest::{Digest, Method, ResourceKey, ResourcePath, Serialization};
 use serde::{Deserialize, Serialize};
 
 /// Change stamps of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stamp {
+pub(crate) struct Stamp {
     dev: u64,
     ino: u64,
     size: u64,
@@ -49,7 +49,7 @@ impl Stamp {
     ///
     /// # Errors
     /// The OS error.
-    pub fn of(path: &Path, follow: bool) -> std::io::Result<Stamp> {
+    pub(crate) fn of(path: &Path, follow: bool) -> std::io::Result<Stamp> {
         let m = if follow {
             std::fs::metadata(path)?
         } else {
@@ -89,7 +89,7 @@ const MAX_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Digests known from an earlier signing of the same model.
 #[derive(Default)]
-pub struct Cache {
+pub(crate) struct Cache {
     model: PathBuf,
     params: String,
     files: BTreeMap<String, Entry>,
@@ -100,7 +100,7 @@ pub struct Cache {
 /// model (a bundle kept in the model directory). Never inside the model.
 pub fn default_path(model: &Path, signature: &Path) -> PathBuf {
     let beside_signature = suffixed(signature, ".cache");
-    if modelseal_manifest::walk::relative_inside(model, &beside_signature).is_none() {
+    if modelseal_manifest::relative_inside(model, &beside_signature).is_none() {
         return beside_signature;
     }
     let model = model
@@ -135,7 +135,7 @@ fn params_of(s: &Serialization) -> String {
 impl Cache {
     /// Load the cache at `path` for `model` signed with `serialization`; an
     /// absent, unreadable, foreign or stale cache yields an empty one.
-    pub fn load(path: &Path, model: &Path, serialization: &Serialization) -> Cache {
+    pub(crate) fn load(path: &Path, model: &Path, serialization: &Serialization) -> Cache {
         let model = std::fs::canonicalize(model).unwrap_or_else(|_| model.to_owned());
         let params = params_of(serialization);
         let empty = Cache {
@@ -152,7 +152,7 @@ impl Cache {
         if !private || meta.len() > MAX_CACHE_BYTES {
             return empty;
         }
-        let Ok(bytes) = modelseal_manifest::input::read_regular(path, MAX_CACHE_BYTES) else {
+        let Ok(bytes) = modelseal_manifest::read_regular(path, MAX_CACHE_BYTES) else {
             return empty;
         };
         match serde_json::from_slice::<CacheFile>(&bytes) {
@@ -167,7 +167,7 @@ impl Cache {
 
     /// The cached resources of `path` under `serialization`, if its stamp
     /// still matches and the cached entry is complete.
-    pub fn lookup(
+    pub(crate) fn lookup(
         &self,
         path: &ResourcePath,
         stamp: &Stamp,
@@ -182,6 +182,8 @@ impl Cache {
         let expected = match serialization.method {
             Method::Files => 1,
             Method::Shards { shard_size } => stamp.size.div_ceil(shard_size.max(1)),
+            // A method this cache does not know: a miss, the file is hashed.
+            _ => return None,
         };
         if expected != e.digests.len() as u64 {
             return None;
@@ -191,6 +193,7 @@ impl Cache {
             Method::Shards { shard_size } => shard_ranges(stamp.size, shard_size)
                 .map(|(s, e)| ResourceKey::shard(path.clone(), s, e))
                 .collect(),
+            _ => return None,
         };
         if keys.len() != e.digests.len() {
             return None;
@@ -208,7 +211,7 @@ impl Cache {
     }
 
     /// Replace the entries with the files of a fresh manifest.
-    pub fn update(
+    pub(crate) fn update(
         &mut self,
         stamps: &BTreeMap<ResourcePath, Stamp>,
         manifest: &modelseal_manifest::Manifest,
@@ -235,7 +238,7 @@ impl Cache {
     ///
     /// # Errors
     /// The OS error.
-    pub fn store(&self, path: &Path) -> std::io::Result<()> {
+    pub(crate) fn store(&self, path: &Path) -> std::io::Result<()> {
         #[derive(Serialize)]
         struct Out<'a> {
             version: u32,

@@ -12,9 +12,9 @@
 use std::io::Read;
 use std::path::Path;
 
+use modelseal_manifest::DEFAULT_BUFFER_SIZE;
 use modelseal_manifest::ModelError;
-use modelseal_manifest::detached::{MAX_WHOLE_MESSAGE_BYTES, MessageHash, hash_file};
-use modelseal_manifest::engine::DEFAULT_BUFFER_SIZE;
+use modelseal_manifest::{MAX_WHOLE_MESSAGE_BYTES, MessageHash, hash_file};
 
 use crate::error::Error;
 use crate::key::SigningKey;
@@ -33,7 +33,7 @@ pub fn sign_file(key: &SigningKey, path: &Path) -> Result<(Vec<u8>, u64), Error>
             source,
         })
     };
-    let file = match modelseal_manifest::input::open_regular(path) {
+    let file = match modelseal_manifest::open_regular(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
             return Err(Error::InvalidOption {

@@ -60,8 +60,8 @@ use load::Loaded;
 
 /// RSA padding mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
+// Closed by definition: PKCS #1 (RFC 8017) defines exactly two RSA
+// signature schemes, PKCS1-v1_5 and PSS.
 #[allow(clippy::exhaustive_enums)]
 pub enum RsaPadding {
     /// RSASSA-PSS, MGF1 with the signature hash, salt length = hash length.
@@ -73,9 +73,7 @@ pub enum RsaPadding {
 
 /// Hash used with an RSA key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
-#[allow(clippy::exhaustive_enums)]
+#[non_exhaustive]
 pub enum RsaHash {
     /// SHA-256.
     #[default]
@@ -224,7 +222,7 @@ impl SigningKey {
     /// [`KeyError::MalformedKey`] when its public key cannot be encoded as PEM.
     pub fn from_token(key: crate::pkcs11::TokenKey) -> Result<SigningKey, KeyError> {
         let spki_der = key.public_key_der().to_vec();
-        let spki_pem = modelseal_manifest::bundle::spki_pem(&spki_der);
+        let spki_pem = modelseal_manifest::spki_pem(&spki_der);
         Ok(SigningKey {
             inner: Inner::Token(Box::new(key)),
             spki_der,
@@ -340,7 +338,7 @@ impl SigningKey {
             detail: e.to_string(),
         };
         let algorithm = self.algorithm();
-        let Some(hash) = modelseal_manifest::detached::MessageHash::of(algorithm) else {
+        let Some(hash) = modelseal_manifest::MessageHash::of(algorithm) else {
             return Err(failed(&format_args!(
                 "{algorithm} signs the whole message, not a digest of it"
             )));

@@ -41,8 +41,7 @@ pub fn load_key_file(
         path: path.to_owned(),
         reason,
     };
-    let file =
-        modelseal_manifest::input::open_regular(path).map_err(|e| key_file(e.to_string()))?;
+    let file = modelseal_manifest::open_regular(path).map_err(|e| key_file(e.to_string()))?;
     let meta = file.metadata().map_err(|e| key_file(e.to_string()))?;
     if !meta.is_file() {
         return Err(key_file("not a regular file".into()));

@@ -24,7 +24,7 @@ use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES;
+use modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES;
 
 use crate::error::Error;
 

@@ -19,13 +19,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::cache::{Cache, Stamp};
 
-use modelseal_manifest::bundle::{key_hint, pae};
-use modelseal_manifest::engine::{self, HashOptions};
-use modelseal_manifest::walk::{self, WalkOptions};
+use modelseal_manifest::HashOptions;
+use modelseal_manifest::WalkOptions;
 use modelseal_manifest::{
     Bundle, Digest, Envelope, HashAlgorithm, Manifest, Method, ResourceKey, ResourcePath,
-    Serialization, VerificationMaterial, statement,
+    Serialization, VerificationMaterial,
 };
+use modelseal_manifest::{key_hint, pae};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::error::Error;
@@ -33,7 +33,7 @@ use crate::key::SigningKey;
 
 /// Paths `model_signing` leaves out of every manifest; modelseal does too,
 /// so that bundles verify the same with either tool.
-pub const DEFAULT_IGNORE_PATHS: [&str; 4] = walk::DEFAULT_IGNORE_PATHS;
+pub const DEFAULT_IGNORE_PATHS: [&str; 4] = modelseal_manifest::DEFAULT_IGNORE_PATHS;
 
 /// Smallest shard size `sign` accepts: smaller shards only multiply the
 /// manifest (one digest per 1 KiB is already 10% of the data in digests).
@@ -141,7 +141,7 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
     // The cache is signing state, never model content: inside the model it
     // would be hashed into the manifest and rewritten after signing.
     if let Some(cache) = opts.cache
-        && walk::relative_inside(model, cache).is_some()
+        && modelseal_manifest::relative_inside(model, cache).is_some()
     {
         return Err(Error::InvalidOption {
             reason: format!(
@@ -163,7 +163,7 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
     }
     if let Some(rel) = opts
         .signature_file
-        .and_then(|s| walk::relative_inside(model, s))
+        .and_then(|s| modelseal_manifest::relative_inside(model, s))
         && !ignore_paths.contains(&rel)
     {
         ignore_paths.push(rel);
@@ -173,7 +173,7 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
         allow_symlinks: opts.allow_symlinks,
         ..WalkOptions::default()
     };
-    let files = walk::walk(model, &walk_opts)?;
+    let files = modelseal_manifest::walk(model, &walk_opts)?;
     if files.files().is_empty() {
         return Err(Error::EmptyModel {
             path: model.to_owned(),
@@ -188,7 +188,7 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
     };
     let (manifest, cache, bytes_hashed) = match opts.cache {
         None => (
-            engine::hash_model(&files, &serialization, &opts.hash_options)?,
+            modelseal_manifest::hash_model(&files, &serialization, &opts.hash_options)?,
             None,
             listed_bytes(&files),
         ),
@@ -231,8 +231,8 @@ pub fn sign_manifest(
     }
 
     // 3-4. statement, DSSE signature
-    let payload = statement::to_payload(&manifest);
-    let payload_type = statement::PAYLOAD_TYPE.to_owned();
+    let payload = modelseal_manifest::to_payload(&manifest);
+    let payload_type = modelseal_manifest::PAYLOAD_TYPE.to_owned();
     let signature = key.sign(&pae(&payload_type, &payload))?;
 
     // 5. bundle
@@ -265,7 +265,7 @@ pub fn sign_manifest(
 
 /// Bytes the engine reads to hash `files`: each file's listed size (a
 /// file whose size changed while it was hashed is an error).
-fn listed_bytes(files: &walk::ModelFiles) -> u64 {
+fn listed_bytes(files: &modelseal_manifest::ModelFiles) -> u64 {
     files
         .files()
         .iter()
@@ -277,7 +277,7 @@ fn listed_bytes(files: &walk::ModelFiles) -> u64 {
 /// bytes hashed.
 fn hash_incrementally(
     model: &Path,
-    mut files: walk::ModelFiles,
+    mut files: modelseal_manifest::ModelFiles,
     serialization: &Serialization,
     opts: &SignOptions<'_>,
     cache_path: &Path,
@@ -306,7 +306,7 @@ fn hash_incrementally(
     files.retain(|f| !reused_paths.contains(&f.path));
     let hashed = files.files().len();
     let bytes = listed_bytes(&files);
-    let fresh = engine::hash_model(&files, serialization, &opts.hash_options)?;
+    let fresh = modelseal_manifest::hash_model(&files, serialization, &opts.hash_options)?;
     let mut resources: BTreeMap<ResourceKey, Digest> = fresh
         .resources()
         .map(|(k, d)| (k.clone(), d.clone()))
@@ -340,8 +340,12 @@ const RESOURCE_JSON_OVERHEAD: u64 = 80;
 /// Refuse, before hashing, a listing whose manifest could not fit in a
 /// bundle `verify` reads: a lower bound of the bundle size from the
 /// resource names and digest length.
-fn check_size(files: &walk::ModelFiles, method: Method, hash: HashAlgorithm) -> Result<(), Error> {
-    let limit = modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES;
+fn check_size(
+    files: &modelseal_manifest::ModelFiles,
+    method: Method,
+    hash: HashAlgorithm,
+) -> Result<(), Error> {
+    let limit = modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES;
     let per = RESOURCE_JSON_OVERHEAD + 2 * hash.output_len() as u64;
     let (mut resources, mut json) = (0u64, 0u64);
     for f in files.files() {
@@ -350,6 +354,8 @@ fn check_size(files: &walk::ModelFiles, method: Method, hash: HashAlgorithm) -> 
             Method::Files => (1, 0),
             // `name:start:end`: two colons and at least one digit each.
             Method::Shards { shard_size } => (f.size.div_ceil(shard_size.max(1)), 4),
+            // Another method: at least one resource per file (an estimate).
+            _ => (1, 0),
         };
         resources = resources.saturating_add(n);
         json = json.saturating_add(n.saturating_mul(name + extra + per));
@@ -368,7 +374,7 @@ fn check_size(files: &walk::ModelFiles, method: Method, hash: HashAlgorithm) -> 
 
 /// Check the signer's certificates as `verify` will, so that a bundle is
 /// never written that its verifier must refuse: every certificate parses
-/// (at most [`modelseal_manifest::bundle::MAX_CERTIFICATES`]); the leaf
+/// (at most [`modelseal_manifest::MAX_CERTIFICATES`]); the leaf
 /// carries the signing key, codeSigning and digitalSignature and is no CA;
 /// every certificate is valid at `time`; and with intermediates, the
 /// leaf's path through them validates at `time` up to the last one given
@@ -384,13 +390,13 @@ pub fn check_certificates(
     key: &SigningKey,
     time: Option<SystemTime>,
 ) -> Result<(), Error> {
-    use modelseal_verifier::{CertInfo, TrustAnchors, chain};
+    use modelseal_verifier::{CertInfo, TrustAnchors};
     let bad = |reason: String| Error::Certificate { reason };
-    if certs.len() > modelseal_manifest::bundle::MAX_CERTIFICATES {
+    if certs.len() > modelseal_manifest::MAX_CERTIFICATES {
         return Err(bad(format!(
             "{} certificates, more than {}",
             certs.len(),
-            modelseal_manifest::bundle::MAX_CERTIFICATES
+            modelseal_manifest::MAX_CERTIFICATES
         )));
     }
     let mut infos = Vec::with_capacity(certs.len());
@@ -450,7 +456,7 @@ pub fn check_certificates(
     {
         let anchors = TrustAnchors::from_der(std::slice::from_ref(last))
             .map_err(|e| bad(format!("last chain certificate: {e}")))?;
-        chain::validate(path, &anchors, time).map_err(|e| {
+        modelseal_verifier::validate_chain(path, &anchors, time).map_err(|e| {
             bad(format!(
                 "the leaf does not chain to the given intermediates: {e}"
             ))

@@ -95,6 +95,7 @@ fn rsa_interop() {
             RsaHash::Sha256 => "-sha256",
             RsaHash::Sha384 => "-sha384",
             RsaHash::Sha512 => "-sha512",
+            other => panic!("no openssl digest flag for {other:?}"),
         };
         let pss = RsaScheme::new(RsaPadding::Pss, hash);
         let pkcs1v15 = RsaScheme::new(RsaPadding::Pkcs1v15, hash);
@@ -400,7 +401,7 @@ fn refused_keys() {
 /// RSA and ECDSA, whole file for Ed25519; openssl verifies every one.
 #[test]
 fn detached_file_signatures_verify_with_openssl() {
-    use modelseal_signer::detached::sign_file;
+    use modelseal_signer::sign_file;
     let dir = Dir::new();
     // Larger than the hashing buffer, so the digest is streamed in pieces.
     let big: Vec<u8> = (0..700_000u32).map(|i| (i * 31 % 251) as u8).collect();

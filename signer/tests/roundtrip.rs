@@ -4,7 +4,7 @@
 // Test helpers outside #[test] functions may unwrap too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use modelseal_manifest::detached::MessageHash;
+use modelseal_manifest::MessageHash;
 use modelseal_manifest::{KeyKind, SignatureAlgorithm};
 use modelseal_signer::{KeyError, KeyFormat, RsaHash, RsaPadding, RsaScheme, SigningKey};
 use modelseal_verifier::{PssSaltLength, PublicKey, SignatureError};

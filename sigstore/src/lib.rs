@@ -1,29 +1,35 @@
 //! Offline verification of Sigstore evidence, to the Sigstore client
 //! specification: the trusted root ([`TrustedRoot`]), what a Fulcio
-//! certificate says ([`fulcio`]), its embedded SCTs ([`sct`]), Rekor v1 and
-//! v2 entries with their SETs, inclusion proofs and checkpoints
-//! ([`rekor`], [`merkle`], [`checkpoint`]).
+//! certificate says ([`fulcio_identity`]), its embedded SCTs ([`verify_sct`]),
+//! Rekor v1 and v2 entries with their SETs, inclusion proofs and checkpoints
+//! ([`verify_entry`], [`verify_inclusion`], [`Checkpoint`]).
 //!
 //! Nothing here reads the clock or the network: times come from the
 //! evidence (a verified integrated time or a timestamp's genTime). The
 //! verifier crate runs these steps inside its one pipeline, together with
 //! the certificate chain and the signature itself.
 #![forbid(unsafe_code)]
+#![warn(clippy::exhaustive_enums)]
 
-pub mod checkpoint;
+mod checkpoint;
 mod der;
 mod error;
-pub mod fulcio;
+mod fulcio;
 mod log_key;
-pub mod merkle;
-pub mod rekor;
-pub mod sct;
+mod merkle;
+mod rekor;
+mod sct;
 mod trusted_root;
 
+pub use checkpoint::{Checkpoint, MAX_NOTE_BYTES, MAX_SIGNATURES, NoteSignature, note_key_id};
 pub use error::{Error, IdentityError, SctError, TlogError};
-pub use fulcio::{CertIdentity, KeylessIdentity, Matcher};
+pub use fulcio::{
+    CertIdentity, KeylessIdentity, Matcher, check as check_identity, identity as fulcio_identity,
+};
 pub use log_key::LogKey;
-pub use rekor::{ContentRef, Signed, SignerRef, VerifiedEntry};
+pub use merkle::{Tree as MerkleTree, leaf_hash, node_hash, verify_inclusion};
+pub use rekor::{ContentRef, Signed, SignerRef, VerifiedEntry, set_payload, verify_entry};
+pub use sct::{VerifiedSct, precert_tbs, signed_data as sct_signed_data, verify as verify_sct};
 pub use trusted_root::{Authority, Log, TrustedRoot, ValidFor};
 
 /// The `TimeStampToken` (CMS `ContentInfo`) a bundle's `signedTimestamp`

@@ -459,7 +459,7 @@ mod tests {
     #[test]
     fn pem_and_der_signers_compare_by_der() {
         let der = [0x30, 0x03, 1, 2, 3];
-        let pem = modelseal_manifest::bundle::pem("CERTIFICATE", &der);
+        let pem = modelseal_manifest::pem("CERTIFICATE", &der);
         assert!(signer_matches(pem.as_bytes(), SignerRef::Certificate(&der)));
         assert!(signer_matches(&der, SignerRef::Certificate(&der)));
         assert!(!signer_matches(

@@ -9,8 +9,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use instance::{IDENTITY, ISSUER, Instance, LeafSpec, T0};
 use modelseal_manifest::BundleVersion;
-use modelseal_sigstore::rekor::{self, ContentRef, Signed, SignerRef};
-use modelseal_sigstore::{Error, IdentityError, SctError, TlogError, TrustedRoot, fulcio, sct};
+use modelseal_sigstore::{ContentRef, Signed, SignerRef};
+use modelseal_sigstore::{Error, IdentityError, SctError, TlogError, TrustedRoot};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
@@ -18,7 +18,7 @@ fn root_of(v: &Value) -> TrustedRoot {
     TrustedRoot::from_json(&serde_json::to_vec(v).unwrap(), "test").unwrap()
 }
 
-fn tlog_reason(r: Result<rekor::VerifiedEntry, Error>) -> TlogError {
+fn tlog_reason(r: Result<modelseal_sigstore::VerifiedEntry, Error>) -> TlogError {
     match r {
         Err(Error::Tlog { reason, .. }) => reason,
         other => panic!("expected a tlog rejection, got {other:?}"),
@@ -35,13 +35,13 @@ fn scts_verify_against_the_ct_log_and_fail_otherwise() {
         c.public_key().raw.to_vec()
     };
     let leaf = inst.leaf(&LeafSpec::default());
-    let ok = sct::verify(&leaf.der, &inter_spki, &root).unwrap();
+    let ok = modelseal_sigstore::verify_sct(&leaf.der, &inter_spki, &root).unwrap();
     assert_eq!(ok.log, "https://ct.test.example");
     assert_eq!(ok.timestamp_ms, (T0 as u64) * 1000 + 1500);
 
     // Another issuer key: the precertificate's issuer hash differs.
     assert!(matches!(
-        sct::verify(&leaf.der, &leaf.key_spki(), &root),
+        modelseal_sigstore::verify_sct(&leaf.der, &leaf.key_spki(), &root),
         Err(SctError::NoneValid(_))
     ));
     // An SCT signed by another key than the CT log's.
@@ -50,7 +50,7 @@ fn scts_verify_against_the_ct_log_and_fail_otherwise() {
         ..LeafSpec::default()
     });
     assert!(matches!(
-        sct::verify(&forged.der, &inter_spki, &root),
+        modelseal_sigstore::verify_sct(&forged.der, &inter_spki, &root),
         Err(SctError::NoneValid(_))
     ));
     // No SCT at all.
@@ -59,20 +59,20 @@ fn scts_verify_against_the_ct_log_and_fail_otherwise() {
         ..LeafSpec::default()
     });
     assert!(matches!(
-        sct::verify(&bare.der, &inter_spki, &root),
+        modelseal_sigstore::verify_sct(&bare.der, &inter_spki, &root),
         Err(SctError::Missing)
     ));
     // The CT log is not in the root, or its key was not valid then.
     let mut v = inst.trusted_root();
     v["ctlogs"] = serde_json::json!([]);
     assert!(matches!(
-        sct::verify(&leaf.der, &inter_spki, &root_of(&v)),
+        modelseal_sigstore::verify_sct(&leaf.der, &inter_spki, &root_of(&v)),
         Err(SctError::NoneValid(_))
     ));
     let mut v = inst.trusted_root();
     v["ctlogs"][0]["publicKey"]["validFor"]["start"] = "2026-01-01T00:00:00Z".into();
     assert!(matches!(
-        sct::verify(&leaf.der, &inter_spki, &root_of(&v)),
+        modelseal_sigstore::verify_sct(&leaf.der, &inter_spki, &root_of(&v)),
         Err(SctError::NoneValid(_))
     ));
 }
@@ -92,7 +92,7 @@ impl KeySpki for instance::Leaf {
 fn fulcio_identity_reads_both_issuer_extensions() {
     let mut inst = Instance::new();
     let both = inst.leaf(&LeafSpec::default());
-    let id = fulcio::identity(&both.der).unwrap();
+    let id = modelseal_sigstore::fulcio_identity(&both.der).unwrap();
     assert_eq!(id.issuer, ISSUER);
     assert_eq!(id.sans, [IDENTITY]);
     for (v1, v2) in [(Some(ISSUER), None), (None, Some(ISSUER))] {
@@ -101,7 +101,12 @@ fn fulcio_identity_reads_both_issuer_extensions() {
             issuer_v2: v2.map(Into::into),
             ..LeafSpec::default()
         });
-        assert_eq!(fulcio::identity(&leaf.der).unwrap().issuer, ISSUER);
+        assert_eq!(
+            modelseal_sigstore::fulcio_identity(&leaf.der)
+                .unwrap()
+                .issuer,
+            ISSUER
+        );
     }
     let none = inst.leaf(&LeafSpec {
         issuer_v1: None,
@@ -109,7 +114,7 @@ fn fulcio_identity_reads_both_issuer_extensions() {
         ..LeafSpec::default()
     });
     assert!(matches!(
-        fulcio::identity(&none.der),
+        modelseal_sigstore::fulcio_identity(&none.der),
         Err(Error::Identity(IdentityError::NoIssuer))
     ));
     let conflict = inst.leaf(&LeafSpec {
@@ -117,7 +122,7 @@ fn fulcio_identity_reads_both_issuer_extensions() {
         ..LeafSpec::default()
     });
     assert!(matches!(
-        fulcio::identity(&conflict.der),
+        modelseal_sigstore::fulcio_identity(&conflict.der),
         Err(Error::Identity(IdentityError::IssuerConflict))
     ));
     let email = inst.leaf(&LeafSpec {
@@ -125,7 +130,9 @@ fn fulcio_identity_reads_both_issuer_extensions() {
         ..LeafSpec::default()
     });
     assert_eq!(
-        fulcio::identity(&email.der).unwrap().sans,
+        modelseal_sigstore::fulcio_identity(&email.der)
+            .unwrap()
+            .sans,
         ["dev@test.example"]
     );
 }
@@ -142,7 +149,7 @@ impl Case {
         let mut inst = Instance::new();
         let leaf = inst.leaf(&LeafSpec::default());
         let payload = br#"{"_type":"https://in-toto.io/Statement/v1"}"#.to_vec();
-        let sig = leaf.sign(&modelseal_manifest::bundle::pae(
+        let sig = leaf.sign(&modelseal_manifest::pae(
             "application/vnd.in-toto+json",
             &payload,
         ));
@@ -165,9 +172,13 @@ impl Case {
         }
     }
 
-    fn verify(&self, entry: &Value, version: BundleVersion) -> Result<rekor::VerifiedEntry, Error> {
+    fn verify(
+        &self,
+        entry: &Value,
+        version: BundleVersion,
+    ) -> Result<modelseal_sigstore::VerifiedEntry, Error> {
         let root = root_of(&self.inst.trusted_root());
-        rekor::verify_entry(0, &instance::entry(entry), version, &self.signed(), &root)
+        modelseal_sigstore::verify_entry(0, &instance::entry(entry), version, &self.signed(), &root)
     }
 }
 
@@ -288,7 +299,7 @@ fn rekor_v1_dsse_entry_verifies_and_every_tamper_fails() {
     ));
     let mut v = c.inst.trusted_root();
     v["tlogs"][0]["publicKey"]["validFor"]["end"] = "2025-01-01T00:00:00Z".into();
-    let r = rekor::verify_entry(
+    let r = modelseal_sigstore::verify_entry(
         0,
         &instance::entry(&e),
         BundleVersion::V0_3,
@@ -363,7 +374,7 @@ fn rekor_v1_hashedrekord_for_message_signatures() {
     let body = instance::hashedrekord_v1(&leaf.pem(), &sig, &digest);
     let e = inst.log_v1(&body, "hashedrekord", "0.0.1", T0 + 5);
     let root = root_of(&inst.trusted_root());
-    let signed = |d: &'_ [u8]| -> rekor::VerifiedEntry {
+    let signed = |d: &'_ [u8]| -> modelseal_sigstore::VerifiedEntry {
         let s = Signed {
             signer: SignerRef::Certificate(&leaf.der),
             content: ContentRef::Message {
@@ -371,7 +382,8 @@ fn rekor_v1_hashedrekord_for_message_signatures() {
                 signature: &sig,
             },
         };
-        rekor::verify_entry(0, &instance::entry(&e), BundleVersion::V0_3, &s, &root).unwrap()
+        modelseal_sigstore::verify_entry(0, &instance::entry(&e), BundleVersion::V0_3, &s, &root)
+            .unwrap()
     };
     assert_eq!(signed(&digest).integrated_time, Some(T0 + 5));
     let s = Signed {
@@ -381,7 +393,8 @@ fn rekor_v1_hashedrekord_for_message_signatures() {
             signature: &sig,
         },
     };
-    let r = rekor::verify_entry(0, &instance::entry(&e), BundleVersion::V0_3, &s, &root);
+    let r =
+        modelseal_sigstore::verify_entry(0, &instance::entry(&e), BundleVersion::V0_3, &s, &root);
     assert!(matches!(
         tlog_reason(r),
         TlogError::BodyMismatch("artifact digest")
@@ -475,7 +488,7 @@ fn a_staging_bundle_is_unknown_to_the_public_good_root() {
     let body = instance::dsse_v1(&c.leaf.pem(), &c.sig, &c.payload);
     let e = c.inst.log_v1(&body, "dsse", "0.0.1", T0 + 60);
     let public = TrustedRoot::public_good().unwrap();
-    let r = rekor::verify_entry(
+    let r = modelseal_sigstore::verify_entry(
         0,
         &instance::entry(&e),
         BundleVersion::V0_3,

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use modelseal_manifest::{AnyBundle, VerificationMaterial};
-use modelseal_sigstore::rekor::{self, ContentRef, Signed, SignerRef};
-use modelseal_sigstore::{Error, KeylessIdentity, Matcher, TlogError, TrustedRoot, fulcio, sct};
+use modelseal_sigstore::{ContentRef, Signed, SignerRef};
+use modelseal_sigstore::{Error, KeylessIdentity, Matcher, TlogError, TrustedRoot};
 use serde_json::{Value, json};
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
@@ -46,7 +46,7 @@ fn bundle_of(v: Value) -> Value {
 struct Checked {
     integrated_time: i64,
     ct_log: String,
-    identity: fulcio::CertIdentity,
+    identity: modelseal_sigstore::CertIdentity,
 }
 
 /// Every Sigstore check this crate makes (the chain is the verifier's).
@@ -72,18 +72,19 @@ fn check(file: &str, root: &TrustedRoot) -> Result<Checked, Error> {
             signature: &b.envelope.signature,
         },
     };
-    let entry = rekor::verify_entry(0, &b.evidence.tlog_entries[0], b.version, &signed, root)?;
+    let entry =
+        modelseal_sigstore::verify_entry(0, &b.evidence.tlog_entries[0], b.version, &signed, root)?;
     let t = entry.integrated_time.expect("a SET-backed time");
     let ca = root
         .cas_at(t)
         .find(|ca| ca.chain.len() > 1)
         .expect("a Fulcio CA at the time");
     let (_, issuer) = X509Certificate::from_der(&ca.chain[0]).unwrap();
-    let sct = sct::verify(leaf, issuer.public_key().raw, root)?;
+    let sct = modelseal_sigstore::verify_sct(leaf, issuer.public_key().raw, root)?;
     Ok(Checked {
         integrated_time: t,
         ct_log: sct.log,
-        identity: fulcio::identity(leaf)?,
+        identity: modelseal_sigstore::fulcio_identity(leaf)?,
     })
 }
 
@@ -119,7 +120,7 @@ fn public_good_bundles_verify_offline() {
             identity: Matcher::Exact(identity.into()),
         };
         assert!(
-            fulcio::check(&c.identity, &[want]).is_ok(),
+            modelseal_sigstore::check_identity(&c.identity, &[want]).is_ok(),
             "{file}: {}",
             c.identity
         );
@@ -127,7 +128,7 @@ fn public_good_bundles_verify_offline() {
             issuer: Matcher::Exact(issuer.into()),
             identity: Matcher::regex("https://github\\.com/evil/.*").unwrap(),
         };
-        assert!(fulcio::check(&c.identity, &[other]).is_err());
+        assert!(modelseal_sigstore::check_identity(&c.identity, &[other]).is_err());
     }
 }
 
@@ -187,7 +188,8 @@ fn a_tampered_real_entry_fails() {
             signature: &b.envelope.signature,
         },
     };
-    let r = rekor::verify_entry(0, &b.evidence.tlog_entries[0], b.version, &signed, &root);
+    let r =
+        modelseal_sigstore::verify_entry(0, &b.evidence.tlog_entries[0], b.version, &signed, &root);
     assert!(
         matches!(
             r,

@@ -11,10 +11,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::HashOptions;
 use modelseal_manifest::{HashAlgorithm, Method};
 use modelseal_signer::{RsaScheme, SignOptions, Signed, SigningKey};
-use modelseal_verifier::chain::certificates_from_pem;
+use modelseal_verifier::certificates_from_pem;
 
 pub use tempfile::{TempDir, tempdir};
 
@@ -50,18 +50,19 @@ pub fn t2030() -> SystemTime {
 /// Recursively copy a file or directory (links are copied as what they
 /// point to).
 pub fn copy_tree(from: &Path, to: &Path) {
-    let meta = fs::symlink_metadata(from).unwrap();
+    let meta = fs::symlink_metadata(from).unwrap(); // ok: test setup, a panic fails the test
     if meta.is_dir() {
-        fs::create_dir_all(to).unwrap();
-        for e in fs::read_dir(from).unwrap() {
-            let e = e.unwrap();
+        fs::create_dir_all(to).unwrap(); // ok: test setup, a panic fails the test
+        let entries = fs::read_dir(from).unwrap(); // ok: test setup, a panic fails the test
+        for e in entries {
+            let e = e.unwrap(); // ok: test setup, a panic fails the test
             copy_tree(&e.path(), &to.join(e.file_name()));
         }
     } else {
         if let Some(p) = to.parent() {
-            fs::create_dir_all(p).unwrap();
+            fs::create_dir_all(p).unwrap(); // ok: test setup, a panic fails the test
         }
-        fs::copy(from, to).unwrap();
+        fs::copy(from, to).unwrap(); // ok: test setup, a panic fails the test
     }
 }
 
@@ -75,23 +76,23 @@ pub fn demo_model(dir: &Path, rel: &str) -> PathBuf {
 /// Write a small three-file model (`config.json`, `weights.bin`,
 /// `sub/tokenizer.txt`) at `root`.
 pub fn small_model(root: &Path) {
-    fs::create_dir_all(root.join("sub")).unwrap();
-    fs::write(root.join("config.json"), b"{\"layers\": 2}").unwrap();
+    fs::create_dir_all(root.join("sub")).unwrap(); // ok: test setup, a panic fails the test
+    fs::write(root.join("config.json"), b"{\"layers\": 2}").unwrap(); // ok: test setup, a panic fails the test
     let weights: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
-    fs::write(root.join("weights.bin"), weights).unwrap();
-    fs::write(root.join("sub/tokenizer.txt"), b"a b c").unwrap();
+    fs::write(root.join("weights.bin"), weights).unwrap(); // ok: test setup, a panic fails the test
+    fs::write(root.join("sub/tokenizer.txt"), b"a b c").unwrap(); // ok: test setup, a panic fails the test
 }
 
 /// A test key from `fixtures/`, read as bytes (the committed files are
 /// 0644, which the CLI's key loading rightly refuses).
 pub fn key(rel: &str, scheme: RsaScheme) -> SigningKey {
-    SigningKey::from_pem(&read_fixture(rel), None, scheme).unwrap()
+    SigningKey::from_pem(&read_fixture(rel), None, scheme).unwrap() // ok: test setup, a panic fails the test
 }
 
 /// The certificates of fixture PEM files, DER, in order.
 pub fn certificates(rels: &[&str]) -> Vec<Vec<u8>> {
     rels.iter()
-        .flat_map(|r| certificates_from_pem(&read_fixture(r)).unwrap())
+        .flat_map(|r| certificates_from_pem(&read_fixture(r)).unwrap()) // ok: test setup, a panic fails the test
         .collect()
 }
 
@@ -105,7 +106,7 @@ pub fn sign(model: &Path, key: &SigningKey, certificates: &[Vec<u8>]) -> Signed 
         threads: Some(1),
         ..HashOptions::default()
     };
-    modelseal_signer::sign(model, &opts).unwrap()
+    modelseal_signer::sign(model, &opts).unwrap() // ok: test setup, a panic fails the test
 }
 
 /// Sign `model` with the fixture key `pki/<key>.key` and the chain
@@ -119,9 +120,9 @@ pub fn sign_with(model: &Path, key_name: &str, chain: &str) -> Vec<u8> {
 /// Flip one bit of a file at `offset` (from the start; negative from the
 /// end).
 pub fn flip_byte(path: &Path, offset: i64) {
-    let mut b = fs::read(path).unwrap();
-    let len = i64::try_from(b.len()).unwrap();
-    let i = usize::try_from(if offset < 0 { len + offset } else { offset }).unwrap();
+    let mut b = fs::read(path).unwrap(); // ok: test setup, a panic fails the test
+    let len = i64::try_from(b.len()).unwrap(); // ok: test setup, a panic fails the test
+    let i = usize::try_from(if offset < 0 { len + offset } else { offset }).unwrap(); // ok: test setup, a panic fails the test
     b[i] ^= 0x01;
-    fs::write(path, b).unwrap();
+    fs::write(path, b).unwrap(); // ok: test setup, a panic fails the test
 }

@@ -43,6 +43,7 @@
 //! Success is a [`VerifiedTimestamp`]: only this crate makes one, so holding
 //! one proves every step above ran.
 #![forbid(unsafe_code)]
+#![warn(clippy::exhaustive_enums)]
 
 mod asn1;
 mod error;

@@ -18,7 +18,7 @@
 //!    its path relative to the checksums file's directory (as
 //!    `sha256sum -c` run there would find it); other lines are not checked.
 //! 4. **digests**: every file hashes to its listed digest, through the same
-//!    engine as bundles ([`engine::hash_model_also`]), optionally computing
+//!    engine as bundles ([`modelseal_manifest::hash_model_also`]), optionally computing
 //!    a second digest of the same bytes in the same pass (the SHA-256 OMS
 //!    manifest `convert` signs when the checksums are SHA-512).
 //!
@@ -27,12 +27,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use modelseal_manifest::checksums::{ChecksumsError, DEFAULT_MAX_CHECKSUMS_BYTES};
-use modelseal_manifest::engine::{self, HashOptions};
-use modelseal_manifest::walk::{self, DEFAULT_IGNORE_PATHS, ModelFiles, WalkOptions};
+use modelseal_manifest::HashOptions;
 use modelseal_manifest::{
     Checksums, HashAlgorithm, Manifest, ManifestDiff, ResourceKey, ResourcePath, Serialization,
 };
+use modelseal_manifest::{ChecksumsError, DEFAULT_MAX_CHECKSUMS_BYTES};
+use modelseal_manifest::{DEFAULT_IGNORE_PATHS, ModelFiles, WalkOptions};
 
 use crate::detached::{self, DetachedOptions, DetachedSigner};
 use crate::error::Error;
@@ -50,9 +50,7 @@ pub const CHECKSUMS_CHECKS: [CheckName; 6] = [
 
 /// What a successful verification proves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
-#[allow(clippy::exhaustive_enums)]
+#[non_exhaustive]
 pub enum Guarantee {
     /// The files match unsigned checksums: they were not corrupted, but
     /// nothing says who made them.
@@ -169,7 +167,7 @@ pub fn read_checksums(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
         path: path.to_owned(),
         source,
     };
-    let bytes = modelseal_manifest::input::read_regular(path, limit).map_err(read_err)?;
+    let bytes = modelseal_manifest::read_regular(path, limit).map_err(read_err)?;
     if bytes.len() as u64 > limit {
         return Err(ChecksumsError::TooLarge {
             size: bytes.len() as u64,
@@ -265,7 +263,7 @@ fn ignore_paths(
         .filter(|p| !sums.entries().any(|(name, _)| name.starts_with(p)))
         .collect();
     let own = std::iter::once(opts.checksums_file).chain(opts.also_ignore.iter().copied());
-    for rel in own.filter_map(|f| walk::relative_inside(model, f)) {
+    for rel in own.filter_map(|f| modelseal_manifest::relative_inside(model, f)) {
         if let Some(entry) = sums.get(&rel) {
             return Err(ChecksumsError::ListsItself {
                 line: entry.line,
@@ -294,7 +292,7 @@ fn check_directory(
                 ignore_paths: ignore.clone(),
                 ..WalkOptions::default()
             };
-            let files = walk::walk(model, &walk_opts)?;
+            let files = modelseal_manifest::walk(model, &walk_opts)?;
             let present: Vec<&ResourcePath> = files.files().iter().map(|f| &f.path).collect();
             let diff = ManifestDiff {
                 missing: sums
@@ -337,14 +335,14 @@ fn check_one_file(
     // file's directory.
     let (files, name) = report.track(
         CheckName::Files,
-        walk::walk(model, &WalkOptions::default())
+        modelseal_manifest::walk(model, &WalkOptions::default())
             .map_err(Error::from)
             .and_then(|files| {
                 let dir = match opts.checksums_file.parent() {
                     Some(p) if !p.as_os_str().is_empty() => p,
                     _ => Path::new("."),
                 };
-                walk::relative_inside(dir, model)
+                modelseal_manifest::relative_inside(dir, model)
                     .filter(|rel| sums.get(rel).is_some())
                     .map(|rel| (files, rel))
                     .ok_or_else(|| Error::NotListed {
@@ -383,7 +381,7 @@ fn hash_and_compare(
     let expected = Manifest::new(files.model_name(), serialization.clone(), expected);
     let (manifest, also) = report.track(
         CheckName::Digests,
-        engine::hash_model_also(files, serialization, opts.also_hash, &opts.hash)
+        modelseal_manifest::hash_model_also(files, serialization, opts.also_hash, &opts.hash)
             .map_err(Error::from)
             .and_then(|(actual, also)| {
                 let mut diff = expected.diff(&actual);

@@ -24,11 +24,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use modelseal_manifest::DEFAULT_BUFFER_SIZE;
 use modelseal_manifest::SignatureAlgorithm;
-use modelseal_manifest::detached::{
+use modelseal_manifest::{
     DetachedScheme, MAX_SIGNATURE_BYTES, MAX_WHOLE_MESSAGE_BYTES, MessageHash, hash_file,
 };
-use modelseal_manifest::engine::DEFAULT_BUFFER_SIZE;
 
 use crate::chain;
 use crate::error::{ConfigError, Error};
@@ -127,8 +127,7 @@ pub fn read_signature(path: &Path) -> Result<Vec<u8>, Error> {
         path: path.to_owned(),
         reason,
     };
-    let bytes =
-        modelseal_manifest::input::read_regular(path, MAX_SIGNATURE_BYTES).map_err(read_err)?;
+    let bytes = modelseal_manifest::read_regular(path, MAX_SIGNATURE_BYTES).map_err(read_err)?;
     if bytes.is_empty() {
         return Err(bad("the file is empty".into()));
     }
@@ -266,7 +265,7 @@ fn check_file(
             source,
         })
     };
-    let file = match modelseal_manifest::input::open_regular(path) {
+    let file = match modelseal_manifest::open_regular(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
             return Err(ConfigError::NotAFile {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use modelseal_manifest::detached::SchemeError;
+use modelseal_manifest::SchemeError;
 use modelseal_manifest::{ChecksumsError, FormatError, ManifestDiff, ModelError};
 
 pub use crate::signature::SignatureError;
@@ -372,6 +372,9 @@ fn material_mismatch(bundle: crate::facts::MaterialKind) -> &'static str {
         }
         crate::facts::MaterialKind::Certificates => {
             "the bundle carries a certificate chain: verify it against trusted root certificates"
+        }
+        crate::facts::MaterialKind::Unsupported => {
+            "the bundle's verification material is neither a certificate chain nor a public key"
         }
     }
 }

@@ -26,9 +26,7 @@
 
 use std::time::SystemTime;
 
-use modelseal_manifest::{
-    Bundle, KeyKind, Manifest, SignatureAlgorithm, VerificationMaterial, statement,
-};
+use modelseal_manifest::{Bundle, KeyKind, Manifest, SignatureAlgorithm, VerificationMaterial};
 
 use crate::cert::CertInfo;
 use crate::crl::CrlCheck;
@@ -144,6 +142,9 @@ pub enum MaterialKind {
     Certificates,
     /// A bare public key (only a hint to it).
     PublicKey,
+    /// Verification material this verifier does not know: every trust
+    /// source refuses it.
+    Unsupported,
 }
 
 /// A bundle parsed once, with its certificates read.
@@ -177,6 +178,7 @@ impl ParsedBundle {
                     }
                 }),
             VerificationMaterial::PublicKey { .. } => Ok(Vec::new()),
+            _ => Err(CertificateError::NoCertificate),
         };
         ParsedBundle {
             bundle,
@@ -194,6 +196,7 @@ impl ParsedBundle {
         match self.bundle.material {
             VerificationMaterial::Certificates(_) => MaterialKind::Certificates,
             VerificationMaterial::PublicKey { .. } => MaterialKind::PublicKey,
+            _ => MaterialKind::Unsupported,
         }
     }
 
@@ -202,7 +205,7 @@ impl ParsedBundle {
     pub fn chain_der(&self) -> &[Vec<u8>] {
         match &self.bundle.material {
             VerificationMaterial::Certificates(ders) => ders,
-            VerificationMaterial::PublicKey { .. } => &[],
+            _ => &[],
         }
     }
 
@@ -306,6 +309,7 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
         match parsed.material() {
             MaterialKind::PublicKey => "key",
             MaterialKind::Certificates => "certificate",
+            MaterialKind::Unsupported => "unsupported",
         },
         if !b.evidence.is_empty() && inputs.evidence.is_empty() {
             " (transparency-log entries and timestamps present but not verified)"
@@ -349,6 +353,9 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
         (MaterialKind::PublicKey, _, None) => Err(Finding::not_run(
             "no public key to verify a bare-key bundle with",
         )),
+        (MaterialKind::Unsupported, _, _) => Err(Finding::not_run(
+            "the bundle's verification material is not supported",
+        )),
     };
     let algorithm = key
         .as_ref()
@@ -372,7 +379,7 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
 
     // 5. statement, only from a verified payload
     let (statement, manifest) = if signature.passed() {
-        match statement::from_payload(&env.payload) {
+        match modelseal_manifest::from_payload(&env.payload) {
             Ok(m) => {
                 let ser = m.serialization();
                 let detail = format!(

@@ -1,27 +1,27 @@
 //! Verifies OMS bundles: signature, certificate chain, identity and every
 //! file digest; and, to meet users where they are, `sha256sum`-style
-//! checksums files and OpenSSL-style detached signatures ([`checksums`],
-//! [`detached`]).
+//! checksums files and OpenSSL-style detached signatures ([`verify_checksums`],
+//! [`verify_detached_file`]).
 //!
 //! # One pipeline
 //!
 //! Every caller (plain `verify`, `verify --policy`, the gate, the Python
 //! API) runs the same steps:
 //!
-//! 1. [`facts::gather`] parses a bundle once ([`ParsedBundle`]) and
+//! 1. [`gather`] parses a bundle once ([`ParsedBundle`]) and
 //!    gathers [`SignatureFacts`]: the evidence, the trust source's verdict
 //!    (trust, chain, the time it validated at, expiry, revocation), the
 //!    signature with the signer's own key, the statement, the identities
 //!    matched. Each step runs on its own and is a [`Finding`].
-//! 2. A decision over the facts: [`verify::authenticate_facts`] requires
+//! 2. A decision over the facts: [`authenticate_facts`] requires
 //!    every step (plain verification); a trust policy (the policies crate)
 //!    decides per its levels over [`SignatureFacts`] and never re-runs a
 //!    step.
-//! 3. The model's files against the signed manifest: [`verify::check_model`]
-//!    (or [`verify::check_model_with`], or the [`gate`], which also hands
+//! 3. The model's files against the signed manifest: [`check_model`]
+//!    (or [`check_model_with`], or the [`Gate`], which also hands
 //!    out the verified bytes).
 //!
-//! [`verify::verify`] runs all three and returns a [`Report`] of every check
+//! [`verify()`] runs all three and returns a [`Report`] of every check
 //! with the verdict.
 //!
 //! # Proofs
@@ -75,37 +75,57 @@
 //!   vouched for it). A policy that requires a timestamp decides over
 //!   [`SignatureFacts::evidence`].
 //!
-//! Both are passed in [`verify::Options`] (`trust`, `evidence`) or
+//! Both are passed in [`Options`] (`trust`, `evidence`) or
 //! [`Inputs`]. The verification time is always the caller's: no library
 //! here reads the clock.
 #![forbid(unsafe_code)]
 #![warn(clippy::exhaustive_enums)]
 
-pub mod cert;
-pub mod chain;
-pub mod checksums;
-pub mod crl;
-pub mod detached;
+mod cert;
+mod chain;
+mod checksums;
+mod crl;
+mod detached;
 mod error;
-pub mod evidence;
-pub mod facts;
-pub mod gate;
-pub mod identity;
-pub mod report;
-pub mod signature;
-pub mod timestamp;
-pub mod trust;
-pub mod verify;
+mod evidence;
+mod facts;
+mod gate;
+mod identity;
+mod report;
+mod signature;
+mod timestamp;
+mod trust;
+mod verify;
 
-pub use cert::{CertInfo, DistinguishedName, San};
-pub use chain::{TrustAnchors, ValidatedChain};
+pub use cert::{CertInfo, DistinguishedName, DnAttribute, San};
+pub use chain::{
+    TrustAnchors, ValidatedChain, certificates_from_pem, validate as validate_chain,
+    validate_with as validate_chain_with,
+};
+pub use checksums::{
+    CHECKSUMS_CHECKS, ChecksumsOptions, ChecksumsOutcome, ChecksumsVerified, Guarantee,
+    read_checksums, read_checksums_default, verify as verify_checksums,
+};
 pub use crl::{Coverage, Crl, CrlCheck};
+pub use detached::{
+    DetachedOptions, DetachedSigner, FILE_CHECKS, FileOutcome, FileVerified as DetachedVerified,
+    read_signature, verify_file as verify_detached_file, verify_message as verify_detached_message,
+};
 pub use error::{CertificateError, ConfigError, Error, GateError, IdentityError, SignatureError};
 pub use evidence::{Evidence, EvidenceKind, EvidenceSource, TimeSource, VerifiedTime};
-pub use facts::{Finding, Inputs, MaterialKind, ParsedBundle, SignatureFacts};
-pub use identity::Identity;
-pub use report::{Check, CheckName, Report, Status};
-pub use signature::{PssSaltLength, PublicKey, algorithm_for};
+pub use facts::{
+    Finding, Inputs, MaterialKind, ParsedBundle, SignatureFacts, gather, gather_parsed, unparsed,
+};
+pub use gate::{
+    DEFAULT_CHUNK_SIZE, FileVerified, Gate, LoadError, Loaded, ModelView, SealedFile, SealedModel,
+    VerifyingReader,
+};
+pub use identity::{Identity, check as check_identity};
+pub use report::{Check, CheckName, Report, Status, rfc3339};
+pub use signature::{PssSaltLength, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, algorithm_for};
 pub use timestamp::TsaTimestamps;
-pub use trust::{Trust, TrustContext, TrustFacts, TrustSource};
-pub use verify::{Authenticated, Options, Outcome, Signer, Verified};
+pub use trust::{Trust, TrustContext, TrustFacts, TrustSource, coverage_name};
+pub use verify::{
+    Authenticated, Options, Outcome, Signer, Verified, authenticate, authenticate_bytes,
+    authenticate_facts, check_model, check_model_with, read_bundle, verify, walk_options,
+};

@@ -32,7 +32,7 @@
 
 use std::fmt;
 
-use modelseal_manifest::algorithm::describe_oid;
+use modelseal_manifest::describe_oid;
 use modelseal_manifest::{KeyKind, SignatureAlgorithm};
 use pkcs8::der::pem::Decoder;
 use pkcs8::der::{Decode, asn1::ObjectIdentifier};
@@ -137,9 +137,7 @@ pub enum SignatureError {
 
 /// How the salt length of an RSA-PSS signature is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-// A closed set matched exhaustively across the workspace: adding a variant
-// must be a compile error wherever it is handled.
-#[allow(clippy::exhaustive_enums)]
+#[non_exhaustive]
 pub enum PssSaltLength {
     /// The salt must be exactly as long as the hash (bundles, modelseal's
     /// own signatures).
@@ -371,7 +369,7 @@ impl PublicKey {
     ) -> Result<(), SignatureError> {
         use signature::hazmat::PrehashVerifier;
         self.check_usable(alg)?;
-        let Some(hash) = modelseal_manifest::detached::MessageHash::of(alg) else {
+        let Some(hash) = modelseal_manifest::MessageHash::of(alg) else {
             return Err(SignatureError::WholeMessageRequired { algorithm: alg });
         };
         if digest.len() != hash.output_len() {

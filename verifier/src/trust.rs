@@ -22,7 +22,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use modelseal_manifest::bundle::key_hint;
+use modelseal_manifest::key_hint;
 use modelseal_manifest::{HashAlgorithm, VerificationMaterial};
 
 use crate::cert::{CertInfo, hex};
@@ -150,10 +150,10 @@ impl TrustSource for Trust {
 
 impl TrustSource for TrustAnchors {
     fn establish(&self, bundle: &ParsedBundle, ctx: &TrustContext<'_>) -> TrustFacts {
-        if bundle.material() == MaterialKind::PublicKey {
+        if bundle.material() != MaterialKind::Certificates {
             let mut f = TrustFacts::untrusted(bundle, ctx, "the bundle carries no certificate");
             f.trust = Finding::fail(Error::MaterialMismatch {
-                bundle: MaterialKind::PublicKey,
+                bundle: bundle.material(),
             });
             return f;
         }
@@ -213,10 +213,10 @@ impl TrustSource for PublicKey {
     fn establish(&self, bundle: &ParsedBundle, ctx: &TrustContext<'_>) -> TrustFacts {
         let (hint, raw) = match &bundle.bundle().material {
             VerificationMaterial::PublicKey { hint, raw } => (hint, raw),
-            VerificationMaterial::Certificates(_) => {
+            _ => {
                 let mut f = TrustFacts::untrusted(bundle, ctx, "a public key trusts no chain");
                 f.trust = Finding::fail(Error::MaterialMismatch {
-                    bundle: MaterialKind::Certificates,
+                    bundle: bundle.material(),
                 });
                 return f;
             }

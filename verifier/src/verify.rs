@@ -22,8 +22,8 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use modelseal_manifest::engine::{self, HashOptions};
-use modelseal_manifest::walk::{self, WalkOptions};
+use modelseal_manifest::HashOptions;
+use modelseal_manifest::WalkOptions;
 use modelseal_manifest::{Bundle, Manifest, ManifestDiff, SignatureAlgorithm};
 
 use crate::cert::CertInfo;
@@ -267,7 +267,7 @@ pub fn read_bundle(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
         path: path.to_owned(),
         source,
     };
-    let file = modelseal_manifest::input::open_regular(path).map_err(read_err)?;
+    let file = modelseal_manifest::open_regular(path).map_err(read_err)?;
     // The size on file, so an oversized bundle is reported as it is, not as
     // the limit + 1 bytes read; the read stays bounded if it grows.
     let too_large = |size: u64| -> Error {
@@ -419,6 +419,7 @@ pub(crate) fn method_name(m: modelseal_manifest::Method) -> String {
         modelseal_manifest::Method::Shards { shard_size } => {
             format!("shards of {shard_size} bytes")
         }
+        m => format!("{m:?}"),
     }
 }
 
@@ -432,7 +433,7 @@ pub fn walk_options(
 ) -> WalkOptions {
     let ser = manifest.serialization();
     let mut ignore_paths = ser.ignore_paths.clone();
-    if let Some(rel) = signature_file.and_then(|s| walk::relative_inside(model, s)) {
+    if let Some(rel) = signature_file.and_then(|s| modelseal_manifest::relative_inside(model, s)) {
         ignore_paths.push(rel);
     }
     WalkOptions {
@@ -452,11 +453,11 @@ pub(crate) fn signed_files(
     signed: &Manifest,
     model: &Path,
     walk: &WalkOptions,
-) -> Result<walk::ModelFiles, Error> {
+) -> Result<modelseal_manifest::ModelFiles, Error> {
     let method = signed.serialization().method;
-    let files = walk::walk(model, walk)?;
+    let files = modelseal_manifest::walk(model, walk)?;
     let want: Vec<_> = signed.resources().map(|(k, _)| k.clone()).collect();
-    let have = engine::resource_keys(&files, method);
+    let have = modelseal_manifest::resource_keys(&files, method);
     let diff = ManifestDiff {
         missing: want
             .iter()
@@ -531,7 +532,7 @@ pub(crate) fn check_files(
     let bytes = files.total_bytes();
     report.track(
         CheckName::Digests,
-        engine::hash_model(&files, signed.serialization(), hash)
+        modelseal_manifest::hash_model(&files, signed.serialization(), hash)
             .map_err(Error::from)
             .and_then(|actual| {
                 let diff = signed.diff(&actual);

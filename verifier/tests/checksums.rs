@@ -1,4 +1,4 @@
-//! `checksums::verify` and `detached::verify_file` against the fixtures
+//! `modelseal_verifier::verify_checksums` and `modelseal_verifier::verify_detached_file` against the fixtures
 //! written by sha256sum/sha512sum/openssl (fixtures/checksums/gen.sh):
 //! exact error variants and report statuses.
 
@@ -8,16 +8,16 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use modelseal_manifest::detached::{DetachedPadding, DetachedScheme, MessageHash, SchemeError};
-use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::HashOptions;
 use modelseal_manifest::{
     ChecksumsError, HashAlgorithm, KeyKind, ModelError, PathError, ResourceKey, ResourcePath,
 };
-use modelseal_verifier::checksums::{self, ChecksumsOptions, ChecksumsOutcome, Guarantee};
-use modelseal_verifier::detached::{self, DetachedOptions};
+use modelseal_manifest::{DetachedPadding, DetachedScheme, MessageHash, SchemeError};
+use modelseal_verifier::DetachedOptions;
 use modelseal_verifier::{
     CheckName, Error, PublicKey, SignatureError, Status, Trust, TrustAnchors,
 };
+use modelseal_verifier::{ChecksumsOptions, ChecksumsOutcome, Guarantee};
 
 const DEMO_SUBJECT: &str = "aa6efb8aebb149dc7e82761d0b9a6f39ba4a994d6516474a817690885d4b8eec";
 
@@ -49,8 +49,8 @@ fn run(
     also_hash: Option<HashAlgorithm>,
 ) -> ChecksumsOutcome {
     let path = fixture(&format!("checksums/{sums}"));
-    let bytes = checksums::read_checksums_default(&path).unwrap();
-    checksums::verify(
+    let bytes = modelseal_verifier::read_checksums_default(&path).unwrap();
+    modelseal_verifier::verify_checksums(
         model,
         &bytes,
         &ChecksumsOptions {
@@ -90,7 +90,10 @@ fn unsigned_checksums_verify_as_integrity_only() {
     for c in [CheckName::Checksums, CheckName::Files, CheckName::Digests] {
         assert_eq!(status(&o, c), Status::Pass, "{c:?}");
     }
-    assert_eq!(o.report.checks.len(), checksums::CHECKSUMS_CHECKS.len());
+    assert_eq!(
+        o.report.checks.len(),
+        modelseal_verifier::CHECKSUMS_CHECKS.len()
+    );
 }
 
 #[test]
@@ -176,7 +179,7 @@ fn malformed_checksums_are_errors_not_rejections() {
 #[test]
 fn oversized_checksums_files_are_refused_unread() {
     let path = fixture("checksums/demo.sha256");
-    let err = checksums::read_checksums(&path, 100).unwrap_err();
+    let err = modelseal_verifier::read_checksums(&path, 100).unwrap_err();
     assert!(
         matches!(
             err,
@@ -189,7 +192,7 @@ fn oversized_checksums_files_are_refused_unread() {
     );
     assert!(!err.is_rejection());
     assert!(matches!(
-        checksums::read_checksums(&fixture("checksums/absent"), 100),
+        modelseal_verifier::read_checksums(&fixture("checksums/absent"), 100),
         Err(Error::Read { .. })
     ));
 }
@@ -228,7 +231,8 @@ fn signed_checksums_for_every_key_type() {
     ] {
         let trust = public(name);
         let opts = key_opts(&trust, scheme);
-        let sig = detached::read_signature(&fixture(&format!("checksums/{sig}"))).unwrap();
+        let sig =
+            modelseal_verifier::read_signature(&fixture(&format!("checksums/{sig}"))).unwrap();
         let o = run(&demo(), "demo.sha256", Some((&sig, &opts)), None);
         let v = o.result.unwrap_or_else(|e| panic!("{sig:?}: {e}"));
         assert_eq!(v.guarantee(), Guarantee::SignedChecksums);
@@ -252,7 +256,8 @@ fn a_bad_signature_stops_before_the_checksums_are_parsed() {
     let trust = public("rsa3072");
     let opts = key_opts(&trust, DetachedScheme::default());
     for sig in ["demo.sha256.wrong-key.sig", "demo.sha256.rsa-pss.sig"] {
-        let sig = detached::read_signature(&fixture(&format!("checksums/{sig}"))).unwrap();
+        let sig =
+            modelseal_verifier::read_signature(&fixture(&format!("checksums/{sig}"))).unwrap();
         let o = run(&demo(), "demo.sha256", Some((&sig, &opts)), None);
         assert!(matches!(
             o.result,
@@ -271,7 +276,8 @@ fn a_bad_signature_stops_before_the_checksums_are_parsed() {
             rsa_padding: None,
         },
     );
-    let sig = detached::read_signature(&fixture("checksums/demo.sha256.p384.sig")).unwrap();
+    let sig =
+        modelseal_verifier::read_signature(&fixture("checksums/demo.sha256.p384.sig")).unwrap();
     let o = run(&demo(), "demo.sha256", Some((&sig, &opts)), None);
     assert!(matches!(
         o.result,
@@ -287,11 +293,12 @@ fn a_bad_signature_stops_before_the_checksums_are_parsed() {
 fn certificate_mode_needs_the_leaf_and_a_trusted_root() {
     let root = std::fs::read(fixture("pki/p256/root.pem")).unwrap();
     let trust = Trust::Roots(TrustAnchors::from_pem(&root).unwrap());
-    let chain = modelseal_verifier::chain::certificates_from_pem(
+    let chain = modelseal_verifier::certificates_from_pem(
         &std::fs::read(fixture("pki/p256/fullchain.pem")).unwrap(),
     )
     .unwrap();
-    let sig = detached::read_signature(&fixture("checksums/demo.sha256.pki-p256.sig")).unwrap();
+    let sig =
+        modelseal_verifier::read_signature(&fixture("checksums/demo.sha256.pki-p256.sig")).unwrap();
     let mut opts = key_opts(&trust, DetachedScheme::default());
     opts.certificates = &chain;
     let v = run(&demo(), "demo.sha256", Some((&sig, &opts)), None)
@@ -368,8 +375,10 @@ fn raw_signature_over_one_file() {
         ),
     ] {
         let trust = public(name);
-        let sig_bytes = detached::read_signature(&fixture(&format!("checksums/{sig}"))).unwrap();
-        let o = detached::verify_file(&file, &sig_bytes, &key_opts(&trust, scheme));
+        let sig_bytes =
+            modelseal_verifier::read_signature(&fixture(&format!("checksums/{sig}"))).unwrap();
+        let o =
+            modelseal_verifier::verify_detached_file(&file, &sig_bytes, &key_opts(&trust, scheme));
         let v = o.result.unwrap_or_else(|e| panic!("{sig}: {e}"));
         assert_eq!(v.bytes(), 262_144, "{sig}");
         assert_eq!(o.report.status(CheckName::Signature), Some(Status::Pass));
@@ -380,7 +389,8 @@ fn raw_signature_over_one_file() {
         let mut bytes = std::fs::read(&file).unwrap();
         bytes[200_000] ^= 1;
         std::fs::write(&copy, bytes).unwrap();
-        let o = detached::verify_file(&copy, &sig_bytes, &key_opts(&trust, scheme));
+        let o =
+            modelseal_verifier::verify_detached_file(&copy, &sig_bytes, &key_opts(&trust, scheme));
         assert!(
             matches!(
                 o.result,
@@ -391,14 +401,19 @@ fn raw_signature_over_one_file() {
     }
     // Base64 text is refused before any crypto.
     assert!(matches!(
-        detached::read_signature(&fixture(
+        modelseal_verifier::read_signature(&fixture(
             "checksums/model.safetensors.rsa-pkcs1.sig.b64.txt"
         )),
         Err(Error::RawSignature { .. })
     ));
     // A directory is not one file.
     let trust = public("p256");
-    let sig = detached::read_signature(&fixture("checksums/model.safetensors.p256.sig")).unwrap();
-    let o = detached::verify_file(&demo(), &sig, &key_opts(&trust, DetachedScheme::default()));
+    let sig = modelseal_verifier::read_signature(&fixture("checksums/model.safetensors.p256.sig"))
+        .unwrap();
+    let o = modelseal_verifier::verify_detached_file(
+        &demo(),
+        &sig,
+        &key_opts(&trust, DetachedScheme::default()),
+    );
     assert!(matches!(o.result, Err(Error::Config(_))));
 }

@@ -6,8 +6,8 @@
 
 use std::path::PathBuf;
 
-use modelseal_verifier::chain::{certificates_from_pem, validate, validate_with};
 use modelseal_verifier::{CertificateError, Coverage, Crl, CrlCheck, TrustAnchors};
+use modelseal_verifier::{certificates_from_pem, validate_chain, validate_chain_with};
 
 fn fixture(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -55,14 +55,14 @@ fn pem_and_der_lists_parse_the_same() {
 fn revoked_leaf_is_refused_only_with_the_list() {
     let anchors = p256_root();
     let revoked = chain("bad/revoked.fullchain.pem");
-    validate(&revoked, &anchors, t2030()).unwrap();
+    validate_chain(&revoked, &anchors, t2030()).unwrap();
     let lists = crls();
     for coverage in [Coverage::Leaf, Coverage::Any] {
         let check = CrlCheck {
             crls: &lists,
             coverage,
         };
-        let err = validate_with(&revoked, &anchors, t2030(), Some(&check)).unwrap_err();
+        let err = validate_chain_with(&revoked, &anchors, t2030(), Some(&check)).unwrap_err();
         match err {
             CertificateError::Revoked { subject } => {
                 assert!(subject.contains("revoked"), "{subject}")
@@ -81,28 +81,28 @@ fn unlisted_leaf_passes_and_coverage_is_enforced() {
         crls: &lists,
         coverage,
     };
-    validate_with(&good, &anchors, t2030(), Some(&check(Coverage::Leaf))).unwrap();
-    validate_with(&good, &anchors, t2030(), Some(&check(Coverage::Any))).unwrap();
+    validate_chain_with(&good, &anchors, t2030(), Some(&check(Coverage::Leaf))).unwrap();
+    validate_chain_with(&good, &anchors, t2030(), Some(&check(Coverage::Any))).unwrap();
     // No list from the root covers the intermediate.
     assert!(matches!(
-        validate_with(&good, &anchors, t2030(), Some(&check(Coverage::Chain))),
+        validate_chain_with(&good, &anchors, t2030(), Some(&check(Coverage::Chain))),
         Err(CertificateError::Revocation { .. })
     ));
     // A list of another CA covers nothing of the RSA chain.
     let rsa = chain("rsa/fullchain.pem");
     let rsa_root = TrustAnchors::from_pem(&read("rsa/root.pem")).unwrap();
     assert!(matches!(
-        validate_with(&rsa, &rsa_root, t2030(), Some(&check(Coverage::Leaf))),
+        validate_chain_with(&rsa, &rsa_root, t2030(), Some(&check(Coverage::Leaf))),
         Err(CertificateError::Revocation { .. })
     ));
-    validate_with(&rsa, &rsa_root, t2030(), Some(&check(Coverage::Any))).unwrap();
+    validate_chain_with(&rsa, &rsa_root, t2030(), Some(&check(Coverage::Any))).unwrap();
     // No lists at all: leaf coverage cannot hold.
     let none = CrlCheck {
         crls: &[],
         coverage: Coverage::Leaf,
     };
     assert!(matches!(
-        validate_with(&good, &anchors, t2030(), Some(&none)),
+        validate_chain_with(&good, &anchors, t2030(), Some(&none)),
         Err(CertificateError::Revocation { .. })
     ));
 }
@@ -117,7 +117,7 @@ fn list_with_a_bad_signature_is_unusable() {
         crls: &forged,
         coverage: Coverage::Any,
     };
-    let err = validate_with(
+    let err = validate_chain_with(
         &chain("p256/fullchain.pem"),
         &p256_root(),
         t2030(),
@@ -162,7 +162,7 @@ fn every_list_of_an_issuer_is_consulted_not_the_first() {
                 crls: lists,
                 coverage,
             };
-            match validate_with(&revoked, &anchors, t2030(), Some(&check)) {
+            match validate_chain_with(&revoked, &anchors, t2030(), Some(&check)) {
                 Err(CertificateError::Revoked { subject }) => {
                     assert!(
                         subject.contains("revoked"),
@@ -177,7 +177,7 @@ fn every_list_of_an_issuer_is_consulted_not_the_first() {
             crls: lists,
             coverage: Coverage::Leaf,
         };
-        validate_with(
+        validate_chain_with(
             &chain("p256/fullchain.pem"),
             &anchors,
             t2030(),
@@ -191,5 +191,5 @@ fn every_list_of_an_issuer_is_consulted_not_the_first() {
         crls: &old_only,
         coverage: Coverage::Leaf,
     };
-    validate_with(&revoked, &anchors, t2030(), Some(&check)).unwrap();
+    validate_chain_with(&revoked, &anchors, t2030(), Some(&check)).unwrap();
 }

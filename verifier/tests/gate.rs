@@ -11,14 +11,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::HashOptions;
 use modelseal_manifest::{Method, ModelError, ResourceKey, ResourcePath};
 use modelseal_signer::{RsaScheme, SignOptions, SigningKey};
-use modelseal_verifier::gate::{Gate, LoadError, ModelView};
-use modelseal_verifier::verify::{self, Options};
+use modelseal_verifier::Options;
 use modelseal_verifier::{
     Authenticated, CheckName, Error, GateError, PublicKey, Report, Status, Trust,
 };
+use modelseal_verifier::{Gate, LoadError, ModelView};
 
 use modelseal_testkit::fixture;
 
@@ -68,7 +68,7 @@ fn options(trust: &Trust) -> Options<'_> {
 }
 
 fn authenticated(bundle: &[u8], trust: &Trust) -> Authenticated {
-    verify::authenticate_bytes(bundle, &options(trust), &mut Report::default()).unwrap()
+    modelseal_verifier::authenticate_bytes(bundle, &options(trust), &mut Report::default()).unwrap()
 }
 
 fn gate(model: &Path, bundle: &[u8], trust: &Trust) -> Result<Gate, Error> {

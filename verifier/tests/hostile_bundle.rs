@@ -24,11 +24,11 @@ mod hostile;
 
 use std::collections::BTreeMap;
 
-use modelseal_manifest::bundle::{Envelope, VerificationMaterial, key_hint, pae};
 use modelseal_manifest::{
     Bundle, Digest, HashAlgorithm, Manifest, ResourceKey, ResourcePath, Serialization,
-    SignatureAlgorithm, statement,
+    SignatureAlgorithm,
 };
+use modelseal_manifest::{Envelope, VerificationMaterial, key_hint, pae};
 use modelseal_verifier::{CheckName, Error, SignatureError, Status};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -596,7 +596,7 @@ fn a_reserialized_equivalent_payload_fails_the_signature() {
         for payload in [compact, spaced, escaped] {
             assert_ne!(payload, s.bundle.envelope.payload);
             assert_eq!(
-                statement::from_payload(&payload).unwrap(),
+                modelseal_manifest::from_payload(&payload).unwrap(),
                 s.manifest,
                 "{}: the re-serialized payload is equivalent",
                 s.what
@@ -797,7 +797,7 @@ fn manifest_strategy() -> impl Strategy<Value = Manifest> {
 /// Apply statement edits to the payload of `m`; returns the payload bytes
 /// and whether the edits made the statement invalid.
 fn hostile_payload(m: &Manifest, edits: &[StatementEdit]) -> (Vec<u8>, bool) {
-    let mut v: Value = serde_json::from_slice(&statement::to_payload(m)).unwrap();
+    let mut v: Value = serde_json::from_slice(&modelseal_manifest::to_payload(m)).unwrap();
     let mut raw_subject: Option<&'static [u8]> = None;
     let mut raw_shard: Option<&'static str> = None;
     let mut deep: Option<usize> = None;
@@ -889,7 +889,7 @@ fn hostile_payload(m: &Manifest, edits: &[StatementEdit]) -> (Vec<u8>, bool) {
 /// Sign `payload` with the Ed25519 test key into a key bundle.
 fn signed_bundle(payload: Vec<u8>) -> Vec<u8> {
     let s = ed25519_key();
-    let payload_type = statement::PAYLOAD_TYPE.to_owned();
+    let payload_type = modelseal_manifest::PAYLOAD_TYPE.to_owned();
     let signature = s.key.sign(&pae(&payload_type, &payload)).unwrap();
     Bundle {
         material: VerificationMaterial::PublicKey {
@@ -908,7 +908,7 @@ fn signed_bundle(payload: Vec<u8>) -> Vec<u8> {
     .to_json()
 }
 
-fn status(out: &modelseal_verifier::verify::Outcome, name: CheckName) -> Status {
+fn status(out: &modelseal_verifier::Outcome, name: CheckName) -> Status {
     out.report
         .checks
         .iter()
@@ -938,7 +938,7 @@ proptest! {
         let out = s.verify(&signed_bundle(payload.clone()));
         prop_assert_eq!(status(&out, CheckName::Signature), Status::Pass);
         prop_assert!(out.result.is_err());
-        let parsed = statement::from_payload(&payload);
+        let parsed = modelseal_manifest::from_payload(&payload);
         if invalid {
             prop_assert!(parsed.is_err(), "{:?} accepted", edits);
             prop_assert_eq!(status(&out, CheckName::Statement), Status::Fail);

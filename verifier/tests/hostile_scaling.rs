@@ -18,12 +18,12 @@ mod hostile;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use modelseal_manifest::bundle::{Envelope, VerificationMaterial, key_hint, pae};
 use modelseal_manifest::{
-    Bundle, Digest, HashAlgorithm, Manifest, ResourceKey, ResourcePath, Serialization, statement,
+    Bundle, Digest, HashAlgorithm, Manifest, ResourceKey, ResourcePath, Serialization,
 };
+use modelseal_manifest::{Envelope, VerificationMaterial, key_hint, pae};
 use modelseal_signer::{RsaScheme, SigningKey};
-use modelseal_verifier::chain::certificates_from_pem;
+use modelseal_verifier::certificates_from_pem;
 use modelseal_verifier::{PublicKey, TrustAnchors};
 
 /// Largest accepted ratio t(8n) / t(n).
@@ -117,7 +117,7 @@ fn manifest(n: usize, name_len: usize) -> Manifest {
 
 fn signed(payload: Vec<u8>) -> Vec<u8> {
     let key = hostile::ed25519_key();
-    let payload_type = statement::PAYLOAD_TYPE.to_owned();
+    let payload_type = modelseal_manifest::PAYLOAD_TYPE.to_owned();
     let signature = key.key.sign(&pae(&payload_type, &payload)).unwrap();
     Bundle {
         material: VerificationMaterial::PublicKey {
@@ -215,25 +215,25 @@ fn cases() -> Vec<Case> {
             name: "statement: many resources",
             start: 1 << 8,
             max: 1 << 20,
-            make: Box::new(|n| statement::to_payload(&manifest(n, 10))),
+            make: Box::new(|n| modelseal_manifest::to_payload(&manifest(n, 10))),
             run: Box::new(|p| {
-                black_box(statement::from_payload(p).unwrap());
+                black_box(modelseal_manifest::from_payload(p).unwrap());
             }),
         },
         Case {
             name: "statement: many resources with 4 KiB names",
             start: 1 << 4,
             max: 1 << 14,
-            make: Box::new(|n| statement::to_payload(&manifest(n, 4096))),
+            make: Box::new(|n| modelseal_manifest::to_payload(&manifest(n, 4096))),
             run: Box::new(|p| {
-                black_box(statement::from_payload(p).unwrap());
+                black_box(modelseal_manifest::from_payload(p).unwrap());
             }),
         },
         Case {
             name: "verify: signed statement with many resources",
             start: 1 << 8,
             max: 1 << 18,
-            make: Box::new(|n| signed(statement::to_payload(&manifest(n, 10)))),
+            make: Box::new(|n| signed(modelseal_manifest::to_payload(&manifest(n, 10)))),
             run: Box::new(|b| {
                 let s = hostile::ed25519_key();
                 assert!(s.verify(b).result.is_err());
@@ -315,7 +315,7 @@ fn cases() -> Vec<Case> {
                     panic!()
                 };
                 black_box(
-                    modelseal_verifier::chain::validate(chain, &anchors, hostile::at()).unwrap(),
+                    modelseal_verifier::validate_chain(chain, &anchors, hostile::at()).unwrap(),
                 );
             }),
         },

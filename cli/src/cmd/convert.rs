@@ -13,11 +13,11 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::HashOptions;
 use modelseal_manifest::{Checksums, HashAlgorithm};
 use modelseal_signer::sign_manifest;
-use modelseal_verifier::checksums::{self, ChecksumsOptions, Guarantee};
-use modelseal_verifier::detached::DetachedOptions;
+use modelseal_verifier::DetachedOptions;
+use modelseal_verifier::{ChecksumsOptions, Guarantee};
 
 use crate::args::{
     AuditArgs, CertArgs, HashingArgs, KeyArgs, OutputArgs, PaddingArg, SchemeArgs, TrustArgs,
@@ -113,12 +113,12 @@ fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit,
     });
     let signature = match &args.raw_signature {
         Some(path) => Some(
-            modelseal_verifier::detached::read_signature(path)
+            modelseal_verifier::read_signature(path)
                 .map_err(|e| verifier_error(&e, "conversion refused"))?,
         ),
         None => None,
     };
-    let sums = checksums::read_checksums_default(&args.checksums)
+    let sums = modelseal_verifier::read_checksums_default(&args.checksums)
         .map_err(|e| verifier_error(&e, "conversion refused"))?;
     // SHA-512 checksums: the SHA-256 OMS digests come from the same read.
     let sha512 = Checksums::parse(&sums).is_ok_and(|c| c.algorithm() == HashAlgorithm::Sha512);
@@ -129,7 +129,7 @@ fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit,
     if let Some(p) = &args.raw_signature {
         ignore.push(p);
     }
-    let outcome = checksums::verify(
+    let outcome = modelseal_verifier::verify_checksums(
         &args.model,
         &sums,
         &ChecksumsOptions {

@@ -28,13 +28,13 @@ use std::process::{Command, ExitStatus};
 use std::time::{Instant, SystemTime};
 
 use clap::Args;
-use modelseal_manifest::engine::{HashOptions, Inspect};
-use modelseal_manifest::walk::WalkOptions;
+use modelseal_manifest::WalkOptions;
+use modelseal_manifest::{HashOptions, Inspect};
 use modelseal_policies::{Level, PolicySet, SignatureInput, VerifyOptions};
 use modelseal_verifier::Authenticated;
-use modelseal_verifier::gate::{Gate, ModelView, SealedModel};
-use modelseal_verifier::verify::{self, Options};
+use modelseal_verifier::Options;
 use modelseal_verifier::{CheckName, Error, Report, Signer, Status};
+use modelseal_verifier::{Gate, ModelView, SealedModel};
 use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 use serde_json::{Value, json};
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
@@ -242,12 +242,12 @@ fn decide(
     opts.hash = hash;
     let mut report = Report::default();
     let sealed = (|| {
-        let bundle = verify::read_bundle(
+        let bundle = modelseal_verifier::read_bundle(
             &signature,
-            modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES,
+            modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES,
         )
         .inspect_err(|e| report.record(CheckName::Bundle, Status::Fail, e.to_string()))?;
-        let auth = verify::authenticate_bytes(&bundle, &opts, &mut report)?;
+        let auth = modelseal_verifier::authenticate_bytes(&bundle, &opts, &mut report)?;
         let gate = Gate::open(auth, &args.model, &opts, &mut report)?;
         gate.seal(&opts.hash, &mut report)
     })();
@@ -305,7 +305,7 @@ fn decide_policy(
     let mut bundles = Vec::new();
     for path in args.signatures() {
         let bytes =
-            verify::read_bundle(&path, modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES)
+            modelseal_verifier::read_bundle(&path, modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES)
                 .map_err(|e| {
                     let mut err = CliError::error(e.kind(), e.to_string());
                     if let Some(hint) = signature_hint(&args.model, &path) {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use modelseal_signer::keygen::{self, KeyAlgorithm};
+use modelseal_signer::KeyAlgorithm;
 use zeroize::Zeroizing;
 
 use crate::args::{OutputArgs, pkcs11_defaults, pkcs11_uri};
@@ -72,14 +72,14 @@ pub(crate) fn run(args: &KeygenArgs, doc: &mut Doc) -> Result<Exit, CliError> {
             ));
         }
         let (module, pin) = pkcs11_defaults();
-        let spki = modelseal_signer::pkcs11::generate(
+        let spki = modelseal_signer::generate_token_key(
             &uri,
             module.as_deref(),
             pin.as_ref(),
             algorithm.for_token(),
         )
         .map_err(err)?;
-        let pem = modelseal_manifest::bundle::spki_pem(&spki);
+        let pem = modelseal_manifest::spki_pem(&spki);
         let fingerprint = sha256_hex(&spki);
         if let Some(path) = &args.public_out {
             write_public(path, &pem)?;
@@ -118,8 +118,10 @@ pub(crate) fn run(args: &KeygenArgs, doc: &mut Doc) -> Result<Exit, CliError> {
         None
     };
     let generated =
-        keygen::generate(algorithm, passphrase.as_ref().map(|p| p.as_slice())).map_err(err)?;
-    let (private, public) = keygen::write_files(&args.out, &args.name, &generated).map_err(err)?;
+        modelseal_signer::generate_key(algorithm, passphrase.as_ref().map(|p| p.as_slice()))
+            .map_err(err)?;
+    let (private, public) =
+        modelseal_signer::write_key_files(&args.out, &args.name, &generated).map_err(err)?;
     doc.set("private_key", private.display().to_string());
     doc.set("public_key", public.display().to_string());
     doc.set("encrypted", args.encrypt);

@@ -3,9 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use modelseal_policies::rules::coverage_name;
 use modelseal_policies::{Category, Error as PolicyError, Policy, PolicySet};
-use modelseal_verifier::report::rfc3339;
+use modelseal_verifier::rfc3339;
 use serde_json::{Value, json};
 
 use crate::output::{CliError, Doc, Exit, policy_error};
@@ -156,7 +155,7 @@ fn requirements(set: &PolicySet, policy: &Policy) -> Value {
                 "next_update": rfc3339(c.next_update()),
             })).collect::<Vec<_>>(),
             "crl_files": rev.crl_files().iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            "crl_coverage": coverage_name(rev.coverage()),
+            "crl_coverage": modelseal_verifier::coverage_name(rev.coverage()),
             "deny_entries": rev.deny().len(),
         },
         "timestamps": timestamps,
@@ -282,7 +281,7 @@ fn explain(args: &ExplainArgs, doc: &mut Doc) -> Result<Exit, CliError> {
         } else {
             format!(" from {}", crls.join(", "))
         },
-        coverage_name(rev.coverage()),
+        modelseal_verifier::coverage_name(rev.coverage()),
         rev.deny().len(),
         if rev.deny().len() == 1 { "y" } else { "ies" }
     );

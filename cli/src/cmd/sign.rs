@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use clap::{Args, ValueEnum};
-use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::HashOptions;
 use modelseal_manifest::{HashAlgorithm, Method, ResourcePath};
 use modelseal_signer::{Destination, SignOptions, timestamp_bundle};
 use modelseal_verifier::CertInfo;
@@ -170,7 +170,7 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
     let cache_path = args.update.then(|| {
         args.cache
             .clone()
-            .unwrap_or_else(|| modelseal_signer::cache::default_path(&args.model, &args.signature))
+            .unwrap_or_else(|| modelseal_signer::default_cache_path(&args.model, &args.signature))
     });
     let bar = Bar::new(args.output.quiet || args.output.json, "signing");
     let opts = SignOptions {

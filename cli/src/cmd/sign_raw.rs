@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
+use modelseal_manifest::MessageHash;
 use modelseal_manifest::SignatureAlgorithm;
-use modelseal_manifest::detached::MessageHash;
-use modelseal_signer::detached::sign_file;
+use modelseal_signer::sign_file;
 
 use crate::args::{KeyArgs, OutputArgs, PaddingArg, SchemeArgs};
 use crate::files::write_atomic;

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
 use clap::Args;
-use modelseal_manifest::engine::HashOptions;
-use modelseal_verifier::verify::{self, Options, Outcome};
+use modelseal_manifest::HashOptions;
 use modelseal_verifier::{CheckName, EvidenceSource, Signer, TsaTimestamps};
+use modelseal_verifier::{Options, Outcome};
 use serde_json::{Value, json};
 
 use super::verify_checksums::{self, DetachedArgs};
@@ -171,11 +171,11 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
         progress: bar.as_ref().map(|b| b as _),
         ..HashOptions::default()
     };
-    let outcome = match verify::read_bundle(
+    let outcome = match modelseal_verifier::read_bundle(
         &signature,
-        modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES,
+        modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES,
     ) {
-        Ok(bytes) => verify::verify(&args.model, &bytes, &opts),
+        Ok(bytes) => modelseal_verifier::verify(&args.model, &bytes, &opts),
         Err(e) => Outcome::failed(CheckName::Bundle, e),
     };
     drop(bar);

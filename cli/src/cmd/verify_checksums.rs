@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use modelseal_manifest::HashAlgorithm;
-use modelseal_manifest::engine::HashOptions;
-use modelseal_verifier::checksums::{self, ChecksumsOptions, Guarantee};
-use modelseal_verifier::detached::{self, DetachedOptions, DetachedSigner};
+use modelseal_manifest::HashOptions;
+use modelseal_verifier::{ChecksumsOptions, Guarantee};
+use modelseal_verifier::{DetachedOptions, DetachedSigner};
 use modelseal_verifier::{Error, PublicKey, Report, Signer, Trust};
 use serde_json::{Value, json};
 
@@ -146,7 +146,7 @@ pub(crate) fn run(
     });
     let signature = match &d.raw_signature {
         Some(path) => Some(
-            detached::read_signature(path)
+            modelseal_verifier::read_signature(path)
                 .map_err(|e| verifier_error(&e, "verification failed"))?,
         ),
         None => None,
@@ -160,10 +160,10 @@ pub(crate) fn run(
 
     match (&d.checksums, signature.as_deref(), detached_opts.as_ref()) {
         (Some(sums_path), sig, opts) => {
-            let bytes = checksums::read_checksums_default(sums_path)
+            let bytes = modelseal_verifier::read_checksums_default(sums_path)
                 .map_err(|e| verifier_error(&e, "verification failed"))?;
             let raw_sig_path: Vec<&Path> = d.raw_signature.iter().map(PathBuf::as_path).collect();
-            let outcome = checksums::verify(
+            let outcome = modelseal_verifier::verify_checksums(
                 model,
                 &bytes,
                 &ChecksumsOptions {
@@ -218,7 +218,7 @@ pub(crate) fn run(
                     model.display()
                 )));
             }
-            let outcome = detached::verify_file(model, sig, opts);
+            let outcome = modelseal_verifier::verify_detached_file(model, sig, opts);
             drop(bar);
             let verified = outcome.result.as_ref().ok();
             facts.bundle = d.raw_signature.clone();

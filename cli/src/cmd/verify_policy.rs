@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES;
-use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES;
+use modelseal_manifest::HashOptions;
 use modelseal_policies::{Level, PolicySet, SignatureInput, VerifyOptions};
-use modelseal_verifier::verify::read_bundle;
+use modelseal_verifier::read_bundle;
 
 use crate::args::{HashingArgs, OutputArgs, TrustArgs};
 use crate::audit_log::{Facts, earliest_not_after, policy_facts};

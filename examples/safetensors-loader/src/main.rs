@@ -22,9 +22,9 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
 use clap::{Parser, ValueEnum};
-use modelseal_verifier::gate::{Gate, LoadError};
-use modelseal_verifier::verify::{self, Options};
+use modelseal_verifier::Options;
 use modelseal_verifier::{Error, PublicKey, Report, Trust, TrustAnchors};
+use modelseal_verifier::{Gate, LoadError};
 use safetensors::SafeTensors;
 
 /// Load a safetensors model through the modelseal gate.
@@ -108,7 +108,7 @@ fn other(what: &str, e: impl std::fmt::Display) -> Failure {
 /// A key or certificate file: regular, non-blocking open, at most 1 MiB.
 fn read_input(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     const LIMIT: u64 = 1024 * 1024;
-    let bytes = modelseal_manifest::input::read_regular(path, LIMIT)?;
+    let bytes = modelseal_manifest::read_regular(path, LIMIT)?;
     if bytes.len() as u64 > LIMIT {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
@@ -143,17 +143,17 @@ fn run(args: &Args) -> Result<(), Failure> {
     let mut opts = Options::new(&trust, SystemTime::now());
     opts.signature_file = Some(&args.signature);
     let start = Instant::now();
-    let bundle = verify::read_bundle(
+    let bundle = modelseal_verifier::read_bundle(
         &args.signature,
-        modelseal_manifest::bundle::DEFAULT_MAX_BUNDLE_BYTES,
+        modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES,
     )
     .map_err(|e| other("signature", e))?;
     let mut report = Report::default();
     // Signature, trust and statement: nothing of the model is read yet.
-    let auth = verify::authenticate_bytes(&bundle, &opts, &mut report)?;
+    let auth = modelseal_verifier::authenticate_bytes(&bundle, &opts, &mut report)?;
     let (bytes, files): (u64, Vec<(String, Vec<u8>)>) = match args.mode {
         Mode::Hash => {
-            let v = verify::check_model(auth, &args.model, &opts, &mut report)?;
+            let v = modelseal_verifier::check_model(auth, &args.model, &opts, &mut report)?;
             (v.bytes(), Vec::new())
         }
         Mode::Stream => {

@@ -5,7 +5,7 @@
 //! PKCS#8 plaintext) is a [`Zeroizing`] buffer allocated at its final size, so
 //! no copy is left behind by a reallocation. The passphrase is only borrowed.
 
-use modelseal_manifest::algorithm::describe_oid;
+use modelseal_manifest::describe_oid;
 use pkcs8::der::pem::Decoder;
 use pkcs8::der::{Decode, asn1::ObjectIdentifier};
 use pkcs8::pkcs5;

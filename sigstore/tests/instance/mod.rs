@@ -15,8 +15,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use modelseal_sigstore::checkpoint::note_key_id;
-use modelseal_sigstore::merkle::Tree;
+use modelseal_sigstore::MerkleTree as Tree;
+use modelseal_sigstore::note_key_id;
 use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, PublicKeyData as _, SanType, SerialNumber, SigningKey as _,
@@ -87,7 +87,7 @@ impl Leaf {
     }
 
     pub fn pem(&self) -> String {
-        modelseal_manifest::bundle::pem("CERTIFICATE", &self.der)
+        modelseal_manifest::pem("CERTIFICATE", &self.der)
     }
 }
 
@@ -271,7 +271,7 @@ impl Instance {
             let tbs = c.tbs_certificate.as_ref().to_vec();
             let ts_ms = (spec.not_before as u64) * 1000 + 1500;
             let issuer_hash: [u8; 32] = Sha256::digest(self.inter_spki()).into();
-            let msg = modelseal_sigstore::sct::signed_data(ts_ms, &issuer_hash, &tbs, &[]);
+            let msg = modelseal_sigstore::sct_signed_data(ts_ms, &issuer_hash, &tbs, &[]);
             let other;
             let signer = if spec.sct_wrong_key {
                 other = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
@@ -361,7 +361,7 @@ impl Instance {
         let set = self
             .rekor
             .key
-            .sign(&modelseal_sigstore::rekor::set_payload(&entry))
+            .sign(&modelseal_sigstore::set_payload(&entry))
             .unwrap();
         json!({
             "logIndex": log_index.to_string(),

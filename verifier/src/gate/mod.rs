@@ -8,7 +8,7 @@
 //!
 //! - **Streaming** ([`Gate::stream`], [`Gate::load`], [`Gate::load_all`]):
 //!   a hashing thread reads the file once, hashes each chunk with the engine
-//!   ([`engine::hash_range`]) and only then hands it to the loader through a
+//!   ([`modelseal_manifest::hash_range`]) and only then hands it to the loader through a
 //!   [`VerifyingReader`]. The loader's copy *is* the hashed copy; the reader
 //!   reports end of file only after the last digest matched, and
 //!   [`Gate::load`] returns the loader's result only then. One pass over
@@ -35,11 +35,11 @@ use std::os::fd::OwnedFd;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use modelseal_manifest::engine::{self, Progress};
-use modelseal_manifest::walk::{FileEntry, ModelFiles, WalkOptions};
+use modelseal_manifest::Progress;
 use modelseal_manifest::{
     Digest, HashAlgorithm, ManifestDiff, Method, ModelError, ResourceKey, ResourcePath,
 };
+use modelseal_manifest::{FileEntry, ModelFiles, WalkOptions};
 use rustix::fs::{Mode, OFlags};
 
 use crate::error::{Error, GateError};
@@ -55,7 +55,7 @@ pub use stream::{FileVerified, LoadError, Loaded, VerifyingReader};
 pub use view::ModelView;
 
 /// Bytes handed from the hashing thread to the consumer at a time.
-pub const DEFAULT_CHUNK_SIZE: usize = engine::DEFAULT_BUFFER_SIZE;
+pub const DEFAULT_CHUNK_SIZE: usize = modelseal_manifest::DEFAULT_BUFFER_SIZE;
 
 /// Chunks in flight per stream (or per sealing worker): the memory bound.
 const IN_FLIGHT: usize = 4;
@@ -185,12 +185,12 @@ impl Gate {
             source,
         };
         let file = match &self.dir {
-            Some(dir) => engine::open_beneath(
+            Some(dir) => modelseal_manifest::open_beneath(
                 dir,
                 Path::new(entry.path.as_str()),
                 self.files.allow_symlinks(),
             ),
-            None => modelseal_manifest::input::open_nonblocking(self.files.root()),
+            None => modelseal_manifest::open_nonblocking(self.files.root()),
         }
         .map_err(io_err)?;
         let meta = file.metadata().map_err(io_err)?;
@@ -213,9 +213,16 @@ impl Gate {
         let manifest = self.auth.manifest();
         let ranges: Vec<(ResourceKey, u64, u64)> = match manifest.serialization().method {
             Method::Files => vec![(ResourceKey::file(entry.path.clone()), 0, entry.size)],
-            Method::Shards { shard_size } => engine::shard_ranges(entry.size, shard_size)
-                .map(|(s, e)| (ResourceKey::shard(entry.path.clone(), s, e), s, e))
-                .collect(),
+            Method::Shards { shard_size } => {
+                modelseal_manifest::shard_ranges(entry.size, shard_size)
+                    .map(|(s, e)| (ResourceKey::shard(entry.path.clone(), s, e), s, e))
+                    .collect()
+            }
+            m => {
+                return Err(Error::NotRun {
+                    reason: format!("the gate does not support serialization method {m:?}"),
+                });
+            }
         };
         ranges
             .into_iter()
@@ -289,10 +296,11 @@ fn produce(
                 buf.resize(want, 0);
             }
             let slot = buf.get_mut(..want).ok_or_else(abandoned)?;
-            let n = engine::hash_range(src.file, pos, pos + want as u64, slot, &mut |c| {
-                hasher.update(c)
-            })
-            .map_err(io_err)?;
+            let n =
+                modelseal_manifest::hash_range(src.file, pos, pos + want as u64, slot, &mut |c| {
+                    hasher.update(c)
+                })
+                .map_err(io_err)?;
             if n < want as u64 {
                 return Err(ModelError::Changed {
                     path: src.path.to_owned(),

@@ -21,7 +21,7 @@ use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError, mpsc};
 
-use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::HashOptions;
 use modelseal_manifest::{ManifestDiff, ResourceKey, ResourcePath};
 use rustix::fs::{MemfdFlags, Mode, SealFlags};
 

@@ -13,10 +13,10 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use modelseal_manifest::engine::HashOptions;
+use modelseal_manifest::HashOptions;
 use modelseal_manifest::{Bundle, Manifest};
 use modelseal_signer::{RsaScheme, SigningKey};
-use modelseal_verifier::verify::{self, Options, Outcome};
+use modelseal_verifier::{Options, Outcome};
 use modelseal_verifier::{PublicKey, Trust, TrustAnchors, Verified};
 
 pub use modelseal_testkit::{key, read_fixture, t2030 as at};
@@ -34,7 +34,7 @@ pub struct Signed {
 impl Signed {
     /// Verify `bundle_json` against the fixture model with this trust.
     pub fn verify(&self, bundle_json: &[u8]) -> Outcome {
-        verify::verify(&model().0, bundle_json, &self.options())
+        modelseal_verifier::verify(&model().0, bundle_json, &self.options())
     }
 
     pub fn options(&self) -> Options<'_> {
