@@ -11,7 +11,10 @@ use clap::{Args, ValueEnum};
 use modelseal_manifest::{DetachedPadding, DetachedScheme, MessageHash};
 use modelseal_signer::{RsaHash, RsaPadding, RsaScheme};
 use modelseal_signer::{SigningKey, load_key_file};
-use modelseal_verifier::{Identity, PublicKey, Trust, TrustAnchors};
+use modelseal_verifier::{
+    EvidenceSource, Identity, Matcher, PublicKey, Sigstore, Trust, TrustAnchors, TrustSource,
+    TsaTimestamps,
+};
 use zeroize::Zeroizing;
 
 use crate::files::read_small;
@@ -64,9 +67,88 @@ pub(crate) struct TrustArgs {
     #[arg(long, value_name = "ID")]
     pub(crate) identity: Vec<String>,
     /// Check certificate validity at this time (RFC 3339, e.g.
-    /// 2026-12-01T00:00:00Z) instead of now.
+    /// 2026-12-01T00:00:00Z) instead of now. Keyless bundles are checked at
+    /// their logged or timestamped time instead.
     #[arg(long, value_name = "RFC3339")]
     pub(crate) at: Option<String>,
+    /// Sigstore keyless: the signer's identity, the Fulcio certificate's
+    /// SAN (email or URI), exactly; needs --certificate-oidc-issuer[-regexp].
+    #[arg(long = "certificate-identity", value_name = "ID", conflicts_with_all = ["public_key", "trust_roots", "identity"])]
+    pub(crate) certificate_identity: Option<String>,
+    /// Sigstore keyless: a regular expression the whole SAN must match.
+    #[arg(long = "certificate-identity-regexp", value_name = "REGEX", conflicts_with_all = ["certificate_identity", "public_key", "trust_roots", "identity"])]
+    pub(crate) certificate_identity_regexp: Option<String>,
+    /// Sigstore keyless: the OIDC issuer that authenticated the signer (the
+    /// Fulcio certificate's issuer extension), exactly.
+    #[arg(long = "certificate-oidc-issuer", value_name = "URL", conflicts_with_all = ["public_key", "trust_roots", "identity"])]
+    pub(crate) certificate_oidc_issuer: Option<String>,
+    /// Sigstore keyless: a regular expression the whole OIDC issuer must
+    /// match.
+    #[arg(long = "certificate-oidc-issuer-regexp", value_name = "REGEX", conflicts_with_all = ["certificate_oidc_issuer", "public_key", "trust_roots", "identity"])]
+    pub(crate) certificate_oidc_issuer_regexp: Option<String>,
+    /// Sigstore trusted_root.json (Fulcio CAs, Rekor and CT logs, TSAs) for
+    /// keyless bundles and for the transparency-log entries and timestamps
+    /// of key bundles [default: the Sigstore public-good root built in].
+    #[arg(
+        long = "trusted-root",
+        value_name = "TRUSTED_ROOT.json",
+        conflicts_with = "trust_roots"
+    )]
+    pub(crate) trusted_root: Option<PathBuf>,
+}
+
+/// Who is trusted for a bundle, and what evidence is checked against what:
+/// the trust source, the identities required, and the Sigstore root that
+/// checks transparency-log entries (and timestamps, when keyless or with
+/// `--trusted-root`).
+pub(crate) struct BundleTrust {
+    source: BundleSource,
+    /// The identities the signer must match.
+    pub(crate) identities: Vec<Identity>,
+    sigstore: Sigstore,
+}
+
+enum BundleSource {
+    Plain(Trust),
+    Keyless(Sigstore),
+}
+
+impl BundleTrust {
+    /// The trust source.
+    pub(crate) fn source(&self) -> &dyn TrustSource {
+        match &self.source {
+            BundleSource::Plain(t) => t,
+            BundleSource::Keyless(s) => s,
+        }
+    }
+
+    /// The evidence sources: the Sigstore root (its timestamp checks left
+    /// to `tsa` when TSA roots were given), then `tsa`.
+    pub(crate) fn evidence(&self, tsa: Option<TsaTimestamps>) -> Evidence {
+        let sigstore = if tsa.is_some() {
+            self.sigstore.clone().without_timestamps()
+        } else {
+            self.sigstore.clone()
+        };
+        Evidence { sigstore, tsa }
+    }
+}
+
+/// The evidence sources of one verification.
+pub(crate) struct Evidence {
+    sigstore: Sigstore,
+    tsa: Option<TsaTimestamps>,
+}
+
+impl Evidence {
+    /// As the verifier takes them.
+    pub(crate) fn sources(&self) -> Vec<&dyn EvidenceSource> {
+        let mut v: Vec<&dyn EvidenceSource> = vec![&self.sigstore];
+        if let Some(t) = &self.tsa {
+            v.push(t);
+        }
+        v
+    }
 }
 
 impl TrustArgs {
@@ -76,6 +158,90 @@ impl TrustArgs {
             || !self.trust_roots.is_empty()
             || !self.identity.is_empty()
             || self.at.is_some()
+            || self.keyless()
+            || self.trusted_root.is_some()
+    }
+
+    /// Whether a keyless (Sigstore) identity flag was given.
+    pub(crate) fn keyless(&self) -> bool {
+        self.certificate_identity.is_some()
+            || self.certificate_identity_regexp.is_some()
+            || self.certificate_oidc_issuer.is_some()
+            || self.certificate_oidc_issuer_regexp.is_some()
+    }
+
+    /// `--trusted-root`, or the built-in public-good root.
+    fn sigstore(&self) -> Result<Sigstore, CliError> {
+        let invalid = |e: modelseal_verifier::Error, what: String| {
+            CliError::error("invalid_trusted_root", format!("{what}: {e}"))
+        };
+        match &self.trusted_root {
+            Some(path) => {
+                let bytes = read_small("trusted root", path)?;
+                Sigstore::from_json(&bytes, path.display().to_string())
+                    .map_err(|e| invalid(e, format!("--trusted-root {}", path.display())))
+            }
+            None => Sigstore::public_good()
+                .map_err(|e| invalid(e, "the built-in Sigstore trusted root".into())),
+        }
+    }
+
+    /// The keyless identity the four `--certificate-*` flags give.
+    fn keyless_identity(&self) -> Result<Identity, CliError> {
+        let matcher = |exact: &Option<String>, regexp: &Option<String>, flag: &str| match (
+            exact, regexp,
+        ) {
+            (Some(s), None) => Ok(Matcher::Exact(s.clone())),
+            (None, Some(r)) => {
+                Matcher::regex(r).map_err(|e| CliError::usage(format!("--{flag}-regexp: {e}")))
+            }
+            _ => Err(CliError::usage(format!(
+                "keyless verification needs --{flag} (or --{flag}-regexp): give both --certificate-identity and --certificate-oidc-issuer"
+            ))),
+        };
+        Ok(Identity::keyless(
+            matcher(
+                &self.certificate_oidc_issuer,
+                &self.certificate_oidc_issuer_regexp,
+                "certificate-oidc-issuer",
+            )?,
+            matcher(
+                &self.certificate_identity,
+                &self.certificate_identity_regexp,
+                "certificate-identity",
+            )?,
+        ))
+    }
+
+    /// Trust for a bundle: keyless (`--certificate-*`, against
+    /// `--trusted-root` or the built-in root), or `--public-key` /
+    /// `--trust-root` with their identities. Transparency-log entries are
+    /// always checked against the Sigstore root; timestamps too when
+    /// keyless or with `--trusted-root` (else only with TSA roots).
+    pub(crate) fn bundle_trust(&self, doc: &mut Doc) -> Result<BundleTrust, CliError> {
+        if self.keyless() {
+            let identity = self.keyless_identity()?;
+            let sigstore = self.sigstore()?;
+            return Ok(BundleTrust {
+                source: BundleSource::Keyless(sigstore.clone()),
+                identities: vec![identity],
+                sigstore,
+            });
+        }
+        let trust = self.trust()?;
+        let identities = self.identities(doc)?;
+        let mut sigstore = self.sigstore()?;
+        if self.trusted_root.is_none() {
+            sigstore = sigstore.without_timestamps();
+        }
+        if let Trust::PublicKey(key) = &trust {
+            sigstore = sigstore.with_key(key.clone());
+        }
+        Ok(BundleTrust {
+            source: BundleSource::Plain(trust),
+            identities,
+            sigstore,
+        })
     }
 
     /// `--at`, or now.
@@ -117,7 +283,7 @@ impl TrustArgs {
             (Some(path), []) => Ok(Trust::PublicKey(load_public_key(path)?)),
             (None, [_, ..]) => Ok(Trust::Roots(load_roots(&self.trust_roots)?)),
             _ => Err(CliError::usage(
-                "give --trust-root ROOT.pem (certificate mode) or --public-key PUB.pem (key mode)",
+                "give --trust-root ROOT.pem (certificate mode), --public-key PUB.pem (key mode), or --certificate-identity ID --certificate-oidc-issuer URL (Sigstore keyless)",
             )),
         }
     }

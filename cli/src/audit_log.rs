@@ -189,7 +189,7 @@ pub(crate) fn tsa_timestamp(t: Option<&VerifiedTime>) -> Option<TsaTimestamp> {
 pub(crate) fn signer_details(signer: &Signer, identity: Option<String>) -> Details {
     let mut d = Details::default();
     match signer {
-        Signer::Certificate { leaf, .. } => {
+        Signer::Certificate { leaf, .. } | Signer::Keyless { leaf, .. } => {
             d.x509 = Some(x509(leaf));
             d.key_sha256 = Some(leaf.spki_sha256.clone());
         }

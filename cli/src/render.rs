@@ -32,6 +32,24 @@ pub(crate) fn signer_json(signer: &Signer) -> Value {
             root_subject,
         } => certificate_json(leaf, intermediates, Some(root_subject)),
         Signer::Key { spki_sha256 } => json!({ "kind": "key", "spki_sha256": spki_sha256 }),
+        Signer::Keyless {
+            leaf,
+            identity,
+            ca,
+            ct_log,
+            trusted_root,
+        } => json!({
+            "kind": "keyless",
+            "identities": identity.sans,
+            "oidc_issuer": identity.issuer,
+            "serial": leaf.serial,
+            "sha256": leaf.sha256,
+            "not_before": rfc3339(leaf.not_before),
+            "not_after": rfc3339(leaf.not_after),
+            "ca": ca,
+            "ct_log": ct_log,
+            "trusted_root": trusted_root,
+        }),
         _ => json!({ "kind": "other", "description": signer.describe() }),
     }
 }

@@ -48,7 +48,7 @@ fn completion_scripts_for_every_shell() {
     let subcommands = complete("modelseal ver");
     assert_eq!(subcommands.trim(), "verify");
     let flags = complete("modelseal verify --trust");
-    assert_eq!(flags.trim(), "--trust-root");
+    assert_eq!(flags.trim(), "--trust-root\n--trusted-root");
 }
 
 #[test]

@@ -389,6 +389,45 @@ fn every_command_prints_one_valid_document() {
         0,
     );
 
+    // Sigstore keyless: a real public-good bundle verified offline (signer
+    // kind keyless, tlog check), then another identity (rejected).
+    let assets = std::env::var_os("MODELSEAL_SIGSTORE_ASSETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.sigstore-assets"));
+    assert!(
+        assets.join(".complete").exists(),
+        "Sigstore test assets missing in {}: run `bash .ci/deps/sigstore-assets.sh` (test.sh does)",
+        assets.display()
+    );
+    let pa = assets.join("pypi-attestations");
+    let artifact = pa.join("pypi_attestation_models-0.0.4a2.tar.gz");
+    let bundle = pa.join("pypi_attestation_models-0.0.4a2.tar.gz.sigstore");
+    let mut keyless = vec![
+        "verify".to_owned(),
+        artifact.display().to_string(),
+        "-s".to_owned(),
+        bundle.display().to_string(),
+        "--certificate-identity".to_owned(),
+        "https://github.com/trailofbits/pypi-attestation-models/.github/workflows/release.yml@refs/tags/v0.0.4a2".to_owned(),
+        "--certificate-oidc-issuer".to_owned(),
+        "https://token.actions.githubusercontent.com".to_owned(),
+        "--json".to_owned(),
+    ];
+    let args: Vec<&str> = keyless.iter().map(String::as_str).collect();
+    let doc = d.run("verify", &args, 0);
+    assert_eq!(doc["signer"]["kind"], "keyless", "{doc:#}");
+    assert!(
+        doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "tlog")
+    );
+    keyless[5] = "https://github.com/evil/repo/.github/workflows/x.yml@refs/heads/main".to_owned();
+    let args: Vec<&str> = keyless.iter().map(String::as_str).collect();
+    let doc = d.run("verify", &args, 1);
+    assert_eq!(doc["error"]["kind"], "identity_mismatch", "{doc:#}");
+
     // Usage errors clap finds are documents too, on stdout.
     let u = d.run("verify", &["verify", "--json"], 2);
     assert_eq!(u["error"]["kind"], "usage");

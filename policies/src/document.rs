@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use modelseal_verifier::{Identity, TrustAnchors};
+use modelseal_verifier::{Identity, Sigstore, TrustAnchors};
 use serde_json::Value;
 
 use crate::content::{self, ContentRules};
@@ -43,6 +43,8 @@ pub struct Policy {
     actions: Actions,
     trust_stores: Vec<String>,
     anchors: Option<TrustAnchors>,
+    sigstore: Option<Sigstore>,
+    require_tlog: bool,
     identities: Vec<Identity>,
     required: usize,
     algorithms: AlgorithmRules,
@@ -85,6 +87,18 @@ impl Policy {
     /// The union of its trust stores' roots (`None` for a skip policy).
     pub fn anchors(&self) -> Option<&TrustAnchors> {
         self.anchors.as_ref()
+    }
+
+    /// The Sigstore trusted root of its trust stores, if one is a Sigstore
+    /// store (keyless signers, transparency-log entries, timestamps).
+    pub fn sigstore(&self) -> Option<&Sigstore> {
+        self.sigstore.as_ref()
+    }
+
+    /// Whether every signature must carry a transparency-log entry that
+    /// verified (`"transparencyLog": "required"`).
+    pub fn requires_transparency_log(&self) -> bool {
+        self.require_tlog
     }
 
     /// The trusted identities; [`Identity::Any`] only where `*` was written.
@@ -379,7 +393,7 @@ fn load_document(
     })
 }
 
-const POLICY_FIELDS: [&str; 12] = [
+const POLICY_FIELDS: [&str; 13] = [
     "name",
     "description",
     "scopes",
@@ -392,6 +406,7 @@ const POLICY_FIELDS: [&str; 12] = [
     "revocation",
     "content",
     "timestamps",
+    "transparencyLog",
 ];
 
 #[allow(clippy::too_many_lines)] // one field after the other
@@ -494,6 +509,7 @@ fn load_policy(
             "revocation",
             "content",
             "timestamps",
+            "transparencyLog",
         ] {
             if map.contains_key(field) {
                 p.add(
@@ -510,6 +526,8 @@ fn load_policy(
             actions: Level::Skip.actions(),
             trust_stores: Vec::new(),
             anchors: None,
+            sigstore: None,
+            require_tlog: false,
             identities: Vec::new(),
             required: 0,
             algorithms: AlgorithmRules::default(),
@@ -523,6 +541,7 @@ fn load_policy(
     let tptr = ptr.key("trustStores");
     let mut trust_stores = Vec::new();
     let mut anchors: Option<TrustAnchors> = None;
+    let mut sigstore: Option<Sigstore> = None;
     match map.get("trustStores") {
         None => p.add(
             &tptr,
@@ -533,9 +552,16 @@ fn load_policy(
                 match stores.iter().find(|s| s.name() == name) {
                     Some(store) => {
                         trust_stores.push(name.to_owned());
-                        match anchors.as_mut() {
-                            Some(a) => a.extend(store.anchors().clone()),
-                            None => anchors = Some(store.anchors().clone()),
+                        if let Some(root) = store.sigstore() {
+                            if sigstore.is_some() {
+                                p.add(&ptr, "a policy trusts at most one Sigstore trusted root");
+                            }
+                            sigstore = Some(root.clone());
+                        }
+                        match (anchors.as_mut(), store.anchors()) {
+                            (Some(a), Some(more)) => a.extend(more.clone()),
+                            (None, Some(more)) => anchors = Some(more.clone()),
+                            (_, None) => {}
                         }
                     }
                     // A store that exists but failed to load was reported there.
@@ -560,6 +586,15 @@ fn load_policy(
             p,
         )
     });
+    if timestamps.is_some() && sigstore.is_some() {
+        // Both would examine the same tokens (Rekor v2 carries RFC 3161
+        // timestamps of the trusted root's TSAs): one source of TSA trust.
+        p.add(
+            &ptr.key("timestamps"),
+            "this policy trusts a Sigstore trusted root, whose timestampAuthorities vouch for \
+             timestamps: `timestamps` (X.509 TSA roots) is for policies of root certificates",
+        );
+    }
     if let Some(a) = actions.as_mut() {
         a.timestamp = TimestampRules::action(timestamps.as_ref(), a);
     }
@@ -576,23 +611,70 @@ fn load_policy(
         ),
         None => {}
         Some(v) => {
-            let list = read::strings(v, &iptr, true, p).unwrap_or_default();
-            for (ptr, s) in &list {
-                if *s == "*" {
+            let list = read::array(v, &iptr, true, p).unwrap_or_default();
+            let count = list.len();
+            let mut seen = std::collections::HashSet::new();
+            for (ptr, v) in list {
+                // A keyless identity: OIDC issuer + SAN (crate::sigstore).
+                if v.is_object() {
+                    if let Some(id) = crate::sigstore::load_identity(v, &ptr, p) {
+                        identities.push(id);
+                    }
+                    continue;
+                }
+                let Some(s) = read::non_empty_string(v, &ptr, p) else {
+                    continue;
+                };
+                if !seen.insert(s) {
+                    p.add(&ptr, format!("duplicate entry {s:?}"));
+                    continue;
+                }
+                if s == "*" {
                     wildcard = true;
-                    if list.len() > 1 {
-                        p.add(ptr, "`*` must be the only trusted identity");
+                    if count > 1 {
+                        p.add(&ptr, "`*` must be the only trusted identity");
                     }
                     identities.push(Identity::Any);
                     continue;
                 }
                 match Identity::parse(s) {
                     Ok(id) => identities.push(id),
-                    Err(e) => p.add(ptr, e.to_string()),
+                    Err(e) => p.add(&ptr, e.to_string()),
                 }
             }
         }
     }
+
+    // Sigstore: keyless identities need a Sigstore trust store, and a
+    // Sigstore trust store needs keyless identities (a keyless signature
+    // says nothing about who signed without one).
+    let keyless = identities.iter().any(|i| matches!(i, Identity::Keyless(_)));
+    if keyless && sigstore.is_none() {
+        p.add(
+            &iptr,
+            "keyless identities ({\"issuer\", \"identity\"}) need a Sigstore trust store ({\"sigstore\": \"public-good\"} or a trusted_root.json)",
+        );
+    }
+    if sigstore.is_some() && !keyless && authenticity != Some(Action::Skip) && anchors.is_none() {
+        p.add(
+            &iptr,
+            "a Sigstore trust store trusts keyless signers: list them as {\"issuer\": URL, \"identity\": SAN} (or the -Regexp forms)",
+        );
+    }
+    let require_tlog = match map.get("transparencyLog") {
+        Some(v) => {
+            let tptr = ptr.key("transparencyLog");
+            let required = crate::sigstore::load_tlog(v, &tptr, p);
+            if required && sigstore.is_none() {
+                p.add(
+                    &tptr,
+                    "a transparency-log entry is checked against a Sigstore trusted root: add a Sigstore trust store",
+                );
+            }
+            required
+        }
+        None => false,
+    };
 
     // Required signatures.
     let rptr = ptr.key("requiredSignatures");
@@ -654,6 +736,8 @@ fn load_policy(
         actions: actions?,
         trust_stores,
         anchors,
+        sigstore,
+        require_tlog,
         identities,
         required,
         algorithms,

@@ -42,6 +42,10 @@ pub enum CheckName {
     Algorithm,
     /// The chain leads to a root of the policy's trust stores.
     Chain,
+    /// Every transparency-log entry the bundle carries verified against
+    /// the policy's Sigstore trusted root, and one is there when the policy
+    /// requires it (`transparencyLog`).
+    Tlog,
     /// The signer matches a trusted identity.
     Identity,
     /// Every RFC 3161 timestamp the bundle carries verifies against the
@@ -63,12 +67,13 @@ pub enum CheckName {
 
 impl CheckName {
     /// The checks made for each signature, in order.
-    pub const PER_SIGNATURE: [CheckName; 10] = [
+    pub const PER_SIGNATURE: [CheckName; 11] = [
         CheckName::Bundle,
         CheckName::Signature,
         CheckName::Statement,
         CheckName::Algorithm,
         CheckName::Chain,
+        CheckName::Tlog,
         CheckName::Identity,
         CheckName::Timestamp,
         CheckName::Expiry,
@@ -84,6 +89,7 @@ impl CheckName {
             CheckName::Statement => "statement",
             CheckName::Algorithm => "algorithm",
             CheckName::Chain => "chain",
+            CheckName::Tlog => "tlog",
             CheckName::Identity => "identity",
             CheckName::Timestamp => "timestamp",
             CheckName::Expiry => "expiry",
@@ -103,9 +109,11 @@ impl CheckName {
             | CheckName::Algorithm
             | CheckName::Files
             | CheckName::Content => Category::Integrity,
-            CheckName::Chain | CheckName::Identity | CheckName::Timestamp | CheckName::Quorum => {
-                Category::Authenticity
-            }
+            CheckName::Chain
+            | CheckName::Tlog
+            | CheckName::Identity
+            | CheckName::Timestamp
+            | CheckName::Quorum => Category::Authenticity,
             CheckName::Expiry => Category::Expiry,
             CheckName::Revocation => Category::Revocation,
         }
@@ -178,6 +186,8 @@ pub(crate) struct SignatureFacts {
     pub algorithm: Fact,
     /// [`CheckName::Chain`].
     pub chain: Fact,
+    /// [`CheckName::Tlog`].
+    pub tlog: Fact,
     /// [`CheckName::Identity`].
     pub identity: Fact,
     /// [`CheckName::Timestamp`].
@@ -206,6 +216,7 @@ impl SignatureFacts {
             statement: n(),
             algorithm: n(),
             chain: n(),
+            tlog: n(),
             identity: n(),
             timestamp: n(),
             expiry: n(),
@@ -224,6 +235,7 @@ impl SignatureFacts {
             CheckName::Statement => &self.statement,
             CheckName::Algorithm => &self.algorithm,
             CheckName::Chain => &self.chain,
+            CheckName::Tlog => &self.tlog,
             CheckName::Identity => &self.identity,
             CheckName::Timestamp => &self.timestamp,
             CheckName::Expiry => &self.expiry,

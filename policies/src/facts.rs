@@ -20,12 +20,13 @@
 
 use modelseal_verifier::Inputs;
 use modelseal_verifier::{
-    CertInfo, CrlCheck, Finding, MaterialKind, PublicKey, SignatureFacts, Status,
+    CertInfo, CrlCheck, EvidenceSource, Finding, MaterialKind, PublicKey, SignatureFacts, Status,
 };
 
 use crate::document::Policy;
 use crate::evaluate::{Fact, SignatureFacts as PolicyFacts};
 use crate::level::Action;
+use crate::sigstore::{PolicyTrust, tlog_fact};
 
 /// A verifier finding as a policy fact.
 fn fact(f: &Finding) -> Fact {
@@ -60,18 +61,29 @@ pub(crate) fn gather(
     now: std::time::SystemTime,
 ) -> (PolicyFacts, Found) {
     let rules = policy.revocation();
-    let mut inputs = Inputs::new(
+    let trust = PolicyTrust {
+        anchors: policy.anchors(),
+        sigstore: policy.sigstore(),
+    };
+    let mut sources: Vec<&dyn EvidenceSource> = policy
+        .sigstore()
+        .map(|s| s as &dyn EvidenceSource)
+        .into_iter()
+        .collect();
+    // The policy's TSA roots (crate::timestamps).
+    sources.extend(
         policy
-            .anchors()
-            .map(|a| a as &dyn modelseal_verifier::TrustSource),
+            .timestamps()
+            .map(|t| t.evidence() as &dyn EvidenceSource),
+    );
+    let mut inputs = Inputs::new(
+        trust
+            .any()
+            .then_some(&trust as &dyn modelseal_verifier::TrustSource),
         now,
     );
     inputs.identities = policy.identities();
-    let tsa = policy
-        .timestamps()
-        .map(|t| t.evidence() as &dyn modelseal_verifier::EvidenceSource);
-    let evidence: Vec<&dyn modelseal_verifier::EvidenceSource> = tsa.into_iter().collect();
-    inputs.evidence = &evidence;
+    inputs.evidence = &sources;
     if policy.actions().revocation != Action::Skip && !rules.crls().is_empty() {
         inputs.crls = Some(CrlCheck {
             crls: rules.crls(),
@@ -131,11 +143,16 @@ fn decide_facts(policy: &Policy, label: &str, v: &SignatureFacts) -> PolicyFacts
     f.signature = fact(v.signature());
     f.statement = fact(v.statement());
     let trust = v.trust();
-    f.chain = if policy.anchors().is_some() {
+    f.chain = if policy.anchors().is_some() || policy.sigstore().is_some() {
         fact(&trust.chain)
     } else {
         Fact::not_run("the policy has no trust store")
     };
+    f.tlog = tlog_fact(
+        v,
+        policy.requires_transparency_log(),
+        policy.sigstore().is_some(),
+    );
     f.expiry = fact(&trust.expiry);
     f.timestamp = crate::timestamps::fact(policy.timestamps(), v);
 

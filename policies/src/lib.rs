@@ -39,6 +39,7 @@ mod level;
 mod read;
 mod rules;
 mod scope;
+mod sigstore;
 mod store;
 mod timestamps;
 
@@ -56,5 +57,6 @@ pub use glob::{Glob, MAX_PATTERN, Specificity};
 pub use level::{Action, Actions, Category, IntegrityLowered, Level};
 pub use rules::{AlgorithmRules, DEFAULT_RSA_MIN_BITS, DenyList, RevocationRules};
 pub use scope::{ModelPath, Rank, Scope};
+pub use sigstore::PUBLIC_GOOD as SIGSTORE_PUBLIC_GOOD;
 pub use store::TrustStore;
 pub use timestamps::TimestampRules;

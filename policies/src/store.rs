@@ -9,11 +9,13 @@
 //!   error, as is a store that ends up empty: an empty store would trust
 //!   nothing, and a typo should not look like that.
 //! - Every certificate must parse and be usable as a webpki trust anchor.
+//! - Or the store is a Sigstore trusted root: `"sigstore": "public-good"`
+//!   or `"sigstore": "trusted_root.json"` ([`crate::sigstore`]), alone.
 
 use std::path::{Path, PathBuf};
 
 use modelseal_verifier::certificates_from_pem;
-use modelseal_verifier::{CertInfo, TrustAnchors};
+use modelseal_verifier::{CertInfo, Sigstore, TrustAnchors};
 use serde_json::Value;
 
 use crate::read::{self, Problems, Ptr};
@@ -23,12 +25,14 @@ const MAX_CERT_FILE: u64 = 1024 * 1024;
 /// Most certificate files read from one directory.
 const MAX_DIR_FILES: usize = 1000;
 
-/// One named trust store.
+/// One named trust store: X.509 roots, or a Sigstore trusted root
+/// ([`crate::sigstore`]).
 #[derive(Debug, Clone)]
 pub struct TrustStore {
     name: String,
-    anchors: TrustAnchors,
+    anchors: Option<TrustAnchors>,
     certificates: Vec<Vec<u8>>,
+    sigstore: Option<Sigstore>,
     sources: Vec<PathBuf>,
 }
 
@@ -38,14 +42,19 @@ impl TrustStore {
         &self.name
     }
 
-    /// Its roots, as trust anchors.
-    pub fn anchors(&self) -> &TrustAnchors {
-        &self.anchors
+    /// Its roots, as trust anchors (`None` for a Sigstore trusted root).
+    pub fn anchors(&self) -> Option<&TrustAnchors> {
+        self.anchors.as_ref()
     }
 
-    /// The root certificates.
+    /// The root certificates (none for a Sigstore trusted root).
     pub fn roots(&self) -> &[CertInfo] {
-        self.anchors.roots()
+        self.anchors.as_ref().map_or(&[], TrustAnchors::roots)
+    }
+
+    /// The Sigstore trusted root, for a `sigstore` store.
+    pub fn sigstore(&self) -> Option<&Sigstore> {
+        self.sigstore.as_ref()
     }
 
     /// The root certificates, DER (for trust other than code signing:
@@ -87,12 +96,29 @@ pub(crate) fn load(
     let map = read::object(
         v,
         ptr,
-        &["description", "certificates", "directories"],
+        &["description", "certificates", "directories", "sigstore"],
         &[],
         p,
     )?;
     if let Some(d) = map.get("description") {
         read::string(d, &ptr.key("description"), p);
+    }
+    if let Some(root) = map.get("sigstore") {
+        if map.contains_key("certificates") || map.contains_key("directories") {
+            p.add(
+                ptr,
+                "a trust store is either root certificates or a Sigstore trusted root, not both",
+            );
+            return None;
+        }
+        let sigstore = crate::sigstore::load_root(root, &ptr.key("sigstore"), base, p)?;
+        return (p.len() == before).then(|| TrustStore {
+            name: name.to_owned(),
+            anchors: None,
+            certificates: Vec::new(),
+            sources: Vec::new(),
+            sigstore: Some(sigstore),
+        });
     }
     let mut ders: Vec<Vec<u8>> = Vec::new();
     let mut sources = Vec::new();
@@ -135,15 +161,16 @@ pub(crate) fn load(
     if ders.is_empty() {
         p.add(
             ptr,
-            "the trust store holds no certificate: give certificates or directories",
+            "the trust store holds no certificate: give certificates or directories (or a Sigstore trusted root as sigstore)",
         );
         return None;
     }
     match TrustAnchors::from_der(&ders) {
         Ok(anchors) => Some(TrustStore {
             name: name.to_owned(),
-            anchors,
+            anchors: Some(anchors),
             certificates: ders,
+            sigstore: None,
             sources,
         }),
         Err(e) => {

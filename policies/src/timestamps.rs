@@ -131,6 +131,13 @@ pub(crate) fn load(
                 continue;
             }
             match stores.iter().find(|s| s.name() == name) {
+                Some(store) if store.sigstore().is_some() => p.add(
+                    &ptr,
+                    format!(
+                        "trust store {name:?} is a Sigstore trusted root: name stores of TSA \
+                         root certificates"
+                    ),
+                ),
                 Some(store) => {
                     names.push(name.to_owned());
                     ders.extend(store.certificates_der().iter().cloned());

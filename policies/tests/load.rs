@@ -767,3 +767,23 @@ fn timestamp_sections_are_validated() {
         "a skip policy checks nothing",
     );
 }
+
+#[test]
+fn timestamps_and_sigstore_roots_do_not_mix() {
+    let mut doc = good_doc();
+    doc["trustStores"]["tsa"] = json!({ "certificates": [abs("tsa/root.pem")] });
+    doc["trustStores"]["sigstore"] = json!({ "sigstore": "public-good" });
+    doc["policies"][0]["timestamps"] = json!({ "trustStores": ["sigstore"] });
+    one(
+        &doc,
+        "/policies/0/timestamps/trustStores/0",
+        "is a Sigstore trusted root",
+    );
+    doc["policies"][0]["trustStores"] = json!(["release", "sigstore"]);
+    doc["policies"][0]["timestamps"] = json!({ "trustStores": ["tsa"] });
+    one(
+        &doc,
+        "/policies/0/timestamps",
+        "timestampAuthorities vouch for timestamps",
+    );
+}

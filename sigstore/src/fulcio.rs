@@ -47,6 +47,14 @@ fn cert_err(reason: impl Into<String>) -> Error {
 /// extensions disagree, or when there is no SAN.
 pub fn identity(leaf_der: &[u8]) -> Result<CertIdentity, Error> {
     let (_, cert) = X509Certificate::from_der(leaf_der).map_err(|e| cert_err(e.to_string()))?;
+    identity_of(&cert)
+}
+
+/// [`identity`] of a certificate already parsed.
+///
+/// # Errors
+/// As [`identity`].
+pub fn identity_of(cert: &X509Certificate<'_>) -> Result<CertIdentity, Error> {
     let mut v1 = None;
     let mut v2 = None;
     for ext in cert.extensions() {
@@ -136,6 +144,20 @@ impl Matcher {
     }
 }
 
+/// Two matchers are equal when they are the same kind with the same text
+/// (the same value, or the same pattern).
+impl PartialEq for Matcher {
+    fn eq(&self, other: &Matcher) -> bool {
+        match (self, other) {
+            (Matcher::Exact(a), Matcher::Exact(b)) => a == b,
+            (Matcher::Regex(a), Matcher::Regex(b)) => a.as_str() == b.as_str(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Matcher {}
+
 impl fmt::Display for Matcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -153,7 +175,7 @@ impl fmt::Display for Matcher {
 }
 
 /// A required keyless identity: an OIDC issuer and a SAN.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeylessIdentity {
     /// The OIDC issuer (`--certificate-oidc-issuer[-regexp]`).
     pub issuer: Matcher,

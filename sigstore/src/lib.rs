@@ -25,6 +25,7 @@ pub use checkpoint::{Checkpoint, MAX_NOTE_BYTES, MAX_SIGNATURES, NoteSignature, 
 pub use error::{Error, IdentityError, SctError, TlogError};
 pub use fulcio::{
     CertIdentity, KeylessIdentity, Matcher, check as check_identity, identity as fulcio_identity,
+    identity_of as fulcio_identity_of,
 };
 pub use log_key::LogKey;
 pub use merkle::{Tree as MerkleTree, leaf_hash, node_hash, verify_inclusion};

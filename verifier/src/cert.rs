@@ -140,6 +140,11 @@ pub struct CertInfo {
     pub is_ca: bool,
     /// Signature algorithm OID of the certificate itself.
     pub signature_algorithm: String,
+    /// What a Fulcio (Sigstore keyless) certificate vouches for: its OIDC
+    /// issuer and identities, when it carries an issuer extension that
+    /// reads consistently (`None` otherwise, so no keyless identity
+    /// matches it).
+    pub oidc: Option<modelseal_sigstore::CertIdentity>,
 }
 
 impl CertInfo {
@@ -186,6 +191,7 @@ impl CertInfo {
             code_signing,
             is_ca: cert.is_ca(),
             signature_algorithm: cert.signature_algorithm.algorithm.to_id_string(),
+            oidc: modelseal_sigstore::fulcio_identity_of(&cert).ok(),
         })
     }
 }

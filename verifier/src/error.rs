@@ -98,6 +98,12 @@ pub enum Error {
     /// token signature, TSA chain at genTime).
     #[error("timestamp: {0}")]
     Timestamp(modelseal_timestamp::Error),
+    /// Sigstore evidence or a keyless signer that does not verify
+    /// (transparency-log entry, SCT, Fulcio certificate, keyless
+    /// identity, a timestamp against the trusted root's TSAs), or an
+    /// unusable trusted root.
+    #[error("{0}")]
+    Sigstore(#[from] modelseal_sigstore::Error),
 }
 
 impl Error {
@@ -131,6 +137,8 @@ impl Error {
             Error::Gate(GateError::NotSigned { .. }) => "not_signed",
             Error::Gate(_) => "gate_failed",
             Error::Timestamp(_) => "invalid_timestamp",
+            Error::Sigstore(modelseal_sigstore::Error::Timestamp { .. }) => "invalid_timestamp",
+            Error::Sigstore(e) => e.kind(),
         }
     }
 
@@ -147,6 +155,7 @@ impl Error {
                 | Error::Checksums(_)
                 | Error::RawSignature { .. }
                 | Error::Scheme(_)
+                | Error::Sigstore(modelseal_sigstore::Error::TrustedRoot { .. })
                 | Error::Gate(
                     GateError::Memory { .. } | GateError::View { .. } | GateError::Abandoned { .. }
                 )
@@ -163,6 +172,11 @@ pub enum ConfigError {
         "a certificate was given with a public key: a certificate is checked against trusted roots, a public key stands alone"
     )]
     CertificateWithKey,
+    /// Keyless (Sigstore) trust without a keyless identity to require.
+    #[error(
+        "keyless verification needs the signer's identity and OIDC issuer: a keyless signature proves nothing about who signed without them"
+    )]
+    NoKeylessIdentity,
     /// A raw signature with trusted roots but no signer's certificate.
     #[error(
         "a raw signature carries no certificate: the signer's certificate must be given with the trusted roots"

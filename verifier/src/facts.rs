@@ -26,15 +26,19 @@
 
 use std::time::SystemTime;
 
-use modelseal_manifest::{Bundle, KeyKind, Manifest, SignatureAlgorithm, VerificationMaterial};
+use modelseal_manifest::{
+    AnyBundle, Bundle, Digest, Envelope, HashAlgorithm, KeyKind, Manifest, MessageSignature,
+    SignatureAlgorithm, VerificationMaterial,
+};
 
 use crate::cert::CertInfo;
 use crate::crl::CrlCheck;
+use crate::error::SignatureError;
 use crate::error::{CertificateError, Error, IdentityError};
 use crate::evidence::{self, Evidence, EvidenceSource, VerifiedTime};
 use crate::identity::{self, Identity};
 use crate::report::Status;
-use crate::signature::{PublicKey, algorithm_for};
+use crate::signature::{PssSaltLength, PublicKey, algorithm_for};
 use crate::trust::{TrustContext, TrustFacts, TrustSource};
 use crate::verify::{Authenticated, Basis, Signer};
 
@@ -147,10 +151,12 @@ pub enum MaterialKind {
     Unsupported,
 }
 
-/// A bundle parsed once, with its certificates read.
+/// A bundle parsed once, with its certificates read: a DSSE envelope (an
+/// OMS or other in-toto statement) or a message signature over one file
+/// (`cosign sign-blob --bundle`).
 #[derive(Debug)]
 pub struct ParsedBundle {
-    bundle: Bundle,
+    bundle: AnyBundle,
     certificates: Result<Vec<CertInfo>, CertificateError>,
 }
 
@@ -160,12 +166,17 @@ impl ParsedBundle {
     /// # Errors
     /// [`Error::Format`] when the bundle is malformed.
     pub fn parse(bytes: &[u8]) -> Result<ParsedBundle, Error> {
-        Ok(ParsedBundle::new(Bundle::from_json(bytes)?))
+        Ok(ParsedBundle::from_any(AnyBundle::from_json(bytes)?))
     }
 
-    /// Read the certificates of an already parsed bundle.
+    /// Read the certificates of an already parsed DSSE bundle.
     pub fn new(bundle: Bundle) -> ParsedBundle {
-        let certificates = match &bundle.material {
+        ParsedBundle::from_any(AnyBundle::Dsse(bundle))
+    }
+
+    /// Read the certificates of an already parsed bundle of any kind.
+    pub fn from_any(bundle: AnyBundle) -> ParsedBundle {
+        let certificates = match bundle.material() {
             VerificationMaterial::Certificates(ders) => ders
                 .iter()
                 .map(|d| CertInfo::from_der(d))
@@ -187,13 +198,38 @@ impl ParsedBundle {
     }
 
     /// The bundle.
-    pub fn bundle(&self) -> &Bundle {
+    pub fn bundle(&self) -> &AnyBundle {
         &self.bundle
+    }
+
+    /// The DSSE envelope, for a DSSE bundle.
+    pub fn envelope(&self) -> Option<&Envelope> {
+        match &self.bundle {
+            AnyBundle::Dsse(b) => Some(&b.envelope),
+            _ => None,
+        }
+    }
+
+    /// The message signature, for a message-signature bundle.
+    pub fn message(&self) -> Option<&MessageSignature> {
+        match &self.bundle {
+            AnyBundle::Message(m) => Some(&m.message),
+            _ => None,
+        }
+    }
+
+    /// The signature bytes (what an RFC 3161 timestamp's imprint covers).
+    pub fn signature_bytes(&self) -> &[u8] {
+        match &self.bundle {
+            AnyBundle::Message(m) => &m.message.signature,
+            AnyBundle::Dsse(b) => &b.envelope.signature,
+            _ => &[],
+        }
     }
 
     /// Certificate chain or bare key.
     pub fn material(&self) -> MaterialKind {
-        match self.bundle.material {
+        match self.bundle.material() {
             VerificationMaterial::Certificates(_) => MaterialKind::Certificates,
             VerificationMaterial::PublicKey { .. } => MaterialKind::PublicKey,
             _ => MaterialKind::Unsupported,
@@ -203,7 +239,7 @@ impl ParsedBundle {
     /// The chain's certificates as DER, leaf first (empty for a key
     /// bundle).
     pub fn chain_der(&self) -> &[Vec<u8>] {
-        match &self.bundle.material {
+        match self.bundle.material() {
             VerificationMaterial::Certificates(ders) => ders,
             _ => &[],
         }
@@ -303,15 +339,19 @@ pub fn unparsed(bundle: Finding, time: SystemTime) -> SignatureFacts {
 /// [`gather`] for a bundle already parsed.
 pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFacts {
     // 1. bundle
-    let b = parsed.bundle();
+    let carried = parsed.bundle().evidence();
     let bundle = Finding::pass(format!(
-        "OMS bundle, {} signature{}",
+        "{}, {} signature{}",
+        match parsed.bundle() {
+            AnyBundle::Message(_) => "Sigstore message-signature bundle",
+            _ => "OMS bundle",
+        },
         match parsed.material() {
             MaterialKind::PublicKey => "key",
             MaterialKind::Certificates => "certificate",
             MaterialKind::Unsupported => "unsupported",
         },
-        if !b.evidence.is_empty() && inputs.evidence.is_empty() {
+        if !carried.is_empty() && inputs.evidence.is_empty() {
             " (transparency-log entries and timestamps present but not verified)"
         } else {
             ""
@@ -333,6 +373,8 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
         now: inputs.time,
         signed_at: &validity_time,
         crls: inputs.crls,
+        evidence: &evidence,
+        identities: inputs.identities,
     };
     let trust = match inputs.trust {
         Some(source) => source.establish(&parsed, &ctx),
@@ -340,7 +382,6 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
     };
 
     // 4. signature, with the signer's own key
-    let env = &parsed.bundle().envelope;
     // Err: the signature step's finding without a key.
     let key: Result<PublicKey, Finding> = match (parsed.material(), parsed.leaf(), &trust.key) {
         (MaterialKind::Certificates, Some(leaf), _) => {
@@ -357,40 +398,20 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
             "the bundle's verification material is not supported",
         )),
     };
-    let algorithm = key
-        .as_ref()
-        .ok()
-        .and_then(|k| algorithm_for(k.key_kind(), &env.keyid).ok());
-    let (signature, key) = match key {
-        Ok(k) => (
-            match algorithm_for(k.key_kind(), &env.keyid)
-                .and_then(|alg| k.verify(alg, &env.pae(), &env.signature).map(|()| alg))
-            {
-                Ok(alg) => {
-                    Finding::pass(format!("{alg} signature over the DSSE envelope verifies"))
-                }
-                Err(e) => Finding::fail(e.into()),
-            },
-            Some(k),
-        ),
-        Err(finding) => (finding, None),
+    let (signature, algorithm, key) = match key {
+        Ok(k) => {
+            let (finding, alg) = verify_signature(&parsed, &k);
+            (finding, alg, Some(k))
+        }
+        Err(finding) => (finding, None, None),
     };
     let key_kind = key.as_ref().map(PublicKey::key_kind);
 
-    // 5. statement, only from a verified payload
+    // 5. statement, only from a verified signature
     let (statement, manifest) = if signature.passed() {
-        match modelseal_manifest::from_payload(&env.payload) {
-            Ok(m) => {
-                let ser = m.serialization();
-                let detail = format!(
-                    "{} resources, {} / {}",
-                    m.len(),
-                    crate::verify::method_name(ser.method),
-                    ser.hash
-                );
-                (Finding::pass(detail), Some(m))
-            }
-            Err(e) => (Finding::fail(e.into()), None),
+        match signed_manifest(&parsed) {
+            Ok((detail, m)) => (Finding::pass(detail), Some(m)),
+            Err(e) => (Finding::fail(e), None),
         }
     } else {
         (Finding::not_run("the signature did not verify"), None)
@@ -414,6 +435,97 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
         matched_identity,
         manifest,
     }
+}
+
+/// Step 4 with `key`: the DSSE signature over the envelope's PAE, or a
+/// message signature over the artifact's SHA-256. Returns the finding and
+/// the algorithm, when the key and bundle determine one.
+fn verify_signature(
+    parsed: &ParsedBundle,
+    key: &PublicKey,
+) -> (Finding, Option<SignatureAlgorithm>) {
+    if let Some(env) = parsed.envelope() {
+        let alg = algorithm_for(key.key_kind(), &env.keyid);
+        let finding = match alg
+            .clone()
+            .and_then(|alg| key.verify(alg, &env.pae(), &env.signature).map(|()| alg))
+        {
+            Ok(alg) => Finding::pass(format!("{alg} signature over the DSSE envelope verifies")),
+            Err(e) => Finding::fail(e.into()),
+        };
+        return (finding, alg.ok());
+    }
+    let Some(m) = parsed.message() else {
+        return (Finding::not_run("the bundle holds no signature"), None);
+    };
+    let alg = message_algorithm(key.key_kind());
+    let finding = match alg.clone().and_then(|alg| {
+        key.verify_prehashed(alg, &m.digest, &m.signature, PssSaltLength::HashLength)
+            .map(|()| alg)
+    }) {
+        Ok(alg) => Finding::pass(format!(
+            "{alg} message signature over the artifact's SHA-256 verifies"
+        )),
+        Err(e) => Finding::fail(e.into()),
+    };
+    (finding, alg.ok())
+}
+
+/// The algorithm of a message signature over a SHA-256 digest
+/// (`cosign sign-blob`), from the key: ECDSA P-256 or RSA PKCS#1 v1.5.
+fn message_algorithm(kind: KeyKind) -> Result<SignatureAlgorithm, SignatureError> {
+    match kind {
+        KeyKind::EcP256 => Ok(SignatureAlgorithm::EcdsaP256Sha256),
+        KeyKind::Rsa { .. } => Ok(SignatureAlgorithm::RsaPkcs1Sha256),
+        other => Err(SignatureError::UnsupportedKey {
+            algorithm: format!("{other} for a message signature over a SHA-256 digest"),
+        }),
+    }
+}
+
+/// Step 5 from a verified signature: the manifest it signs, with a
+/// description. An OMS statement is the model's manifest; another in-toto
+/// statement (one subject) or a message signature is the manifest of a
+/// one-file model whose file must have the signed SHA-256.
+fn signed_manifest(parsed: &ParsedBundle) -> Result<(String, Manifest), Error> {
+    if let Some(env) = parsed.envelope() {
+        if modelseal_manifest::is_oms(&env.payload) {
+            let m = modelseal_manifest::from_payload(&env.payload)?;
+            let ser = m.serialization();
+            let detail = format!(
+                "{} resources, {} / {}",
+                m.len(),
+                crate::verify::method_name(ser.method),
+                ser.hash
+            );
+            return Ok((detail, m));
+        }
+        let (predicate, m) = modelseal_manifest::artifact_from_payload(&env.payload)?;
+        let digest = m.resources().next().map(|(_, d)| d.to_hex());
+        let detail = format!(
+            "in-toto statement ({predicate}) about one file, sha256:{}",
+            digest.unwrap_or_default()
+        );
+        return Ok((detail, m));
+    }
+    let Some(msg) = parsed.message() else {
+        return Err(Error::NotRun {
+            reason: "the bundle holds no signed content".into(),
+        });
+    };
+    let digest =
+        Digest::from_hex(HashAlgorithm::Sha256, &crate::cert::hex(&msg.digest)).map_err(|e| {
+            modelseal_manifest::FormatError::unexpected(
+                "messageSignature.messageDigest.digest",
+                "a SHA-256 digest",
+                e.to_string(),
+            )
+        })?;
+    let detail = format!(
+        "message signature over one file, sha256:{}",
+        digest.to_hex()
+    );
+    Ok((detail, modelseal_manifest::one_file(String::new(), digest)))
 }
 
 /// Step 6: skipped when none is required, refused for a bare key, else the

@@ -29,6 +29,11 @@ pub enum Identity {
     AnySanValue(String),
     /// Any certificate that chains to a trusted root (policy `*`).
     Any,
+    /// A Sigstore keyless signer: the Fulcio certificate's OIDC issuer and
+    /// one of its identities (SAN) match, each exactly or by an anchored
+    /// regular expression (`--certificate-identity[-regexp]`,
+    /// `--certificate-oidc-issuer[-regexp]`).
+    Keyless(modelseal_sigstore::KeylessIdentity),
 }
 
 impl Identity {
@@ -76,7 +81,16 @@ impl Identity {
             Identity::San(san) => cert.sans.contains(san),
             Identity::AnySanValue(v) => cert.sans.iter().any(|s| s.value() == v),
             Identity::Any => true,
+            Identity::Keyless(k) => cert.oidc.as_ref().is_some_and(|id| k.matches(id)),
         }
+    }
+
+    /// A keyless identity: `identity` (a SAN) issued by `issuer`.
+    pub fn keyless(
+        issuer: modelseal_sigstore::Matcher,
+        identity: modelseal_sigstore::Matcher,
+    ) -> Identity {
+        Identity::Keyless(modelseal_sigstore::KeylessIdentity { issuer, identity })
     }
 }
 
@@ -87,6 +101,7 @@ impl fmt::Display for Identity {
             Identity::San(s) => write!(f, "{s}"),
             Identity::AnySanValue(v) => f.write_str(v),
             Identity::Any => f.write_str("*"),
+            Identity::Keyless(k) => write!(f, "keyless {k}"),
         }
     }
 }
@@ -111,12 +126,13 @@ pub fn check(cert: &CertInfo, allowed: &[Identity]) -> Result<Identity, Identity
                 .collect::<Vec<_>>()
                 .join(" | "),
             subject: cert.subject.to_string(),
-            sans: cert
-                .sans
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
+            sans: {
+                let mut sans: Vec<String> = cert.sans.iter().map(ToString::to_string).collect();
+                if let Some(id) = &cert.oidc {
+                    sans.push(format!("OIDC issuer {}", id.issuer));
+                }
+                sans.join(", ")
+            },
         })
 }
 
@@ -184,6 +200,7 @@ mod tests {
             code_signing: true,
             is_ca: false,
             signature_algorithm: String::new(),
+            oidc: None,
         }
     }
 

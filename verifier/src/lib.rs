@@ -61,13 +61,15 @@
 //! # Extension points: trust sources and evidence
 //!
 //! - [`TrustSource`]: who is trusted. [`TrustAnchors`] (X.509 roots) and
-//!   [`PublicKey`] (one key) ship here, and [`Trust`] is either. A Sigstore
-//!   trusted root (Fulcio CAs, Rekor, CT logs) implements it in its own
-//!   crate: it receives the [`ParsedBundle`] and a [`TrustContext`] (the
-//!   verification time, the [`VerifiedTime`] to check certificate validity
-//!   at, the CRLs) and returns [`TrustFacts`].
-//! - [`EvidenceSource`]: timestamps (RFC 3161, verified against TSA roots),
-//!   transparency-log entries, SCTs. Each item is an [`Evidence`] with its
+//!   [`PublicKey`] (one key) ship here, and [`Trust`] is either; a Sigstore
+//!   trusted root ([`Sigstore`]) trusts keyless (Fulcio)
+//!   signers. A source receives the [`ParsedBundle`] and a
+//!   [`TrustContext`] (the verification time, the [`VerifiedTime`] to
+//!   check certificate validity at, the evidence, the required identities,
+//!   the CRLs) and returns [`TrustFacts`].
+//! - [`EvidenceSource`]: timestamps (RFC 3161, verified against TSA roots:
+//!   [`TsaTimestamps`]), transparency-log entries and timestamps against a
+//!   Sigstore trusted root ([`Sigstore`]). Each item is an [`Evidence`] with its
 //!   [`Finding`] and, when it verified, the [`VerifiedTime`] it proves the
 //!   signature existed at. The earliest such time moves certificate
 //!   validity from the verification time to that time
@@ -91,6 +93,7 @@ mod evidence;
 mod facts;
 mod gate;
 mod identity;
+mod keyless;
 mod report;
 mod signature;
 mod timestamp;
@@ -121,6 +124,8 @@ pub use gate::{
     VerifyingReader,
 };
 pub use identity::{Identity, check as check_identity};
+pub use keyless::Sigstore;
+pub use modelseal_sigstore::{CertIdentity, KeylessIdentity, Matcher, TrustedRoot};
 pub use report::{Check, CheckName, Report, Status, rfc3339};
 pub use signature::{PssSaltLength, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, algorithm_for};
 pub use timestamp::TsaTimestamps;

@@ -57,6 +57,10 @@ pub enum CheckName {
     /// TSA (recorded only when TSA roots were given and the bundle carries
     /// timestamps); the earliest genTime is the signing time.
     Timestamp,
+    /// Every transparency-log entry the bundle carries verifies against
+    /// the Sigstore trusted root (body, SET, inclusion proof, checkpoint);
+    /// recorded when the bundle carries entries.
+    Tlog,
 }
 
 impl CheckName {
@@ -83,6 +87,7 @@ impl CheckName {
             CheckName::Digests => "digests",
             CheckName::Checksums => "checksums",
             CheckName::Timestamp => "timestamp",
+            CheckName::Tlog => "tlog",
         }
     }
 }

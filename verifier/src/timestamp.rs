@@ -31,9 +31,10 @@ impl TsaTimestamps {
 
 impl EvidenceSource for TsaTimestamps {
     fn examine(&self, bundle: &ParsedBundle, _now: SystemTime) -> Vec<Evidence> {
-        let b = bundle.bundle();
-        let signature = &b.envelope.signature;
-        b.evidence
+        let signature = bundle.signature_bytes();
+        bundle
+            .bundle()
+            .evidence()
             .timestamps
             .iter()
             .enumerate()

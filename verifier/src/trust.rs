@@ -29,8 +29,9 @@ use crate::cert::{CertInfo, hex};
 use crate::chain::{self, TrustAnchors, ValidatedChain};
 use crate::crl::{Coverage, CrlCheck};
 use crate::error::{CertificateError, Error};
-use crate::evidence::VerifiedTime;
+use crate::evidence::{Evidence, VerifiedTime};
 use crate::facts::{Finding, MaterialKind, ParsedBundle};
+use crate::identity::Identity;
 use crate::report::rfc3339;
 use crate::signature::PublicKey;
 use crate::verify::Signer;
@@ -56,6 +57,12 @@ pub struct TrustContext<'a> {
     pub signed_at: &'a VerifiedTime,
     /// Revocation lists to check the path against, if any.
     pub crls: Option<CrlCheck<'a>>,
+    /// Every item of evidence examined, verified or not (a keyless source
+    /// checks the leaf at each verified time).
+    pub evidence: &'a [Evidence],
+    /// The identities the signer will be matched against (a keyless
+    /// source refuses to trust anyone when none is a keyless identity).
+    pub identities: &'a [Identity],
 }
 
 impl TrustContext<'_> {
@@ -211,7 +218,7 @@ impl TrustSource for TrustAnchors {
 
 impl TrustSource for PublicKey {
     fn establish(&self, bundle: &ParsedBundle, ctx: &TrustContext<'_>) -> TrustFacts {
-        let (hint, raw) = match &bundle.bundle().material {
+        let (hint, raw) = match bundle.bundle().material() {
             VerificationMaterial::PublicKey { hint, raw } => (hint, raw),
             _ => {
                 let mut f = TrustFacts::untrusted(bundle, ctx, "a public key trusts no chain");
@@ -454,6 +461,7 @@ mod tests {
             code_signing: true,
             is_ca: false,
             signature_algorithm: String::new(),
+            oidc: None,
         }
     }
 

@@ -24,11 +24,11 @@ use std::time::SystemTime;
 
 use modelseal_manifest::HashOptions;
 use modelseal_manifest::WalkOptions;
-use modelseal_manifest::{Bundle, Manifest, ManifestDiff, SignatureAlgorithm};
+use modelseal_manifest::{Bundle, Manifest, ManifestDiff, ResourcePath, SignatureAlgorithm};
 
 use crate::cert::CertInfo;
 use crate::error::Error;
-use crate::evidence::EvidenceSource;
+use crate::evidence::{Evidence, EvidenceKind, EvidenceSource};
 use crate::facts::{self, Finding, Inputs, ParsedBundle, SignatureFacts};
 use crate::identity::Identity;
 use crate::report::{CheckName, Report, Status};
@@ -50,6 +50,10 @@ pub struct Options<'a> {
     pub time: SystemTime,
     /// The signature file, left out of the model if it lies inside it.
     pub signature_file: Option<&'a Path>,
+    /// More paths inside the model left out of the check (`verify
+    /// --ignore`, model_signing's `--ignore-paths`): files the signer left
+    /// out must be left out here too, or they count as extra.
+    pub ignore: &'a [ResourcePath],
     /// Hashing threads, buffer, progress.
     pub hash: HashOptions<'a>,
 }
@@ -64,8 +68,17 @@ impl<'a> Options<'a> {
             identities: &[],
             time,
             signature_file: None,
+            ignore: &[],
             hash: HashOptions::default(),
         }
+    }
+
+    /// The walk options for `auth`'s model at `model`: the signed rules,
+    /// the signature file and [`Options::ignore`] left out.
+    pub fn walk(&self, auth: &Authenticated, model: &Path) -> WalkOptions {
+        let mut walk = walk_options(&auth.manifest, model, self.signature_file);
+        walk.ignore_paths.extend(self.ignore.iter().cloned());
+        walk
     }
 
     /// The pipeline inputs these options give.
@@ -97,6 +110,20 @@ pub enum Signer {
         /// SHA-256 of its SubjectPublicKeyInfo DER, hex.
         spki_sha256: String,
     },
+    /// A Sigstore keyless signer: a short-lived Fulcio certificate that
+    /// chains to a Fulcio CA of the trusted root at every verified time.
+    Keyless {
+        /// The Fulcio certificate.
+        leaf: Box<CertInfo>,
+        /// Its OIDC issuer and identities.
+        identity: modelseal_sigstore::CertIdentity,
+        /// The Fulcio CA it chains to (its URI in the trusted root).
+        ca: String,
+        /// The CT log whose SCT verified.
+        ct_log: String,
+        /// The trusted root's label (`public-good` or the file given).
+        trusted_root: String,
+    },
 }
 
 impl Signer {
@@ -112,6 +139,7 @@ impl Signer {
                 }
             }
             Signer::Key { spki_sha256 } => format!("public key sha256:{spki_sha256}"),
+            Signer::Keyless { identity, .. } => format!("keyless {identity}"),
         }
     }
 
@@ -128,13 +156,24 @@ impl Signer {
             Signer::Key { spki_sha256 } => {
                 format!("signed by the given public key (sha256:{spki_sha256})")
             }
+            Signer::Keyless {
+                leaf,
+                identity,
+                ca,
+                ct_log,
+                trusted_root,
+            } => format!(
+                "keyless certificate for {identity} chains to Fulcio CA {ca} of trusted root {trusted_root} at every verified time (valid {} to {}); SCT from {ct_log}",
+                crate::report::rfc3339(leaf.not_before),
+                crate::report::rfc3339(leaf.not_after)
+            ),
         }
     }
 
     /// The leaf certificate, in certificate mode.
     pub fn leaf(&self) -> Option<&CertInfo> {
         match self {
-            Signer::Certificate { leaf, .. } => Some(leaf),
+            Signer::Certificate { leaf, .. } | Signer::Keyless { leaf, .. } => Some(leaf),
             Signer::Key { .. } => None,
         }
     }
@@ -342,9 +381,10 @@ pub fn authenticate_facts(
     report: &mut Report,
 ) -> Result<Authenticated, Error> {
     let signed = facts.signed();
-    let timestamps = timestamp_finding(&facts);
+    let at = facts.validity_time().at;
     let SignatureFacts {
         bundle,
+        evidence,
         trust,
         signature,
         statement,
@@ -353,9 +393,23 @@ pub fn authenticate_facts(
     } = facts;
     report.record(CheckName::Bundle, bundle.status(), bundle.detail());
     bundle.into_result()?;
-    if let Some(finding) = timestamps {
-        report.record(CheckName::Timestamp, finding.status(), finding.detail());
-        finding.into_result()?;
+    let (tlog, stamps): (Vec<Evidence>, Vec<Evidence>) = evidence
+        .into_iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EvidenceKind::TransparencyLog | EvidenceKind::Timestamp
+            )
+        })
+        .partition(|e| e.kind == EvidenceKind::TransparencyLog);
+    for (name, items, what) in [
+        (CheckName::Tlog, tlog, None),
+        (CheckName::Timestamp, stamps, Some(at)),
+    ] {
+        if let Some(finding) = evidence_finding(items, what) {
+            report.record(name, finding.status(), finding.detail());
+            finding.into_result()?;
+        }
     }
     let steps: [(CheckName, Finding); 4] = [
         (CheckName::Trust, trust.trust),
@@ -375,42 +429,30 @@ pub fn authenticate_facts(
     }
 }
 
-/// The strict verdict over the timestamp evidence: `None` when there is
-/// none; else every timestamp must have verified (a bundle carrying a
-/// timestamp that does not verify is refused, though a valid one elsewhere
-/// would have sufficed), and the detail names the signing time used.
-fn timestamp_finding(facts: &SignatureFacts) -> Option<Finding> {
-    let stamps: Vec<_> = facts
-        .evidence()
-        .iter()
-        .filter(|e| e.kind == crate::evidence::EvidenceKind::Timestamp)
-        .collect();
-    if stamps.is_empty() {
+/// The strict verdict over one kind of evidence: `None` when the bundle
+/// carries none; else every item must have verified (a bundle carrying an
+/// entry or timestamp that does not verify is refused, though a valid one
+/// elsewhere would have sufficed). For timestamps (`validity_time` given)
+/// the detail names the time certificate validity was checked at.
+fn evidence_finding(items: Vec<Evidence>, validity_time: Option<SystemTime>) -> Option<Finding> {
+    if items.is_empty() {
         return None;
     }
-    if let Some(bad) = stamps.iter().find(|e| !e.finding.passed()) {
-        let detail = bad.finding.detail().to_owned();
-        return Some(match bad.finding.error() {
-            Some(Error::Timestamp(e)) => Finding::fail_with(Error::Timestamp(e.clone()), detail),
-            _ => Finding::fail_with(
-                Error::NotRun {
-                    reason: detail.clone(),
-                },
-                detail,
-            ),
-        });
+    let details: Vec<String> = items
+        .iter()
+        .map(|e| e.finding.detail().to_owned())
+        .collect();
+    if let Some(bad) = items.into_iter().find(|e| !e.finding.passed()) {
+        return Some(bad.finding);
     }
-    let at = facts.validity_time();
-    let details: Vec<&str> = stamps.iter().map(|e| e.finding.detail()).collect();
-    Some(Finding::pass(format!(
-        "{}; certificate validity checked at {}",
-        details.join("; "),
-        crate::report::rfc3339(
-            at.at
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        )
-    )))
+    let mut detail = details.join("; ");
+    if let Some(at) = validity_time {
+        detail.push_str(&format!(
+            "; certificate validity checked at {}",
+            crate::report::rfc3339(crate::trust::unix(at))
+        ));
+    }
+    Some(Finding::pass(detail))
 }
 
 pub(crate) fn method_name(m: modelseal_manifest::Method) -> String {
@@ -490,7 +532,7 @@ pub fn check_model(
     opts: &Options<'_>,
     report: &mut Report,
 ) -> Result<Verified, Error> {
-    let walk = walk_options(&auth.manifest, model, opts.signature_file);
+    let walk = opts.walk(&auth, model);
     check_model_with(auth, model, &walk, &opts.hash, report)
 }
 

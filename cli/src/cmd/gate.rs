@@ -62,7 +62,7 @@ pub(crate) struct GateArgs {
     pub(crate) signatures: Vec<PathBuf>,
     /// Trust policy (JSON) that supplies roots, identities, levels,
     /// algorithm rules and revocation, as for `verify --policy`.
-    #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity"])]
+    #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity", "certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer", "certificate_oidc_issuer_regexp", "trusted_root"])]
     pub(crate) policy: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
@@ -232,12 +232,14 @@ fn decide(
             "several --signature bundles need --policy (which says how many distinct signers are required)",
         )
     })?;
-    let trust = args.trust.trust()?;
-    let identities = args.trust.identities(doc)?;
+    let trust = args.trust.bundle_trust(doc)?;
     let label = signature.display().to_string();
     facts.bundle = Some(signature.clone());
-    let mut opts = Options::new(&trust, time);
-    opts.identities = &identities;
+    let evidence = trust.evidence(None);
+    let sources = evidence.sources();
+    let mut opts = Options::new(trust.source(), time);
+    opts.identities = &trust.identities;
+    opts.evidence = &sources;
     opts.signature_file = Some(&signature);
     opts.hash = hash;
     let mut report = Report::default();

@@ -116,6 +116,7 @@ fn requirements(set: &PolicySet, policy: &Policy) -> Value {
             json!({
                 "name": s.name(),
                 "roots": s.roots().iter().map(|r| r.subject.to_string()).collect::<Vec<_>>(),
+                "sigstore": s.sigstore().map(|r| r.root().label.clone()),
                 "files": s.sources().iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
             })
         })
@@ -144,6 +145,7 @@ fn requirements(set: &PolicySet, policy: &Policy) -> Value {
         "trust_stores": stores,
         "trusted_identities": policy.identities().iter().map(ToString::to_string).collect::<Vec<_>>(),
         "required_signatures": policy.required_signatures(),
+        "transparency_log": if policy.requires_transparency_log() { "required" } else { "optional" },
         "algorithms": {
             "allowed": policy.algorithms().allowed().iter().map(|a| a.name()).collect::<Vec<_>>(),
             "rsa_min_bits": policy.algorithms().rsa_min_bits(),
@@ -220,6 +222,14 @@ fn explain(args: &ExplainArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     checks.push(format!("timestamp {}", actions.timestamp));
     outln!("checks:     {}", checks.join(", "));
     for store in req["trust_stores"].as_array().into_iter().flatten() {
+        if let Some(root) = store["sigstore"].as_str() {
+            outln!(
+                "trust:      {}: Sigstore trusted root {root} (keyless signers; transparency log {})",
+                store["name"].as_str().unwrap_or_default(),
+                req["transparency_log"].as_str().unwrap_or_default()
+            );
+            continue;
+        }
         outln!(
             "trust:      {}: {}",
             store["name"].as_str().unwrap_or_default(),

@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use clap::Args;
 use modelseal_manifest::HashOptions;
-use modelseal_verifier::{CheckName, EvidenceSource, Signer, TsaTimestamps};
+use modelseal_verifier::{CheckName, Signer, TsaTimestamps};
 use modelseal_verifier::{Options, Outcome};
 use serde_json::{Value, json};
 
@@ -33,10 +33,15 @@ pub(crate) struct VerifyArgs {
     pub(crate) signatures: Vec<PathBuf>,
     /// Trust policy (JSON) that supplies roots, identities, levels,
     /// algorithm and revocation rules; see `modelseal policy`.
-    #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity", "checksums", "raw_signature"])]
+    #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity", "checksums", "raw_signature", "certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer", "certificate_oidc_issuer_regexp", "trusted_root"])]
     pub(crate) policy: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
+    /// A path inside the model to leave out of the check (as
+    /// model_signing's `--ignore-paths`); repeatable. Files the signer left
+    /// out must be ignored here too, or they count as extra.
+    #[arg(long = "ignore", value_name = "PATH", conflicts_with_all = ["policy", "checksums", "raw_signature"])]
+    pub(crate) ignore: Vec<PathBuf>,
     /// PEM file of trusted RFC 3161 time-stamping authority roots;
     /// repeatable. Every timestamp the bundle carries must then verify
     /// (TSA chain and timeStamping EKU at genTime, imprint over the
@@ -148,6 +153,25 @@ fn tsa_timestamps(roots: &[PathBuf]) -> Result<Option<TsaTimestamps>, CliError> 
     Ok(trust.map(TsaTimestamps::new))
 }
 
+/// `--ignore` paths, relative to the model.
+fn ignore_paths(
+    model: &std::path::Path,
+    paths: &[PathBuf],
+) -> Result<Vec<modelseal_manifest::ResourcePath>, CliError> {
+    paths
+        .iter()
+        .map(|p| {
+            modelseal_manifest::relative_inside(model, p).ok_or_else(|| {
+                CliError::usage(format!(
+                    "--ignore {}: not a path inside the model {}",
+                    p.display(),
+                    model.display()
+                ))
+            })
+        })
+        .collect()
+}
+
 fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliError> {
     let [signature] = args.signatures().try_into().map_err(|_| {
         CliError::usage(
@@ -155,17 +179,18 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
         )
     })?;
     let time = args.trust.time()?;
-    let trust = args.trust.trust()?;
-    let identities = args.trust.identities(doc)?;
+    let trust = args.trust.bundle_trust(doc)?;
+    let ignore = ignore_paths(&args.model, &args.ignore)?;
     let label = signature.display().to_string();
     facts.bundle = Some(signature.clone());
     let bar = Bar::new(args.output.quiet || args.output.json, "verifying");
-    let tsa = tsa_timestamps(&args.tsa_roots)?;
-    let evidence: Vec<&dyn EvidenceSource> = tsa.iter().map(|t| t as &dyn EvidenceSource).collect();
-    let mut opts = Options::new(&trust, time);
-    opts.identities = &identities;
-    opts.evidence = &evidence;
+    let evidence = trust.evidence(tsa_timestamps(&args.tsa_roots)?);
+    let sources = evidence.sources();
+    let mut opts = Options::new(trust.source(), time);
+    opts.identities = &trust.identities;
+    opts.evidence = &sources;
     opts.signature_file = Some(&signature);
+    opts.ignore = &ignore;
     opts.hash = HashOptions {
         threads: args.hashing.threads(),
         progress: bar.as_ref().map(|b| b as _),
@@ -211,23 +236,28 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     if !args.output.json && !args.output.quiet {
         outln!("verified: {}", args.model.display());
         outln!("  signer:    {}", a.signer().describe());
-        if let Signer::Certificate { root_subject, .. } = a.signer() {
-            outln!("  root:      {root_subject}");
+        match a.signer() {
+            Signer::Certificate { root_subject, .. } => outln!("  root:      {root_subject}"),
+            Signer::Keyless {
+                ca, trusted_root, ..
+            } => outln!("  root:      Fulcio CA {ca} (trusted root {trusted_root})"),
+            _ => {}
         }
         outln!("  algorithm: {}", a.algorithm());
-        if let Some(ts) = outcome
-            .report
-            .checks
-            .iter()
-            .find(|c| c.name == CheckName::Timestamp)
-        {
-            // TSA subjects come from a certificate: no terminal controls.
-            let detail: String = ts
-                .detail
-                .chars()
-                .map(|c| if c.is_control() { '?' } else { c })
-                .collect();
-            outln!("  timestamp: {detail}");
+        for (name, label) in [
+            (CheckName::Tlog, "  tlog:     "),
+            (CheckName::Timestamp, "  timestamp:"),
+        ] {
+            if let Some(c) = outcome.report.checks.iter().find(|c| c.name == name) {
+                // Log URLs and TSA subjects come from the bundle or a
+                // certificate: no terminal controls.
+                let detail: String = c
+                    .detail
+                    .chars()
+                    .map(|c| if c.is_control() { '?' } else { c })
+                    .collect();
+                outln!("{label} {detail}");
+            }
         }
         outln!(
             "  files:     {} resources, {} bytes",

@@ -12,6 +12,7 @@ fn good(label: &str, key: &str, matched: &[usize]) -> SignatureFacts {
         statement: p(),
         algorithm: p(),
         chain: p(),
+        tlog: p(),
         identity: p(),
         timestamp: p(),
         expiry: p(),
@@ -29,6 +30,7 @@ fn with(mut f: SignatureFacts, name: CheckName, fact: Fact) -> SignatureFacts {
         CheckName::Statement => &mut f.statement,
         CheckName::Algorithm => &mut f.algorithm,
         CheckName::Chain => &mut f.chain,
+        CheckName::Tlog => &mut f.tlog,
         CheckName::Identity => &mut f.identity,
         CheckName::Timestamp => &mut f.timestamp,
         CheckName::Expiry => &mut f.expiry,
@@ -311,4 +313,23 @@ fn the_timestamp_check_is_governed_by_its_own_action() {
             );
         }
     }
+}
+
+#[test]
+fn a_failed_log_entry_is_an_authenticity_failure() {
+    let bad = || {
+        [with(
+            good("a.sig", "k", &[0]),
+            CheckName::Tlog,
+            Fact::fail("transparency log entry 0: inclusion proof"),
+        )]
+    };
+    let d = decide(&Level::Permissive.actions(), 1, &bad());
+    assert!(!d.accepted);
+    let c = d.checks.iter().find(|c| c.name == CheckName::Tlog).unwrap();
+    assert_eq!((c.level, c.outcome), (Action::Enforce, Status::Fail));
+    // Logged, not enforced, under audit.
+    let d = decide(&Level::Audit.actions(), 1, &bad());
+    assert!(d.accepted);
+    assert_eq!(CheckName::Tlog.category(), Category::Authenticity);
 }

@@ -44,7 +44,7 @@ use rustix::fs::{Mode, OFlags};
 
 use crate::error::{Error, GateError};
 use crate::report::{CheckName, Report};
-use crate::verify::{Authenticated, Options, signed_files, walk_options};
+use crate::verify::{Authenticated, Options, signed_files};
 
 mod seal;
 mod stream;
@@ -94,7 +94,7 @@ impl Gate {
         opts: &Options<'_>,
         report: &mut Report,
     ) -> Result<Gate, Error> {
-        let walk = walk_options(auth.manifest(), model, opts.signature_file);
+        let walk = opts.walk(&auth, model);
         Self::open_with(auth, model, &walk, opts.hash.buffer_size, report)
     }
 
