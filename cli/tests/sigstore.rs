@@ -981,3 +981,69 @@ fn rekor_v2_with_a_timestamp_of_a_trusted_tsa_verifies() {
     assert_eq!(error_kind(&run), "untrusted_certificate");
     assert_eq!(check(&run.json(), "timestamp")["status"], "pass");
 }
+
+/// Every file under `dir`, relative, `/`-separated, with its SHA-256.
+fn files_of(dir: &std::path::Path, rel: &str, out: &mut Vec<(String, String)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        let rel = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
+        if entry.file_type().unwrap().is_dir() {
+            files_of(&entry.path(), &rel, out);
+        } else {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            let digest = <sha2::Sha256 as sha2::Digest>::digest(&bytes);
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            out.push((rel, hex));
+        }
+    }
+}
+
+#[test]
+fn a_model_signing_0_2_digests_statement_verifies_the_model() {
+    // model_signing 0.2.x signed `https://model_signing/Digests/v0.1`
+    // statements: one subject per file.
+    let mut k = Keyless::new();
+    let mut files = Vec::new();
+    files_of(&k.sb.path("model"), "", &mut files);
+    let subjects: Vec<Value> = files
+        .iter()
+        .map(|(name, hex)| json!({"name": name, "digest": {"sha256": hex}}))
+        .collect();
+    let payload = serde_json::to_vec(&json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": subjects,
+        "predicateType": "https://model_signing/Digests/v0.1",
+        "predicate": {}
+    }))
+    .unwrap();
+    let leaf = k.inst.leaf(&LeafSpec::default());
+    let sig = leaf.sign(&pae(&payload));
+    let body = instance::dsse_v1(&leaf.pem(), &sig, &payload);
+    let entry = k.inst.log_v1(&body, "dsse", "0.0.1", T0 + 60);
+    let b = keyless_bundle(&leaf.der, vec![entry], &payload, &sig);
+    let run = k.verify(&b, &ID);
+    run.code(0);
+    let j = run.json();
+    assert!(
+        check(&j, "statement")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Digests/v0.1"),
+        "{j:#}"
+    );
+    // A file added after signing, then a changed byte.
+    std::fs::write(k.sb.path("model/extra.txt"), b"added").unwrap();
+    let run = k.verify(&b, &ID);
+    run.code(1);
+    assert_eq!(error_kind(&run), "files_mismatch");
+    std::fs::remove_file(k.sb.path("model/extra.txt")).unwrap();
+    common::flip_byte(&k.sb.path("model/model.safetensors"), 100);
+    let run = k.verify(&b, &ID);
+    run.code(1);
+    assert_eq!(error_kind(&run), "digest_mismatch");
+}

@@ -577,3 +577,131 @@ pub fn one_file(name: String, digest: Digest) -> Manifest {
         resources,
     )
 }
+
+/// The predicate type of model_signing 0.2's statements: one subject per
+/// file (`name`: its path in the model, `digest.sha256`), no predicate
+/// content (`files` serialization, SHA-256, no symlinks).
+pub const DIGESTS_V01_PREDICATE_TYPE: &str = "https://model_signing/Digests/v0.1";
+
+/// The `predicateType` a payload names, if it is JSON with one.
+pub fn predicate_type(payload: &[u8]) -> Option<String> {
+    serde_json::from_slice::<PeekJson>(payload)
+        .ok()
+        .and_then(|p| p.predicate_type)
+}
+
+/// Parse a model_signing 0.2 statement ([`DIGESTS_V01_PREDICATE_TYPE`]):
+/// every subject is a file of the model with its SHA-256; the manifest
+/// has the `files` method and SHA-256, so the model must hold exactly
+/// these files.
+///
+/// # Errors
+/// [`FormatError`] for another statement, no subject, a subject whose name
+/// is not a safe relative path or whose digest is not exactly one SHA-256,
+/// or a name listed twice.
+pub fn from_digests_v01_payload(payload: &[u8]) -> Result<Manifest, FormatError> {
+    let st: ArtifactStatementJson = parse_strict("in-toto statement", payload)?;
+    if !ARTIFACT_STATEMENT_TYPES.contains(&st.type_.as_str()) {
+        return Err(FormatError::unexpected("_type", STATEMENT_TYPE, &st.type_));
+    }
+    if st.predicate_type != DIGESTS_V01_PREDICATE_TYPE {
+        return Err(FormatError::unexpected(
+            "predicateType",
+            DIGESTS_V01_PREDICATE_TYPE,
+            &st.predicate_type,
+        ));
+    }
+    if st.subject.is_empty() {
+        return Err(FormatError::unexpected(
+            "subject",
+            "one subject per file",
+            "none",
+        ));
+    }
+    let mut resources = BTreeMap::new();
+    for (i, subject) in st.subject.into_iter().enumerate() {
+        let key = parse_resource_name(&subject.name, Method::Files)?;
+        let hex = match (subject.digest.len(), subject.digest.get("sha256")) {
+            (1, Some(hex)) => hex,
+            _ => {
+                let keys: Vec<_> = subject.digest.keys().map(String::as_str).collect();
+                return Err(FormatError::unexpected(
+                    format!("subject[{i}].digest"),
+                    "exactly one sha256 digest",
+                    keys.join(","),
+                ));
+            }
+        };
+        let digest = Digest::from_hex(HashAlgorithm::Sha256, hex).map_err(|e| {
+            FormatError::unexpected(
+                format!("subject[{i}].digest.sha256"),
+                "64 lowercase hex characters",
+                e.value,
+            )
+        })?;
+        if resources.insert(key, digest).is_some() {
+            return Err(FormatError::DuplicateResource { name: subject.name });
+        }
+    }
+    Ok(Manifest::new(
+        String::new(),
+        Serialization::files(HashAlgorithm::Sha256, Vec::new()),
+        resources,
+    ))
+}
+
+#[cfg(test)]
+mod digests_v01 {
+    use super::*;
+
+    fn statement(subjects: serde_json::Value) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "_type": STATEMENT_TYPE,
+            "subject": subjects,
+            "predicateType": DIGESTS_V01_PREDICATE_TYPE,
+        }))
+        .unwrap()
+    }
+
+    const E: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    #[test]
+    fn every_subject_is_a_file() {
+        let p = statement(serde_json::json!([
+            {"name": "weights/b.bin", "digest": {"sha256": E}},
+            {"name": "a.json", "digest": {"sha256": E}},
+        ]));
+        assert_eq!(
+            predicate_type(&p).as_deref(),
+            Some(DIGESTS_V01_PREDICATE_TYPE)
+        );
+        let m = from_digests_v01_payload(&p).unwrap();
+        let names: Vec<String> = m.resources().map(|(k, _)| k.name()).collect();
+        assert_eq!(names, ["a.json", "weights/b.bin"]);
+        assert_eq!(m.serialization().method, Method::Files);
+    }
+
+    #[test]
+    fn hostile_subjects_are_refused() {
+        for subjects in [
+            serde_json::json!([]),
+            serde_json::json!([{"name": "../x", "digest": {"sha256": E}}]),
+            serde_json::json!([{"name": "/etc/passwd", "digest": {"sha256": E}}]),
+            serde_json::json!([{"name": "a", "digest": {"sha512": E}}]),
+            serde_json::json!([{"name": "a", "digest": {"sha256": "00"}}]),
+            serde_json::json!([{"name": "a", "digest": {"sha256": E}}, {"name": "a", "digest": {"sha256": E}}]),
+        ] {
+            assert!(
+                from_digests_v01_payload(&statement(subjects.clone())).is_err(),
+                "{subjects}"
+            );
+        }
+        // Not this predicate.
+        let mut v: serde_json::Value = serde_json::from_slice(&statement(
+            serde_json::json!([{"name": "a", "digest": {"sha256": E}}]),
+        ))
+        .unwrap();
+        v["predicateType"] = PREDICATE_TYPE.into();
+        assert!(from_digests_v01_payload(&serde_json::to_vec(&v).unwrap()).is_err());
+    }
+}

@@ -248,25 +248,44 @@ class Model:
         of file ``name`` (held in memory: the file's size)."""
         return _VerifiedFile(self._native.read(name), name)
 
-    def load_safetensors(self, name: str, framework: str = "numpy") -> Dict[str, Any]:
-        """Load the safetensors file ``name``: a dict of tensor name to array.
+    def load_safetensors(
+        self,
+        name: Union[None, str, Sequence[str]] = None,
+        framework: str = "numpy",
+    ) -> Dict[str, Any]:
+        """Load safetensors file(s): a dict of tensor name to array.
 
-        The file is read once, hashed as it is read, straight into the
-        tensors' own buffers; they are returned only if the file matched its
+        ``name``: one file, a list of files, or ``None`` for every
+        ``*.safetensors`` file of the model (a sharded checkpoint), whose
+        tensors are merged into one dict (a tensor name in two files is an
+        :class:`InputError`). Each file is read once, straight into its
+        tensors' own buffers, and hashed there; several files are loaded at
+        once, one per thread (``threads`` of :func:`open_model`, default one
+        per core). The arrays are returned only if every file matched its
         signed digest. ``framework``: ``"numpy"`` (``"np"``) for numpy
         arrays, ``"torch"`` (``"pt"``) for torch tensors (CPU).
 
         Raises :class:`VerificationError` for a file that does not verify,
         :class:`InputError` for one that is not valid safetensors.
         """
+        if name is None:
+            names = [f for f in self.files if f.endswith(".safetensors")]
+            if not names:
+                raise InputError("the model holds no .safetensors file", "usage")
+        elif isinstance(name, str):
+            names = [name]
+        else:
+            names = list(name)
+            if not all(isinstance(n, str) for n in names):
+                raise InputError("name: a file name or a list of file names is expected", "usage")
         if framework in ("numpy", "np"):
             import numpy as np
 
-            def make(dtype: str, shape: List[int], buf: bytearray) -> Any:
+            def make(file: str, dtype: str, shape: List[int], buf: bytearray) -> Any:
                 np_dtype = _NUMPY_DTYPES.get(dtype)
                 if np_dtype is None:
                     raise InputError(
-                        f"{name}: dtype {dtype} has no numpy equivalent (use framework='torch')",
+                        f"{file}: dtype {dtype} has no numpy equivalent (use framework='torch')",
                         "unsupported_dtype",
                     )
                 return np.frombuffer(buf, dtype=np_dtype).reshape(shape)
@@ -274,11 +293,11 @@ class Model:
         elif framework in ("torch", "pt"):
             import torch
 
-            def make(dtype: str, shape: List[int], buf: bytearray) -> Any:
+            def make(file: str, dtype: str, shape: List[int], buf: bytearray) -> Any:
                 t_dtype = _TORCH_DTYPES.get(dtype)
                 if t_dtype is None or not hasattr(torch, t_dtype):
                     raise InputError(
-                        f"{name}: dtype {dtype} is not supported by this torch",
+                        f"{file}: dtype {dtype} is not supported by this torch",
                         "unsupported_dtype",
                     )
                 if len(buf) == 0:
@@ -287,13 +306,21 @@ class Model:
 
         else:
             raise InputError(f"framework {framework!r}: use 'numpy' or 'torch'", "usage")
-        _metadata, tensors = self._native.load_safetensors(name)
-        return {t_name: make(dtype, shape, buf) for t_name, dtype, shape, buf in tensors}
+        out: Dict[str, Any] = {}
+        for file, (_metadata, tensors) in zip(names, self._native.load_safetensors(names)):
+            for t_name, dtype, shape, buf in tensors:
+                if t_name in out:
+                    raise InputError(
+                        f"tensor {t_name!r} is in more than one file ({file})",
+                        "duplicate_tensor",
+                    )
+                out[t_name] = make(file, dtype, shape, buf)
+        return out
 
     def safetensors_metadata(self, name: str) -> Optional[Dict[str, str]]:
         """The ``__metadata__`` of safetensors file ``name`` (verified: the
         whole file is read and hashed)."""
-        metadata, _tensors = self._native.load_safetensors(name)
+        [(metadata, _tensors)] = self._native.load_safetensors([name])
         return metadata
 
     @property

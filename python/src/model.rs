@@ -15,6 +15,7 @@ use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use modelseal_manifest::ResourcePath;
@@ -54,6 +55,10 @@ enum From {
     Gate(Arc<Gate>),
     Sealed(Arc<Sealed>),
 }
+
+/// One loaded safetensors file for Python: its `__metadata__` and its
+/// tensors as `(name, dtype, shape, bytearray)`.
+type LoadedFile<'py> = (Option<Bound<'py, PyAny>>, Bound<'py, PyList>);
 
 /// An opened model (see the module docs); `modelseal.Model` wraps it.
 #[pyclass(frozen, module = "modelseal._native")]
@@ -211,50 +216,42 @@ impl Model {
         }
     }
 
-    /// A safetensors file as `(metadata, [(name, dtype, shape, bytearray)])`,
-    /// read once straight into the tensors' buffers and returned only if
-    /// the file matched its signed digest.
+    /// Safetensors files, each as `(metadata, [(name, dtype, shape,
+    /// bytearray)])`, in the order given. Each file is read once straight
+    /// into its tensors' buffers and hashed there, and returned only if it
+    /// matched its signed digest; several files are loaded at once, one per
+    /// worker (`threads`, default one per core). Nothing is returned unless
+    /// every file loaded.
     fn load_safetensors<'py>(
         &self,
         py: Python<'py>,
-        name: &str,
-    ) -> PyResult<(Option<Bound<'py, PyAny>>, Bound<'py, PyList>)> {
-        let path = self.resource(name).raise(py)?;
-        let loaded = match self.source(py).raise(py)? {
-            From::Gate(gate) => py.detach(|| {
-                gate.load(&path, |reader| {
-                    let size = reader.len();
-                    tensors::load(reader, size)
-                })
-            }),
-            From::Sealed(s) => {
-                let (mut file, len) = sealed_file(&s, &path).raise(py)?;
-                py.detach(|| tensors::load(&mut file, len))
-                    .map_err(LoadError::Loader)
+        names: Vec<String>,
+    ) -> PyResult<Vec<LoadedFile<'py>>> {
+        let paths = names
+            .iter()
+            .map(|n| self.resource(n))
+            .collect::<Result<Vec<_>, _>>()
+            .raise(py)?;
+        let source = self.source(py).raise(py)?;
+        let workers = self
+            .req
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+        let loaded = py.detach(|| load_files(&source, &paths, &names, workers));
+        let mut out = Vec::with_capacity(loaded.len());
+        for result in loaded {
+            let Tensors { metadata, tensors } = result.map_err(|e| e.into_pyerr(py))?;
+            let list = PyList::empty(py);
+            for t in tensors {
+                list.append(t)?;
             }
-        };
-        let Tensors { metadata, tensors } = match loaded {
-            Ok(t) => t,
-            Err(LoadError::Rejected(e)) => return Err(rejected(&e).into_pyerr(py)),
-            Err(LoadError::Loader(LoadFailure::Python(e))) => return Err(e),
-            Err(LoadError::Loader(e)) => {
-                return Err(
-                    Failure::input("malformed_safetensors", format!("{name}: {e}")).into_pyerr(py),
-                );
-            }
-            Err(e) => {
-                return Err(Failure::input("gate_failed", e.to_string()).into_pyerr(py));
-            }
-        };
-        let list = PyList::empty(py);
-        for t in tensors {
-            list.append(t)?;
+            let metadata = match metadata {
+                Some(m) => Some(m.into_pyobject(py)?.into_any()),
+                None => None,
+            };
+            out.push((metadata, list));
         }
-        let metadata = match metadata {
-            Some(m) => Some(m.into_pyobject(py)?.into_any()),
-            None => None,
-        };
-        Ok((metadata, list))
+        Ok(out)
     }
 
     /// A directory holding the model's files as links to sealed copies
@@ -292,6 +289,105 @@ impl Model {
         // when the last one is done.
         drop(old);
     }
+}
+
+/// Why a safetensors file was not loaded, on its way to Python.
+enum LoadFailed {
+    Failure(Failure),
+    Python(PyErr),
+}
+
+impl LoadFailed {
+    fn new(name: &str, e: LoadError<LoadFailure>) -> Self {
+        match e {
+            LoadError::Rejected(e) => LoadFailed::Failure(rejected(&e)),
+            LoadError::Loader(LoadFailure::Python(e)) => LoadFailed::Python(e),
+            LoadError::Loader(e) => LoadFailed::Failure(Failure::input(
+                "malformed_safetensors",
+                format!("{name}: {e}"),
+            )),
+            e => LoadFailed::Failure(Failure::input("gate_failed", e.to_string())),
+        }
+    }
+
+    fn into_pyerr(self, py: Python<'_>) -> PyErr {
+        match self {
+            LoadFailed::Failure(f) => f.into_pyerr(py),
+            LoadFailed::Python(e) => e,
+        }
+    }
+}
+
+/// One safetensors file: through a [`HashingReader`] (this thread reads
+/// and hashes, straight into the tensors' buffers), or from its sealed
+/// copy.
+///
+/// [`HashingReader`]: modelseal_verifier::HashingReader
+fn load_file(source: &From, path: &ResourcePath, name: &str) -> Result<Tensors, LoadFailed> {
+    match source {
+        From::Gate(gate) => gate
+            .load_direct(path, |reader| {
+                let size = reader.len();
+                tensors::load(reader, size)
+            })
+            .map_err(|e| LoadFailed::new(name, e)),
+        From::Sealed(s) => {
+            let (mut file, len) = sealed_file(s, path).map_err(LoadFailed::Failure)?;
+            tensors::load(&mut file, len).map_err(|e| LoadFailed::new(name, LoadError::Loader(e)))
+        }
+    }
+}
+
+/// Load `paths` with up to `workers` threads, each taking the next file;
+/// the results in the order of `paths`. After a failure no new file is
+/// started, and the first failure in that order is the one reported.
+fn load_files(
+    source: &From,
+    paths: &[ResourcePath],
+    names: &[String],
+    workers: usize,
+) -> Vec<Result<Tensors, LoadFailed>> {
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let slots: Vec<Mutex<Option<Result<Tensors, LoadFailed>>>> =
+        paths.iter().map(|_| Mutex::new(None)).collect();
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let (Some(path), Some(name), Some(slot)) = (paths.get(i), names.get(i), slots.get(i))
+            else {
+                return;
+            };
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            let result = load_file(source, path, name);
+            if result.is_err() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+        }
+    };
+    let workers = workers.clamp(1, paths.len().max(1));
+    if workers == 1 {
+        work();
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(work);
+            }
+        });
+    }
+    let results: Vec<Option<Result<Tensors, LoadFailed>>> = slots
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
+        .collect();
+    // Files never started (after a failure) are left out: the failure is
+    // among the others.
+    if let Some(i) = results.iter().position(|r| matches!(r, Some(Err(_)))) {
+        return results.into_iter().skip(i).take(1).flatten().collect();
+    }
+    results.into_iter().flatten().collect()
 }
 
 /// Steps 1–6 without the GIL: authenticate, then list the model.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from safetensors.numpy import load_file
+from safetensors.numpy import load_file, save_file
 
 import modelseal
 from conftest import KEYS, Signed, private, sign, tensors, write_model
@@ -241,3 +241,73 @@ def test_open_under_a_policy(tmp_path: Path) -> None:
     with pytest.raises(modelseal.VerificationError) as e:
         modelseal.open_model(model, signature=[a, b], policy=policy)
     assert "config.json" in e.value.reason
+
+
+def _sharded(tmp: Path, shards: int = 4) -> "tuple[Path, Path, dict]":
+    """A model of `shards` safetensors files (distinct tensor names), signed."""
+    model = tmp / "sharded"
+    model.mkdir()
+    want = {}
+    for i in range(shards):
+        part = {f"{k}.{i}": v for k, v in tensors(seed=i, scale=8).items()}
+        save_file(part, str(model / f"model-{i:05d}-of-{shards:05d}.safetensors"))
+        want.update(part)
+    (model / "config.json").write_text("{}")
+    sig = sign(model, tmp / "sharded.sig", private(tmp, KEYS / "p256.pkcs8.pem"))
+    return model, sig, want
+
+
+def test_load_every_safetensors_file_at_once(tmp_path: Path) -> None:
+    model, sig, want = _sharded(tmp_path)
+    files = sorted(f.name for f in model.glob("*.safetensors"))
+    for threads in (None, 1, 3):
+        with modelseal.open_model(
+            model, signature=sig, public_key=KEYS / "p256.pub.pem", threads=threads
+        ) as m:
+            for got in (m.load_safetensors(), m.load_safetensors(files)):
+                assert sorted(got) == sorted(want)
+                for name, array in want.items():
+                    assert got[name].dtype == array.dtype and np.array_equal(got[name], array)
+            # Through the sealed copies too.
+            m.path
+            assert sorted(m.load_safetensors()) == sorted(want)
+
+
+def test_load_at_once_refuses_the_whole_set_for_one_bad_file(tmp_path: Path) -> None:
+    model, sig, _want = _sharded(tmp_path)
+    victim = model / "model-00002-of-00004.safetensors"
+    data = bytearray(victim.read_bytes())
+    data[-1] ^= 1  # the last byte of the last tensor
+    victim.write_bytes(bytes(data))
+    with modelseal.open_model(model, signature=sig, public_key=KEYS / "p256.pub.pem") as m:
+        with pytest.raises(modelseal.VerificationError) as e:
+            m.load_safetensors()
+        assert e.value.check == "digests"
+        assert victim.name in e.value.reason
+        # The good files still load one by one.
+        assert m.load_safetensors("model-00000-of-00004.safetensors")
+
+
+def test_load_at_once_input_errors(tmp_path: Path, signed: Signed) -> None:
+    model, sig, _want = _sharded(tmp_path, shards=2)
+    dup = model / "model-00001-of-00002.safetensors"
+    save_file({"embed.weight.0": np.zeros(3, dtype=np.float32)}, str(dup))
+    sig = sign(model, tmp_path / "dup.sig", private(tmp_path, KEYS / "p256.pkcs8.pem"))
+    with modelseal.open_model(model, signature=sig, public_key=KEYS / "p256.pub.pem") as m:
+        with pytest.raises(modelseal.InputError) as e:
+            m.load_safetensors()
+        assert e.value.kind == "duplicate_tensor" and "embed.weight.0" in e.value.reason
+        with pytest.raises(modelseal.InputError) as e:
+            m.load_safetensors(["model-00000-of-00002.safetensors", 3])  # type: ignore[list-item]
+        assert e.value.kind == "usage"
+        with pytest.raises(modelseal.VerificationError) as e:
+            m.load_safetensors(["model-00000-of-00002.safetensors", "absent.safetensors"])
+        assert e.value.check == "files"
+    only_json = tmp_path / "json"
+    only_json.mkdir()
+    (only_json / "config.json").write_text("{}")
+    sig = sign(only_json, tmp_path / "json.sig", private(tmp_path, KEYS / "p256.pkcs8.pem"))
+    with modelseal.open_model(only_json, signature=sig, public_key=KEYS / "p256.pub.pem") as m:
+        with pytest.raises(modelseal.InputError) as e:
+            m.load_safetensors()
+        assert e.value.kind == "usage" and "no .safetensors" in e.value.reason

@@ -500,6 +500,16 @@ fn signed_manifest(parsed: &ParsedBundle) -> Result<(String, Manifest), Error> {
             );
             return Ok((detail, m));
         }
+        if modelseal_manifest::predicate_type(&env.payload).as_deref()
+            == Some(modelseal_manifest::DIGESTS_V01_PREDICATE_TYPE)
+        {
+            let m = modelseal_manifest::from_digests_v01_payload(&env.payload)?;
+            let detail = format!(
+                "model_signing 0.2 statement (Digests/v0.1): {} files / sha256",
+                m.len()
+            );
+            return Ok((detail, m));
+        }
         let (predicate, m) = modelseal_manifest::artifact_from_payload(&env.payload)?;
         let digest = m.resources().next().map(|(_, d)| d.to_hex());
         let detail = format!(

@@ -120,8 +120,8 @@ pub use facts::{
     Finding, Inputs, MaterialKind, ParsedBundle, SignatureFacts, gather, gather_parsed, unparsed,
 };
 pub use gate::{
-    DEFAULT_CHUNK_SIZE, FileVerified, Gate, LoadError, Loaded, ModelView, SealedFile, SealedModel,
-    VerifyingReader,
+    DEFAULT_CHUNK_SIZE, FileVerified, Gate, HashingReader, LoadError, Loaded, ModelView,
+    SealedFile, SealedModel, VerifyingReader,
 };
 pub use identity::{Identity, check as check_identity};
 pub use keyless::Sigstore;

@@ -259,6 +259,103 @@ fn shards_fail_at_the_first_bad_shard_before_the_end() {
 }
 
 #[test]
+fn a_hashing_reader_hashes_the_callers_own_buffer() {
+    for method in [
+        Method::Files,
+        Method::Shards {
+            shard_size: 100_000,
+        },
+    ] {
+        let m = model();
+        let bundle = sign(m.path(), method);
+        let t = trust();
+        let g = gate(m.path(), &bundle, &t).unwrap();
+        // Reads of odd sizes, crossing chunk and shard boundaries.
+        let mut r = g.reader(&rp("weights.bin")).unwrap();
+        assert_eq!(r.len(), 1 << 20);
+        let mut got = vec![0u8; 1 << 20];
+        let mut at = 0;
+        while at < got.len() {
+            let end = (at + 77_777).min(got.len());
+            let n = r.read(&mut got[at..end]).unwrap();
+            assert!(n > 0);
+            at += n;
+        }
+        assert_eq!(r.read(&mut [0u8; 16]).unwrap(), 0, "end after the verdict");
+        assert_eq!(got, pattern(1 << 20, 7));
+        assert_eq!(r.finish().unwrap().bytes(), 1 << 20);
+
+        // An empty file is verified before any read.
+        let mut empty = g.reader(&rp("sub/empty")).unwrap();
+        assert_eq!(empty.read(&mut [0u8; 4]).unwrap(), 0);
+        empty.finish().unwrap();
+
+        // A loader that reads only the head: finish() hashes the rest.
+        let head = g
+            .load_direct(&rp("weights.bin"), |r| {
+                let mut head = [0u8; 8];
+                r.read_exact(&mut head).map(|()| head)
+            })
+            .unwrap();
+        assert_eq!(head[..], pattern(8, 7)[..]);
+    }
+}
+
+#[test]
+fn a_hashing_reader_never_says_yes_to_changed_bytes() {
+    let m = model();
+    let bundle = sign(m.path(), Method::Files);
+    let t = trust();
+    let g = gate(m.path(), &bundle, &t).unwrap();
+    let path = m.path().join("weights.bin");
+    let f = fs::OpenOptions::new().write(true).open(&path).unwrap();
+    f.write_all_at(b"X", 900_000).unwrap();
+
+    // Every byte read, the last read is the error, and so is finish().
+    let mut r = g.reader(&rp("weights.bin")).unwrap();
+    let mut got = Vec::new();
+    let err = r.read_to_end(&mut got).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidData);
+    assert!(err.to_string().contains("weights.bin"), "{err}");
+    assert_eq!(changed(&r.finish().unwrap_err()), ["weights.bin"]);
+
+    // A loader that reads only the untouched head is still refused.
+    let err = g
+        .load_direct(&rp("weights.bin"), |r| {
+            let mut head = [0u8; 8];
+            r.read_exact(&mut head).map(|()| head)
+        })
+        .unwrap_err();
+    assert!(matches!(&err, LoadError::Rejected(e) if changed(e) == ["weights.bin"]));
+
+    // Shards: refused at the bad shard, long before the end.
+    let bundle = sign(m.path(), Method::Shards { shard_size: 65_536 });
+    f.write_all_at(b"Y", 10).unwrap();
+    let g = gate(m.path(), &bundle, &t).unwrap();
+    let mut r = g.reader(&rp("weights.bin")).unwrap();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0;
+    let err = loop {
+        match r.read(&mut buf[total..]) {
+            Ok(0) => panic!("reached the end of a tampered file"),
+            Ok(n) => total += n,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err.kind(), ErrorKind::InvalidData);
+    assert!(total < 1 << 20, "failed after {total} bytes");
+    assert_eq!(changed(&r.finish().unwrap_err()), ["weights.bin:0:65536"]);
+
+    // A file that grew or shrank after the gate listed it.
+    fs::write(&path, pattern((1 << 20) + 1, 7)).unwrap();
+    let err = g.reader(&rp("weights.bin")).unwrap_err();
+    assert!(
+        matches!(err, Error::Model(ModelError::Changed { .. })),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn files_that_change_size_or_are_not_signed_are_refused() {
     let m = model();
     let bundle = sign(m.path(), Method::Files);

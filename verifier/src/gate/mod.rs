@@ -13,6 +13,10 @@
 //!   reports end of file only after the last digest matched, and
 //!   [`Gate::load`] returns the loader's result only then. One pass over
 //!   the model, memory bounded by a few chunks per stream.
+//! - **Into the caller's memory** ([`Gate::reader`]): the caller's thread
+//!   reads each chunk straight into its own buffer and hashes it there
+//!   ([`HashingReader`]): no hand-over copy, one core per file; loaders
+//!   that read several files at once use one reader per thread.
 //! - **Sealed copies** ([`Gate::seal`]): each file is hashed chunk by chunk
 //!   and the same chunks are written into an anonymous memory file
 //!   (`memfd`), which is sealed against every change (`F_SEAL_WRITE`,
@@ -35,9 +39,9 @@ use std::os::fd::OwnedFd;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use modelseal_manifest::Progress;
 use modelseal_manifest::{
-    Digest, HashAlgorithm, ManifestDiff, Method, ModelError, ResourceKey, ResourcePath,
+    Digest, HashAlgorithm, Hasher, ManifestDiff, Method, ModelError, Progress, ResourceKey,
+    ResourcePath,
 };
 use modelseal_manifest::{FileEntry, ModelFiles, WalkOptions};
 use rustix::fs::{Mode, OFlags};
@@ -46,10 +50,12 @@ use crate::error::{Error, GateError};
 use crate::report::{CheckName, Report};
 use crate::verify::{Authenticated, Options, signed_files};
 
+mod direct;
 mod seal;
 mod stream;
 mod view;
 
+pub use direct::HashingReader;
 pub use seal::{SealedFile, SealedModel};
 pub use stream::{FileVerified, LoadError, Loaded, VerifyingReader};
 pub use view::ModelView;
@@ -317,26 +323,44 @@ fn produce(
             }
             pos += n;
         }
-        if hasher.finish() != res.expected {
-            return Err(Error::Integrity(ManifestDiff {
-                changed: vec![res.key.clone()],
-                ..ManifestDiff::default()
-            }));
-        }
-        // Bytes appended since listing are never handed out, but the file is
-        // no longer the one signed: refuse it, as the engine does.
+        check_resource(res, hasher)?;
         if res.end == src.size {
-            let mut probe = [0u8; 1];
-            let more = src.file.read_at(&mut probe, src.size).map_err(io_err)?;
-            if more > 0 {
-                return Err(ModelError::Changed {
-                    path: src.path.to_owned(),
-                    expected: src.size,
-                    found: src.size + more as u64,
-                }
-                .into());
-            }
+            check_end(src.file, src.path, src.size)?;
         }
+    }
+    Ok(())
+}
+
+/// Compare a resource's digest, once its last byte was hashed.
+fn check_resource(res: &Resource, hasher: Hasher) -> Result<(), Error> {
+    if hasher.finish() == res.expected {
+        Ok(())
+    } else {
+        Err(Error::Integrity(ManifestDiff {
+            changed: vec![res.key.clone()],
+            ..ManifestDiff::default()
+        }))
+    }
+}
+
+/// After a file's last byte: bytes appended since listing are never handed
+/// out, but the file is no longer the one signed: refuse it, as the engine
+/// does.
+fn check_end(file: &File, path: &Path, size: u64) -> Result<(), Error> {
+    let mut probe = [0u8; 1];
+    let more = file
+        .read_at(&mut probe, size)
+        .map_err(|source| ModelError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+    if more > 0 {
+        return Err(ModelError::Changed {
+            path: path.to_owned(),
+            expected: size,
+            found: size + more as u64,
+        }
+        .into());
     }
     Ok(())
 }

@@ -30,8 +30,8 @@ enum State {
 /// [`VerifyingReader`] and matched its signed digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileVerified {
-    path: ResourcePath,
-    bytes: u64,
+    pub(super) path: ResourcePath,
+    pub(super) bytes: u64,
 }
 
 impl FileVerified {
@@ -301,11 +301,7 @@ impl Gate {
     ) -> Result<T, LoadError<E>> {
         let mut reader = self.stream(path).map_err(LoadError::Rejected)?;
         let made = loader(&mut reader);
-        match (reader.finish(), made) {
-            (Err(e), _) => Err(LoadError::Rejected(e)),
-            (Ok(_), Err(e)) => Err(LoadError::Loader(e)),
-            (Ok(_), Ok(t)) => Ok(t),
-        }
+        verdict(reader.finish(), made)
     }
 
     /// Stream every file, in canonical order, through `loader`, and return
@@ -335,5 +331,18 @@ impl Gate {
             verified: Verified::new(self.auth, bytes),
             files,
         })
+    }
+}
+
+/// A loader's result, given the file's verdict: the verdict first (a
+/// tampered file often fails to parse, and the mismatch is the real reason).
+pub(super) fn verdict<T, E>(
+    file: Result<FileVerified, Error>,
+    made: Result<T, E>,
+) -> Result<T, LoadError<E>> {
+    match (file, made) {
+        (Err(e), _) => Err(LoadError::Rejected(e)),
+        (Ok(_), Err(e)) => Err(LoadError::Loader(e)),
+        (Ok(_), Ok(t)) => Ok(t),
     }
 }
