@@ -87,13 +87,10 @@ pub(crate) struct TrustArgs {
     #[arg(long = "certificate-oidc-issuer-regexp", value_name = "REGEX", conflicts_with_all = ["certificate_oidc_issuer", "public_key", "trust_roots", "identity"])]
     pub(crate) certificate_oidc_issuer_regexp: Option<String>,
     /// Sigstore trusted_root.json (Fulcio CAs, Rekor and CT logs, TSAs) for
-    /// keyless bundles and for the transparency-log entries and timestamps
-    /// of key bundles [default: the Sigstore public-good root built in].
-    #[arg(
-        long = "trusted-root",
-        value_name = "TRUSTED_ROOT.json",
-        conflicts_with = "trust_roots"
-    )]
+    /// keyless bundles, and for the transparency-log entries and timestamps
+    /// of key and certificate bundles [default: the Sigstore public-good
+    /// root built in].
+    #[arg(long = "trusted-root", value_name = "TRUSTED_ROOT.json")]
     pub(crate) trusted_root: Option<PathBuf>,
 }
 

@@ -384,3 +384,427 @@ fn text_output_escapes_control_characters() {
             .contains('\u{1b}')
     );
 }
+
+/// Run `modelseal ARGS` in the sandbox, sampling its peak resident set
+/// (`VmHWM`, kB) from `/proc` while it runs; fails after `secs`.
+fn run_peak_kb(sb: &Sandbox, args: &[&str], secs: u64) -> (u64, common::Run) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_modelseal"));
+    cmd.args(args)
+        .current_dir(sb.path(""))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    let mut peak = 0;
+    loop {
+        if let Ok(status) = fs::read_to_string(&status_file)
+            && let Some(kb) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak = peak.max(kb);
+        }
+        if child.try_wait().unwrap().is_some() {
+            let out = child.wait_with_output().unwrap();
+            let run = common::Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            };
+            return (peak, run);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("modelseal {args:?} did not return within {secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A sparse file of `len` bytes at `p` (no disk used).
+fn sparse(p: &Path, len: u64) {
+    fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(p)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+}
+
+const TIB: u64 = 1 << 40;
+
+/// Item 2: in shards mode every shard range of a file was listed before the
+/// comparison: a 1 TiB sparse file (no disk) in place of a signed one made
+/// `verify` use 2.6 GB with 64 KiB shards (and the gate the same). Sizes
+/// are now compared first, so it costs no more than a small model.
+#[test]
+fn a_sparse_terabyte_costs_shard_verification_no_memory() {
+    let sb = Sandbox::new();
+    sb.copy("models/demo", "model");
+    let key = sb.key("keys/p256.pkcs8.pem");
+    let public = fixture("keys/p256.pub.pem");
+    sb.run([
+        "sign",
+        "model",
+        "--key",
+        s(&key),
+        "--shard-size",
+        "65536",
+        "-q",
+    ])
+    .code(0);
+    let verify = ["verify", "model", "--public-key", s(&public)];
+    let (baseline, run) = run_peak_kb(&sb, &verify, 60);
+    run.code(0);
+    sparse(&sb.path("model/model.safetensors"), TIB);
+    sparse(&sb.path("model/extra.bin"), TIB);
+    let (peak, run) = run_peak_kb(&sb, &verify, 60);
+    let unsigned = format!("extra.bin:0:{TIB}");
+    run.code(1)
+        .no_panic()
+        .stderr_has(&unsigned)
+        .stderr_has(&format!("model.safetensors:262144:{TIB}"));
+    assert!(
+        peak < baseline + 16 * 1024,
+        "verify peaked at {peak} kB with two 1 TiB sparse files (baseline {baseline} kB)"
+    );
+    let gate = [
+        "gate",
+        "model",
+        "--public-key",
+        s(&public),
+        "--",
+        "sh",
+        "-c",
+        "touch STARTED",
+    ];
+    let (peak, run) = run_peak_kb(&sb, &gate, 60);
+    run.code(1).no_panic().stderr_has(&unsigned);
+    assert!(!sb.path("STARTED").exists());
+    assert!(
+        peak < baseline + 16 * 1024,
+        "gate peaked at {peak} kB (baseline {baseline} kB)"
+    );
+}
+
+/// Item 2: in `files` mode nothing signed bounds a file's size, and the gate
+/// copied a sparse file of any size into shared memory before its digest
+/// mismatched (a 16 TiB one would exhaust the machine). What the gate seals
+/// is bounded (by default the memory available); a model above the bound is
+/// refused before anything is read.
+#[test]
+fn the_gate_seals_no_more_than_it_may_hold() {
+    let sb = Sandbox::new();
+    sb.copy("models/demo", "model");
+    let key = sb.key("keys/p256.pkcs8.pem");
+    let public = fixture("keys/p256.pub.pem");
+    sb.run(["sign", "model", "--key", s(&key), "-q"]).code(0);
+    let gate = |extra: &[&str]| {
+        let mut a = vec!["gate", "model", "--public-key", s(&public)];
+        a.extend_from_slice(extra);
+        a.extend(["--", "sh", "-c", "touch STARTED"]);
+        run_bounded(&sb, &a, 60)
+    };
+    // An honest model within the bound still runs COMMAND.
+    gate(&["--max-sealed-bytes", "1048576"]).code(0);
+    assert!(sb.path("STARTED").exists());
+    fs::remove_file(sb.path("STARTED")).unwrap();
+    // 8 TiB (ext4 allows 16 TiB less a block): beyond any machine's
+    // memory, so beyond the default bound too.
+    sparse(&sb.path("model/model.safetensors"), 8 * TIB);
+    let (peak, run) = run_peak_kb(
+        &sb,
+        &[
+            "gate",
+            "model",
+            "--public-key",
+            s(&public),
+            "--",
+            "sh",
+            "-c",
+            "touch STARTED",
+        ],
+        30,
+    );
+    run.code(2)
+        .no_panic()
+        .stderr_has("more than the")
+        .stderr_has("the gate may seal in memory (the memory available)");
+    assert!(peak < 64 * 1024, "gate peaked at {peak} kB");
+    assert!(!sb.path("STARTED").exists());
+    // An explicit bound applies the same way.
+    gate(&["--max-sealed-bytes", "1048576", "--json"])
+        .code(2)
+        .stderr_has("more than the 1048576 bytes the gate may seal in memory (the limit given)");
+    assert!(!sb.path("STARTED").exists());
+}
+
+/// Item 3: `model_signing`'s shard serialization has no resource for an
+/// empty file, so after signing with `--shard-size 65536` new empty files
+/// (`__init__.py`, `adapter_config.json`, a nested shard name) verified and
+/// the gate linked them; signed empty files could be deleted or replaced
+/// by directories. Bundles modelseal writes now record their empty files.
+#[test]
+fn empty_files_are_vouched_for_in_shards_mode() {
+    let sb = Sandbox::new();
+    sb.copy("models/demo", "model");
+    fs::write(sb.path("model/empty.txt"), b"").unwrap();
+    let key = sb.key("keys/p256.pkcs8.pem");
+    let public = fixture("keys/p256.pub.pem");
+    sb.run([
+        "sign",
+        "model",
+        "--key",
+        s(&key),
+        "--shard-size",
+        "65536",
+        "-q",
+    ])
+    .code(0);
+    let verify = || sb.run(["verify", "model", "--public-key", s(&public)]);
+    let gate = || {
+        sb.run([
+            "gate",
+            "model",
+            "--public-key",
+            s(&public),
+            "--",
+            "sh",
+            "-c",
+            "ls -A \"$MODELSEAL_MODEL_DIR\" > listed",
+        ])
+    };
+    verify().code(0);
+    gate().code(0);
+    let listed = fs::read_to_string(sb.path("listed")).unwrap();
+    assert!(listed.lines().any(|l| l == "empty.txt"), "{listed}");
+
+    for added in [
+        "__init__.py",
+        "adapter_config.json",
+        "weights/model-00003-of-00002.safetensors",
+    ] {
+        fs::write(sb.path(&format!("model/{added}")), b"").unwrap();
+        verify()
+            .code(1)
+            .stderr_has(&format!("extra (present, not signed): {added}"));
+        fs::remove_file(sb.path("listed")).ok();
+        gate().code(1).stderr_has(added);
+        assert!(!sb.path("listed").exists());
+        fs::remove_file(sb.path(&format!("model/{added}"))).unwrap();
+    }
+    // A signed empty file deleted, then replaced by a directory.
+    fs::remove_file(sb.path("model/empty.txt")).unwrap();
+    verify()
+        .code(1)
+        .stderr_has("missing (signed, not present): empty.txt");
+    fs::create_dir(sb.path("model/empty.txt")).unwrap();
+    verify()
+        .code(1)
+        .stderr_has("missing (signed, not present): empty.txt");
+    fs::write(sb.path("model/empty.txt/x"), b"").unwrap();
+    verify().code(1).stderr_has("empty.txt/x");
+    fs::remove_dir_all(sb.path("model/empty.txt")).unwrap();
+    // Empty again where content was signed, and content where empty was.
+    fs::write(sb.path("model/empty.txt"), b"now with content").unwrap();
+    verify()
+        .code(1)
+        .stderr_has("missing (signed, not present): empty.txt")
+        .stderr_has("empty.txt:0:16");
+    fs::write(sb.path("model/empty.txt"), b"").unwrap();
+    fs::write(sb.path("model/config.json"), b"").unwrap();
+    verify()
+        .code(1)
+        .stderr_has("extra (present, not signed): config.json");
+}
+
+/// Item 3, bundles written by `model_signing` (no record of empty files):
+/// such a bundle cannot vouch for an empty file, so the model still
+/// verifies as the reference tool says, but the gate never hands an empty
+/// file out.
+#[test]
+fn the_gate_never_exposes_an_empty_file_a_reference_bundle_cannot_vouch_for() {
+    let sb = Sandbox::new();
+    sb.copy("models/ordering", "model");
+    assert_eq!(fs::metadata(sb.path("model/empty.bin")).unwrap().len(), 0);
+    let bundle = fixture("interop/oms/extra/shards-ordering-p256.sig");
+    let root = fixture("interop/oms/pki/root.pem");
+    let run = sb.run([
+        "gate",
+        "model",
+        "-s",
+        s(&bundle),
+        "--trust-root",
+        s(&root),
+        "--identity",
+        "*",
+        "--",
+        "sh",
+        "-c",
+        "ls -A \"$MODELSEAL_MODEL_DIR\" > listed",
+    ]);
+    run.code(0);
+    let listed = fs::read_to_string(sb.path("listed")).unwrap();
+    assert!(listed.lines().any(|l| l == "a.txt"), "{listed}");
+    assert!(!listed.lines().any(|l| l == "empty.bin"), "{listed}");
+}
+
+/// Item 16: `convert` recorded the checksums file and its signature as
+/// ignore entries, and an ignore entry hid a whole directory: after deleting
+/// both and creating `SHA256SUMS/model.safetensors`, `verify` passed with
+/// unsigned weights in place. Those entries now hide only a regular file of
+/// that name, or its absence.
+#[test]
+fn convert_ignore_entries_hide_only_the_files_they_name() {
+    let sb = Sandbox::new();
+    sb.copy("models/demo", "model");
+    fs::copy(
+        fixture("checksums/demo.sha256"),
+        sb.path("model/SHA256SUMS"),
+    )
+    .unwrap();
+    fs::copy(
+        fixture("checksums/demo.sha256.rsa-pkcs1.sig"),
+        sb.path("model/SHA256SUMS.sig"),
+    )
+    .unwrap();
+    let key = sb.key("keys/p256.pkcs8.pem");
+    let public = fixture("keys/p256.pub.pem");
+    sb.run([
+        "convert",
+        "model",
+        "--checksums",
+        "model/SHA256SUMS",
+        "--raw-signature",
+        "model/SHA256SUMS.sig",
+        "--public-key",
+        s(&fixture("keys/rsa3072.pub.pem")),
+        "--key",
+        s(&key),
+        "-s",
+        "model/model.sig",
+        "-q",
+    ])
+    .code(0);
+    let verify = |sig: &str| sb.run(["verify", "model", "-s", sig, "--public-key", s(&public)]);
+    verify("model/model.sig").code(0);
+    fs::copy(sb.path("model/model.sig"), sb.path("outside.sig")).unwrap();
+    // Deleted: still the signed model.
+    for name in ["SHA256SUMS", "SHA256SUMS.sig", "model.sig"] {
+        fs::remove_file(sb.path(&format!("model/{name}"))).unwrap();
+    }
+    verify("outside.sig").code(0);
+    // A directory in their place holds unsigned files: rejected.
+    for name in ["SHA256SUMS", "SHA256SUMS.sig", "model.sig"] {
+        fs::create_dir(sb.path(&format!("model/{name}"))).unwrap();
+        fs::write(
+            sb.path(&format!("model/{name}/model.safetensors")),
+            b"unsigned weights",
+        )
+        .unwrap();
+        verify("outside.sig").code(1).stderr_has(&format!(
+            "extra (present, not signed): {name}/model.safetensors"
+        ));
+        sb.run([
+            "gate",
+            "model",
+            "-s",
+            "outside.sig",
+            "--public-key",
+            s(&public),
+            "--",
+            "sh",
+            "-c",
+            "touch STARTED",
+        ])
+        .code(1);
+        assert!(!sb.path("STARTED").exists());
+        fs::remove_dir_all(sb.path(&format!("model/{name}"))).unwrap();
+    }
+    // A regular file of that name is still left out.
+    fs::write(sb.path("model/SHA256SUMS"), b"anything").unwrap();
+    verify("outside.sig").code(0);
+}
+
+/// Item 9: replacing `store/llama-guard` and its bundle with
+/// `llama-uncensored` signed by the same key verified. `--model-name`
+/// binds the signed subject name (the signed directory's name).
+#[test]
+fn another_signed_model_cannot_stand_in_for_the_named_one() {
+    let sb = Sandbox::new();
+    sb.copy("models/demo", "store/llama-guard");
+    sb.copy("models/demo", "other/llama-uncensored");
+    fs::write(
+        sb.path("other/llama-uncensored/config.json"),
+        b"{\"uncensored\": true}",
+    )
+    .unwrap();
+    let key = sb.key("keys/p256.pkcs8.pem");
+    let public = fixture("keys/p256.pub.pem");
+    for (model, sig) in [
+        ("store/llama-guard", "store/llama-guard.sig"),
+        ("other/llama-uncensored", "other/llama-uncensored.sig"),
+    ] {
+        sb.run(["sign", model, "--key", s(&key), "-s", sig, "-q"])
+            .code(0);
+    }
+    let verify = |extra: &[&str]| {
+        let mut a = vec![
+            "verify",
+            "store/llama-guard",
+            "-s",
+            "store/llama-guard.sig",
+            "--public-key",
+            s(&public),
+        ];
+        a.extend_from_slice(extra);
+        sb.run(&a)
+    };
+    verify(&["--model-name", "llama-guard"]).code(0);
+    // The swap.
+    fs::remove_dir_all(sb.path("store/llama-guard")).unwrap();
+    fs::rename(
+        sb.path("other/llama-uncensored"),
+        sb.path("store/llama-guard"),
+    )
+    .unwrap();
+    fs::copy(
+        sb.path("other/llama-uncensored.sig"),
+        sb.path("store/llama-guard.sig"),
+    )
+    .unwrap();
+    // Without a name the swap is not seen (the signer vouches for both).
+    verify(&[]).code(0);
+    verify(&["--model-name", "llama-guard"])
+        .code(1)
+        .no_panic()
+        .stderr_has(
+            "the signed model name \"llama-uncensored\" is not the required \"llama-guard\"",
+        );
+    let doc = verify(&["--model-name", "llama-guard", "--json"])
+        .code(1)
+        .json();
+    assert_eq!(doc["error"]["kind"], "model_name_mismatch");
+    sb.run([
+        "gate",
+        "store/llama-guard",
+        "-s",
+        "store/llama-guard.sig",
+        "--public-key",
+        s(&public),
+        "--model-name",
+        "llama-guard",
+        "--",
+        "sh",
+        "-c",
+        "touch STARTED",
+    ])
+    .code(1)
+    .stderr_has("llama-uncensored");
+    assert!(!sb.path("STARTED").exists());
+}

@@ -290,3 +290,63 @@ fn modelseal_bundles_verify_with_the_reference_tool() {
         );
     }
 }
+
+/// Shard bundles record their empty files in a predicate field of
+/// modelseal's (`modelseal_empty_files`, issue 19 item 3); the reference
+/// library ignores predicate fields it does not know, so it still verifies
+/// them. Its CLI always hashes by files, so this uses its API with the
+/// shard size given, as `fixtures/interop/oms/extra/README.md` describes.
+#[test]
+fn modelseal_shard_bundles_with_empty_files_verify_with_the_reference_api() {
+    let python = model_signing().with_file_name("python");
+    let sb = Sandbox::new();
+    sb.copy("models/demo", "model");
+    std::fs::write(sb.path("model/empty.txt"), b"").unwrap();
+    std::fs::write(sb.path("model/extra/__init__.py"), b"").unwrap();
+    let key = sb.key("keys/p256.pkcs8.pem");
+    sb.run([
+        "sign",
+        "model",
+        "--key",
+        key.to_str().unwrap(),
+        "--shard-size",
+        "65536",
+        "-s",
+        "model.sig",
+        "-q",
+    ])
+    .code(0);
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.path("model.sig")).unwrap()).unwrap();
+    let payload = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        bundle["dsseEnvelope"]["payload"].as_str().unwrap(),
+    )
+    .unwrap();
+    let statement: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(
+        statement["predicate"]["modelseal_empty_files"],
+        serde_json::json!(["empty.txt", "extra/__init__.py"])
+    );
+    let script = "import sys\n\
+        from model_signing import hashing, verifying\n\
+        cfg = verifying.Config().use_elliptic_key_verifier(public_key=sys.argv[3])\n\
+        cfg.set_hashing_config(hashing.Config().use_shard_serialization(shard_size=65536))\n\
+        cfg.verify(sys.argv[1], sys.argv[2])\n";
+    let reference = || {
+        Command::new(&python)
+            .current_dir(sb.dir.path())
+            .args(["-c", script, "model", "model.sig"])
+            .arg(fixture("keys/p256.pub.pem"))
+            .output()
+            .unwrap()
+    };
+    let out = reference();
+    assert!(
+        out.status.success(),
+        "model_signing rejected a modelseal shard bundle:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    common::flip_byte(&sb.path("model/config.json"), 0);
+    assert!(!reference().status.success(), "a tampered model passed");
+}

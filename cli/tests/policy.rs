@@ -436,3 +436,213 @@ fn a_symlink_does_not_choose_the_policy() {
         .stdout_has("policy:    production (strict)");
     verify(&sb, "scratch/../prod/bert", &["a.sig", "b.sig"], &[]).code(0);
 }
+
+/// Issue 19 item 9: a scope may pin the signed subject names of the models
+/// it covers, so a model signed by the same signers under another name
+/// cannot stand in for one of them.
+#[test]
+fn a_scope_pins_the_signed_model_names() {
+    let sb = setup();
+    sb.copy("models/demo", "policies/models/prod/gpt");
+    std::fs::write(sb.path("policies/models/prod/gpt/config.json"), b"{}").unwrap();
+    let path = sb.path("policies/example.json");
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    doc["policies"][0]["scopes"] = serde_json::json!([
+        {"scope": "models/prod/bert", "modelNames": ["bert"]},
+        {"scope": "models/prod/gpt", "modelNames": ["gpt", "gpt-2"]}
+    ]);
+    std::fs::write(&path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    sb.run(["policy", "check", "policies/example.json"]).code(0);
+    sb.run([
+        "policy",
+        "explain",
+        "policies/example.json",
+        "policies/models/prod/gpt",
+    ])
+    .code(0)
+    .stdout_has("names:      the signed model name must be one of: gpt, gpt-2");
+    sign(&sb, "prod/bert", "a", "a.sig");
+    sign(&sb, "prod/bert", "b", "b.sig");
+    sign(&sb, "prod/gpt", "a", "ga.sig");
+    sign(&sb, "prod/gpt", "b", "gb.sig");
+    verify(&sb, "prod/bert", &["a.sig", "b.sig"], &[]).code(0);
+    verify(&sb, "prod/gpt", &["ga.sig", "gb.sig"], &[]).code(0);
+    // gpt, signed by the same two signers, in bert's place.
+    std::fs::remove_dir_all(sb.path("policies/models/prod/bert")).unwrap();
+    sb.copy("models/demo", "policies/models/prod/bert");
+    std::fs::write(sb.path("policies/models/prod/bert/config.json"), b"{}").unwrap();
+    let doc = verify(&sb, "prod/bert", &["ga.sig", "gb.sig"], &["--json"])
+        .code(1)
+        .json();
+    assert_eq!(doc["error"]["kind"], "policy_rejected");
+    let statement = check(&doc, "statement", Some("ga.sig"));
+    assert_eq!(statement["status"], "fail");
+    assert!(
+        statement["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the signed model name \"gpt\" is not the required \"bert\""),
+        "{statement}"
+    );
+    // A name list that is not a list of names is refused when loading.
+    doc_with_scopes(
+        &sb,
+        serde_json::json!([{"scope": "models/prod/bert", "modelNames": []}]),
+    );
+    sb.run(["policy", "check", "policies/example.json"])
+        .code(2)
+        .stderr_has("/policies/0/scopes/0/modelNames");
+    doc_with_scopes(
+        &sb,
+        serde_json::json!([{"scope": "models/prod/bert", "names": ["x"]}]),
+    );
+    sb.run(["policy", "check", "policies/example.json"])
+        .code(2)
+        .stderr_has("/policies/0/scopes/0/names");
+}
+
+fn doc_with_scopes(sb: &Sandbox, scopes: Value) {
+    let path = sb.path("policies/example.json");
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    doc["policies"][0]["scopes"] = scopes;
+    std::fs::write(&path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+}
+
+/// Run `openssl ARGS` in the sandbox; it must be installed and succeed.
+fn openssl(sb: &Sandbox, args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(sb.dir.path())
+        .output()
+        .expect("the openssl command line must be installed for this test");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Issue 19 item 13: the same P-256 key in a second certificate with a
+/// compressed point (a CA copying the CSR's encoding) counted as a second
+/// signer in 2-of-2 and escaped an `spkiSha256` deny entry. Keys are now
+/// identified by their canonical encoding (uncompressed point).
+#[test]
+fn one_key_in_two_encodings_is_one_signer() {
+    let sb = setup();
+    // Signer A's key, compressed, certified by the release CA with signer
+    // B's identity.
+    openssl(
+        &sb,
+        &[
+            "ec",
+            "-in",
+            "pki/p256/leaf.key",
+            "-conv_form",
+            "compressed",
+            "-out",
+            "c.key",
+        ],
+    );
+    openssl(
+        &sb,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "c.key",
+            "-subj",
+            "/CN=compressed",
+            "-out",
+            "c.csr",
+        ],
+    );
+    std::fs::write(
+        sb.path("c.ext"),
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+         extendedKeyUsage=codeSigning\nsubjectAltName=email:release-b@modelseal.test\n",
+    )
+    .unwrap();
+    openssl(
+        &sb,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "c.csr",
+            "-CA",
+            "pki/p256/intermediate.pem",
+            "-CAkey",
+            "pki/p256/intermediate.key",
+            "-set_serial",
+            "0x3999",
+            "-days",
+            "3650",
+            "-extfile",
+            "c.ext",
+            "-out",
+            "pki/p256/compressed.pem",
+        ],
+    );
+    let text = String::from_utf8(openssl(
+        &sb,
+        &["x509", "-in", "pki/p256/compressed.pem", "-noout", "-text"],
+    ))
+    .unwrap();
+    assert!(
+        text.contains("pub:\n                    03:")
+            || text.contains("pub:\n                    02:"),
+        "{text}"
+    );
+    sign(&sb, "prod/bert", "a", "a.sig");
+    sign(&sb, "prod/bert", "b", "b.sig");
+    let key = sb.key("pki/p256/leaf.key");
+    sb.run([
+        "sign".as_ref(),
+        sb.path("policies/models/prod/bert").as_os_str(),
+        "--key".as_ref(),
+        key.as_os_str(),
+        "--cert".as_ref(),
+        sb.path("pki/p256/compressed.pem").as_os_str(),
+        "--chain".as_ref(),
+        sb.path("pki/p256/chain.pem").as_os_str(),
+        "-s".as_ref(),
+        sb.path("c.sig").as_os_str(),
+        "-q".as_ref(),
+    ])
+    .code(0);
+    verify(&sb, "prod/bert", &["a.sig", "b.sig"], &[]).code(0);
+    verify(&sb, "prod/bert", &["a.sig", "c.sig"], &[])
+        .code(1)
+        .stderr_has("quorum not met: 1 of 2 required distinct trusted signers");
+
+    // A deny entry for the key (SHA-256 of its uncompressed SPKI, as
+    // openssl writes it) covers both certificates.
+    let spki = openssl(
+        &sb,
+        &["x509", "-in", "pki/p256/leaf.pem", "-noout", "-pubkey"],
+    );
+    std::fs::write(sb.path("a.pub.pem"), spki).unwrap();
+    let der = openssl(
+        &sb,
+        &["pkey", "-pubin", "-in", "a.pub.pem", "-outform", "DER"],
+    );
+    std::fs::write(sb.path("a.pub.der"), der).unwrap();
+    let digest = String::from_utf8(openssl(&sb, &["dgst", "-sha256", "-r", "a.pub.der"])).unwrap();
+    let digest = digest.split_whitespace().next().unwrap().to_owned();
+    let path = sb.path("policies/example.json");
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    doc["policies"][0]["revocation"]["deny"] = serde_json::json!({"spkiSha256": [digest]});
+    std::fs::write(&path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    for sig in ["a.sig", "c.sig"] {
+        let doc = verify(&sb, "prod/bert", &[sig, "b.sig"], &["--json"])
+            .code(1)
+            .json();
+        let revocation = check(&doc, "revocation", Some(sig));
+        assert_eq!(revocation["status"], "fail", "{sig}: {revocation}");
+        assert!(
+            revocation["detail"].as_str().unwrap().contains(&digest),
+            "{sig}: {revocation}"
+        );
+    }
+}

@@ -388,6 +388,57 @@ fn key_bundles_with_evidence_verify_it() {
     ]);
     run.code(1);
     assert_eq!(error_kind(&run), "tlog_rejected");
+
+    // Certificate mode: the entry records the PKI leaf; checked against
+    // --trusted-root (or the built-in root, which does not know the log).
+    let key = k.sb.key("pki/p256/leaf.key").display().to_string();
+    let leaf = fixture("pki/p256/leaf.pem").display().to_string();
+    let chain = fixture("pki/p256/chain.pem").display().to_string();
+    k.sb.run([
+        "sign", "model", "--key", &key, "--cert", &leaf, "--chain", &chain, "-s", "cert.sig",
+    ])
+    .code(0);
+    let cb: Value = serde_json::from_slice(&std::fs::read(k.sb.path("cert.sig")).unwrap()).unwrap();
+    let sig = B64
+        .decode(cb["dsseEnvelope"]["signatures"][0]["sig"].as_str().unwrap())
+        .unwrap();
+    let payload = B64
+        .decode(cb["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let leaf_pem = std::fs::read_to_string(fixture("pki/p256/leaf.pem")).unwrap();
+    let entry = k.inst.log_v1(
+        &instance::dsse_v1(&leaf_pem, &sig, &payload),
+        "dsse",
+        "0.0.1",
+        T0 + 60,
+    );
+    let mut with = cb.clone();
+    with["verificationMaterial"]["tlogEntries"] = json!([entry]);
+    std::fs::write(
+        k.sb.path("cert-logged.sig"),
+        serde_json::to_vec(&with).unwrap(),
+    )
+    .unwrap();
+    let root = fixture("pki/p256/root.pem").display().to_string();
+    let base = [
+        "verify",
+        "model",
+        "-s",
+        "cert-logged.sig",
+        "--trust-root",
+        &root,
+        "--identity",
+        "*",
+        "--json",
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--trusted-root", "root.json"]);
+    let run = k.sb.run(&args);
+    run.code(0);
+    assert_eq!(check(&run.json(), "tlog")["status"], "pass");
+    let run = k.sb.run(base);
+    run.code(1);
+    assert_eq!(error_kind(&run), "tlog_rejected");
 }
 
 /// Real public bundles, from PyPI packages (`.ci/deps/sigstore-assets.sh`).

@@ -256,11 +256,28 @@ fn manifests(
             hash,
             ..serialization.clone()
         };
-        Manifest::new(model.model_name(), ser, resources)
+        record_empty_files(model, Manifest::new(model.model_name(), ser, resources))
     });
     let resources: BTreeMap<_, _> = results.into_iter().map(|(k, (d, _))| (k, d)).collect();
     let first = Manifest::new(model.model_name(), serialization.clone(), resources);
-    (first, second)
+    (record_empty_files(model, first), second)
+}
+
+/// In `shards` mode an empty file has no shard: record the model's empty
+/// files in the manifest so that it vouches for them too.
+fn record_empty_files(model: &ModelFiles, manifest: Manifest) -> Manifest {
+    match manifest.serialization().method {
+        Method::Files => manifest,
+        Method::Shards { .. } => {
+            let empty = model
+                .files()
+                .iter()
+                .filter(|f| f.size == 0)
+                .map(|f| f.path.clone())
+                .collect();
+            manifest.with_empty_files(empty)
+        }
+    }
 }
 
 /// Hash with an [`Inspect`]or: one job per file, largest first; the

@@ -110,6 +110,8 @@ pub struct Manifest {
     model_name: String,
     serialization: Serialization,
     resources: BTreeMap<ResourceKey, Digest>,
+    empty_files: Option<Vec<ResourcePath>>,
+    ignored_files: Vec<ResourcePath>,
 }
 
 /// How two manifests differ.
@@ -142,11 +144,52 @@ impl Manifest {
             model_name,
             serialization,
             resources,
+            empty_files: None,
+            ignored_files: Vec::new(),
         }
     }
 
-    /// The informational model name (last component of the model path).
-    /// It is not bound to the content and is never checked.
+    /// Record the model's empty files (`shards` only: an empty file has no
+    /// shard, so without this record a manifest cannot vouch for one).
+    /// Sorted and deduplicated here.
+    #[must_use]
+    pub fn with_empty_files(mut self, mut files: Vec<ResourcePath>) -> Self {
+        files.sort();
+        files.dedup();
+        self.empty_files = Some(files);
+        self
+    }
+
+    /// The empty files the manifest vouches for in `shards` mode; `None`
+    /// when it keeps no such record (`files` mode, where an empty file is
+    /// a resource like any other, or a bundle written by `model_signing`,
+    /// which leaves empty files out of shard manifests).
+    pub fn empty_files(&self) -> Option<&[ResourcePath]> {
+        self.empty_files.as_deref()
+    }
+
+    /// Mark entries of [`Serialization::ignore_paths`] that may hide only a
+    /// regular file of that name or its absence, never a directory (the
+    /// checksums file and its signature `convert` leaves out). Sorted and
+    /// deduplicated here.
+    #[must_use]
+    pub fn with_ignored_files(mut self, mut files: Vec<ResourcePath>) -> Self {
+        files.sort();
+        files.dedup();
+        self.ignored_files = files;
+        self
+    }
+
+    /// The ignore entries that hide only a regular file or its absence
+    /// (see [`Manifest::with_ignored_files`]).
+    pub fn ignored_files(&self) -> &[ResourcePath] {
+        &self.ignored_files
+    }
+
+    /// The model name (the statement's subject name: the last component of
+    /// the model path at signing). It is signed but not bound to the
+    /// content; a verifier checks it only when told which names to expect
+    /// (`--model-name`, a policy scope's `modelNames`).
     pub fn model_name(&self) -> &str {
         &self.model_name
     }

@@ -60,6 +60,17 @@ struct SubjectJson {
 struct PredicateJson {
     serialization: SerializationJson,
     resources: Vec<ResourceJson>,
+    /// modelseal's record of the empty files in `shards` mode (an empty
+    /// file has no shard). `model_signing` ignores predicate fields it does
+    /// not know, so its verification is unchanged; modelseal compares it
+    /// path by path. Always written in `shards` mode, absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    modelseal_empty_files: Option<Vec<String>>,
+    /// Entries of `ignore_paths` that may hide only a regular file or its
+    /// absence (the checksums file and its signature `convert` leaves out),
+    /// never a directory. Written only when there are some.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    modelseal_ignored_files: Option<Vec<String>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -121,6 +132,16 @@ pub fn to_payload(manifest: &Manifest) -> Vec<u8> {
                     digest: d.to_hex(),
                 })
                 .collect(),
+            modelseal_empty_files: manifest
+                .empty_files()
+                .map(|files| files.iter().map(|p| p.as_str().to_owned()).collect()),
+            modelseal_ignored_files: (!manifest.ignored_files().is_empty()).then(|| {
+                manifest
+                    .ignored_files()
+                    .iter()
+                    .map(|p| p.as_str().to_owned())
+                    .collect()
+            }),
         },
     };
     // Serializing plain structs of strings, bools and numbers cannot fail.
@@ -200,7 +221,45 @@ pub fn from_payload(payload: &[u8]) -> Result<Manifest, FormatError> {
         previous = Some(key.clone());
         resources.insert(key, digest);
     }
-    let manifest = Manifest::new(subject.name, serialization, resources);
+    let empty_files = match (st.predicate.modelseal_empty_files, serialization.method) {
+        (None, _) => None,
+        (Some(list), Method::Shards { .. }) => Some(path_list(
+            "predicate.modelseal_empty_files",
+            &list,
+            |p| {
+                resources
+                    .range(ResourceKey::file(p.clone())..)
+                    .next()
+                    .is_some_and(|(k, _)| k.path == *p)
+            },
+            "a path without shards",
+        )?),
+        (Some(_), Method::Files) => {
+            return Err(FormatError::unexpected(
+                "predicate.modelseal_empty_files",
+                "absent for method files",
+                "a list",
+            ));
+        }
+    };
+    let ignored_files = match st.predicate.modelseal_ignored_files {
+        None => Vec::new(),
+        Some(list) => {
+            let ignored: std::collections::BTreeSet<&ResourcePath> =
+                serialization.ignore_paths.iter().collect();
+            path_list(
+                "predicate.modelseal_ignored_files",
+                &list,
+                |p| !ignored.contains(p),
+                "an entry of ignore_paths",
+            )?
+        }
+    };
+    let mut manifest =
+        Manifest::new(subject.name, serialization, resources).with_ignored_files(ignored_files);
+    if let Some(files) = empty_files {
+        manifest = manifest.with_empty_files(files);
+    }
     let expected = manifest.subject_digest();
     if expected != subject_digest {
         return Err(FormatError::SubjectDigest {
@@ -209,6 +268,38 @@ pub fn from_payload(payload: &[u8]) -> Result<Manifest, FormatError> {
         });
     }
     Ok(manifest)
+}
+
+/// A strictly ascending list of resource paths, none of which is `bad`.
+fn path_list(
+    field: &str,
+    list: &[String],
+    bad: impl Fn(&ResourcePath) -> bool,
+    expected: &str,
+) -> Result<Vec<ResourcePath>, FormatError> {
+    let mut out: Vec<ResourcePath> = Vec::with_capacity(list.len());
+    for (i, name) in list.iter().enumerate() {
+        let p = ResourcePath::new(name).map_err(|source| FormatError::BadResourceName {
+            name: crate::path::shorten(name),
+            source,
+        })?;
+        if out.last().is_some_and(|prev| *prev >= p) {
+            return Err(FormatError::unexpected(
+                format!("{field}[{i}]"),
+                "paths in strictly ascending order",
+                crate::path::shorten(name),
+            ));
+        }
+        if bad(&p) {
+            return Err(FormatError::unexpected(
+                format!("{field}[{i}]"),
+                expected,
+                crate::path::shorten(name),
+            ));
+        }
+        out.push(p);
+    }
+    Ok(out)
 }
 
 fn parse_serialization(s: SerializationJson) -> Result<Serialization, FormatError> {
@@ -463,6 +554,63 @@ mod tests {
             let bytes = edit(&m, f);
             assert!(from_payload(&bytes).is_err(), "{what} was accepted");
         }
+    }
+
+    #[test]
+    fn modelseal_records_round_trip_and_are_checked() {
+        let shards = manifest(Method::Shards { shard_size: 4 })
+            .with_empty_files(vec![ResourcePath::new("e/x").unwrap()])
+            .with_ignored_files(vec![ResourcePath::new(".git").unwrap()]);
+        let payload = to_payload(&shards);
+        let back = from_payload(&payload).unwrap();
+        assert_eq!(back, shards);
+        assert_eq!(back.empty_files().unwrap()[0].as_str(), "e/x");
+        assert_eq!(back.ignored_files()[0].as_str(), ".git");
+        // Without the fields (model_signing's bundles): no record.
+        let plain = from_payload(&to_payload(&manifest(Method::Shards { shard_size: 4 }))).unwrap();
+        assert_eq!(plain.empty_files(), None);
+        assert!(plain.ignored_files().is_empty());
+        type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+        let cases: Vec<(&str, Edit)> = vec![
+            (
+                "unordered",
+                Box::new(|v| {
+                    v["predicate"]["modelseal_empty_files"] = serde_json::json!(["z", "a"])
+                }),
+            ),
+            (
+                "duplicate",
+                Box::new(|v| {
+                    v["predicate"]["modelseal_empty_files"] = serde_json::json!(["a", "a"])
+                }),
+            ),
+            (
+                "has shards",
+                Box::new(|v| v["predicate"]["modelseal_empty_files"] = serde_json::json!(["w"])),
+            ),
+            (
+                "unsafe",
+                Box::new(|v| v["predicate"]["modelseal_empty_files"] = serde_json::json!(["../x"])),
+            ),
+            (
+                "not ignored",
+                Box::new(|v| {
+                    v["predicate"]["modelseal_ignored_files"] = serde_json::json!(["other"])
+                }),
+            ),
+        ];
+        for (what, f) in cases {
+            assert!(
+                from_payload(&edit(&shards, f)).is_err(),
+                "{what} was accepted"
+            );
+        }
+        // An empty-file record is for shards only.
+        let files = manifest(Method::Files);
+        let bad = edit(&files, |v| {
+            v["predicate"]["modelseal_empty_files"] = serde_json::json!([]);
+        });
+        assert!(from_payload(&bad).is_err());
     }
 
     #[test]

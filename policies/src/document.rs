@@ -482,8 +482,8 @@ fn load_policy(
     let sptr = ptr.key("scopes");
     let mut scopes: Vec<Scope> = Vec::new();
     if let Some(list) = map.get("scopes") {
-        for (ptr, text) in read::strings(list, &sptr, true, p).unwrap_or_default() {
-            match Scope::parse(text, base) {
+        for (ptr, text, names) in scope_entries(list, &sptr, p) {
+            match Scope::parse(text, base).map(|s| s.with_model_names(names)) {
                 Ok(s) if s.is_global() && level == Some(Level::Skip) => p.add(
                     &ptr,
                     "a skip policy cannot have the global scope `*`: it would accept every unmatched model unsigned",
@@ -762,6 +762,42 @@ fn check_names(policies: &[Policy], p: &mut Problems) {
             );
         }
     }
+}
+
+/// The scopes as written: each a pattern string, or an object
+/// `{"scope": PATTERN, "modelNames": [NAME, ...]}` pinning the signed
+/// subject names a model it covers may carry. Duplicate patterns are
+/// problems.
+fn scope_entries<'a>(
+    list: &'a Value,
+    sptr: &Ptr,
+    p: &mut Problems,
+) -> Vec<(Ptr, &'a str, Vec<String>)> {
+    let mut out: Vec<(Ptr, &'a str, Vec<String>)> = Vec::new();
+    for (ptr, v) in read::array(list, sptr, true, p).unwrap_or_default() {
+        let entry = match v {
+            Value::Object(_) => read::object(
+                v,
+                &ptr,
+                &["scope", "modelNames"],
+                &["scope", "modelNames"],
+                p,
+            )
+            .and_then(|m| {
+                let text = read::non_empty_string(m.get("scope")?, &ptr.key("scope"), p)?;
+                let names = read::strings(m.get("modelNames")?, &ptr.key("modelNames"), true, p)?;
+                Some((text, names.into_iter().map(|(_, n)| n.to_owned()).collect()))
+            }),
+            _ => read::non_empty_string(v, &ptr, p).map(|t| (t, Vec::new())),
+        };
+        let Some((text, names)) = entry else { continue };
+        if let Some((first, ..)) = out.iter().find(|(_, seen, _)| *seen == text) {
+            p.add(&ptr, format!("duplicate of {}", first.as_str()));
+            continue;
+        }
+        out.push((ptr, text, names));
+    }
+    out
 }
 
 fn check_scopes(policies: &[Policy], p: &mut Problems) {

@@ -230,7 +230,7 @@ pub fn verify_with(
     let now = opts.time;
     let mut all: Vec<(SignatureFacts, Found)> = signatures
         .iter()
-        .map(|s| facts::gather(policy, s.label, s.bytes, now))
+        .map(|s| facts::gather(&selection, s.label, s.bytes, now))
         .collect();
 
     // 4. files, once per distinct manifest; content in the same read

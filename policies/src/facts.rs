@@ -23,7 +23,7 @@ use modelseal_verifier::{
     CertInfo, CrlCheck, EvidenceSource, Finding, MaterialKind, PublicKey, SignatureFacts, Status,
 };
 
-use crate::document::Policy;
+use crate::document::{Policy, Selection};
 use crate::evaluate::{Fact, SignatureFacts as PolicyFacts};
 use crate::level::Action;
 use crate::sigstore::{PolicyTrust, tlog_fact};
@@ -53,13 +53,15 @@ impl Found {
     }
 }
 
-/// Gather the facts about the bundle `bytes` under `policy` at `now`.
+/// Gather the facts about the bundle `bytes` under the selected policy at
+/// `now`; the selecting scope's `modelNames` bind the signed subject name.
 pub(crate) fn gather(
-    policy: &Policy,
+    selection: &Selection<'_>,
     label: &str,
     bytes: &[u8],
     now: std::time::SystemTime,
 ) -> (PolicyFacts, Found) {
+    let policy = selection.policy;
     let rules = policy.revocation();
     let trust = PolicyTrust {
         anchors: policy.anchors(),
@@ -83,6 +85,7 @@ pub(crate) fn gather(
         now,
     );
     inputs.identities = policy.identities();
+    inputs.model_names = selection.scope.model_names();
     inputs.evidence = &sources;
     if policy.actions().revocation != Action::Skip && !rules.crls().is_empty() {
         inputs.crls = Some(CrlCheck {

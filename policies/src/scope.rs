@@ -157,6 +157,7 @@ pub enum Rank {
 pub struct Scope {
     text: String,
     glob: Option<Glob>,
+    model_names: Vec<String>,
 }
 
 impl Scope {
@@ -185,7 +186,21 @@ impl Scope {
         Ok(Scope {
             text: text.to_owned(),
             glob,
+            model_names: Vec::new(),
         })
+    }
+
+    /// Pin the signed subject names a model this scope covers may carry
+    /// (`modelNames`); empty allows any.
+    #[must_use]
+    pub fn with_model_names(mut self, names: Vec<String>) -> Self {
+        self.model_names = names;
+        self
+    }
+
+    /// The signed subject names allowed (any of them); empty allows any.
+    pub fn model_names(&self) -> &[String] {
+        &self.model_names
     }
 
     /// The scope as written.

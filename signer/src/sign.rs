@@ -312,11 +312,15 @@ fn hash_incrementally(
         .map(|(k, d)| (k.clone(), d.clone()))
         .collect();
     resources.extend(reused);
-    let manifest = Manifest::new(
+    let mut manifest = Manifest::new(
         fresh.model_name().to_owned(),
         serialization.clone(),
         resources,
     );
+    // Empty files have no shard, so none is reused: every one is in `fresh`.
+    if let Some(empty) = fresh.empty_files() {
+        manifest = manifest.with_empty_files(empty.to_vec());
+    }
     cache.update(&stamps, &manifest);
     let store_error = cache
         .store(cache_path)
@@ -412,7 +416,11 @@ pub fn check_certificates(
     let Some(leaf) = infos.first() else {
         return Ok(());
     };
-    if leaf.spki_der != key.public_key_der() {
+    // The same key may be encoded another way in the certificate (a
+    // compressed point): compare canonical encodings.
+    if modelseal_verifier::canonical_spki(&leaf.spki_der)
+        != modelseal_verifier::canonical_spki(&key.public_key_der())
+    {
         return Err(Error::CertificateKeyMismatch {
             certificate: leaf.spki_sha256.clone(),
             key: key.fingerprint(),

@@ -123,9 +123,11 @@ pub struct CertInfo {
     pub serial: String,
     /// SHA-256 of the certificate DER, lowercase hex.
     pub sha256: String,
-    /// SHA-256 of the SubjectPublicKeyInfo DER, lowercase hex.
+    /// SHA-256 of the key's canonical SubjectPublicKeyInfo DER
+    /// ([`crate::signature::canonical_spki`]: EC points uncompressed, RSA
+    /// with NULL parameters), lowercase hex: the key's identity.
     pub spki_sha256: String,
-    /// The SubjectPublicKeyInfo DER.
+    /// The SubjectPublicKeyInfo DER, as the certificate encodes it.
     pub spki_der: Vec<u8>,
     /// notBefore, seconds since the Unix epoch.
     pub not_before: i64,
@@ -183,7 +185,7 @@ impl CertInfo {
             sans,
             serial: hex(cert.raw_serial()),
             sha256: hex(&Sha256::digest(der)),
-            spki_sha256: hex(&Sha256::digest(&spki_der)),
+            spki_sha256: hex(&Sha256::digest(crate::signature::canonical_spki(&spki_der))),
             spki_der,
             not_before: cert.validity().not_before.timestamp(),
             not_after: cert.validity().not_after.timestamp(),

@@ -163,11 +163,7 @@ fn trusted_key(opts: &DetachedOptions<'_>) -> Result<(PublicKey, Signer), Error>
             if !opts.certificates.is_empty() {
                 return Err(ConfigError::CertificateWithKey.into());
             }
-            let spki_sha256 = crate::cert::hex(
-                modelseal_manifest::HashAlgorithm::Sha256
-                    .digest(key.spki_der())
-                    .as_bytes(),
-            );
+            let spki_sha256 = key.spki_sha256();
             Ok((key.clone(), Signer::Key { spki_sha256 }))
         }
         Trust::Roots(anchors) => {

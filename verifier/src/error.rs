@@ -48,6 +48,16 @@ pub enum Error {
         /// What the bundle carries.
         bundle: crate::facts::MaterialKind,
     },
+    /// The signed subject name is not one of the names required
+    /// (`--model-name`, a policy scope's `modelNames`): another model,
+    /// signed by the same signer, in this one's place.
+    #[error("the signed model name {found:?} is not {}", expected_names(expected))]
+    ModelName {
+        /// The subject name in the signed statement.
+        found: String,
+        /// The names allowed.
+        expected: Vec<String>,
+    },
     /// A step could not run: nothing to run it with (no key for a bare-key
     /// bundle, a prerequisite step failed).
     #[error("not verified: {reason}")]
@@ -118,6 +128,7 @@ impl Error {
             Error::KeyHint { .. } => "wrong_key",
             Error::MaterialMismatch { .. } => "material_mismatch",
             Error::NotRun { .. } => "not_verified",
+            Error::ModelName { .. } => "model_name_mismatch",
             Error::Certificate(_) => "untrusted_certificate",
             Error::Identity(_) => "identity_mismatch",
             Error::Model(ModelError::Io { .. }) => "unreadable_model",
@@ -157,7 +168,10 @@ impl Error {
                 | Error::Scheme(_)
                 | Error::Sigstore(modelseal_sigstore::Error::TrustedRoot { .. })
                 | Error::Gate(
-                    GateError::Memory { .. } | GateError::View { .. } | GateError::Abandoned { .. }
+                    GateError::Memory { .. }
+                        | GateError::View { .. }
+                        | GateError::Abandoned { .. }
+                        | GateError::TooLarge { .. }
                 )
         )
     }
@@ -234,6 +248,19 @@ pub enum GateError {
         /// The OS error.
         #[source]
         source: std::io::Error,
+    },
+    /// The model verified, but holds more bytes than the gate may copy
+    /// into sealed memory ([`crate::gate::Gate::with_seal_limit`]).
+    #[error(
+        "the model's files add up to {bytes} bytes, more than the {limit} bytes the gate may seal in memory ({why}); nothing was read"
+    )]
+    TooLarge {
+        /// The model's size.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+        /// Where the limit comes from.
+        why: &'static str,
     },
     /// The thread hashing a streamed file stopped without a verdict.
     #[error("hashing of {path} stopped without a verdict")]
@@ -390,6 +417,14 @@ fn material_mismatch(bundle: crate::facts::MaterialKind) -> &'static str {
         crate::facts::MaterialKind::Unsupported => {
             "the bundle's verification material is neither a certificate chain nor a public key"
         }
+    }
+}
+
+fn expected_names(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+    match quoted.as_slice() {
+        [one] => format!("the required {one}"),
+        _ => format!("one of the allowed {}", quoted.join(", ")),
     }
 }
 

@@ -272,6 +272,9 @@ pub struct Inputs<'a> {
     pub identities: &'a [Identity],
     /// Revocation lists to check the path against.
     pub crls: Option<CrlCheck<'a>>,
+    /// The subject names the signed statement may carry (any of them);
+    /// empty allows any. Checked with the statement (step 5).
+    pub model_names: &'a [String],
     /// The verification time (certificate validity without evidence, CRL
     /// freshness). The caller reads the clock, never the library.
     pub time: SystemTime,
@@ -285,6 +288,7 @@ impl<'a> Inputs<'a> {
             evidence: &[],
             identities: &[],
             crls: None,
+            model_names: &[],
             time,
         }
     }
@@ -410,6 +414,16 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
     // 5. statement, only from a verified signature
     let (statement, manifest) = if signature.passed() {
         match signed_manifest(&parsed) {
+            Ok((_, m))
+                if !inputs.model_names.is_empty()
+                    && !inputs.model_names.iter().any(|n| n == m.model_name()) =>
+            {
+                let e = Error::ModelName {
+                    found: m.model_name().to_owned(),
+                    expected: inputs.model_names.to_vec(),
+                };
+                (Finding::fail(e), None)
+            }
             Ok((detail, m)) => (Finding::pass(detail), Some(m)),
             Err(e) => (Finding::fail(e), None),
         }

@@ -127,7 +127,9 @@ pub use identity::{Identity, check as check_identity};
 pub use keyless::Sigstore;
 pub use modelseal_sigstore::{CertIdentity, KeylessIdentity, Matcher, TrustedRoot};
 pub use report::{Check, CheckName, Report, Status, rfc3339};
-pub use signature::{PssSaltLength, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, algorithm_for};
+pub use signature::{
+    PssSaltLength, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, algorithm_for, canonical_spki,
+};
 pub use timestamp::TsaTimestamps;
 pub use trust::{Trust, TrustContext, TrustFacts, TrustSource, coverage_name};
 pub use verify::{

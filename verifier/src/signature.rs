@@ -215,6 +215,12 @@ impl PublicKey {
         PublicKey::new(inner)
     }
 
+    /// SHA-256 of [`PublicKey::spki_der`], lowercase hex: the key's
+    /// identity (see [`canonical_spki`]).
+    pub fn spki_sha256(&self) -> String {
+        crate::cert::hex(&sha2::Sha256::digest(&self.spki))
+    }
+
     /// Loads a PEM public key: `PUBLIC KEY` (SPKI) or `RSA PUBLIC KEY`
     /// (PKCS#1). Surrounding whitespace and text before the block are
     /// ignored; the input must hold exactly one block.
@@ -244,6 +250,18 @@ impl PublicKey {
         } else {
             PublicKey::new(rsa_from_pkcs1(&der)?)
         }
+    }
+
+    /// RSA keys written with the rsaEncryption parameters absent (some
+    /// encoders do; RFC 3279 wants NULL): for [`canonical_spki`] only,
+    /// never to verify with.
+    fn rsa_without_parameters(der: &[u8]) -> Option<PublicKey> {
+        let info = SubjectPublicKeyInfoRef::from_der(der).ok()?;
+        if info.algorithm.oid != OID_RSA || info.algorithm.parameters.is_some() {
+            return None;
+        }
+        let bits = info.subject_public_key.as_bytes()?;
+        PublicKey::new(rsa_from_pkcs1(bits).ok()?).ok()
     }
 
     fn new(inner: Inner) -> Result<PublicKey, SignatureError> {
@@ -518,4 +536,24 @@ fn pss_prehashed<D: Digest + FixedOutputReset>(
             key.verify(scheme, digest, sig)
         }
     }
+}
+
+/// The canonical DER `SubjectPublicKeyInfo` of the key in `der`: the one
+/// encoding by which modelseal identifies a key, so that the same key
+/// written two ways (a CA copying a CSR's compressed point, an encoder
+/// leaving out RSA's NULL parameters) is one signer for a quorum and
+/// matches one `spkiSha256` deny entry.
+///
+/// - EC (P-256, P-384): the named curve and the **uncompressed** point.
+/// - RSA: rsaEncryption with **NULL** parameters, the PKCS#1 key in DER.
+/// - Ed25519: the algorithm with no parameters and the 32-byte key.
+/// - Anything else (keys modelseal cannot verify with): the bytes as given.
+///
+/// `spkiSha256` everywhere (certificate facts, `--json`, deny lists, audit
+/// records) is SHA-256 over these bytes.
+pub fn canonical_spki(der: &[u8]) -> Vec<u8> {
+    PublicKey::from_spki_der(der)
+        .ok()
+        .or_else(|| PublicKey::rsa_without_parameters(der))
+        .map_or_else(|| der.to_vec(), |k| k.spki)
 }

@@ -259,7 +259,7 @@ impl TrustSource for PublicKey {
             f.chain = Finding::not_run("the bundle names another key");
             return f;
         }
-        let spki_sha256 = hex(HashAlgorithm::Sha256.digest(self.spki_der()).as_bytes());
+        let spki_sha256 = self.spki_sha256();
         let signer = Signer::Key { spki_sha256 };
         f.trust = Finding::pass(signer.trust_detail());
         f.chain = Finding::pass("signed by the given public key");

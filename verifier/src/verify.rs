@@ -22,9 +22,10 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use modelseal_manifest::HashOptions;
-use modelseal_manifest::WalkOptions;
-use modelseal_manifest::{Bundle, Manifest, ManifestDiff, ResourcePath, SignatureAlgorithm};
+use modelseal_manifest::{
+    Bundle, HashOptions, Manifest, ManifestDiff, Method, ModelFiles, ResourceKey, ResourcePath,
+    SignatureAlgorithm, WalkOptions,
+};
 
 use crate::cert::CertInfo;
 use crate::error::Error;
@@ -50,6 +51,11 @@ pub struct Options<'a> {
     pub time: SystemTime,
     /// The signature file, left out of the model if it lies inside it.
     pub signature_file: Option<&'a Path>,
+    /// The subject names the signed statement may carry (any of them);
+    /// empty allows any. A model signed under another name is rejected:
+    /// without this, one signed model can stand in for another signed by
+    /// the same signer.
+    pub model_names: &'a [String],
     /// More paths inside the model left out of the check (`verify
     /// --ignore`, model_signing's `--ignore-paths`): files the signer left
     /// out must be left out here too, or they count as extra.
@@ -68,6 +74,7 @@ impl<'a> Options<'a> {
             identities: &[],
             time,
             signature_file: None,
+            model_names: &[],
             ignore: &[],
             hash: HashOptions::default(),
         }
@@ -86,6 +93,7 @@ impl<'a> Options<'a> {
         let mut inputs = Inputs::new(Some(self.trust), self.time);
         inputs.evidence = self.evidence;
         inputs.identities = self.identities;
+        inputs.model_names = self.model_names;
         inputs
     }
 }
@@ -488,6 +496,19 @@ pub fn walk_options(
 /// Step 6 without the report: list `model` under the signed rules and check
 /// it holds exactly the signed resources (nothing missing, nothing extra).
 ///
+/// In `shards` mode each file's size is compared with the size its signed
+/// shards imply before any shard range of it is listed: a hostile file of
+/// any size costs a bounded amount of memory (at most one extra range per
+/// file). Empty files are compared with the manifest's record of them; a
+/// bundle without that record (written by `model_signing`, which leaves
+/// empty files out of shard manifests) cannot vouch for any empty file, so
+/// those are left out of the returned list: nothing downstream (the gate
+/// included) ever hands one out.
+///
+/// An ignore entry the manifest marks as hiding only a regular file
+/// ([`Manifest::ignored_files`]) hides exactly that: the walk descends into
+/// a directory of that name, and whatever is below it is extra.
+///
 /// # Errors
 /// [`Error::Model`] when the model cannot be listed under the signed rules,
 /// [`Error::Integrity`] when resources are missing or extra.
@@ -495,28 +516,148 @@ pub(crate) fn signed_files(
     signed: &Manifest,
     model: &Path,
     walk: &WalkOptions,
-) -> Result<modelseal_manifest::ModelFiles, Error> {
+) -> Result<ModelFiles, Error> {
+    let only_files = signed.ignored_files();
+    let mut files = if only_files.is_empty() {
+        modelseal_manifest::walk(model, walk)?
+    } else {
+        let narrowed = WalkOptions {
+            ignore_paths: walk
+                .ignore_paths
+                .iter()
+                .filter(|p| only_files.binary_search(p).is_err())
+                .cloned()
+                .collect(),
+            ..walk.clone()
+        };
+        let mut files = modelseal_manifest::walk(model, &narrowed)?;
+        files.retain(|f| only_files.binary_search(&f.path).is_err());
+        files
+    };
     let method = signed.serialization().method;
-    let files = modelseal_manifest::walk(model, walk)?;
-    let want: Vec<_> = signed.resources().map(|(k, _)| k.clone()).collect();
-    let have = modelseal_manifest::resource_keys(&files, method);
-    let diff = ManifestDiff {
-        missing: want
-            .iter()
-            .filter(|k| have.binary_search(k).is_err())
-            .cloned()
-            .collect(),
-        extra: have
-            .iter()
-            .filter(|k| want.binary_search(k).is_err())
-            .cloned()
-            .collect(),
-        changed: Vec::new(),
+    let diff = if let Method::Shards { shard_size } = method {
+        let diff = shard_diff(signed, &files, shard_size);
+        if signed.empty_files().is_none() {
+            files.retain(|f| f.size > 0);
+        }
+        diff
+    } else {
+        let want: Vec<_> = signed.resources().map(|(k, _)| k.clone()).collect();
+        let have = modelseal_manifest::resource_keys(&files, method);
+        ManifestDiff {
+            missing: want
+                .iter()
+                .filter(|k| have.binary_search(k).is_err())
+                .cloned()
+                .collect(),
+            extra: have
+                .iter()
+                .filter(|k| want.binary_search(k).is_err())
+                .cloned()
+                .collect(),
+            changed: Vec::new(),
+        }
     };
     if diff.is_empty() {
         Ok(files)
     } else {
         Err(Error::Integrity(diff))
+    }
+}
+
+/// Compare the model's files with a `shards` manifest, path by path, in one
+/// pass over both (each sorted by path). For a file, only as many shard
+/// ranges are produced as the manifest signed for its path, plus one key
+/// covering whatever lies beyond them; empty files are compared with the
+/// manifest's record of them when it has one.
+fn shard_diff(signed: &Manifest, files: &ModelFiles, shard_size: u64) -> ManifestDiff {
+    let mut diff = ManifestDiff::default();
+    let empty = signed.empty_files();
+    let mut want = signed.resources().map(|(k, _)| k).peekable();
+    let mut signed_empty = empty.unwrap_or_default().iter().peekable();
+    for file in files.files() {
+        // Signed paths before this one are missing.
+        while let Some(k) = want.next_if(|k| k.path < file.path) {
+            diff.missing.push(k.clone());
+        }
+        while let Some(p) = signed_empty.next_if(|p| **p < file.path) {
+            diff.missing.push(ResourceKey::file(p.clone()));
+        }
+        let vouched_empty = signed_empty.next_if(|p| **p == file.path).is_some();
+        let mut ranges: Vec<(u64, u64)> = Vec::new();
+        while let Some(k) = want.next_if(|k| k.path == file.path) {
+            if let Some(r) = k.range {
+                ranges.push(r);
+            }
+        }
+        if file.size == 0 {
+            if empty.is_some() && !vouched_empty {
+                diff.extra.push(ResourceKey::file(file.path.clone()));
+            }
+            diff.missing.extend(
+                ranges
+                    .iter()
+                    .map(|&(s, e)| ResourceKey::shard(file.path.clone(), s, e)),
+            );
+            continue;
+        }
+        if vouched_empty {
+            diff.missing.push(ResourceKey::file(file.path.clone()));
+        }
+        compare_ranges(&file.path, file.size, shard_size, &ranges, &mut diff);
+    }
+    diff.missing.extend(want.cloned());
+    diff.missing
+        .extend(signed_empty.map(|p| ResourceKey::file(p.clone())));
+    diff
+}
+
+/// The shard ranges of a file of `size` bytes against the `signed` ones
+/// (sorted): at most `signed.len() + 1` actual ranges are produced; the
+/// rest of the file, if any, is one extra key `path:start:size`.
+fn compare_ranges(
+    path: &modelseal_manifest::ResourcePath,
+    size: u64,
+    shard_size: u64,
+    signed: &[(u64, u64)],
+    diff: &mut ManifestDiff,
+) {
+    let key = |(s, e): (u64, u64)| ResourceKey::shard(path.clone(), s, e);
+    let mut actual = modelseal_manifest::shard_ranges(size, shard_size).peekable();
+    let mut produced = 0usize;
+    let mut want = signed.iter().copied().peekable();
+    loop {
+        if produced > signed.len() {
+            if let Some((start, _)) = actual.next() {
+                diff.extra.push(key((start, size)));
+            }
+            break;
+        }
+        match (actual.peek().copied(), want.peek().copied()) {
+            (None, None) => break,
+            (Some(a), None) => {
+                diff.extra.push(key((a.0, size)));
+                break;
+            }
+            (None, Some(w)) => {
+                diff.missing.push(key(w));
+                want.next();
+            }
+            (Some(a), Some(w)) => {
+                if a == w {
+                    actual.next();
+                    want.next();
+                    produced += 1;
+                } else if a < w {
+                    diff.extra.push(key(a));
+                    actual.next();
+                    produced += 1;
+                } else {
+                    diff.missing.push(key(w));
+                    want.next();
+                }
+            }
+        }
     }
 }
 

@@ -321,3 +321,77 @@ fn errors_read_well() {
         "invalid signature"
     );
 }
+
+/// DER TLV with a definite length.
+fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = body.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(body);
+    out
+}
+
+fn pem_der(rel: &str) -> Vec<u8> {
+    let pem = std::fs::read_to_string(modelseal_testkit::fixture(rel)).unwrap();
+    let (_, der) = pkcs8::der::pem::decode_vec(pem.as_bytes()).unwrap();
+    der
+}
+
+/// Issue 19 item 13: one key, two encodings, one identity. A P-256 key with
+/// a compressed point and an RSA key without the rsaEncryption NULL
+/// parameters have the canonical SPKI (and so the `spkiSha256`) of the
+/// usual encoding; other bytes stay as given.
+#[test]
+fn one_key_has_one_canonical_encoding() {
+    use modelseal_verifier::canonical_spki;
+    // P-256: 26 bytes of algorithm, then 04 || X || Y.
+    let ec = pem_der("keys/p256.pub.pem");
+    assert_eq!(ec.len(), 91);
+    let (x, y) = (&ec[27..59], &ec[59..91]);
+    let mut point = vec![0x02 | (y[31] & 1)];
+    point.extend_from_slice(x);
+    let mut bits = vec![0u8];
+    bits.extend(point);
+    let algorithm = &ec[2..23];
+    let compressed = tlv(0x30, &[algorithm, &tlv(0x03, &bits)].concat());
+    assert_ne!(compressed, ec);
+    // It is the same key: it verifies, and is identified as the usual form.
+    PublicKey::from_spki_der(&compressed).unwrap();
+    assert_eq!(canonical_spki(&compressed), ec);
+    assert_eq!(canonical_spki(&ec), ec);
+    assert_eq!(
+        PublicKey::from_spki_der(&compressed).unwrap().spki_sha256(),
+        PublicKey::from_spki_der(&ec).unwrap().spki_sha256()
+    );
+
+    // RSA: AlgorithmIdentifier { rsaEncryption, NULL } or with no
+    // parameters at all.
+    let rsa = pem_der("keys/rsa3072.pub.pem");
+    let null_alg = tlv(
+        0x30,
+        &[&tlv(0x06, &hex("2a864886f70d010101"))[..], &[0x05, 0x00]].concat(),
+    );
+    let absent_alg = tlv(0x30, &tlv(0x06, &hex("2a864886f70d010101")));
+    let at = rsa
+        .windows(null_alg.len())
+        .position(|w| w == null_alg.as_slice())
+        .unwrap();
+    let bit_string = &rsa[at + null_alg.len()..];
+    let absent = tlv(0x30, &[&absent_alg[..], bit_string].concat());
+    assert_ne!(absent, rsa);
+    assert_eq!(canonical_spki(&absent), rsa);
+    assert_eq!(canonical_spki(&rsa), rsa);
+
+    // Bytes that are no key modelseal reads stay as they are.
+    assert_eq!(canonical_spki(b"not a key"), b"not a key");
+}

@@ -166,6 +166,18 @@ fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit,
         }
     };
 
+    // The checksums file and the signatures are left out of the manifest
+    // when they lie inside the model; each such entry may hide only a
+    // regular file of that name (or its absence), never a directory that
+    // could hold unsigned files.
+    let own_files: Vec<_> = std::iter::once(&args.checksums)
+        .chain(std::iter::once(&args.signature))
+        .chain(args.raw_signature.iter())
+        .filter_map(|p| modelseal_manifest::relative_inside(&args.model, p))
+        .filter(|rel| manifest.serialization().ignore_paths.contains(rel))
+        .collect();
+    let manifest = manifest.with_ignored_files(own_files);
+
     // Sign exactly what was verified.
     let signed = sign_manifest(manifest, &key, &certs, Some(std::time::SystemTime::now()))
         .map_err(|e| CliError::error(e.kind(), format!("signing failed: {e}")))?;

@@ -73,6 +73,17 @@ pub(crate) struct GateArgs {
     /// stay in sealed memory.
     #[arg(long, value_name = "DIR")]
     pub(crate) tmpdir: Option<PathBuf>,
+    /// The most bytes the gate copies into sealed memory (default: the
+    /// memory available). A model whose files add up to more is refused
+    /// before anything is read (exit 2): a sparse file in the model store
+    /// cannot make the gate fill memory.
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) max_sealed_bytes: Option<u64>,
+    /// The model's signed name (the statement's subject name) must be
+    /// NAME, as for `verify --model-name`; under a policy, a scope's
+    /// `modelNames` pins names instead.
+    #[arg(long = "model-name", value_name = "NAME", conflicts_with = "policy")]
+    pub(crate) model_name: Option<String>,
     /// Print the gate's decision as one JSON document on stderr (stdout
     /// belongs to COMMAND), before COMMAND starts.
     #[arg(long)]
@@ -237,8 +248,10 @@ fn decide(
     facts.bundle = Some(signature.clone());
     let evidence = trust.evidence(None);
     let sources = evidence.sources();
+    let model_names: Vec<String> = args.model_name.iter().cloned().collect();
     let mut opts = Options::new(trust.source(), time);
     opts.identities = &trust.identities;
+    opts.model_names = &model_names;
     opts.evidence = &sources;
     opts.signature_file = Some(&signature);
     opts.hash = hash;
@@ -250,7 +263,7 @@ fn decide(
         )
         .inspect_err(|e| report.record(CheckName::Bundle, Status::Fail, e.to_string()))?;
         let auth = modelseal_verifier::authenticate_bytes(&bundle, &opts, &mut report)?;
-        let gate = Gate::open(auth, &args.model, &opts, &mut report)?;
+        let gate = limit_sealing(Gate::open(auth, &args.model, &opts, &mut report)?, args);
         gate.seal(&opts.hash, &mut report)
     })();
     doc.set("checks", checks_json(&report, Some(&label)));
@@ -329,6 +342,7 @@ fn decide_policy(
     let mut check = |auth: Authenticated, walk: &WalkOptions, inspect: Option<&dyn Inspect>| {
         let mut report = Report::default();
         let gate = Gate::open_with(auth, &args.model, walk, hash.buffer_size, &mut report)?;
+        let gate = limit_sealing(gate, args);
         let s = gate.seal(&HashOptions { inspect, ..hash }, &mut report)?;
         let verified = s.verified().clone();
         sealed.push(s);
@@ -393,6 +407,14 @@ fn decide_policy(
         sealed: model,
         reason,
     })
+}
+
+/// Apply `--max-sealed-bytes`, if given.
+fn limit_sealing(gate: Gate, args: &GateArgs) -> Gate {
+    match args.max_sealed_bytes {
+        Some(limit) => gate.with_seal_limit(limit),
+        None => gate,
+    }
 }
 
 fn policy_refused(args: &GateArgs, e: &modelseal_policies::Error) -> CliError {

@@ -189,6 +189,7 @@ fn explain(args: &ExplainArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     doc.set("model", model.to_string());
     doc.set("scope", selection.scope.text());
     doc.set("pattern", selection.scope.pattern());
+    doc.set("model_names", selection.scope.model_names());
     doc.set("policy", req.clone());
     doc.set("less_specific_matches", shadowed.clone());
     if args.json {
@@ -202,6 +203,12 @@ fn explain(args: &ExplainArgs, doc: &mut Doc) -> Result<Exit, CliError> {
         selection.scope.text(),
         selection.scope.pattern()
     );
+    if !selection.scope.model_names().is_empty() {
+        outln!(
+            "names:      the signed model name must be one of: {}",
+            selection.scope.model_names().join(", ")
+        );
+    }
     for s in &shadowed {
         outln!(
             "            (also matched, less specific: {} via {})",

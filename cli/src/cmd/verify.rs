@@ -51,6 +51,12 @@ pub(crate) struct VerifyArgs {
     /// roots instead.
     #[arg(long = "tsa-root", value_name = "TSA_ROOT.pem", conflicts_with_all = ["checksums", "raw_signature"])]
     pub(crate) tsa_roots: Vec<PathBuf>,
+    /// The model's signed name (the statement's subject name, by default
+    /// the signed directory's name) must be NAME: another model signed by
+    /// the same signer in this one's place is rejected (exit 1). Under a
+    /// policy, a scope's `modelNames` pins names instead.
+    #[arg(long = "model-name", value_name = "NAME", conflicts_with_all = ["policy", "checksums", "raw_signature"])]
+    pub(crate) model_name: Option<String>,
     /// Checksums files and raw OpenSSL signatures instead of a bundle.
     #[command(flatten)]
     pub(crate) detached: DetachedArgs,
@@ -186,8 +192,10 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     let bar = Bar::new(args.output.quiet || args.output.json, "verifying");
     let evidence = trust.evidence(tsa_timestamps(&args.tsa_roots)?);
     let sources = evidence.sources();
+    let model_names: Vec<String> = args.model_name.iter().cloned().collect();
     let mut opts = Options::new(trust.source(), time);
     opts.identities = &trust.identities;
+    opts.model_names = &model_names;
     opts.evidence = &sources;
     opts.signature_file = Some(&signature);
     opts.ignore = &ignore;

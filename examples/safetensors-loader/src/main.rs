@@ -101,6 +101,15 @@ impl<E: std::fmt::Display> From<LoadError<E>> for Failure {
     }
 }
 
+/// How much to reserve for a file said to be `len` bytes long: a size read
+/// from the model store is not yet verified (a sparse file can claim a
+/// terabyte), so reserve at most 64 MiB and let the buffer grow with what
+/// is actually read.
+fn preallocate(len: u64) -> usize {
+    const MAX: u64 = 64 << 20;
+    usize::try_from(len.min(MAX)).unwrap_or(0)
+}
+
 fn other(what: &str, e: impl std::fmt::Display) -> Failure {
     Failure::Other(format!("{what}: {e}"))
 }
@@ -161,7 +170,7 @@ fn run(args: &Args) -> Result<(), Failure> {
             // The loader reads each file into memory as it is hashed; the
             // gate hands back what it read only once every digest matched.
             let loaded = gate.load_all(&mut report, |r| {
-                let mut buf = Vec::with_capacity(usize::try_from(r.len()).unwrap_or(0));
+                let mut buf = Vec::with_capacity(preallocate(r.len()));
                 r.read_to_end(&mut buf).map(|_| buf)
             })?;
             let files = loaded
@@ -193,7 +202,7 @@ fn run(args: &Args) -> Result<(), Failure> {
             let sealed = gate.seal(&opts.hash, &mut report)?;
             let mut files = Vec::new();
             for f in sealed.files() {
-                let mut buf = Vec::with_capacity(usize::try_from(f.len()).unwrap_or(0));
+                let mut buf = Vec::with_capacity(preallocate(f.len()));
                 f.reopen()
                     .and_then(|mut r| r.read_to_end(&mut buf))
                     .map_err(|e| other("sealed copy", e))?;

@@ -75,6 +75,9 @@ pub struct Gate {
     /// The model directory, opened once; files are opened beneath it.
     dir: Option<OwnedFd>,
     chunk_size: usize,
+    /// The most bytes [`Gate::seal`] copies into memory before the digests
+    /// are known to match; `None`: the memory available when sealing.
+    seal_limit: Option<u64>,
 }
 
 /// One signed resource of a file: its byte range and signed digest.
@@ -140,7 +143,23 @@ impl Gate {
             files,
             dir,
             chunk_size: chunk_size.max(4096),
+            seal_limit: None,
         })
+    }
+
+    /// Bound what [`Gate::seal`] copies into memory: a model whose listed
+    /// files add up to more than `bytes` is refused before anything is read
+    /// ([`GateError::TooLarge`], an error rather than a verdict). In
+    /// `files` mode nothing signed says how large a file is, so whoever can
+    /// write the model store could otherwise make the gate fill memory with
+    /// a sparse file of any size (no disk needed) before its digest
+    /// mismatched. The default is the memory the kernel reports available
+    /// (`MemAvailable`) when sealing starts; in `shards` mode the sizes are
+    /// signed and step 6 already refused any other.
+    #[must_use]
+    pub fn with_seal_limit(mut self, bytes: u64) -> Self {
+        self.seal_limit = Some(bytes);
+        self
     }
 
     /// The authenticated manifest and signer.

@@ -126,6 +126,21 @@ fn memory<'a>(path: &'a ResourcePath, step: &'static str) -> impl FnOnce(io::Err
     }
 }
 
+/// The memory the kernel reports available (`MemAvailable` in
+/// `/proc/meminfo`), in bytes; `None` when it cannot be read.
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb = info
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))?
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    Some(kb.saturating_mul(1024))
+}
+
 /// An empty sealable memory file of `size` bytes.
 fn memfd(path: &ResourcePath, size: u64) -> Result<File, Error> {
     let mut name = format!("modelseal:{path}");
@@ -218,6 +233,21 @@ impl Gate {
     pub fn seal(self, opts: &HashOptions<'_>, report: &mut Report) -> Result<SealedModel, Error> {
         let bytes = self.total_bytes();
         let resources = self.auth.manifest().len();
+        let (limit, why) = match self.seal_limit {
+            Some(limit) => (Some(limit), "the limit given"),
+            None => (available_memory(), "the memory available"),
+        };
+        if let Some(limit) = limit.filter(|&l| bytes > l) {
+            // Refused before anything is read: a sparse file claiming
+            // terabytes costs neither memory nor hours of hashing.
+            let e: Error = GateError::TooLarge { bytes, limit, why }.into();
+            report.record(
+                CheckName::Digests,
+                crate::report::Status::Fail,
+                e.to_string(),
+            );
+            return Err(e);
+        }
         let files = report.track(CheckName::Digests, self.seal_files(opts), |_| {
             format!("{resources} resources, {bytes} bytes: every digest matches (sealed copies)")
         })?;
