@@ -1098,3 +1098,53 @@ fn a_model_signing_0_2_digests_statement_verifies_the_model() {
     run.code(1);
     assert_eq!(error_kind(&run), "digest_mismatch");
 }
+
+#[test]
+fn a_statement_about_several_files_verifies_the_one_it_names() {
+    // A release attestation: two subjects; the file verified is chosen by
+    // its name, and must have that subject's digest.
+    let mut k = Keyless::new();
+    let mut files = Vec::new();
+    files_of(&k.sb.path("model"), "", &mut files);
+    let digest_of = |name: &str| files.iter().find(|(n, _)| n == name).unwrap().1.clone();
+    let payload = serde_json::to_vec(&json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [
+            {"name": "release/model.safetensors", "digest": {"sha256": digest_of("model.safetensors")}},
+            {"name": "release/config.json", "digest": {"sha256": digest_of("config.json")}}
+        ],
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {}
+    }))
+    .unwrap();
+    let leaf = k.inst.leaf(&LeafSpec::default());
+    let sig = leaf.sign(&pae(&payload));
+    let body = instance::dsse_v1(&leaf.pem(), &sig, &payload);
+    let entry = k.inst.log_v1(&body, "dsse", "0.0.1", T0 + 60);
+    let b = keyless_bundle(&leaf.der, vec![entry], &payload, &sig);
+    std::fs::write(k.sb.path("multi.sig"), serde_json::to_vec(&b).unwrap()).unwrap();
+    let verify = |file: &str| {
+        let mut args = vec![
+            "verify",
+            file,
+            "-s",
+            "multi.sig",
+            "--trusted-root",
+            "root.json",
+            "--json",
+        ];
+        args.extend_from_slice(&ID);
+        k.sb.run(&args)
+    };
+    verify("model/model.safetensors").code(0);
+    verify("model/config.json").code(0);
+    // A file no subject names: refused (the statement is about other files).
+    let run = verify("model/tokenizer.json");
+    run.code(1);
+    assert_eq!(check(&run.json(), "statement")["status"], "fail");
+    // The named file, changed: its digest no longer matches.
+    common::flip_byte(&k.sb.path("model/config.json"), 1);
+    let run = verify("model/config.json");
+    run.code(1);
+    assert_eq!(error_kind(&run), "digest_mismatch");
+}

@@ -121,6 +121,19 @@ pub enum FormatError {
         #[source]
         source: PathError,
     },
+    /// A statement about several artifacts names none (or several) of
+    /// them as the file verified: it is not a statement about this file.
+    #[error(
+        "the statement is about {count} artifacts, and {named} of them is named {name:?} (the file verified): it does not cover this file"
+    )]
+    NotASubject {
+        /// The file's name.
+        name: String,
+        /// How many subjects the statement lists.
+        count: usize,
+        /// How many of them carry the name.
+        named: usize,
+    },
     /// Two resources with the same name.
     #[error("resource {name:?} is listed twice")]
     DuplicateResource {

@@ -70,8 +70,8 @@ pub use manifest::{Manifest, ManifestDiff, Method, ResourceKey, Serialization};
 pub use path::{MAX_NAME_LEN, PathError, ResourcePath};
 pub use statement::{
     DIGESTS_V01_PREDICATE_TYPE, PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE,
-    artifact_from_payload, from_digests_v01_payload, from_payload, is_oms, one_file,
-    predicate_type, to_payload,
+    artifact_from_payload, artifact_named, from_digests_v01_payload, from_payload, is_oms,
+    one_file, predicate_type, to_payload,
 };
 pub use walk::{
     DEFAULT_IGNORE_PATHS, DEFAULT_MAX_FILES, FileEntry, ModelFiles, WalkOptions, relative_inside,

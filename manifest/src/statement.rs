@@ -687,24 +687,65 @@ struct ArtifactStatementJson {
 /// [`FormatError`] for a statement that is not in-toto, or whose subjects
 /// are not exactly one with a SHA-256 digest.
 pub fn artifact_from_payload(payload: &[u8]) -> Result<(String, Manifest), FormatError> {
+    artifact_named(payload, None)
+}
+
+/// [`artifact_from_payload`] for the file named `file_name`: a statement
+/// about several artifacts (a release's files) is accepted too, and its
+/// subject named `file_name` (exactly, or as the last component of the
+/// subject's name) is the one the file must match. The subject is chosen
+/// by name, never by digest: the file is hashed after the statement is
+/// trusted.
+///
+/// # Errors
+/// As [`artifact_from_payload`], and when several subjects are listed but
+/// not exactly one is named `file_name`.
+pub fn artifact_named(
+    payload: &[u8],
+    file_name: Option<&str>,
+) -> Result<(String, Manifest), FormatError> {
     let st: ArtifactStatementJson = parse_strict("in-toto statement", payload)?;
     if !ARTIFACT_STATEMENT_TYPES.contains(&st.type_.as_str()) {
         return Err(FormatError::unexpected("_type", STATEMENT_TYPE, &st.type_));
     }
-    let [subject] = <[SubjectJson; 1]>::try_from(st.subject).map_err(|v| {
+    let count = st.subject.len();
+    let mut subjects = st.subject.into_iter().enumerate();
+    let (i, subject) = match (count, file_name) {
+        (1, _) => subjects.next(),
+        (0, _) | (_, None) => None,
+        (_, Some(name)) => {
+            let named = |s: &SubjectJson| s.name == name || s.name.rsplit('/').next() == Some(name);
+            let mut matching: Vec<(usize, SubjectJson)> =
+                subjects.filter(|(_, s)| named(s)).collect();
+            if matching.len() == 1 {
+                matching.pop()
+            } else {
+                return Err(FormatError::NotASubject {
+                    name: name.to_owned(),
+                    count,
+                    named: matching.len(),
+                });
+            }
+        }
+    }
+    .ok_or_else(|| {
         FormatError::unexpected(
             "subject",
             "exactly one subject (the file verified)",
-            format!("{} subjects", v.len()),
+            format!("{count} subjects"),
         )
     })?;
     let hex = subject.digest.get("sha256").ok_or_else(|| {
         let keys: Vec<_> = subject.digest.keys().map(String::as_str).collect();
-        FormatError::unexpected("subject[0].digest", "a sha256 digest", keys.join(","))
+        FormatError::unexpected(
+            format!("subject[{i}].digest"),
+            "a sha256 digest",
+            keys.join(","),
+        )
     })?;
     let digest = Digest::from_hex(HashAlgorithm::Sha256, hex).map_err(|e| {
         FormatError::unexpected(
-            "subject[0].digest.sha256",
+            format!("subject[{i}].digest.sha256"),
             "64 lowercase hex digits",
             e.to_string(),
         )
@@ -801,6 +842,25 @@ pub fn from_digests_v01_payload(payload: &[u8]) -> Result<Manifest, FormatError>
 #[cfg(test)]
 mod digests_v01 {
     use super::*;
+
+    #[test]
+    fn a_multi_subject_statement_names_the_file() {
+        let p = serde_json::to_vec(&serde_json::json!({
+            "_type": STATEMENT_TYPE,
+            "subject": [
+                {"name": "dist/a.whl", "digest": {"sha256": E}},
+                {"name": "dist/b.tar.gz", "digest": {"sha256": E}},
+            ],
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "predicate": {}
+        }))
+        .unwrap();
+        assert!(artifact_from_payload(&p).is_err(), "no name: refused");
+        let (_, m) = artifact_named(&p, Some("b.tar.gz")).unwrap();
+        assert_eq!(m.model_name(), "dist/b.tar.gz");
+        assert!(artifact_named(&p, Some("c.whl")).is_err());
+        assert!(artifact_named(&p, Some("dist")).is_err());
+    }
 
     fn statement(subjects: serde_json::Value) -> Vec<u8> {
         serde_json::to_vec(&serde_json::json!({

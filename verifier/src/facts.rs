@@ -275,6 +275,9 @@ pub struct Inputs<'a> {
     /// The subject names the signed statement may carry (any of them);
     /// empty allows any. Checked with the statement (step 5).
     pub model_names: &'a [String],
+    /// The name of the file verified, when the model is one file: picks
+    /// its subject in an in-toto statement about several artifacts.
+    pub artifact: Option<&'a str>,
     /// The verification time (certificate validity without evidence, CRL
     /// freshness). The caller reads the clock, never the library.
     pub time: SystemTime,
@@ -289,6 +292,7 @@ impl<'a> Inputs<'a> {
             identities: &[],
             crls: None,
             model_names: &[],
+            artifact: None,
             time,
         }
     }
@@ -348,7 +352,7 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
         "{}, {} signature{}",
         match parsed.bundle() {
             AnyBundle::Message(_) => "Sigstore message-signature bundle",
-            _ => "OMS bundle",
+            _ => "Sigstore DSSE bundle",
         },
         match parsed.material() {
             MaterialKind::PublicKey => "key",
@@ -413,7 +417,7 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
 
     // 5. statement, only from a verified signature
     let (statement, manifest) = if signature.passed() {
-        match signed_manifest(&parsed) {
+        match signed_manifest(&parsed, inputs.artifact) {
             Ok((_, m))
                 if !inputs.model_names.is_empty()
                     && !inputs.model_names.iter().any(|n| n == m.model_name()) =>
@@ -425,6 +429,19 @@ pub fn gather_parsed(parsed: ParsedBundle, inputs: &Inputs<'_>) -> SignatureFact
                 (Finding::fail(e), None)
             }
             Ok((detail, m)) => (Finding::pass(detail), Some(m)),
+            // A signed statement about other files: a definite "no".
+            Err(Error::Format(e @ modelseal_manifest::FormatError::NotASubject { .. })) => {
+                let reason = e.to_string();
+                (
+                    Finding::fail_with(
+                        Error::NotRun {
+                            reason: reason.clone(),
+                        },
+                        reason,
+                    ),
+                    None,
+                )
+            }
             Err(e) => (Finding::fail(e), None),
         }
     } else {
@@ -499,9 +516,13 @@ fn message_algorithm(kind: KeyKind) -> Result<SignatureAlgorithm, SignatureError
 
 /// Step 5 from a verified signature: the manifest it signs, with a
 /// description. An OMS statement is the model's manifest; another in-toto
-/// statement (one subject) or a message signature is the manifest of a
-/// one-file model whose file must have the signed SHA-256.
-fn signed_manifest(parsed: &ParsedBundle) -> Result<(String, Manifest), Error> {
+/// statement (one subject, or the one named `artifact`) or a message
+/// signature is the manifest of a one-file model whose file must have the
+/// signed SHA-256.
+fn signed_manifest(
+    parsed: &ParsedBundle,
+    artifact: Option<&str>,
+) -> Result<(String, Manifest), Error> {
     if let Some(env) = parsed.envelope() {
         if modelseal_manifest::is_oms(&env.payload) {
             let m = modelseal_manifest::from_payload(&env.payload)?;
@@ -524,7 +545,7 @@ fn signed_manifest(parsed: &ParsedBundle) -> Result<(String, Manifest), Error> {
             );
             return Ok((detail, m));
         }
-        let (predicate, m) = modelseal_manifest::artifact_from_payload(&env.payload)?;
+        let (predicate, m) = modelseal_manifest::artifact_named(&env.payload, artifact)?;
         let digest = m.resources().next().map(|(_, d)| d.to_hex());
         let detail = format!(
             "in-toto statement ({predicate}) about one file, sha256:{}",

@@ -56,6 +56,9 @@ pub struct Options<'a> {
     /// without this, one signed model can stand in for another signed by
     /// the same signer.
     pub model_names: &'a [String],
+    /// The name of the file verified, when the model is one file (see
+    /// [`Inputs::artifact`]).
+    pub artifact: Option<&'a str>,
     /// More paths inside the model left out of the check (`verify
     /// --ignore`, model_signing's `--ignore-paths`): files the signer left
     /// out must be left out here too, or they count as extra.
@@ -75,6 +78,7 @@ impl<'a> Options<'a> {
             time,
             signature_file: None,
             model_names: &[],
+            artifact: None,
             ignore: &[],
             hash: HashOptions::default(),
         }
@@ -94,6 +98,7 @@ impl<'a> Options<'a> {
         inputs.evidence = self.evidence;
         inputs.identities = self.identities;
         inputs.model_names = self.model_names;
+        inputs.artifact = self.artifact;
         inputs
     }
 }

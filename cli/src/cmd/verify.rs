@@ -199,6 +199,12 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     opts.evidence = &sources;
     opts.signature_file = Some(&signature);
     opts.ignore = &ignore;
+    // One file: its name picks its subject in a statement about several.
+    let artifact = std::fs::metadata(&args.model)
+        .is_ok_and(|m| m.is_file())
+        .then(|| args.model.file_name().and_then(|n| n.to_str()))
+        .flatten();
+    opts.artifact = artifact;
     opts.hash = HashOptions {
         threads: args.hashing.threads(),
         progress: bar.as_ref().map(|b| b as _),
