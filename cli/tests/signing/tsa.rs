@@ -651,3 +651,52 @@ fn a_policy_refuses_a_timestamp_from_an_untrusted_tsa() {
         "{doc:#}"
     );
 }
+
+#[test]
+fn the_gate_under_a_policy_requiring_a_timestamp() {
+    let sb = Sandbox::new();
+    sb.copy("models/demo", "model");
+    let tsa = Tsa::start(&[]);
+    let required = tsa_policy(&sb, "required.json", "root.pem", true);
+    signed_with_tsa(&sb, &tsa, "stamped.sig");
+    let key = sb.key("pki/p256/leaf.key").display().to_string();
+    let cert = fixture("pki/p256/leaf.pem").display().to_string();
+    let chain = fixture("pki/p256/chain.pem").display().to_string();
+    sb.run([
+        "sign",
+        "model",
+        "--key",
+        &key,
+        "--cert",
+        &cert,
+        "--chain",
+        &chain,
+        "--signature",
+        "plain.sig",
+    ])
+    .code(0);
+    let gate = |sig: &str, at: &str| {
+        sb.run([
+            "gate",
+            "model",
+            "--policy",
+            &required,
+            "-s",
+            sig,
+            "--at",
+            at,
+            "--",
+            "sh",
+            "-c",
+            "touch ran",
+        ])
+    };
+    // Without a timestamp: refused, the command never runs.
+    gate("plain.sig", "2030-01-01T00:00:00Z")
+        .code(1)
+        .stderr_has("timestamp failed: the policy requires an RFC 3161 timestamp");
+    assert!(!sb.path("ran").exists());
+    // Timestamped by the trusted TSA: started after the leaf expired.
+    gate("stamped.sig", AFTER_EXPIRY).code(0);
+    assert!(sb.path("ran").exists());
+}
