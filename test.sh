@@ -16,7 +16,7 @@ done
 
 export MODELSEAL_OMS_VENV=${MODELSEAL_OMS_VENV:-$PWD/.venv-oms}
 export MODELSEAL_SIGSTORE_ASSETS=${MODELSEAL_SIGSTORE_ASSETS:-$PWD/.sigstore-assets}
-export MODELSEAL_JSONSCHEMA_VENV=${MODELSEAL_JSONSCHEMA_VENV:-$PWD/.venv-jsonschema}
+export MODELSEAL_JSONSCHEMA_VENV=${MODELSEAL_JSONSCHEMA_VENV:-${MODELSEAL_DEPLOY_VENV:-$PWD/.venv-deploy}}
 
 echo "==> cargo fmt, clippy"
 cargo fmt --all -- --check

@@ -7,12 +7,16 @@ usage: bench/python_load.py [--python VENV/bin/python] [--sizes 1,4] [--runs 3]
 For each model size (GiB of float32 safetensors, in 512 MiB files; made once
 and signed with the release `modelseal` CLI, key mode), each way of loading
 runs in a fresh interpreter, alternating, warm page cache (one untimed
-warm-up of each first), and the median wall time and the child's peak RSS are
-reported:
+warm-up of each first), and the median wall time, the child's CPU time
+(user + sys, all threads) and its peak RSS are reported. On a shared machine
+the wall time follows the scheduler; CPU time is the work each way does:
 
 - `unverified`: `safetensors.numpy.load_file` on every file (no check).
-- `open_model`: `with modelseal.open_model(...) as m: m.load_safetensors(f)`
-  for every file (each file read once, hashed as read, into the arrays).
+- `open_model`: `with modelseal.open_model(...) as m: m.load_safetensors()`:
+  every file read once straight into its arrays and hashed there, several
+  files at once (one per core).
+- `open_model (file by file)`: `m.load_safetensors(f)` for each file in turn
+  (one core hashing at a time).
 - `open_model.path`: `safetensors.numpy.load_file(m.path + f)`: the whole
   model sealed into memory first (its size in shared memory, reported as
   `+ sealed`), then loaded from the copies.
@@ -51,11 +55,21 @@ if mode == "model_signing+load":
     import model_signing
 files = sorted(f for f in os.listdir(model) if f.endswith(".safetensors"))
 # Imports are not timed: each way pays only for its own work.
+def cpu_seconds():
+    # This process's threads and any worker processes a way starts.
+    return sum(
+        r.ru_utime + r.ru_stime
+        for r in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    )
+cpu0 = cpu_seconds()
 t0 = time.perf_counter()
 extra = 0
 if mode == "unverified":
     out = [load_file(os.path.join(model, f)) for f in files]
 elif mode == "open_model":
+    with modelseal.open_model(model, signature=sig, public_key=pub) as m:
+        out = [m.load_safetensors()]
+elif mode == "open_model (file by file)":
     with modelseal.open_model(model, signature=sig, public_key=pub) as m:
         out = [m.load_safetensors(f) for f in files]
 elif mode == "open_model.path":
@@ -74,11 +88,19 @@ else:
     raise SystemExit("unknown mode " + mode)
 dt = time.perf_counter() - t0
 n = sum(a.nbytes for d in out for a in d.values())
+cpu = cpu_seconds() - cpu0
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(f"{dt:.4f} {rss} {n} {extra}")
+print(f"{dt:.4f} {rss} {n} {extra} {cpu:.4f}")
 """
 
-MODES = ["unverified", "open_model", "open_model.path", "verify+load", "model_signing+load"]
+MODES = [
+    "unverified",
+    "open_model",
+    "open_model (file by file)",
+    "open_model.path",
+    "verify+load",
+    "model_signing+load",
+]
 
 
 def make_model(root: str, total: int, cli: str, key: str) -> tuple:
@@ -111,8 +133,8 @@ def run(python: str, mode: str, model: str, sig: str, pub: str) -> tuple:
     r = subprocess.run([python, "-c", CHILD, mode, model, sig, pub], capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(f"{mode} failed:\n{r.stderr}")
-    dt, rss, n, extra = r.stdout.split()
-    return float(dt), int(rss), int(n), int(extra)
+    dt, rss, n, extra, cpu = r.stdout.split()
+    return float(dt), int(rss), int(n), int(extra), float(cpu)
 
 
 def main() -> int:
@@ -137,8 +159,11 @@ def main() -> int:
     if args.quick:
         FILE, TENSOR, args.runs = 32 * MiB, 8 * MiB, 1
         sizes = [("64 MiB", 64 * MiB)]
-    print(f"| model | way | seconds (median of {args.runs}) | x unverified | peak RSS | x unverified RSS |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print(
+        f"| model | way | seconds (median of {args.runs}) | x unverified | "
+        "CPU seconds (user+sys) | peak RSS | x unverified RSS |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for label, total in sizes:
         model, sig = make_model(args.dir, total, args.cli, key)
         warm(model)
@@ -154,9 +179,10 @@ def main() -> int:
             t = statistics.median(r[0] for r in results[mode])
             m = max(r[1] for r in results[mode])
             extra = max(r[3] for r in results[mode])
+            cpu = statistics.median(r[4] for r in results[mode])
             sealed = f" (+ {extra / GiB:.2f} GiB sealed)" if extra else ""
             print(
-                f"| {label} | {mode} | {t:.2f} | {t / base_t:.2f} | "
+                f"| {label} | {mode} | {t:.2f} | {t / base_t:.2f} | {cpu:.2f} | "
                 f"{m / GiB:.2f} GiB{sealed} | {m / base_m:.2f} |"
             )
         sys.stdout.flush()

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Python tools that validate deploy/ and ci/ offline, in their own venv:
-# kubernetes-validate (Kubernetes schemas shipped in the package) and
-# check-jsonschema (GitHub Actions/workflow and GitLab CI schemas vendored in
-# the package). Idempotent. Used by .ci/suites/deploy.sh and .ci/suites/ci-templates.sh.
+# Python tools that validate offline, in one venv: kubernetes-validate
+# (Kubernetes schemas shipped in the package) and check-jsonschema (GitHub
+# Actions/workflow and GitLab CI schemas vendored in the package; also the
+# independent validator of every --json document against docs/schemas in
+# cli/tests/json_contract.rs). Idempotent. Used by .ci/suites/deploy.sh,
+# .ci/suites/ci-templates.sh and the JSON contract test.
 set -euo pipefail
 VENV=${MODELSEAL_DEPLOY_VENV:-$PWD/.venv-deploy}
 if [ ! -x "$VENV/bin/kubernetes-validate" ] || [ ! -x "$VENV/bin/check-jsonschema" ]; then

@@ -9,8 +9,13 @@
 #      sets, bash as the CI runs it) against the fixtures with the TEST key:
 #      install modelseal from a signed "release" (file:// URL, checked with
 #      openssl against the release key), sign, verify with a pinned identity,
-#      and the failures: tampered model, wrong identity, wrong release key.
-# Tools: .venv-deploy (.ci/deps/deploy-tools.sh), openssl, curl.
+#      and the failures: tampered model, wrong identity, wrong release key;
+#   3. their TSA and PKCS#11 inputs: the reusable workflow and the GitLab
+#      template sign with a key in a SoftHSM2 token (URI + module input) and a
+#      timestamp from a local TSA (`openssl ts` behind fixtures/tsa/serve.py),
+#      then verify with the TSA root; an untrusted TSA root is a rejection.
+# Tools: .venv-deploy (.ci/deps/deploy-tools.sh), openssl, curl, python3
+# (.ci/deps/tsa.sh), softhsm2 (.ci/deps/softhsm.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source .ci/lib/check.sh
@@ -19,12 +24,20 @@ venv=${MODELSEAL_DEPLOY_VENV:-$PWD/.venv-deploy}
 require "$venv/bin/check-jsonschema" "run .ci/deps/deploy-tools.sh"
 require "$venv/bin/python" "run .ci/deps/deploy-tools.sh"
 for t in openssl curl sha256sum cargo; do require "$t" "install it"; done
+require python3 "run .ci/deps/tsa.sh"
+require softhsm2-util "run .ci/deps/softhsm.sh"
+module=/usr/lib/softhsm/libsofthsm2.so
+if [ ! -e "$module" ]; then
+  echo "FAIL: $module is missing: run .ci/deps/softhsm.sh" >&2
+  exit 1
+fi
 py=$venv/bin/python
 runner=$PWD/.ci/lib/run_ci_steps.py
 repo=$PWD
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+tsa_pid=""
+trap '[ -z "$tsa_pid" ] || kill "$tsa_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 echo "--- schemas"
 expect 0 "action.yml against vendor.github-actions" -- \
@@ -173,5 +186,82 @@ expect_out 'digest mismatch.*config\.json' "the reason names the changed file"
 expect 2 "gitlab: without the release variables nothing is installed" -- \
   in_dir "$work/gl" "$py" "$runner" gitlab "$repo/ci/gitlab/example.gitlab-ci.yml" --job modelseal-verify
 expect_out 'set MODELSEAL_RELEASE_URL' "the error says what to set"
+
+echo "--- TSA and PKCS#11 inputs: a SoftHSM2 token and a local TSA"
+python3 fixtures/tsa/serve.py > "$work/tsa.out" &
+tsa_pid=$!
+for _ in $(seq 100); do grep -q '^PORT ' "$work/tsa.out" && break; sleep 0.1; done
+tsa_url="http://127.0.0.1:$(sed -n 's/^PORT //p' "$work/tsa.out")/"
+export SOFTHSM2_CONF=$work/softhsm2.conf
+mkdir "$work/tokens"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$work/tokens" > "$SOFTHSM2_CONF"
+printf '4821-ci-pin\n' > "$work/pin"
+expect 0 "a token for the release key" -- softhsm2-util --init-token --free --label release \
+  --pin 4821-ci-pin --so-pin 9999-so
+# No module in the URI: the templates' module input supplies it.
+key_uri="pkcs11:token=release;object=ci-release?pin-source=file:$work/pin"
+expect 0 "keygen makes the key pair in the token" -- env MODELSEAL_PKCS11_MODULE="$module" \
+  target/debug/modelseal keygen --algorithm ecdsa-p256 --out "$key_uri" --public-out "$work/token.pub.pem"
+# Its certificate, issued by the test intermediate (a throwaway request whose
+# key -force_pubkey replaces with the token's).
+printf '%s\n' "basicConstraints = critical, CA:FALSE" "keyUsage = critical, digitalSignature" \
+  "extendedKeyUsage = critical, codeSigning" "subjectAltName = email:token@modelseal.test" \
+  "subjectKeyIdentifier = hash" "authorityKeyIdentifier = keyid" > "$work/token.ext"
+expect 0 "a code-signing certificate for the token's key" -- bash -c '
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1/throwaway.key" \
+    -subj "/O=modelseal test PKI - NOT FOR PRODUCTION/CN=token signer" -out "$1/token.csr" &&
+  openssl x509 -req -in "$1/token.csr" -force_pubkey "$1/token.pub.pem" -CA "$2/intermediate.pem" \
+    -CAkey "$2/intermediate.key" -set_serial 0x7002 -days 30 -sha256 -extfile "$1/token.ext" \
+    -out "$1/token.pem"' _ "$work" "$pki"
+hsm_checkout() {
+  new_checkout "$1"
+  cp "$work/token.pem" "$1/release/token.pem"
+  cp fixtures/tsa/root.pem "$1/release/tsa-root.pem"
+  cp fixtures/tsa/other-root.pem "$1/release/other-tsa-root.pem"
+}
+hsm_workflow() {
+  local dir=$1
+  shift
+  in_dir "$dir" "$py" "$runner" workflow "$repo/.github/workflows/modelseal-sign-verify.yml" \
+    --action "$repo/action.yml" --artifacts "$work/artifacts-hsm" --input model=model \
+    --input signature=model.sig --input cert=release/token.pem --input chain=release/chain.pem \
+    --input trust-root=release/root.pem --input identity=email:token@modelseal.test \
+    --input "release-url=$release_url" --input "release-public-key=$release_pub" "$@"
+}
+hsm_checkout "$work/wf-hsm"
+expect 0 "workflow job sign: key in the token (key + pkcs11-module), timestamp (tsa-url)" -- \
+  hsm_workflow "$work/wf-hsm" --job sign --input sign=true --input "key=$key_uri" \
+  --input "pkcs11-module=$module" --input "tsa-url=$tsa_url"
+expect 0 "the uploaded bundle carries the TSA's token" -- \
+  grep -q rfc3161Timestamps "$work/artifacts-hsm/model-signature/model.sig"
+hsm_checkout "$work/wf-hsm-verify"
+expect 0 "workflow job verify with tsa-root" -- hsm_workflow "$work/wf-hsm-verify" --job verify \
+  --input sign=true --need sign=success --input tsa-root=release/tsa-root.pem
+expect_out 'timestamp: RFC 3161 timestamp 1: genTime' "the timestamp verified against the TSA root"
+expect_out '^outputs: \{"verdict": "verified"\}$' "job output verdict: verified"
+expect 1 "workflow job verify: a TSA root that did not issue it is a rejection" -- \
+  hsm_workflow "$work/wf-hsm-verify" --job verify --input sign=true --need sign=success \
+  --input tsa-root=release/other-tsa-root.pem
+expect_out 'does not chain to a trusted TSA root' "the reason says so"
+expect_out '^outputs: \{"verdict": "rejected"\}$' "job output verdict: rejected"
+
+hsm_checkout "$work/gl-hsm"
+mkdir -p "$work/gl-hsm/ci/gitlab"
+cp ci/gitlab/modelseal.gitlab-ci.yml "$work/gl-hsm/ci/gitlab/"
+gitlab_hsm() {
+  in_dir "$work/gl-hsm" "$py" "$runner" gitlab "$repo/ci/gitlab/example.gitlab-ci.yml" \
+    --var "MODELSEAL_RELEASE_URL=$release_url" --var "MODELSEAL_RELEASE_PUBKEY=$release_pub" "$@"
+}
+expect 0 "gitlab: modelseal-sign with MODELSEAL_KEY_URI, MODELSEAL_PKCS11_MODULE, MODELSEAL_TSA_URL" -- \
+  gitlab_hsm --job modelseal-sign --var CI_COMMIT_TAG=v1.0.0 --var "MODELSEAL_KEY_URI=$key_uri" \
+  --var "MODELSEAL_PKCS11_MODULE=$module" --var "MODELSEAL_TSA_URL=$tsa_url" \
+  --var MODELSEAL_CERT=release/token.pem
+expect 0 "the bundle carries the TSA's token" -- grep -q rfc3161Timestamps "$work/gl-hsm/model.sig"
+expect 0 "gitlab: modelseal-verify with MODELSEAL_TSA_ROOT" -- gitlab_hsm --job modelseal-verify \
+  --var MODELSEAL_IDENTITY=email:token@modelseal.test --var MODELSEAL_TSA_ROOT=release/tsa-root.pem
+expect_out 'timestamp: RFC 3161 timestamp 1: genTime' "the timestamp verified against the TSA root"
+expect 1 "gitlab: an untrusted TSA root is a rejection" -- gitlab_hsm --job modelseal-verify \
+  --var MODELSEAL_IDENTITY=email:token@modelseal.test --var MODELSEAL_TSA_ROOT=release/other-tsa-root.pem
+expect_out 'does not chain to a trusted TSA root' "the reason says so"
 
 finish ci-templates

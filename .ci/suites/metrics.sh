@@ -64,6 +64,7 @@ expect_metric modelseal_decisions_total 'command="verify",outcome="rejected",che
 expect_metric modelseal_decisions_total 'command="verify",outcome="error",check="unreadable_input"' 1 "an error, by kind"
 expect_metric modelseal_decisions_total 'command="gate",outcome="success",check="none"' 1 "gate success"
 expect_metric modelseal_decisions_total 'command="gate",outcome="rejected",check="digest_mismatch"' 1 "gate rejection"
+expect_metric modelseal_hashed_bytes_total 'command="sign"' "$size" "bytes hashed by the signer"
 expect_metric modelseal_hashed_bytes_total 'command="verify"' "$((2 * size))" "bytes hashed by the verifications"
 expect_metric modelseal_hashed_bytes_total 'command="gate"' "$size" "bytes hashed by the gate"
 for c in sign verify gate; do
@@ -93,6 +94,22 @@ for c in verify gate; do
   prom=$work/policy.prom expect_metric modelseal_signer_certificate_not_after_timestamp_seconds \
     "command=\"$c\"" "$not_after" "$c --policy: the accepted signer's notAfter"
 done
+
+echo "--- sign --update: only what was hashed counts"
+cp -r "$work/model" "$work/umodel"
+signu() { "$ms" sign "$work/umodel" --key "$work/signer.key" --signature "$work/cached.sig" \
+  --update --cache "$work/cached.cache" -q --metrics-file "$work/sign.prom"; }
+expect 0 "sign --update (cold cache)" -- signu
+prom=$work/sign.prom expect_metric modelseal_hashed_bytes_total 'command="sign"' "$size" "every byte hashed"
+expect 0 "sign --update (warm cache)" -- signu
+prom=$work/sign.prom expect_metric modelseal_hashed_bytes_total 'command="sign"' "$size" "nothing more hashed from a warm cache"
+printf 'y' >> "$work/umodel/config.json"
+expect 0 "sign --update after one file changed" -- signu
+readme=$(stat -c %s "$work/umodel/config.json")
+prom=$work/sign.prom expect_metric modelseal_hashed_bytes_total 'command="sign"' "$((size + readme))" "only the changed file hashed"
+prom=$work/sign.prom expect_metric modelseal_decisions_total 'command="sign",outcome="success",check="none"' 3 "three signatures counted"
+expect 0 "promtool check metrics (sign)" -- bash -c "promtool check metrics < '$work/sign.prom'"
+expect_no_out '.' "promtool has no complaint"
 
 echo "--- the file"
 expect 0 "each run replaces the file (new inode)" -- test "$inode1" != "$inode2"

@@ -34,7 +34,7 @@ pub use key::{
 };
 pub use record::{
     Category, ChainFields, Details, ECS_VERSION, EVENT_DATASET, EVENT_MODULE, Event, EventType,
-    FileHash, HashAlgorithm, MAX_LINE, Outcome, ParseError, Record, X509,
+    FileHash, HashAlgorithm, MAX_LINE, Outcome, ParseError, Record, TsaTimestamp, X509,
 };
 pub use syslog::{SyslogConfig, SyslogSink};
 pub use verify::{FileSummary, Finding, Summary, TamperKind, Verdict, Verifier, verify_files};

@@ -17,8 +17,8 @@
 //!   issuer.distinguished_name, not_after, serial_number,
 //!   subject.distinguished_name}}`, `host.name`, `rule?.name`, `source.ip`,
 //!   `user.{id, name?}`, then our own namespace `modelseal.{bundle?.{path?,
-//!   sha256?}, signer?.{identity?, key_sha256?}, audit.{epoch, log_id,
-//!   prev_mac, mac}}` (members sorted by name at every level, except that
+//!   sha256?}, signer?.{identity?, key_sha256?}, timestamp?.{gen_time,
+//!   tsa.{name?, url?}}, audit.{epoch, log_id, prev_mac, mac}}` (members sorted by name at every level, except that
 //!   our namespace comes last and `audit` last in it, so the MAC ends the
 //!   line); arrays of strings as `["a","b"]`;
 //! * strings escaped as RFC 8785 (JCS) does: `"` `\` and control characters
@@ -264,6 +264,20 @@ pub struct X509 {
     pub subject: String,
 }
 
+/// `modelseal.timestamp.*`: the RFC 3161 timestamp over the signature (at
+/// signing: the first TSA's reply; at verification: the verified timestamp
+/// whose genTime the signing certificate's validity was checked at).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TsaTimestamp {
+    /// `modelseal.timestamp.gen_time`: the TSA's genTime, RFC 3339.
+    pub gen_time: String,
+    /// `modelseal.timestamp.tsa.name`: the TSA certificate's subject DN
+    /// (known once the token verified).
+    pub tsa_name: Option<String>,
+    /// `modelseal.timestamp.tsa.url`: the TSA asked (at signing).
+    pub tsa_url: Option<String>,
+}
+
 /// What a decision was about beyond the model: who signed, under which
 /// policy, with which bundle. ECS fields where ECS has one (`file.x509.*`,
 /// `rule.name`), else our namespace `modelseal.*`.
@@ -283,6 +297,8 @@ pub struct Details {
     pub bundle_path: Option<String>,
     /// `modelseal.bundle.sha256`: its SHA-256, hex.
     pub bundle_sha256: Option<String>,
+    /// `modelseal.timestamp.*`: the signature's RFC 3161 timestamp.
+    pub timestamp: Option<TsaTimestamp>,
 }
 
 impl Details {
@@ -384,6 +400,22 @@ impl Event {
                 return bad("file.x509.not_after", "must be an RFC 3339 time");
             }
         }
+        if let Some(t) = &d.timestamp {
+            if OffsetDateTime::parse(&t.gen_time, &time::format_description::well_known::Rfc3339)
+                .is_err()
+            {
+                return bad("modelseal.timestamp.gen_time", "must be an RFC 3339 time");
+            }
+            if t.tsa_name.is_none() && t.tsa_url.is_none() {
+                return bad("modelseal.timestamp.tsa", "needs a name or a URL");
+            }
+            if let Some(n) = &t.tsa_name {
+                text("modelseal.timestamp.tsa.name", n, 0, MAX_PATH)?;
+            }
+            if let Some(u) = &t.tsa_url {
+                text("modelseal.timestamp.tsa.url", u, 1, MAX_PATH)?;
+            }
+        }
         for (field, v, max) in [
             ("rule.name", &d.policy, MAX_USER),
             ("modelseal.signer.identity", &d.signer_identity, MAX_PATH),
@@ -463,6 +495,14 @@ impl Event {
             changed |= bound_field(&mut x.issuer, MAX_PATH, char::is_control, false);
             changed |= bound_field(&mut x.subject, MAX_PATH, char::is_control, false);
             changed |= bound_field(&mut x.serial_number, 128, char::is_control, true);
+        }
+        if let Some(t) = &mut d.timestamp {
+            if let Some(n) = &mut t.tsa_name {
+                changed |= bound_field(n, MAX_PATH, char::is_control, false);
+            }
+            if let Some(u) = &mut t.tsa_url {
+                changed |= bound_field(u, MAX_PATH, char::is_control, true);
+            }
         }
         for (v, max) in [
             (&mut d.policy, MAX_USER),
@@ -738,6 +778,13 @@ pub(crate) fn signed_bytes(event: &Event, chain: &ChainFields, out: &mut Vec<u8>
             ],
         );
         out.extend_from_slice(b"},");
+    }
+    if let Some(t) = &d.timestamp {
+        out.extend_from_slice(b"\"timestamp\":{\"gen_time\":");
+        push_str(out, &t.gen_time);
+        out.extend_from_slice(b",\"tsa\":{");
+        push_members(out, &[("name", &t.tsa_name), ("url", &t.tsa_url)]);
+        out.extend_from_slice(b"}},");
     }
     out.extend_from_slice(b"\"audit\":{\"epoch\":");
     push_u64(out, chain.epoch);
@@ -1071,6 +1118,26 @@ struct WireNs<'a> {
     bundle: Option<WireBundle<'a>>,
     #[serde(borrow, default)]
     signer: Option<WireSigner<'a>>,
+    #[serde(borrow, default)]
+    timestamp: Option<WireTimestamp<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireTimestamp<'a> {
+    #[serde(borrow)]
+    gen_time: Cow<'a, str>,
+    #[serde(borrow)]
+    tsa: WireTsa<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireTsa<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    url: Option<Cow<'a, str>>,
 }
 
 /// A complete record, parsed from any JSON serialization of it.
@@ -1168,6 +1235,11 @@ impl Record {
             details.signer_identity = sg.identity.map(Cow::into_owned);
             details.key_sha256 = sg.key_sha256.map(Cow::into_owned);
         }
+        details.timestamp = w.modelseal.timestamp.map(|t| TsaTimestamp {
+            gen_time: t.gen_time.into_owned(),
+            tsa_name: t.tsa.name.map(Cow::into_owned),
+            tsa_url: t.tsa.url.map(Cow::into_owned),
+        });
         let list =
             |v: Option<Vec<Cow<'_, str>>>, what: &str| -> Result<Option<Vec<String>>, ParseError> {
                 match v {
@@ -1303,6 +1375,58 @@ mod tests {
         assert_eq!(c.chain, chain());
         assert_eq!(c.signed_len, line.len() - 1 - MAC_SUFFIX_LEN);
         assert_eq!(scan_chain(line.trim_end().as_bytes()), Some(c));
+    }
+
+    #[test]
+    fn timestamp_fields_are_canonical_and_parse_back() {
+        let mut e = sample();
+        e.details.key_sha256 = Some("cd".repeat(32));
+        e.details.timestamp = Some(TsaTimestamp {
+            gen_time: "2026-12-01T19:00:00Z".into(),
+            tsa_name: None,
+            tsa_url: Some("http://127.0.0.1:8080/".into()),
+        });
+        let mut out = Vec::new();
+        signed_bytes(&e, &chain(), &mut out).unwrap();
+        finish_line(&mut out, &[0x33; 32]);
+        let line = String::from_utf8(out.clone()).unwrap();
+        assert!(
+            line.contains("\"key_sha256\":\"cdcd")
+                && line.contains(concat!(
+                    "\"},\"timestamp\":{\"gen_time\":\"2026-12-01T19:00:00Z\",",
+                    "\"tsa\":{\"url\":\"http://127.0.0.1:8080/\"}},\"audit\":{"
+                )),
+            "{line}"
+        );
+        let rec = Record::parse(line.trim_end().as_bytes()).unwrap();
+        assert_eq!(rec.event.details.timestamp, e.details.timestamp);
+        assert_eq!(rec.to_line().unwrap(), out);
+        // A genTime that is not RFC 3339, or a TSA with neither name nor URL.
+        let mut bad = e.clone();
+        if let Some(t) = &mut bad.details.timestamp {
+            t.gen_time = "yesterday".into();
+        }
+        assert!(matches!(
+            bad.validate(),
+            Err(Error::InvalidEvent {
+                field: "modelseal.timestamp.gen_time",
+                ..
+            })
+        ));
+        let mut bad = e.clone();
+        if let Some(t) = &mut bad.details.timestamp {
+            t.tsa_url = None;
+        }
+        assert!(matches!(
+            bad.validate(),
+            Err(Error::InvalidEvent {
+                field: "modelseal.timestamp.tsa",
+                ..
+            })
+        ));
+        // Unknown members are refused.
+        let odd = line.replace("\"tsa\":{", "\"tsa\":{\"serial\":\"1\",");
+        assert!(Record::parse(odd.trim_end().as_bytes()).is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod ecs_check;
 use common::{Log, event};
 use ecs_check::{check_record, ecs};
 use modelseal_audit::ECS_VERSION;
-use modelseal_audit::{Category, Details, EventType, FileHash, WriterOptions, X509};
+use modelseal_audit::{Category, Details, EventType, FileHash, TsaTimestamp, WriterOptions, X509};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -44,6 +44,11 @@ fn record_fields_are_ecs_fields_of_the_right_type() {
         key_sha256: Some("cd".repeat(32)),
         bundle_path: Some("/models/m.sig".into()),
         bundle_sha256: Some("ef".repeat(32)),
+        timestamp: Some(TsaTimestamp {
+            gen_time: "2026-12-01T19:00:00Z".into(),
+            tsa_name: Some("CN=TSA".into()),
+            tsa_url: Some("http://tsa.example/".into()),
+        }),
     };
     w.append(&rich).unwrap();
     drop(w);

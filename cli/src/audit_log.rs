@@ -8,11 +8,11 @@
 use crate::args::AuditArgs;
 use crate::output::{CliError, audit_error as map_error};
 use modelseal_audit::{
-    Category, Details, Event, EventType, FileHash, Outcome, SyslogConfig, SyslogSink, Writer,
-    WriterOptions, X509,
+    Category, Details, Event, EventType, FileHash, Outcome, SyslogConfig, SyslogSink, TsaTimestamp,
+    Writer, WriterOptions, X509,
 };
 use modelseal_verifier::rfc3339;
-use modelseal_verifier::{CertInfo, Signer};
+use modelseal_verifier::{CertInfo, EvidenceKind, Signer, TimeSource, VerifiedTime};
 use std::path::{Path, PathBuf};
 
 /// What an audit record says about a decision beyond its outcome.
@@ -164,6 +164,27 @@ pub(crate) fn x509(leaf: &CertInfo) -> X509 {
     }
 }
 
+/// `modelseal.timestamp.*` from the time a verified timestamp proves the
+/// signature existed at (none when validity was checked at the
+/// verification time, or the time came from other evidence).
+pub(crate) fn tsa_timestamp(t: Option<&VerifiedTime>) -> Option<TsaTimestamp> {
+    let t = t?;
+    match &t.source {
+        TimeSource::Evidence {
+            kind: EvidenceKind::Timestamp,
+            authority,
+        } => Some(TsaTimestamp {
+            gen_time: rfc3339(
+                t.at.duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+            ),
+            tsa_name: Some(authority.clone()),
+            tsa_url: None,
+        }),
+        _ => None,
+    }
+}
+
 /// Signer facts: certificate, key fingerprint and identity.
 pub(crate) fn signer_details(signer: &Signer, identity: Option<String>) -> Details {
     let mut d = Details::default();
@@ -204,6 +225,7 @@ pub(crate) fn policy_facts(o: &modelseal_policies::PolicyOutcome, facts: &mut Fa
             .first()
             .cloned()
             .or_else(|| s.leaf.as_ref().map(|l| l.subject.to_string()));
+        facts.details.timestamp = tsa_timestamp(s.signed_at.as_ref());
     }
 }
 

@@ -169,14 +169,22 @@ pub(crate) fn policy_outcome(o: &PolicyOutcome, doc: &mut Doc) {
             "name": o.policy,
             "scope": o.scope,
             "level": o.level,
-            "checks": Category::ALL
-                .iter()
-                .map(|c| (c.as_str().to_owned(), json!(o.actions.get(*c))))
-                .collect::<serde_json::Map<_, _>>(),
+            "checks": policy_checks(&o.actions),
             "required_signatures": o.required,
             "signers": o.decision.signers,
         }),
     );
+}
+
+/// What a policy does with each category of checks, and with the
+/// `timestamp` check (set by its `timestamps` section), as JSON.
+pub(crate) fn policy_checks(actions: &modelseal_policies::Actions) -> Value {
+    let mut map: serde_json::Map<String, Value> = Category::ALL
+        .iter()
+        .map(|c| (c.as_str().to_owned(), json!(actions.get(*c))))
+        .collect();
+    map.insert("timestamp".to_owned(), json!(actions.timestamp));
+    Value::Object(map)
 }
 
 /// Puts an accepted bundle's signer, algorithm, identity, subject digest and

@@ -637,8 +637,62 @@ fn oversized_bundles_are_refused_before_parsing() {
     sparse(&huge, 16 << 30);
     let t = std::time::Instant::now();
     let err = modelseal_verifier::read_bundle(&huge, DEFAULT_MAX_BUNDLE_BYTES).unwrap_err();
-    assert!(err.to_string().contains("limit"), "{err}");
+    // The real size and the limit, not the limit + 1 bytes read.
+    assert!(
+        err.to_string().contains(&format!(
+            "bundle is {} bytes, more than the {DEFAULT_MAX_BUNDLE_BYTES}-byte limit",
+            16u64 << 30
+        )),
+        "{err}"
+    );
     assert!(t.elapsed() < std::time::Duration::from_secs(20));
+    // The CLI says the same, plain and under a policy.
+    let sb = Sandbox::new();
+    sb.copy("models/demo", "model");
+    sparse(&sb.path("big.sig"), 100 << 20);
+    let want = format!(
+        "bundle is {} bytes, more than the {DEFAULT_MAX_BUNDLE_BYTES}-byte limit",
+        100u64 << 20
+    );
+    let root = hostile::fixture("pki/p256/root.pem");
+    let policy = sb.path("policy.json");
+    std::fs::write(
+        &policy,
+        serde_json::json!({
+            "version": "1",
+            "trustStores": { "r": { "certificates": [root] } },
+            "policies": [{
+                "name": "all", "scopes": ["*"], "level": "permissive",
+                "trustStores": ["r"], "trustedIdentities": ["*"]
+            }]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    sb.run([
+        "verify",
+        "model",
+        "-s",
+        "big.sig",
+        "--trust-root",
+        root.to_str().unwrap(),
+        "--identity",
+        "*",
+    ])
+    .code(2)
+    .no_panic()
+    .stderr_has(&want);
+    sb.run([
+        "verify",
+        "model",
+        "-s",
+        "big.sig",
+        "--policy",
+        policy.to_str().unwrap(),
+    ])
+    .code(2)
+    .no_panic()
+    .stderr_has(&want);
 }
 
 #[test]

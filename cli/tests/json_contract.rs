@@ -1,7 +1,7 @@
 //! The `--json` contract (docs/json.md): every command and subcommand, on
 //! success, rejection and error, prints one document whose verdict matches
 //! its exit code, and that an independent validator (`check-jsonschema`,
-//! installed by `.ci/deps/check-jsonschema.sh`) accepts against
+//! installed by `.ci/deps/deploy-tools.sh`) accepts against
 //! docs/schemas/v1/modelseal.schema.json.
 #![allow(missing_docs, clippy::unwrap_used, clippy::panic)]
 
@@ -16,17 +16,17 @@ fn schema() -> PathBuf {
 }
 
 /// `check-jsonschema` from `$MODELSEAL_JSONSCHEMA_VENV` or the workspace's
-/// `.venv-jsonschema` (where `./test.sh` installs it).
+/// `.venv-deploy` (where `./test.sh` installs it with the deploy tools).
 fn check_jsonschema() -> PathBuf {
     let venv = std::env::var_os("MODELSEAL_JSONSCHEMA_VENV").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv-jsonschema"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv-deploy"),
         PathBuf::from,
     );
     let bin = venv.join("bin/check-jsonschema");
     assert!(
         bin.is_file(),
-        "check-jsonschema not found at {}: run ./test.sh, or `bash .ci/deps/check-jsonschema.sh` \
-         and set MODELSEAL_JSONSCHEMA_VENV to its venv",
+        "check-jsonschema not found at {}: run ./test.sh, or `bash .ci/deps/deploy-tools.sh` \
+         (or set MODELSEAL_JSONSCHEMA_VENV to a venv that has it)",
         bin.display()
     );
     bin
@@ -391,14 +391,7 @@ fn every_command_prints_one_valid_document() {
 
     // Sigstore keyless: a real public-good bundle verified offline (signer
     // kind keyless, tlog check), then another identity (rejected).
-    let assets = std::env::var_os("MODELSEAL_SIGSTORE_ASSETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.sigstore-assets"));
-    assert!(
-        assets.join(".complete").exists(),
-        "Sigstore test assets missing in {}: run `bash .ci/deps/sigstore-assets.sh` (test.sh does)",
-        assets.display()
-    );
+    let assets = modelseal_testkit::sigstore_assets();
     let pa = assets.join("pypi-attestations");
     let artifact = pa.join("pypi_attestation_models-0.0.4a2.tar.gz");
     let bundle = pa.join("pypi_attestation_models-0.0.4a2.tar.gz.sigstore");

@@ -20,6 +20,7 @@ use crate::read::{self, Problems, Ptr};
 use crate::rules::{self, AlgorithmRules, RevocationRules};
 use crate::scope::{ModelPath, Scope};
 use crate::store::{self, TrustStore};
+use crate::timestamps::{self, TimestampRules};
 
 /// The document version this modelseal reads.
 pub const VERSION: &str = "1";
@@ -49,6 +50,7 @@ pub struct Policy {
     algorithms: AlgorithmRules,
     revocation: RevocationRules,
     content: Option<ContentRules>,
+    timestamps: Option<TimestampRules>,
 }
 
 impl Policy {
@@ -123,6 +125,12 @@ impl Policy {
     /// `content` section.
     pub fn content(&self) -> Option<&ContentRules> {
         self.content.as_ref()
+    }
+
+    /// Timestamp rules (trusted TSA roots, whether a timestamp is
+    /// required), if the policy has a `timestamps` section.
+    pub fn timestamps(&self) -> Option<&TimestampRules> {
+        self.timestamps.as_ref()
     }
 }
 
@@ -385,7 +393,7 @@ fn load_document(
     })
 }
 
-const POLICY_FIELDS: [&str; 12] = [
+const POLICY_FIELDS: [&str; 13] = [
     "name",
     "description",
     "scopes",
@@ -397,6 +405,7 @@ const POLICY_FIELDS: [&str; 12] = [
     "algorithms",
     "revocation",
     "content",
+    "timestamps",
     "transparencyLog",
 ];
 
@@ -499,6 +508,7 @@ fn load_policy(
             "algorithms",
             "revocation",
             "content",
+            "timestamps",
             "transparencyLog",
         ] {
             if map.contains_key(field) {
@@ -523,6 +533,7 @@ fn load_policy(
             algorithms: AlgorithmRules::default(),
             revocation: RevocationRules::default(),
             content: None,
+            timestamps: None,
         });
     }
 
@@ -562,6 +573,30 @@ fn load_policy(
                 }
             }
         }
+    }
+
+    // Timestamps.
+    let timestamps = map.get("timestamps").and_then(|v| {
+        timestamps::load(
+            v,
+            &ptr.key("timestamps"),
+            stores,
+            store_names,
+            &trust_stores,
+            p,
+        )
+    });
+    if timestamps.is_some() && sigstore.is_some() {
+        // Both would examine the same tokens (Rekor v2 carries RFC 3161
+        // timestamps of the trusted root's TSAs): one source of TSA trust.
+        p.add(
+            &ptr.key("timestamps"),
+            "this policy trusts a Sigstore trusted root, whose timestampAuthorities vouch for \
+             timestamps: `timestamps` (X.509 TSA roots) is for policies of root certificates",
+        );
+    }
+    if let Some(a) = actions.as_mut() {
+        a.timestamp = TimestampRules::action(timestamps.as_ref(), a);
     }
 
     // Identities.
@@ -708,6 +743,7 @@ fn load_policy(
         algorithms,
         revocation: revocation?,
         content,
+        timestamps,
     })
 }
 

@@ -84,6 +84,10 @@ pub struct SignatureSummary {
     pub subject_digest: Option<String>,
     /// Whether it passed every enforced check.
     pub accepted: bool,
+    /// The time verified evidence (a timestamp from a TSA the policy
+    /// trusts) proves the signature existed at, which certificate validity
+    /// was checked at; `None`: checked at the verification time.
+    pub signed_at: Option<modelseal_verifier::VerifiedTime>,
 }
 
 /// Proof that a model was accepted under a policy. Only [`verify`] and
@@ -277,6 +281,7 @@ pub fn verify_with(
             root: found.facts.trust().root.clone(),
             algorithm: found.facts.algorithm(),
             subject_digest: found.facts.manifest().map(|m| m.subject_digest().to_hex()),
+            signed_at: crate::timestamps::signed_at(&found.facts),
             identities: found.identities,
             accepted: *accepted,
         })

@@ -48,6 +48,10 @@ pub enum CheckName {
     Tlog,
     /// The signer matches a trusted identity.
     Identity,
+    /// Every RFC 3161 timestamp the bundle carries verifies against the
+    /// policy's TSA roots, and one is there when the policy requires it
+    /// ([`crate::TimestampRules`]).
+    Timestamp,
     /// Every certificate is valid at the verification time.
     Expiry,
     /// No certificate is revoked or denied.
@@ -63,7 +67,7 @@ pub enum CheckName {
 
 impl CheckName {
     /// The checks made for each signature, in order.
-    pub const PER_SIGNATURE: [CheckName; 10] = [
+    pub const PER_SIGNATURE: [CheckName; 11] = [
         CheckName::Bundle,
         CheckName::Signature,
         CheckName::Statement,
@@ -71,6 +75,7 @@ impl CheckName {
         CheckName::Chain,
         CheckName::Tlog,
         CheckName::Identity,
+        CheckName::Timestamp,
         CheckName::Expiry,
         CheckName::Revocation,
         CheckName::Files,
@@ -86,6 +91,7 @@ impl CheckName {
             CheckName::Chain => "chain",
             CheckName::Tlog => "tlog",
             CheckName::Identity => "identity",
+            CheckName::Timestamp => "timestamp",
             CheckName::Expiry => "expiry",
             CheckName::Revocation => "revocation",
             CheckName::Files => "files",
@@ -103,9 +109,11 @@ impl CheckName {
             | CheckName::Algorithm
             | CheckName::Files
             | CheckName::Content => Category::Integrity,
-            CheckName::Chain | CheckName::Tlog | CheckName::Identity | CheckName::Quorum => {
-                Category::Authenticity
-            }
+            CheckName::Chain
+            | CheckName::Tlog
+            | CheckName::Identity
+            | CheckName::Timestamp
+            | CheckName::Quorum => Category::Authenticity,
             CheckName::Expiry => Category::Expiry,
             CheckName::Revocation => Category::Revocation,
         }
@@ -182,6 +190,8 @@ pub(crate) struct SignatureFacts {
     pub tlog: Fact,
     /// [`CheckName::Identity`].
     pub identity: Fact,
+    /// [`CheckName::Timestamp`].
+    pub timestamp: Fact,
     /// [`CheckName::Expiry`].
     pub expiry: Fact,
     /// [`CheckName::Revocation`].
@@ -208,6 +218,7 @@ impl SignatureFacts {
             chain: n(),
             tlog: n(),
             identity: n(),
+            timestamp: n(),
             expiry: n(),
             revocation: n(),
             files: n(),
@@ -226,6 +237,7 @@ impl SignatureFacts {
             CheckName::Chain => &self.chain,
             CheckName::Tlog => &self.tlog,
             CheckName::Identity => &self.identity,
+            CheckName::Timestamp => &self.timestamp,
             CheckName::Expiry => &self.expiry,
             CheckName::Revocation => &self.revocation,
             CheckName::Files => &self.files,
@@ -268,6 +280,16 @@ pub struct Decision {
     pub undecided: bool,
 }
 
+/// What the policy does with check `name`: its category's action, except
+/// for the timestamp check, whose action the policy's `timestamps` section
+/// sets ([`Actions::timestamp`]).
+pub(crate) fn action(actions: &Actions, name: CheckName) -> Action {
+    match name {
+        CheckName::Timestamp => actions.timestamp,
+        _ => actions.get(name.category()),
+    }
+}
+
 /// Whether signature `facts` passes every enforced check, leaving out
 /// [`CheckName::Files`] (which needs the model, and is only worth checking
 /// for these candidates).
@@ -284,7 +306,7 @@ fn first_failure<'a>(
     CheckName::PER_SIGNATURE
         .into_iter()
         .filter(|n| !(without_files && *n == CheckName::Files))
-        .filter(|n| actions.get(n.category()) == Action::Enforce)
+        .filter(|n| action(actions, *n) == Action::Enforce)
         .filter_map(|n| facts.get(n).map(|f| (n, f)))
         .find(|(_, f)| f.status != Status::Pass)
 }
@@ -295,7 +317,7 @@ pub(crate) fn decide(actions: &Actions, required: usize, facts: &[SignatureFacts
     let mut accepted = Vec::with_capacity(facts.len());
     for (i, f) in facts.iter().enumerate() {
         for name in CheckName::PER_SIGNATURE {
-            let level = actions.get(name.category());
+            let level = action(actions, name);
             let fact = f.get(name);
             let (outcome, detail) = match (level, fact) {
                 (Action::Skip, _) => (Status::Skipped, "skipped by the policy".to_owned()),

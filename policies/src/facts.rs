@@ -67,11 +67,17 @@ pub(crate) fn gather(
         anchors: policy.anchors(),
         sigstore: policy.sigstore(),
     };
-    let sources: Vec<&dyn EvidenceSource> = policy
+    let mut sources: Vec<&dyn EvidenceSource> = policy
         .sigstore()
         .map(|s| s as &dyn EvidenceSource)
         .into_iter()
         .collect();
+    // The policy's TSA roots (crate::timestamps).
+    sources.extend(
+        policy
+            .timestamps()
+            .map(|t| t.evidence() as &dyn EvidenceSource),
+    );
     // The policy writes `*` explicitly (Identity::Any); a policy that lists
     // no identity decides that itself (its identity fact is skipped).
     let identity = match policy.identities() {
@@ -157,6 +163,7 @@ fn decide_facts(policy: &Policy, label: &str, v: &SignatureFacts) -> PolicyFacts
         policy.sigstore().is_some(),
     );
     f.expiry = fact(&trust.expiry);
+    f.timestamp = crate::timestamps::fact(policy.timestamps(), v);
 
     // algorithm
     f.algorithm = match (v.algorithm(), v.key_kind()) {

@@ -63,6 +63,7 @@ impl Level {
             authenticity,
             expiry,
             revocation,
+            timestamp: Action::Skip,
         }
     }
 }
@@ -182,6 +183,10 @@ pub struct Actions {
     pub expiry: Action,
     /// Revocation.
     pub revocation: Action,
+    /// The `timestamp` check (reported under authenticity): set from the
+    /// policy's `timestamps` section, not by the level
+    /// ([`crate::TimestampRules::action`]); `skip` without one.
+    pub timestamp: Action,
 }
 
 impl Actions {

@@ -41,6 +41,7 @@ mod rules;
 mod scope;
 mod sigstore;
 mod store;
+mod timestamps;
 
 pub use content::{ContentRules, ContentVerdict};
 pub use document::{
@@ -58,3 +59,4 @@ pub use rules::{AlgorithmRules, DEFAULT_RSA_MIN_BITS, DenyList, RevocationRules}
 pub use scope::{ModelPath, Rank, Scope};
 pub use sigstore::PUBLIC_GOOD as SIGSTORE_PUBLIC_GOOD;
 pub use store::TrustStore;
+pub use timestamps::TimestampRules;

@@ -31,6 +31,7 @@ const MAX_DIR_FILES: usize = 1000;
 pub struct TrustStore {
     name: String,
     anchors: Option<TrustAnchors>,
+    certificates: Vec<Vec<u8>>,
     sigstore: Option<Sigstore>,
     sources: Vec<PathBuf>,
 }
@@ -54,6 +55,12 @@ impl TrustStore {
     /// The Sigstore trusted root, for a `sigstore` store.
     pub fn sigstore(&self) -> Option<&Sigstore> {
         self.sigstore.as_ref()
+    }
+
+    /// The root certificates, DER (for trust other than code signing:
+    /// a policy's TSA roots).
+    pub fn certificates_der(&self) -> &[Vec<u8>] {
+        &self.certificates
     }
 
     /// The files the roots were read from.
@@ -108,6 +115,7 @@ pub(crate) fn load(
         return (p.len() == before).then(|| TrustStore {
             name: name.to_owned(),
             anchors: None,
+            certificates: Vec::new(),
             sources: Vec::new(),
             sigstore: Some(sigstore),
         });
@@ -161,6 +169,7 @@ pub(crate) fn load(
         Ok(anchors) => Some(TrustStore {
             name: name.to_owned(),
             anchors: Some(anchors),
+            certificates: ders,
             sigstore: None,
             sources,
         }),

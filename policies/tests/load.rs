@@ -688,3 +688,102 @@ fn content_sections_are_validated() {
         json!({ "name": "dev", "scopes": ["models/dev/**"], "level": "skip", "content": {} });
     one(&skip, "/policies/0/content", "a skip policy checks nothing");
 }
+
+#[test]
+fn timestamp_sections_are_validated() {
+    let tsa_doc = |timestamps: Value| {
+        let mut doc = good_doc();
+        doc["trustStores"]["tsa"] = json!({ "certificates": [abs("tsa/root.pem")] });
+        doc["policies"][0]["timestamps"] = timestamps;
+        doc
+    };
+    let load = |doc: &Value| {
+        let dir = tempfile::tempdir().unwrap();
+        PolicySet::from_json(
+            &serde_json::to_vec(doc).unwrap(),
+            dir.path(),
+            Path::new("p.json"),
+        )
+        .unwrap()
+    };
+    use modelseal_policies::Action;
+    // Required: the timestamp check follows authenticity.
+    let set = load(&tsa_doc(
+        json!({ "trustStores": ["tsa"], "required": true }),
+    ));
+    let p = &set.policies()[0];
+    let t = p.timestamps().unwrap();
+    assert!(t.required());
+    assert_eq!(t.trust_store_names(), ["tsa"]);
+    assert_eq!(t.root_count(), 1);
+    assert_eq!(p.actions().timestamp, Action::Enforce);
+    // Optional: only logged; under authenticity skip, skipped.
+    let set = load(&tsa_doc(json!({ "trustStores": ["tsa"] })));
+    assert!(!set.policies()[0].timestamps().unwrap().required());
+    assert_eq!(set.policies()[0].actions().timestamp, Action::Log);
+    let mut doc = tsa_doc(json!({ "trustStores": ["tsa"], "required": true }));
+    doc["policies"][0]["level"] = json!("audit");
+    assert_eq!(load(&doc).policies()[0].actions().timestamp, Action::Log);
+    // None: skipped.
+    let set = load(&good_doc());
+    assert!(set.policies()[0].timestamps().is_none());
+    assert_eq!(set.policies()[0].actions().timestamp, Action::Skip);
+
+    one(
+        &tsa_doc(json!({ "required": true })),
+        "/policies/0/timestamps/trustStores",
+        "required field is missing",
+    );
+    one(
+        &tsa_doc(json!({ "trustStores": [] })),
+        "/policies/0/timestamps/trustStores",
+        "must not be empty",
+    );
+    one(
+        &tsa_doc(json!({ "trustStores": ["nope"] })),
+        "/policies/0/timestamps/trustStores/0",
+        "no trust store named \"nope\"",
+    );
+    one(
+        &tsa_doc(json!({ "trustStores": ["release"] })),
+        "/policies/0/timestamps/trustStores/0",
+        "keep TSA roots in a store of their own",
+    );
+    one(
+        &tsa_doc(json!({ "trustStores": ["tsa"], "required": "yes" })),
+        "/policies/0/timestamps/required",
+        "expected true or false",
+    );
+    one(
+        &tsa_doc(json!({ "trustStores": ["tsa"], "rfc3161": true })),
+        "/policies/0/timestamps/rfc3161",
+        "unknown field",
+    );
+    let mut skip = tsa_doc(json!({ "trustStores": ["tsa"] }));
+    skip["policies"][0] = json!({ "name": "dev", "scopes": ["models/dev/**"], "level": "skip", "timestamps": { "trustStores": ["tsa"] } });
+    one(
+        &skip,
+        "/policies/0/timestamps",
+        "a skip policy checks nothing",
+    );
+}
+
+#[test]
+fn timestamps_and_sigstore_roots_do_not_mix() {
+    let mut doc = good_doc();
+    doc["trustStores"]["tsa"] = json!({ "certificates": [abs("tsa/root.pem")] });
+    doc["trustStores"]["sigstore"] = json!({ "sigstore": "public-good" });
+    doc["policies"][0]["timestamps"] = json!({ "trustStores": ["sigstore"] });
+    one(
+        &doc,
+        "/policies/0/timestamps/trustStores/0",
+        "is a Sigstore trusted root",
+    );
+    doc["policies"][0]["trustStores"] = json!(["release", "sigstore"]);
+    doc["policies"][0]["timestamps"] = json!({ "trustStores": ["tsa"] });
+    one(
+        &doc,
+        "/policies/0/timestamps",
+        "timestampAuthorities vouch for timestamps",
+    );
+}

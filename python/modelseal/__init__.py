@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import os
+import re
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 from . import _native
@@ -95,6 +96,58 @@ def _threads(threads: Optional[int]) -> Optional[int]:
     return threads
 
 
+Match = Union[str, "re.Pattern[str]"]
+
+
+def _exact_or_pattern(value: Any, what: str) -> "tuple[Optional[str], Optional[str]]":
+    if value is None:
+        return None, None
+    if isinstance(value, re.Pattern):
+        if not isinstance(value.pattern, str):
+            raise InputError(f"{what}: a str pattern is expected", "usage")
+        return None, value.pattern
+    if isinstance(value, str):
+        return value, None
+    raise InputError(f"{what}: a string or a re.Pattern is expected", "usage")
+
+
+def _request(
+    path: PathLike,
+    signature: Paths,
+    trust_root: Optional[Paths],
+    public_key: Optional[PathLike],
+    policy: Optional[PathLike],
+    identity: Union[None, Match, Iterable[str]],
+    trusted_root: Optional[PathLike],
+    oidc_issuer: Optional[Match],
+    at: Union[None, str, _dt.datetime],
+    threads: Optional[int],
+) -> Dict[str, Any]:
+    """The arguments of :func:`verify` and :func:`open_model`, checked and
+    normalised, as the native module takes them (one dict)."""
+    if isinstance(identity, re.Pattern):
+        identities: List[str] = []
+        _exact, identity_regexp = _exact_or_pattern(identity, "identity")
+    else:
+        identities = _strings(identity, "identity")
+        identity_regexp = None
+    oidc_issuer_exact, oidc_issuer_regexp = _exact_or_pattern(oidc_issuer, "oidc_issuer")
+    return {
+        "model": os.fsdecode(os.fspath(path)),
+        "signatures": _paths(signature, "signature"),
+        "trust_roots": _paths(trust_root, "trust_root"),
+        "public_key": _one_path(public_key, "public_key"),
+        "policy": _one_path(policy, "policy"),
+        "identities": identities,
+        "identity_regexp": identity_regexp,
+        "trusted_root": _one_path(trusted_root, "trusted_root"),
+        "oidc_issuer": oidc_issuer_exact,
+        "oidc_issuer_regexp": oidc_issuer_regexp,
+        "at": _time(at),
+        "threads": _threads(threads),
+    }
+
+
 def verify(
     path: PathLike,
     *,
@@ -102,7 +155,9 @@ def verify(
     trust_root: Optional[Paths] = None,
     public_key: Optional[PathLike] = None,
     policy: Optional[PathLike] = None,
-    identity: Union[None, str, Iterable[str]] = None,
+    identity: Union[None, Match, Iterable[str]] = None,
+    trusted_root: Optional[PathLike] = None,
+    oidc_issuer: Optional[Match] = None,
     at: Union[None, str, _dt.datetime] = None,
     threads: Optional[int] = None,
 ) -> Verification:
@@ -113,6 +168,13 @@ def verify(
     - ``trust_root``: PEM file(s) of trusted root certificates; the bundle's
       certificate chain must lead to one of them (code signing), at ``at``.
     - ``public_key``: the PEM public key the model must be signed with.
+    - ``oidc_issuer`` and ``identity`` (Sigstore keyless): the Fulcio
+      certificate must name this OIDC issuer and this identity (its SAN:
+      an email or a workflow URI), each exactly or, given as a compiled
+      ``re.Pattern``, matching it whole; the certificate chains to the
+      Fulcio CA of ``trusted_root`` (a ``trusted_root.json``; default: the
+      Sigstore public-good root built in), checked at the time the
+      transparency log or a timestamp proves.
     - ``policy``: a trust policy file (``modelseal policy``): it chooses
       roots, identities, algorithms, revocation and how many distinct
       signers (``signature`` may then list several bundles).
@@ -120,9 +182,12 @@ def verify(
     ``identity``: required signer identity or identities (any of them
     matches): a SAN (``email:``, ``uri:``, ``dns:``, ``ip:``) or a subject
     DN (``CN=...,O=...``). Required with ``trust_root`` (a root certifies
-    many signers): ``identity="*"`` accepts any signer the roots certify. ``at``: check certificates at this time (an
-    aware ``datetime`` or an RFC 3339 string) instead of now. ``threads``:
-    hashing threads (default: one per core).
+    many signers): ``identity="*"`` accepts any signer the roots certify.
+    Transparency-log entries in the bundle are checked against the Sigstore
+    root in every mode (``trusted_root``, or the built-in one). ``at``:
+    check certificates at this time (an aware ``datetime`` or an RFC 3339
+    string) instead of now. ``threads``: hashing threads (default: one per
+    core).
 
     The GIL is released while the model is hashed: other threads run, and
     several models can be verified at once from several threads.
@@ -132,14 +197,10 @@ def verify(
     and :class:`InputError` when no decision could be made.
     """
     return _native.verify(
-        os.fsdecode(os.fspath(path)),
-        _paths(signature, "signature"),
-        _paths(trust_root, "trust_root"),
-        _one_path(public_key, "public_key"),
-        _one_path(policy, "policy"),
-        _strings(identity, "identity"),
-        _time(at),
-        _threads(threads),
+        _request(
+            path, signature, trust_root, public_key, policy, identity, trusted_root,
+            oidc_issuer, at, threads,
+        )
     )
 
 
@@ -354,15 +415,17 @@ def open_model(
     trust_root: Optional[Paths] = None,
     public_key: Optional[PathLike] = None,
     policy: Optional[PathLike] = None,
-    identity: Union[None, str, Iterable[str]] = None,
+    identity: Union[None, Match, Iterable[str]] = None,
+    trusted_root: Optional[PathLike] = None,
+    oidc_issuer: Optional[Match] = None,
     at: Union[None, str, _dt.datetime] = None,
     threads: Optional[int] = None,
     tmpdir: Optional[PathLike] = None,
 ) -> Model:
     """Open the model at ``path`` for loading from verified bytes only.
 
-    With ``trust_root`` or ``public_key`` (and ``identity``, ``at`` as for
-    :func:`verify`): checks the bundle ``signature`` and that the model
+    With ``trust_root``, ``public_key`` or ``oidc_issuer`` (and
+    ``identity``, ``trusted_root``, ``at`` as for :func:`verify`): checks the bundle ``signature`` and that the model
     holds exactly the signed files, without hashing them yet. Each file is
     hashed as it is read through the returned :class:`Model` (``read``,
     ``open``, ``load_safetensors``), and its bytes are returned only if they
@@ -380,14 +443,10 @@ def open_model(
     :class:`VerificationError` or :class:`InputError` as :func:`verify`.
     """
     native = _native.open_model(
-        os.fsdecode(os.fspath(path)),
-        _paths(signature, "signature"),
-        _paths(trust_root, "trust_root"),
-        _one_path(public_key, "public_key"),
-        _one_path(policy, "policy"),
-        _strings(identity, "identity"),
-        _time(at),
-        _threads(threads),
+        _request(
+            path, signature, trust_root, public_key, policy, identity, trusted_root,
+            oidc_issuer, at, threads,
+        ),
         _one_path(tmpdir, "tmpdir"),
     )
     return Model(native)

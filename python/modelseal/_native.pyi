@@ -74,24 +74,5 @@ class Model:
     def closed(self) -> bool: ...
     def close(self) -> None: ...
 
-def verify(
-    model: str,
-    signatures: List[str],
-    trust_roots: List[str],
-    public_key: Optional[str],
-    policy: Optional[str],
-    identities: List[str],
-    at: Optional[str],
-    threads: Optional[int],
-) -> Verification: ...
-def open_model(
-    model: str,
-    signatures: List[str],
-    trust_roots: List[str],
-    public_key: Optional[str],
-    policy: Optional[str],
-    identities: List[str],
-    at: Optional[str],
-    threads: Optional[int],
-    tmpdir: Optional[str],
-) -> Model: ...
+def verify(request: Dict[str, Any]) -> Verification: ...
+def open_model(request: Dict[str, Any], tmpdir: Optional[str]) -> Model: ...

@@ -8,16 +8,24 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES;
+use modelseal_manifest::HashOptions;
 use modelseal_verifier::read_bundle;
-use modelseal_verifier::{Identity, IdentityRequirement, PublicKey, Report, Trust, TrustAnchors};
+use modelseal_verifier::{
+    EvidenceSource, Identity, IdentityRequirement, Matcher, Options, PublicKey, Report, Sigstore,
+    Trust, TrustAnchors, TrustSource,
+};
+use pyo3::FromPyObject;
 
 use crate::errors::Failure;
 
-/// Largest PEM file (key, roots) read.
+/// Largest PEM or trusted-root file read.
 const MAX_PEM_BYTES: u64 = 4 << 20;
 
-/// What to verify and against what, as Python gave it.
-#[derive(Debug, Clone)]
+/// What to verify and against what, as Python gave it: the one argument
+/// of `_native.verify` and `_native.open_model`, a dict that
+/// `modelseal._request` builds (every key present).
+#[derive(Debug, Clone, FromPyObject)]
+#[pyo3(from_item_all)]
 pub(crate) struct Request {
     /// The model directory or single file.
     pub(crate) model: PathBuf,
@@ -29,8 +37,17 @@ pub(crate) struct Request {
     pub(crate) public_key: Option<PathBuf>,
     /// A trust policy file.
     pub(crate) policy: Option<PathBuf>,
-    /// Required signer identities (any of them).
+    /// Required signer identities (any of them); `["*"]` for any signer.
+    /// Keyless: the one SAN required.
     pub(crate) identities: Vec<String>,
+    /// Keyless: a regular expression the whole SAN must match.
+    pub(crate) identity_regexp: Option<String>,
+    /// A Sigstore `trusted_root.json` (default: the public-good root).
+    pub(crate) trusted_root: Option<PathBuf>,
+    /// Keyless: the OIDC issuer that authenticated the signer, exactly.
+    pub(crate) oidc_issuer: Option<String>,
+    /// Keyless: a regular expression the whole OIDC issuer must match.
+    pub(crate) oidc_issuer_regexp: Option<String>,
     /// RFC 3339 verification time; now if absent.
     pub(crate) at: Option<String>,
     /// Hashing threads; one per core if absent.
@@ -40,18 +57,56 @@ pub(crate) struct Request {
 /// How the signer is trusted.
 #[derive(Debug)]
 pub(crate) enum Source {
-    /// Roots or a key, and the identities required (`None`: any signer,
-    /// said explicitly with `identity="*"`, or a key's holder).
-    Trust(Box<Trust>, Option<Vec<Identity>>),
+    /// One bundle, against roots, a key or a Sigstore root.
+    Bundle(Box<BundleTrust>),
     /// A trust policy file.
     Policy(PathBuf),
 }
 
-/// The verifier's requirement for a [`Source::Trust`]'s identities.
-pub(crate) fn requirement(ids: Option<&[Identity]>) -> IdentityRequirement<'_> {
-    match ids {
-        None => IdentityRequirement::Any,
-        Some(ids) => IdentityRequirement::OneOf(ids),
+/// Who is trusted for one bundle and what its evidence is checked against
+/// (as the CLI's `verify` does): a keyless signer against the Sigstore
+/// root; roots or a key, with transparency-log entries checked against the
+/// Sigstore root (timestamps too when `trusted_root` was given).
+#[derive(Debug)]
+pub(crate) struct BundleTrust {
+    /// Roots or a key; `None` for keyless (the Sigstore root trusts).
+    plain: Option<Trust>,
+    /// The identities required; `None` accepts any signer the source
+    /// trusts (chosen explicitly with `identity="*"`, or a key's holder).
+    identities: Option<Vec<Identity>>,
+    sigstore: Sigstore,
+}
+
+impl BundleTrust {
+    /// The evidence sources, for [`BundleTrust::options`].
+    pub(crate) fn evidence(&self) -> [&dyn EvidenceSource; 1] {
+        [&self.sigstore]
+    }
+
+    /// The verifier's options for this trust: the one place both `verify`
+    /// and `open_model` get them from.
+    pub(crate) fn options<'a>(
+        &'a self,
+        evidence: &'a [&'a dyn EvidenceSource],
+        time: SystemTime,
+        signature: &'a Path,
+        hash: HashOptions<'static>,
+    ) -> Options<'a> {
+        let source: &dyn TrustSource = match &self.plain {
+            Some(trust) => trust,
+            None => &self.sigstore,
+        };
+        // `None` (any signer) was chosen explicitly (identity="*") or is a
+        // key's holder: `source` never lets it through by default.
+        let identity = match self.identities.as_deref() {
+            None => IdentityRequirement::Any,
+            Some(ids) => IdentityRequirement::OneOf(ids),
+        };
+        let mut opts = Options::new(source, identity, time);
+        opts.evidence = evidence;
+        opts.signature_file = Some(signature);
+        opts.hash = hash;
+        opts
     }
 }
 
@@ -60,6 +115,12 @@ fn usage(reason: impl Into<String>) -> Failure {
 }
 
 impl Request {
+    fn keyless(&self) -> bool {
+        self.oidc_issuer.is_some()
+            || self.oidc_issuer_regexp.is_some()
+            || self.identity_regexp.is_some()
+    }
+
     /// Check the combination of options and load the trust they name.
     ///
     /// # Errors
@@ -75,9 +136,9 @@ impl Request {
                     "policy supplies the trust: give it without trust_root or public_key",
                 ));
             }
-            if !self.identities.is_empty() {
+            if !self.identities.is_empty() || self.keyless() || self.trusted_root.is_some() {
                 return Err(usage(
-                    "policy names the trusted identities: give it without identity",
+                    "policy names the trusted identities and roots: give it without identity, oidc_issuer or trusted_root",
                 ));
             }
             return Ok(Source::Policy(policy.clone()));
@@ -87,14 +148,44 @@ impl Request {
                 "several signatures need a policy (which says how many distinct signers are required)",
             ));
         }
+        let sigstore = match &self.trusted_root {
+            Some(path) => Sigstore::from_json(
+                &read_small("trusted root", path)?,
+                path.display().to_string(),
+            )
+            .map_err(|e| {
+                Failure::input(
+                    "invalid_trusted_root",
+                    format!("trusted_root {}: {e}", path.display()),
+                )
+            })?,
+            None => Sigstore::public_good().map_err(|e| {
+                Failure::input(
+                    "invalid_trusted_root",
+                    format!("the built-in Sigstore trusted root: {e}"),
+                )
+            })?,
+        };
+        if self.keyless() {
+            if !self.trust_roots.is_empty() || self.public_key.is_some() {
+                return Err(usage(
+                    "oidc_issuer (Sigstore keyless) takes the place of trust_root and public_key: give one kind of trust",
+                ));
+            }
+            return Ok(Source::Bundle(Box::new(BundleTrust {
+                plain: None,
+                identities: Some(vec![self.keyless_identity()?]),
+                sigstore,
+            })));
+        }
         let trust = match (&self.public_key, self.trust_roots.as_slice()) {
             (Some(path), []) => {
-                let pem = read_pem("public key", path)?;
+                let pem = read_small("public key", path)?;
                 Trust::PublicKey(PublicKey::from_pem(&pem).map_err(|e| config(path, &e))?)
             }
             (None, [first, rest @ ..]) => {
                 let load = |p: &PathBuf| {
-                    TrustAnchors::from_pem(&read_pem("trust root", p)?).map_err(|e| config(p, &e))
+                    TrustAnchors::from_pem(&read_small("trust root", p)?).map_err(|e| config(p, &e))
                 };
                 let mut anchors = load(first)?;
                 for p in rest {
@@ -107,12 +198,30 @@ impl Request {
             }
             (None, []) => {
                 return Err(usage(
-                    "give trust_root (certificate mode), public_key (key mode) or policy",
+                    "give trust_root (certificate mode), public_key (key mode), oidc_issuer and identity (Sigstore keyless) or policy",
                 ));
             }
         };
-        // Certificate mode never accepts any signer implicitly.
-        let identities = match self.identities.as_slice() {
+        // Log entries are always checked against the Sigstore root; its
+        // timestamps only when the caller named the root.
+        let mut sigstore = sigstore;
+        if self.trusted_root.is_none() {
+            sigstore = sigstore.without_timestamps();
+        }
+        if let Trust::PublicKey(key) = &trust {
+            sigstore = sigstore.with_key(key.clone());
+        }
+        Ok(Source::Bundle(Box::new(BundleTrust {
+            identities: self.plain_identities()?,
+            plain: Some(trust),
+            sigstore,
+        })))
+    }
+
+    /// The identities required in certificate or key mode (`None`: any
+    /// signer). Certificate mode never accepts any signer implicitly.
+    fn plain_identities(&self) -> Result<Option<Vec<Identity>>, Failure> {
+        Ok(match self.identities.as_slice() {
             [any] if any == "*" => None,
             [] if !self.trust_roots.is_empty() => {
                 return Err(usage(
@@ -132,8 +241,40 @@ impl Request {
                     })
                     .collect::<Result<Vec<_>, _>>()?,
             ),
+        })
+    }
+
+    /// The keyless identity: exactly one SAN (or pattern) and one issuer
+    /// (or pattern); never "any".
+    fn keyless_identity(&self) -> Result<Identity, Failure> {
+        let matcher = |exact: Option<&str>, regexp: Option<&str>, what: &str| match (exact, regexp)
+        {
+            (Some("*"), None) => Err(usage(format!(
+                "keyless verification needs the exact {what} (or a re.Pattern), not \"*\""
+            ))),
+            (Some(s), None) => Ok(Matcher::Exact(s.to_owned())),
+            (None, Some(r)) => Matcher::regex(r).map_err(|e| usage(format!("{what} pattern: {e}"))),
+            _ => Err(usage(format!(
+                "keyless verification needs both oidc_issuer and identity: one {what} (a string or a re.Pattern)"
+            ))),
         };
-        Ok(Source::Trust(Box::new(trust), identities))
+        let identity = match self.identities.as_slice() {
+            [] => None,
+            [one] => Some(one.as_str()),
+            _ => {
+                return Err(usage(
+                    "keyless verification takes one identity (use a re.Pattern for several)",
+                ));
+            }
+        };
+        Ok(Identity::keyless(
+            matcher(
+                self.oidc_issuer.as_deref(),
+                self.oidc_issuer_regexp.as_deref(),
+                "issuer",
+            )?,
+            matcher(identity, self.identity_regexp.as_deref(), "identity")?,
+        ))
     }
 
     /// The verification time.
@@ -176,9 +317,9 @@ fn config(path: &Path, e: &dyn std::fmt::Display) -> Failure {
     Failure::input("invalid_configuration", format!("{}: {e}", path.display()))
 }
 
-/// Read a small PEM file: a regular file (opened non-blocking, so that a
+/// Read a small file (PEM, trusted root): a regular file (opened non-blocking, so that a
 /// FIFO in its place cannot hang the caller), at most [`MAX_PEM_BYTES`].
-fn read_pem(what: &str, path: &Path) -> Result<Vec<u8>, Failure> {
+fn read_small(what: &str, path: &Path) -> Result<Vec<u8>, Failure> {
     let unreadable = |e: &dyn std::fmt::Display| {
         Failure::input(
             "unreadable_input",

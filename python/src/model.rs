@@ -22,7 +22,7 @@ use modelseal_manifest::ResourcePath;
 use modelseal_manifest::WalkOptions;
 use modelseal_manifest::{HashOptions, Inspect};
 use modelseal_policies::{PolicySet, VerifyOptions};
-use modelseal_verifier::{Authenticated, Options};
+use modelseal_verifier::Authenticated;
 use modelseal_verifier::{CheckName, GateError, Report, Status};
 use modelseal_verifier::{Gate, LoadError, ModelView, SealedModel};
 use pyo3::prelude::*;
@@ -393,18 +393,13 @@ fn load_files(
 /// Steps 1–6 without the GIL: authenticate, then list the model.
 fn open(req: Request, tmpdir: PathBuf) -> Result<Model, Failure> {
     let time = req.time()?;
-    let (trust, identities) = match req.source()? {
-        Source::Trust(trust, identities) => (trust, identities),
+    let trust = match req.source()? {
+        Source::Bundle(trust) => trust,
         Source::Policy(policy) => return open_policy(req, &policy, time, tmpdir),
     };
     let signature = req.signature().to_owned();
-    let mut opts = Options::new(
-        trust.as_ref(),
-        inputs::requirement(identities.as_deref()),
-        time,
-    );
-    opts.signature_file = Some(&signature);
-    opts.hash = hash_options(&req);
+    let evidence = trust.evidence();
+    let opts = trust.options(&evidence, time, &signature, hash_options(&req));
     let mut report = Report::default();
     let bundle = inputs::bundle(&signature, &mut report)?;
     let gate = modelseal_verifier::authenticate_bytes(&bundle, &opts, &mut report)
@@ -498,32 +493,13 @@ fn open_policy(
     })
 }
 
-/// `_native.open_model(...)`: see `modelseal.open_model`.
+/// `_native.open_model(request, tmpdir)`: see `modelseal.open_model`.
 #[pyfunction]
-#[pyo3(signature = (model, signatures, trust_roots, public_key, policy, identities, at, threads, tmpdir))]
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn open_model(
     py: Python<'_>,
-    model: PathBuf,
-    signatures: Vec<PathBuf>,
-    trust_roots: Vec<PathBuf>,
-    public_key: Option<PathBuf>,
-    policy: Option<PathBuf>,
-    identities: Vec<String>,
-    at: Option<String>,
-    threads: Option<usize>,
+    request: Request,
     tmpdir: Option<PathBuf>,
 ) -> PyResult<Model> {
-    let req = Request {
-        model,
-        signatures,
-        trust_roots,
-        public_key,
-        policy,
-        identities,
-        at,
-        threads,
-    };
     let tmpdir = tmpdir.unwrap_or_else(std::env::temp_dir);
-    py.detach(|| open(req, tmpdir)).raise(py)
+    py.detach(|| open(request, tmpdir)).raise(py)
 }

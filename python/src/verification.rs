@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use modelseal_manifest::HashOptions;
 use modelseal_policies::{Action, PolicyOutcome, PolicySet, SignatureInput, VerifyOptions};
-use modelseal_verifier::{Authenticated, Options, Verified};
+use modelseal_verifier::{Authenticated, Verified};
 use modelseal_verifier::{Report, Signer, Status};
 use pyo3::prelude::*;
 
@@ -69,7 +69,7 @@ impl From<&modelseal_policies::CheckResult> for Check {
 pub(crate) struct Verification {
     /// The model path as given.
     pub(crate) path: String,
-    /// `certificate`, `key` or `policy`.
+    /// `certificate`, `key`, `keyless` (Sigstore) or `policy`.
     pub(crate) signer_kind: String,
     /// Who signed: the certificate subject and SANs, the key's SHA-256, or
     /// the signers a policy accepted.
@@ -119,11 +119,12 @@ impl Verification {
         a: &Authenticated,
         report: &Report,
     ) -> Self {
-        // A wildcard: the signer kinds may grow (a Sigstore signer).
+        // A wildcard: the signer kinds may grow.
         #[allow(unreachable_patterns)]
         let signer_kind = match a.signer() {
             Signer::Certificate { .. } => "certificate",
             Signer::Key { .. } => "key",
+            Signer::Keyless { .. } => "keyless",
             _ => "other",
         };
         Verification {
@@ -210,15 +211,10 @@ pub(crate) fn hash_options(req: &Request) -> HashOptions<'static> {
 fn run(req: &Request) -> Result<Verification, Failure> {
     let time = req.time()?;
     match req.source()? {
-        Source::Trust(trust, identities) => {
+        Source::Bundle(trust) => {
             let signature = req.signature();
-            let mut opts = Options::new(
-                trust.as_ref(),
-                inputs::requirement(identities.as_deref()),
-                time,
-            );
-            opts.signature_file = Some(signature);
-            opts.hash = hash_options(req);
+            let evidence = trust.evidence();
+            let opts = trust.options(&evidence, time, signature, hash_options(req));
             let mut report = Report::default();
             let bundle = inputs::bundle(signature, &mut report)?;
             let outcome = modelseal_verifier::verify(&req.model, &bundle, &opts);
@@ -306,30 +302,8 @@ fn run_policy(
     }
 }
 
-/// `_native.verify(...)`: see `modelseal.verify`.
+/// `_native.verify(request)`: see `modelseal.verify`.
 #[pyfunction]
-#[pyo3(signature = (model, signatures, trust_roots, public_key, policy, identities, at, threads))]
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn verify(
-    py: Python<'_>,
-    model: PathBuf,
-    signatures: Vec<PathBuf>,
-    trust_roots: Vec<PathBuf>,
-    public_key: Option<PathBuf>,
-    policy: Option<PathBuf>,
-    identities: Vec<String>,
-    at: Option<String>,
-    threads: Option<usize>,
-) -> PyResult<Verification> {
-    let req = Request {
-        model,
-        signatures,
-        trust_roots,
-        public_key,
-        policy,
-        identities,
-        at,
-        threads,
-    };
-    py.detach(|| run(&req)).raise(py)
+pub(crate) fn verify(py: Python<'_>, request: Request) -> PyResult<Verification> {
+    py.detach(|| run(&request)).raise(py)
 }

@@ -112,6 +112,10 @@ pub struct Signed {
     pub manifest: Manifest,
     /// With a cache: how much it saved.
     pub cache: Option<CacheStats>,
+    /// Bytes of model content read and hashed (files whose digests came
+    /// from the cache are not read; 0 for [`sign_manifest`], whose caller
+    /// hashed).
+    pub bytes_hashed: u64,
 }
 
 /// Sign the model at `model`.
@@ -182,18 +186,20 @@ pub fn sign(model: &Path, opts: &SignOptions<'_>) -> Result<Signed, Error> {
         allow_symlinks: opts.allow_symlinks,
         ignore_paths,
     };
-    let (manifest, cache) = match opts.cache {
+    let (manifest, cache, bytes_hashed) = match opts.cache {
         None => (
             modelseal_manifest::hash_model(&files, &serialization, &opts.hash_options)?,
             None,
+            listed_bytes(&files),
         ),
         Some(path) => {
-            let (m, stats) = hash_incrementally(model, files, &serialization, opts, path)?;
-            (m, Some(stats))
+            let (m, stats, bytes) = hash_incrementally(model, files, &serialization, opts, path)?;
+            (m, Some(stats), bytes)
         }
     };
     let mut signed = sign_manifest(manifest, opts.key, opts.certificates, opts.time)?;
     signed.cache = cache;
+    signed.bytes_hashed = bytes_hashed;
     Ok(signed)
 }
 
@@ -246,6 +252,7 @@ pub fn sign_manifest(
     };
     Ok(Signed {
         cache: None,
+        bytes_hashed: 0,
         bundle: Bundle {
             material,
             envelope,
@@ -256,15 +263,25 @@ pub fn sign_manifest(
     })
 }
 
+/// Bytes the engine reads to hash `files`: each file's listed size (a
+/// file whose size changed while it was hashed is an error).
+fn listed_bytes(files: &modelseal_manifest::ModelFiles) -> u64 {
+    files
+        .files()
+        .iter()
+        .fold(0u64, |sum, f| sum.saturating_add(f.size))
+}
+
 /// Hash only the files whose change stamps differ from the cache, take
-/// the others' digests from it, then refresh the cache.
+/// the others' digests from it, then refresh the cache; also returns the
+/// bytes hashed.
 fn hash_incrementally(
     model: &Path,
     mut files: modelseal_manifest::ModelFiles,
     serialization: &Serialization,
     opts: &SignOptions<'_>,
     cache_path: &Path,
-) -> Result<(Manifest, CacheStats), Error> {
+) -> Result<(Manifest, CacheStats, u64), Error> {
     let mut cache = Cache::load(cache_path, model, serialization);
     let follow = opts.allow_symlinks || !files.is_dir();
     let mut stamps = BTreeMap::new();
@@ -288,6 +305,7 @@ fn hash_incrementally(
         reused.keys().map(|k: &ResourceKey| &k.path).collect();
     files.retain(|f| !reused_paths.contains(&f.path));
     let hashed = files.files().len();
+    let bytes = listed_bytes(&files);
     let fresh = modelseal_manifest::hash_model(&files, serialization, &opts.hash_options)?;
     let mut resources: BTreeMap<ResourceKey, Digest> = fresh
         .resources()
@@ -315,6 +333,7 @@ fn hash_incrementally(
             hashed,
             store_error,
         },
+        bytes,
     ))
 }
 

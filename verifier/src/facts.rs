@@ -735,6 +735,11 @@ impl SignatureFacts {
             } else {
                 Basis::SignatureOnly
             },
+            signed_at: matches!(
+                self.validity_time.source,
+                crate::evidence::TimeSource::Evidence { .. }
+            )
+            .then(|| self.validity_time.clone()),
         })
     }
 }

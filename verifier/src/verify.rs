@@ -217,6 +217,7 @@ pub struct Authenticated {
     pub(crate) algorithm: SignatureAlgorithm,
     pub(crate) identity: Option<Identity>,
     pub(crate) basis: Basis,
+    pub(crate) signed_at: Option<crate::evidence::VerifiedTime>,
 }
 
 impl Authenticated {
@@ -246,6 +247,14 @@ impl Authenticated {
     /// ([`SignatureFacts::signed`]).
     pub fn is_trusted(&self) -> bool {
         self.basis == Basis::Verifier
+    }
+
+    /// The time verified evidence (an RFC 3161 timestamp, a transparency
+    /// log's integrated time) proves the signature existed at, which the
+    /// signing certificate's validity was checked at; `None` when it was
+    /// checked at the verification time.
+    pub fn signed_at(&self) -> Option<&crate::evidence::VerifiedTime> {
+        self.signed_at.as_ref()
     }
 }
 
@@ -319,14 +328,29 @@ pub fn read_bundle(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
         path: path.to_owned(),
         source,
     };
-    let bytes = modelseal_manifest::read_regular(path, limit).map_err(read_err)?;
-    if bytes.len() as u64 > limit {
-        return Err(modelseal_manifest::FormatError::TooLarge {
+    let file = modelseal_manifest::open_regular(path).map_err(read_err)?;
+    // The size on file, so an oversized bundle is reported as it is, not as
+    // the limit + 1 bytes read; the read stays bounded if it grows.
+    let too_large = |size: u64| -> Error {
+        modelseal_manifest::FormatError::TooLarge {
             what: "bundle",
-            size: bytes.len() as u64,
+            size,
             limit,
         }
-        .into());
+        .into()
+    };
+    let size = file.metadata().map_err(read_err)?.len();
+    if size > limit {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, limit.saturating_add(1)),
+        &mut bytes,
+    )
+    .map_err(read_err)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64));
     }
     Ok(bytes)
 }

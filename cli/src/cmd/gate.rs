@@ -283,6 +283,7 @@ fn decide(
     })?;
     let a = sealed.verified().authenticated();
     facts.details = signer_details(a.signer(), a.identity().map(ToString::to_string));
+    facts.details.timestamp = crate::audit_log::tsa_timestamp(a.signed_at());
     accepted_signature(doc, &label, a);
     let reason = format!(
         "verified {} ({} files, {} bytes; signer {}, {})",

@@ -123,11 +123,25 @@ fn requirements(set: &PolicySet, policy: &Policy) -> Value {
         .collect();
     let actions = policy.actions();
     let rev = policy.revocation();
+    let timestamps = policy.timestamps().map(|t| {
+        let stores: Vec<Value> = set
+            .trust_stores()
+            .iter()
+            .filter(|s| t.trust_store_names().iter().any(|n| n == s.name()))
+            .map(|s| {
+                json!({
+                    "name": s.name(),
+                    "roots": s.roots().iter().map(|r| r.subject.to_string()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({ "trust_stores": stores, "required": t.required() })
+    });
     json!({
         "name": policy.name(),
         "pointer": policy.pointer(),
         "level": policy.level(),
-        "checks": Category::ALL.iter().map(|c| (c.as_str().to_owned(), json!(actions.get(*c)))).collect::<serde_json::Map<_, _>>(),
+        "checks": crate::render::policy_checks(&actions),
         "trust_stores": stores,
         "trusted_identities": policy.identities().iter().map(ToString::to_string).collect::<Vec<_>>(),
         "required_signatures": policy.required_signatures(),
@@ -146,6 +160,7 @@ fn requirements(set: &PolicySet, policy: &Policy) -> Value {
             "crl_coverage": modelseal_verifier::coverage_name(rev.coverage()),
             "deny_entries": rev.deny().len(),
         },
+        "timestamps": timestamps,
     })
 }
 
@@ -207,10 +222,11 @@ fn explain(args: &ExplainArgs, doc: &mut Doc) -> Result<Exit, CliError> {
         outln!("requires:   nothing: the model is accepted without any signature");
         return Ok(Exit::Success);
     }
-    let checks: Vec<String> = Category::ALL
+    let mut checks: Vec<String> = Category::ALL
         .iter()
         .map(|c| format!("{c} {}", actions.get(*c)))
         .collect();
+    checks.push(format!("timestamp {}", actions.timestamp));
     outln!("checks:     {}", checks.join(", "));
     for store in req["trust_stores"].as_array().into_iter().flatten() {
         if let Some(root) = store["sigstore"].as_str() {
@@ -231,6 +247,15 @@ fn explain(args: &ExplainArgs, doc: &mut Doc) -> Result<Exit, CliError> {
                 .filter_map(Value::as_str)
                 .collect::<Vec<_>>()
                 .join("; ")
+        );
+    }
+    if let Some(t) = policy.timestamps() {
+        outln!(
+            "timestamps: {} from a TSA of {} ({} root{})",
+            if t.required() { "required" } else { "optional" },
+            t.trust_store_names().join(", "),
+            t.root_count(),
+            if t.root_count() == 1 { "" } else { "s" }
         );
     }
     let ids: Vec<String> = policy

@@ -210,8 +210,14 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
     }
     let subject = signed.manifest.subject_digest().to_hex();
     facts.digest = Some(format!("sha256:{subject}"));
-    // The key (modelseal.signer.key_sha256) and certificate (file.x509.*)
-    // are recorded as fields; the timestamps in the reason.
+    // The key (modelseal.signer.key_sha256), certificate (file.x509.*) and
+    // first timestamp (modelseal.timestamp.*) are recorded as fields; every
+    // timestamp in the reason.
+    facts.details.timestamp = stamps.first().map(|t| modelseal_audit::TsaTimestamp {
+        gen_time: rfc3339(t.gen_time),
+        tsa_name: None,
+        tsa_url: Some(t.url.clone()),
+    });
     for t in &stamps {
         facts.reason.push_str(&format!(
             "; timestamp genTime {} from TSA {}",
@@ -219,6 +225,7 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
             t.url
         ));
     }
+    facts.bytes = Some(signed.bytes_hashed);
     facts.signer_not_after = certs
         .first()
         .and_then(|der| CertInfo::from_der(der).ok())

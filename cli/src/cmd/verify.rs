@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::verify_checksums::{self, DetachedArgs};
 use super::verify_policy;
 use crate::args::{AuditArgs, HashingArgs, OutputArgs, TrustArgs};
-use crate::audit_log::{Facts, record_decision, signer_details};
+use crate::audit_log::{Facts, record_decision, signer_details, tsa_timestamp};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, model_error};
@@ -47,7 +47,9 @@ pub(crate) struct VerifyArgs {
     /// (TSA chain and timeStamping EKU at genTime, imprint over the
     /// signature), and the earliest genTime becomes the time the signing
     /// certificate must have been valid at, instead of now (or --at).
-    #[arg(long = "tsa-root", value_name = "TSA_ROOT.pem", conflicts_with_all = ["policy", "checksums", "raw_signature"])]
+    /// With --policy, the policy's `timestamps` section names the TSA
+    /// roots instead.
+    #[arg(long = "tsa-root", value_name = "TSA_ROOT.pem", conflicts_with_all = ["checksums", "raw_signature"])]
     pub(crate) tsa_roots: Vec<PathBuf>,
     /// The model's signed name (the statement's subject name, by default
     /// the signed directory's name) must be NAME: another model signed by
@@ -100,6 +102,12 @@ pub(crate) fn run(args: &VerifyArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     };
     let result = if let Some(policy) = &args.policy {
         doc.set("mode", "policy");
+        if !args.tsa_roots.is_empty() {
+            return Err(CliError::usage(
+                "--tsa-root cannot be used with --policy: a policy names the TSA roots it trusts \
+                 in its `timestamps` section (`\"timestamps\": {\"trustStores\": [...], \"required\": true}`)",
+            ));
+        }
         verify_policy::run(
             &args.model,
             &args.signatures(),
@@ -233,6 +241,7 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     accepted_signature(doc, &label, a);
     facts.digest = Some(format!("sha256:{}", a.manifest().subject_digest().to_hex()));
     facts.details = signer_details(a.signer(), a.identity().map(ToString::to_string));
+    facts.details.timestamp = tsa_timestamp(a.signed_at());
     facts.bytes = Some(v.bytes());
     if let Signer::Certificate { leaf, .. } = a.signer() {
         facts.signer_not_after = Some(leaf.not_after);

@@ -353,3 +353,187 @@ fn module_from_the_environment_and_lookup_errors() {
     .stderr_has("slot-id is not accepted");
     assert!(!sb.path("n.sig").exists());
 }
+
+/// A code-signing certificate for the public key `pem` (made in the
+/// token), issued by the P-256 test intermediate with the openssl CLI.
+fn certify(sb: &Sandbox, pem: &Path, out: &str) -> PathBuf {
+    let fixture = crate::common::fixture;
+    let ext = sb.path("token-cert.ext");
+    fs::write(
+        &ext,
+        "basicConstraints = critical, CA:FALSE\n\
+         keyUsage = critical, digitalSignature\n\
+         extendedKeyUsage = critical, codeSigning\n\
+         subjectAltName = email:token@modelseal.test\n\
+         subjectKeyIdentifier = hash\n\
+         authorityKeyIdentifier = keyid\n",
+    )
+    .unwrap();
+    // A throwaway request: -force_pubkey puts the token's key in its place.
+    let csr = sb.path("token.csr");
+    tool(
+        Command::new("openssl")
+            .args([
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+            ])
+            .args([
+                "-nodes",
+                "-subj",
+                "/O=modelseal test PKI - NOT FOR PRODUCTION/CN=token signer",
+            ])
+            .arg("-keyout")
+            .arg(sb.path("throwaway.key"))
+            .arg("-out")
+            .arg(&csr),
+        "openssl req",
+    );
+    let cert = sb.path(out);
+    tool(
+        Command::new("openssl")
+            .args(["x509", "-req", "-in"])
+            .arg(&csr)
+            .arg("-force_pubkey")
+            .arg(pem)
+            .arg("-CA")
+            .arg(fixture("pki/p256/intermediate.pem"))
+            .arg("-CAkey")
+            .arg(fixture("pki/p256/intermediate.key"))
+            .args(["-set_serial", "0x7001", "-days", "30", "-sha256"])
+            .arg("-extfile")
+            .arg(&ext)
+            .arg("-out")
+            .arg(&cert),
+        "openssl x509 -req",
+    );
+    cert
+}
+
+#[test]
+fn a_token_key_with_a_certificate_signs_and_converts() {
+    let fixture = crate::common::fixture;
+    let sb = Sandbox::new();
+    sb.copy("models/demo", "model");
+    let t = Token::new(&sb);
+    t.keypair("EC:prime256v1", "cs", "04");
+    let pem = t.public_pem(&sb, "cs");
+    let cert = certify(&sb, &pem, "token.pem").display().to_string();
+    let chain = fixture("pki/p256/chain.pem").display().to_string();
+    let root = fixture("pki/p256/root.pem").display().to_string();
+    let uri = t.uri("cs");
+    let verify = |sig: &str| {
+        sb.run([
+            "verify",
+            "model",
+            "--signature",
+            sig,
+            "--trust-root",
+            &root,
+            "--identity",
+            "email:token@modelseal.test",
+            "--json",
+        ])
+    };
+
+    // sign: the token's key, its certificate and chain in the bundle.
+    let doc = t
+        .run(
+            &sb,
+            &[
+                "sign",
+                "model",
+                "--key",
+                &uri,
+                "--cert",
+                &cert,
+                "--chain",
+                &chain,
+                "--signature",
+                "m.sig",
+                "--json",
+            ],
+            &[],
+        )
+        .code(0)
+        .json();
+    assert_eq!(doc["material"], "certificate", "{doc:#}");
+    let v = verify("m.sig").code(0).json();
+    assert_eq!(v["identity"], "email:token@modelseal.test", "{v:#}");
+    assert_eq!(v["signer"]["serial"], "7001", "{v:#}");
+    // Another key's certificate: refused before anything is written.
+    let leaf = fixture("pki/p256/leaf.pem").display().to_string();
+    t.run(
+        &sb,
+        &[
+            "sign",
+            "model",
+            "--key",
+            &uri,
+            "--cert",
+            &leaf,
+            "--signature",
+            "x.sig",
+        ],
+        &[],
+    )
+    .code(2)
+    .stderr_has("is not the signing key's");
+    assert!(!sb.path("x.sig").exists());
+
+    // convert: SHA256SUMS re-signed with the token's key.
+    let sums = fixture("checksums/demo.sha256").display().to_string();
+    let doc = t
+        .run(
+            &sb,
+            &[
+                "convert",
+                "model",
+                "--checksums",
+                &sums,
+                "--key",
+                &uri,
+                "--cert",
+                &cert,
+                "--chain",
+                &chain,
+                "-s",
+                "c.sig",
+                "--json",
+            ],
+            &[],
+        )
+        .code(0)
+        .json();
+    assert_eq!(doc["material"], "certificate", "{doc:#}");
+    let v = verify("c.sig").code(0).json();
+    assert_eq!(v["identity"], "email:token@modelseal.test");
+    // A token key without a certificate converts into a key bundle.
+    t.run(
+        &sb,
+        &[
+            "convert",
+            "model",
+            "--checksums",
+            &sums,
+            "--key",
+            &uri,
+            "-s",
+            "k.sig",
+        ],
+        &[],
+    )
+    .code(0);
+    sb.run([
+        "verify",
+        "model",
+        "--signature",
+        "k.sig",
+        "--public-key",
+        &pem.display().to_string(),
+    ])
+    .code(0);
+}

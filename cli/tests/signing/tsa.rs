@@ -399,4 +399,304 @@ fn the_audit_record_names_key_certificate_and_timestamp() {
         record.contains(&format!("genTime {gen_time} from TSA {}", tsa.url)),
         "{record}"
     );
+    // The timestamp as structured fields too.
+    let ts = &rec["modelseal"]["timestamp"];
+    assert_eq!(ts["gen_time"], gen_time, "{record}");
+    assert_eq!(ts["tsa"]["url"], tsa.url.as_str(), "{record}");
+
+    // verify: the verified timestamp's genTime and TSA, plain and under a
+    // policy; the log verifies as a chain.
+    let root = fixture("pki/p256/root.pem").display().to_string();
+    let tsa_root = fixture("tsa/root.pem").display().to_string();
+    sb.run([
+        "verify",
+        "model",
+        "--signature",
+        "m.sig",
+        "--trust-root",
+        &root,
+        "--identity",
+        "*",
+        "--tsa-root",
+        &tsa_root,
+        "--audit-log",
+        "audit.log",
+        "--audit-key",
+        "akeys/writer.key",
+    ])
+    .code(0);
+    let policy = tsa_policy(&sb, "p.json", "root.pem", true);
+    sb.run([
+        "verify",
+        "model",
+        "--policy",
+        &policy,
+        "--signature",
+        "m.sig",
+        "--audit-log",
+        "audit.log",
+        "--audit-key",
+        "akeys/writer.key",
+    ])
+    .code(0);
+    let log = fs::read_to_string(sb.path("audit.log")).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 3, "{log}");
+    for line in &lines[1..] {
+        let rec: serde_json::Value = serde_json::from_str(line).unwrap();
+        let ts = &rec["modelseal"]["timestamp"];
+        assert_eq!(ts["gen_time"], gen_time, "{line}");
+        assert!(
+            ts["tsa"]["name"]
+                .as_str()
+                .unwrap()
+                .contains("CN=modelseal test TSA"),
+            "{line}"
+        );
+        assert!(ts["tsa"].get("url").is_none(), "{line}");
+    }
+    sb.run([
+        "audit",
+        "verify",
+        "--log",
+        "audit.log",
+        "--key",
+        "akeys/verifier.key",
+    ])
+    .code(0);
+}
+
+/// A strict policy over every model, trusting the p256 test CA for code
+/// signing and `tsa_root` (fixtures/tsa) for timestamps.
+fn tsa_policy(sb: &Sandbox, name: &str, tsa_root: &str, required: bool) -> String {
+    let doc = serde_json::json!({
+        "version": "1",
+        "trustStores": {
+            "release": { "certificates": [fixture("pki/p256/root.pem")] },
+            "tsa": { "certificates": [fixture(&format!("tsa/{tsa_root}"))] }
+        },
+        "policies": [{
+            "name": "timestamped",
+            "scopes": ["*"],
+            "level": "strict",
+            "override": { "revocation": "skip" },
+            "trustStores": ["release"],
+            "trustedIdentities": ["*"],
+            "timestamps": { "trustStores": ["tsa"], "required": required }
+        }]
+    });
+    fs::write(sb.path(name), serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    sb.path(name).display().to_string()
+}
+
+fn verify_policy_at(sb: &Sandbox, policy: &str, sig: &str, at: &str) -> crate::common::Run {
+    sb.run([
+        "verify",
+        "model",
+        "--policy",
+        policy,
+        "--signature",
+        sig,
+        "--at",
+        at,
+        "--json",
+    ])
+}
+
+/// The policy's check `name` of the first signature.
+fn policy_check<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name && c["signature"].is_string())
+        .unwrap_or_else(|| panic!("no {name} check: {doc:#}"))
+}
+
+#[test]
+fn a_policy_that_requires_a_timestamp() {
+    let sb = Sandbox::new();
+    sb.copy("models/demo", "model");
+    let tsa = Tsa::start(&[]);
+    let required = tsa_policy(&sb, "required.json", "root.pem", true);
+    let key = sb.key("pki/p256/leaf.key").display().to_string();
+    let cert = fixture("pki/p256/leaf.pem").display().to_string();
+    let chain = fixture("pki/p256/chain.pem").display().to_string();
+
+    // Without a timestamp: rejected, even while the certificate is valid.
+    sb.run([
+        "sign",
+        "model",
+        "--key",
+        &key,
+        "--cert",
+        &cert,
+        "--chain",
+        &chain,
+        "--signature",
+        "plain.sig",
+    ])
+    .code(0);
+    let run = verify_policy_at(&sb, &required, "plain.sig", "2030-01-01T00:00:00Z");
+    let doc = run.code(1).json();
+    assert_eq!(doc["error"]["kind"], "policy_rejected", "{doc:#}");
+    let msg = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("timestamp failed: the policy requires an RFC 3161 timestamp"),
+        "{msg}"
+    );
+    let ts = policy_check(&doc, "timestamp");
+    assert_eq!(
+        (&ts["status"], &ts["level"], &ts["category"]),
+        (
+            &serde_json::json!("fail"),
+            &serde_json::json!("enforce"),
+            &serde_json::json!("authenticity")
+        ),
+        "{ts}"
+    );
+    assert_eq!(doc["policy"]["checks"]["timestamp"], "enforce");
+
+    // With one from the trusted TSA: accepted after the leaf expired
+    // (valid until 2045), validity checked at genTime.
+    signed_with_tsa(&sb, &tsa, "stamped.sig");
+    let run = verify_policy_at(&sb, &required, "stamped.sig", AFTER_EXPIRY);
+    let doc = run.code(0).json();
+    let ts = policy_check(&doc, "timestamp");
+    assert_eq!(ts["status"], "pass", "{ts}");
+    let detail = ts["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("genTime") && detail.contains("earliest genTime"),
+        "{detail}"
+    );
+    assert_eq!(policy_check(&doc, "expiry")["status"], "pass", "{doc:#}");
+
+    // The same bundle under a policy without TSA trust: expired.
+    let no_tsa = tsa_policy(&sb, "no-tsa.json", "root.pem", false);
+    let mut p: serde_json::Value = serde_json::from_slice(&fs::read(&no_tsa).unwrap()).unwrap();
+    p["policies"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("timestamps");
+    fs::write(&no_tsa, serde_json::to_vec(&p).unwrap()).unwrap();
+    let doc = verify_policy_at(&sb, &no_tsa, "stamped.sig", AFTER_EXPIRY)
+        .code(1)
+        .json();
+    assert_eq!(policy_check(&doc, "expiry")["status"], "fail", "{doc:#}");
+    assert_eq!(policy_check(&doc, "timestamp")["status"], "skipped");
+
+    // An optional timestamp: a bundle without one is accepted, the absence
+    // logged as a warning.
+    let optional = tsa_policy(&sb, "optional.json", "root.pem", false);
+    let run = verify_policy_at(&sb, &optional, "plain.sig", "2030-01-01T00:00:00Z");
+    let doc = run.code(0).json();
+    assert_eq!(policy_check(&doc, "timestamp")["level"], "log");
+    assert!(
+        doc["warnings"]
+            .to_string()
+            .contains("carries no RFC 3161 timestamp"),
+        "{doc:#}"
+    );
+
+    // --tsa-root does not mix with --policy: the policy names its TSAs.
+    sb.run([
+        "verify",
+        "model",
+        "--policy",
+        &required,
+        "--signature",
+        "stamped.sig",
+        "--tsa-root",
+        &fixture("tsa/root.pem").display().to_string(),
+    ])
+    .code(2)
+    .stderr_has("`timestamps` section");
+}
+
+#[test]
+fn a_policy_refuses_a_timestamp_from_an_untrusted_tsa() {
+    let sb = Sandbox::new();
+    sb.copy("models/demo", "model");
+    let tsa = Tsa::start(&[]);
+    signed_with_tsa(&sb, &tsa, "m.sig");
+    // Required or not, a timestamp that does not verify establishes no
+    // time: after expiry the model is refused.
+    for required in [true, false] {
+        let policy = tsa_policy(&sb, "other.json", "other-root.pem", required);
+        let doc = verify_policy_at(&sb, &policy, "m.sig", AFTER_EXPIRY)
+            .code(1)
+            .json();
+        assert_eq!(doc["error"]["kind"], "policy_rejected", "{doc:#}");
+        let ts = policy_check(&doc, "timestamp");
+        assert_eq!(ts["status"], "fail", "{ts}");
+        assert!(
+            ts["detail"]
+                .as_str()
+                .unwrap()
+                .contains("does not chain to a trusted TSA root"),
+            "{ts}"
+        );
+        assert_eq!(policy_check(&doc, "expiry")["status"], "fail", "{doc:#}");
+    }
+    // Required, it is refused even while the certificate is valid.
+    let policy = tsa_policy(&sb, "other.json", "other-root.pem", true);
+    let doc = verify_policy_at(&sb, &policy, "m.sig", "2030-01-01T00:00:00Z")
+        .code(1)
+        .json();
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("timestamp failed"),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn the_gate_under_a_policy_requiring_a_timestamp() {
+    let sb = Sandbox::new();
+    sb.copy("models/demo", "model");
+    let tsa = Tsa::start(&[]);
+    let required = tsa_policy(&sb, "required.json", "root.pem", true);
+    signed_with_tsa(&sb, &tsa, "stamped.sig");
+    let key = sb.key("pki/p256/leaf.key").display().to_string();
+    let cert = fixture("pki/p256/leaf.pem").display().to_string();
+    let chain = fixture("pki/p256/chain.pem").display().to_string();
+    sb.run([
+        "sign",
+        "model",
+        "--key",
+        &key,
+        "--cert",
+        &cert,
+        "--chain",
+        &chain,
+        "--signature",
+        "plain.sig",
+    ])
+    .code(0);
+    let gate = |sig: &str, at: &str| {
+        sb.run([
+            "gate",
+            "model",
+            "--policy",
+            &required,
+            "-s",
+            sig,
+            "--at",
+            at,
+            "--",
+            "sh",
+            "-c",
+            "touch ran",
+        ])
+    };
+    // Without a timestamp: refused, the command never runs.
+    gate("plain.sig", "2030-01-01T00:00:00Z")
+        .code(1)
+        .stderr_has("timestamp failed: the policy requires an RFC 3161 timestamp");
+    assert!(!sb.path("ran").exists());
+    // Timestamped by the trusted TSA: started after the leaf expired.
+    gate("stamped.sig", AFTER_EXPIRY).code(0);
+    assert!(sb.path("ran").exists());
 }

@@ -14,6 +14,7 @@ fn good(label: &str, key: &str, matched: &[usize]) -> SignatureFacts {
         chain: p(),
         tlog: p(),
         identity: p(),
+        timestamp: p(),
         expiry: p(),
         revocation: p(),
         files: p(),
@@ -31,6 +32,7 @@ fn with(mut f: SignatureFacts, name: CheckName, fact: Fact) -> SignatureFacts {
         CheckName::Chain => &mut f.chain,
         CheckName::Tlog => &mut f.tlog,
         CheckName::Identity => &mut f.identity,
+        CheckName::Timestamp => &mut f.timestamp,
         CheckName::Expiry => &mut f.expiry,
         CheckName::Revocation => &mut f.revocation,
         CheckName::Files => &mut f.files,
@@ -63,7 +65,9 @@ fn matching_truth_table() {
 #[test]
 fn one_failing_check_per_level_truth_table() {
     for level in [Level::Strict, Level::Permissive, Level::Audit] {
-        let actions = level.actions();
+        // A policy that requires a timestamp: the check follows authenticity.
+        let mut actions = level.actions();
+        actions.timestamp = actions.authenticity;
         for name in CheckName::PER_SIGNATURE {
             for bad in [
                 Fact::fail("bad"),
@@ -72,7 +76,7 @@ fn one_failing_check_per_level_truth_table() {
             ] {
                 let facts = [with(good("a.sig", "k", &[0]), name, bad.clone())];
                 let d = decide(&actions, 1, &facts);
-                let enforced = actions.get(name.category()) == Action::Enforce;
+                let enforced = action(&actions, name) == Action::Enforce;
                 assert_eq!(
                     d.accepted,
                     !enforced,
@@ -82,7 +86,7 @@ fn one_failing_check_per_level_truth_table() {
                 );
                 assert_eq!(d.signatures, vec![!enforced]);
                 let c = d.checks.iter().find(|c| c.name == name).unwrap();
-                assert_eq!(c.level, actions.get(name.category()));
+                assert_eq!(c.level, action(&actions, name));
                 assert_eq!(
                     c.outcome, bad.status,
                     "a logged check reports what it found"
@@ -273,6 +277,42 @@ fn input_errors_make_no_decision_only_when_nothing_else_failed() {
     let reason = d.reason.unwrap();
     assert!(reason.contains("a: bundle failed: not JSON"), "{reason}");
     assert!(reason.contains("b: signature failed: invalid"), "{reason}");
+}
+
+#[test]
+fn the_timestamp_check_is_governed_by_its_own_action() {
+    for (ts, accepted, outcome) in [
+        (Action::Skip, true, Status::Skipped),
+        (Action::Log, true, Status::Fail),
+        (Action::Enforce, false, Status::Fail),
+    ] {
+        let mut actions = Level::Strict.actions();
+        actions.timestamp = ts;
+        let facts = [with(
+            good("a.sig", "k", &[0]),
+            CheckName::Timestamp,
+            Fact::fail("no timestamp"),
+        )];
+        let d = decide(&actions, 1, &facts);
+        assert_eq!(d.accepted, accepted, "{ts}");
+        let c = d
+            .checks
+            .iter()
+            .find(|c| c.name == CheckName::Timestamp)
+            .unwrap();
+        assert_eq!((c.level, c.outcome), (ts, outcome));
+        assert_eq!(c.category, Category::Authenticity);
+        if !accepted {
+            assert!(
+                d.reason
+                    .as_deref()
+                    .unwrap()
+                    .contains("timestamp failed: no timestamp"),
+                "{:?}",
+                d.reason
+            );
+        }
+    }
 }
 
 #[test]
