@@ -391,14 +391,7 @@ fn every_command_prints_one_valid_document() {
 
     // Sigstore keyless: a real public-good bundle verified offline (signer
     // kind keyless, tlog check), then another identity (rejected).
-    let assets = std::env::var_os("MODELSEAL_SIGSTORE_ASSETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.sigstore-assets"));
-    assert!(
-        assets.join(".complete").exists(),
-        "Sigstore test assets missing in {}: run `bash .ci/deps/sigstore-assets.sh` (test.sh does)",
-        assets.display()
-    );
+    let assets = modelseal_testkit::sigstore_assets();
     let pa = assets.join("pypi-attestations");
     let artifact = pa.join("pypi_attestation_models-0.0.4a2.tar.gz");
     let bundle = pa.join("pypi_attestation_models-0.0.4a2.tar.gz.sigstore");

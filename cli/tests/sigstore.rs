@@ -9,8 +9,6 @@ mod common;
 #[path = "../../sigstore/tests/instance/mod.rs"]
 mod instance;
 
-use std::path::PathBuf;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use common::{Sandbox, fixture};
@@ -441,19 +439,6 @@ fn key_bundles_with_evidence_verify_it() {
     assert_eq!(error_kind(&run), "tlog_rejected");
 }
 
-/// Real public bundles, from PyPI packages (`.ci/deps/sigstore-assets.sh`).
-fn assets() -> PathBuf {
-    let dir = std::env::var_os("MODELSEAL_SIGSTORE_ASSETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.sigstore-assets"));
-    assert!(
-        dir.join(".complete").exists(),
-        "Sigstore test assets missing in {}: run `bash .ci/deps/sigstore-assets.sh` (test.sh does)",
-        dir.display()
-    );
-    dir
-}
-
 /// A PEP 740 attestation (PyPI) as the Sigstore bundle it was made from.
 fn pep740_to_bundle(att: &Value) -> Value {
     json!({
@@ -469,7 +454,7 @@ fn pep740_to_bundle(att: &Value) -> Value {
 
 #[test]
 fn real_public_good_bundles_verify_offline() {
-    let a = assets();
+    let a = modelseal_testkit::sigstore_assets();
     let pa = a.join("pypi-attestations");
     let sb = Sandbox::new();
     // (artifact, bundle or attestation, identity, issuer)
@@ -552,7 +537,7 @@ fn real_public_good_bundles_verify_offline() {
 
 #[test]
 fn a_staging_bundle_is_rejected_by_the_production_root_and_verifies_with_staging() {
-    let a = assets();
+    let a = modelseal_testkit::sigstore_assets();
     let pa = a.join("pypi-attestations");
     let sb = Sandbox::new();
     let art = pa.join("rfc8785-0.1.2-py3-none-any.whl");
@@ -842,7 +827,7 @@ fn a_policy_trusts_a_sigstore_root_keyless_identities_and_requires_a_log_entry()
 
 #[test]
 fn a_policy_over_the_public_good_root_accepts_a_real_bundle() {
-    let pa = assets().join("pypi-attestations");
+    let pa = modelseal_testkit::sigstore_assets().join("pypi-attestations");
     let sb = Sandbox::new();
     let doc = json!({"version": "1",
         "trustStores": {"public": {"sigstore": "public-good"}},

@@ -126,3 +126,19 @@ pub fn flip_byte(path: &Path, offset: i64) {
     b[i] ^= 0x01;
     fs::write(path, b).unwrap(); // ok: test setup, a panic fails the test
 }
+
+/// The real public Sigstore bundles and trusted roots the tests verify
+/// offline, fetched from PyPI by `.ci/deps/sigstore-assets.sh` (pinned by
+/// hash): `$MODELSEAL_SIGSTORE_ASSETS`, or `.sigstore-assets` at the
+/// repository root. Panics, naming the installer, when they are missing.
+pub fn sigstore_assets() -> PathBuf {
+    let dir = std::env::var_os("MODELSEAL_SIGSTORE_ASSETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.sigstore-assets"));
+    assert!(
+        dir.join(".complete").exists(),
+        "Sigstore test assets missing in {}: run `bash .ci/deps/sigstore-assets.sh` (test.sh does)",
+        dir.display()
+    );
+    dir
+}

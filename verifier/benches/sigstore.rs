@@ -14,7 +14,6 @@
 //! it) and wall time. Not a test: it only prints.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use modelseal_verifier::{
@@ -48,14 +47,7 @@ fn row(what: &str, (cpu, wall): (f64, f64)) {
 }
 
 fn main() {
-    let assets = std::env::var_os("MODELSEAL_SIGSTORE_ASSETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.sigstore-assets"));
-    assert!(
-        assets.join(".complete").exists(),
-        "Sigstore assets missing in {}: run `bash .ci/deps/sigstore-assets.sh`",
-        assets.display()
-    );
+    let assets = modelseal_testkit::sigstore_assets();
     let bundle = std::fs::read(
         assets.join("pypi-attestations/pypi_attestation_models-0.0.4a2.tar.gz.sigstore"),
     )
