@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 from pathlib import Path
 
 import pytest
 
 import modelseal
-from conftest import Signed, policy_file
+from conftest import KEYS, Signed, policy_file, private, sign, write_model
 
 GIB = 1 << 30
 
@@ -118,3 +119,22 @@ def test_sparse_file_is_refused_before_allocating(signed: Signed) -> None:
         with pytest.raises(modelseal.VerificationError) as e:
             model.read("model.safetensors")
         assert e.value.check == "digests"
+
+
+def test_single_file_model_is_bounded_too(tmp_path: Path) -> None:
+    src = write_model(tmp_path / "m")
+    single = tmp_path / "weights.safetensors"
+    shutil.copyfile(src / "model.safetensors", single)
+    sig = sign(single, tmp_path / "w.sig", private(tmp_path, KEYS / "p256.pkcs8.pem"))
+    size = single.stat().st_size
+    for limit, ok in ((size, True), (size - 1, False)):
+        with modelseal.open_model(
+            single, signature=sig, public_key=KEYS / "p256.pub.pem", max_sealed_bytes=limit
+        ) as m:
+            for name in ("weights.safetensors", "."):
+                if ok:
+                    assert len(m.read(name)) == size
+                else:
+                    with pytest.raises(modelseal.InputError) as e:
+                        m.read(name)
+                    assert e.value.kind == "too_large", e.value
