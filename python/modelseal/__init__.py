@@ -96,6 +96,14 @@ def _threads(threads: Optional[int]) -> Optional[int]:
     return threads
 
 
+def _max_bytes(value: Optional[int]) -> Optional[int]:
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**64
+    ):
+        raise InputError("max_sealed_bytes: a non-negative integer is expected", "usage")
+    return value
+
+
 Match = Union[str, "re.Pattern[str]"]
 
 
@@ -122,6 +130,8 @@ def _request(
     oidc_issuer: Optional[Match],
     at: Union[None, str, _dt.datetime],
     threads: Optional[int],
+    model_name: Union[None, str, Iterable[str]] = None,
+    max_sealed_bytes: Optional[int] = None,
 ) -> Dict[str, Any]:
     """The arguments of :func:`verify` and :func:`open_model`, checked and
     normalised, as the native module takes them (one dict)."""
@@ -145,6 +155,8 @@ def _request(
         "oidc_issuer_regexp": oidc_issuer_regexp,
         "at": _time(at),
         "threads": _threads(threads),
+        "model_names": _strings(model_name, "model_name"),
+        "max_sealed_bytes": _max_bytes(max_sealed_bytes),
     }
 
 
@@ -160,6 +172,7 @@ def verify(
     oidc_issuer: Optional[Match] = None,
     at: Union[None, str, _dt.datetime] = None,
     threads: Optional[int] = None,
+    model_name: Union[None, str, Iterable[str]] = None,
 ) -> Verification:
     """Verify the model at ``path`` (a directory or a single file).
 
@@ -187,7 +200,12 @@ def verify(
     root in every mode (``trusted_root``, or the built-in one). ``at``:
     check certificates at this time (an aware ``datetime`` or an RFC 3339
     string) instead of now. ``threads``: hashing threads (default: one per
-    core).
+    core). ``model_name``: the model's signed name (the statement's subject
+    name; by default the signed directory's name) must be this one (or one
+    of a list), as ``modelseal verify --model-name``: another model signed
+    by the same signer in this one's place raises :class:`VerificationError`
+    (kind ``model_name_mismatch``). Under a policy, a scope's
+    ``modelNames`` pins names instead.
 
     The GIL is released while the model is hashed: other threads run, and
     several models can be verified at once from several threads.
@@ -199,7 +217,7 @@ def verify(
     return _native.verify(
         _request(
             path, signature, trust_root, public_key, policy, identity, trusted_root,
-            oidc_issuer, at, threads,
+            oidc_issuer, at, threads, model_name,
         )
     )
 
@@ -421,6 +439,8 @@ def open_model(
     at: Union[None, str, _dt.datetime] = None,
     threads: Optional[int] = None,
     tmpdir: Optional[PathLike] = None,
+    model_name: Union[None, str, Iterable[str]] = None,
+    max_sealed_bytes: Optional[int] = None,
 ) -> Model:
     """Open the model at ``path`` for loading from verified bytes only.
 
@@ -439,13 +459,20 @@ def open_model(
     ``tmpdir``: where ``Model.path`` makes its directory of links (default:
     the system's temporary directory).
 
+    ``model_name``: as for :func:`verify`. ``max_sealed_bytes``: the most
+    bytes ``Model.path`` (or a policy) may seal in memory, and the largest
+    file ``read``, ``open`` or ``load_safetensors`` reads into a buffer
+    (default: the memory the kernel reports available, as ``modelseal gate
+    --max-sealed-bytes``); more raises :class:`InputError` (kind
+    ``too_large``) before anything is read or allocated.
+
     Use as ``with modelseal.open_model(...) as model:``. Raises
     :class:`VerificationError` or :class:`InputError` as :func:`verify`.
     """
     native = _native.open_model(
         _request(
             path, signature, trust_root, public_key, policy, identity, trusted_root,
-            oidc_issuer, at, threads,
+            oidc_issuer, at, threads, model_name, max_sealed_bytes,
         ),
         _one_path(tmpdir, "tmpdir"),
     )

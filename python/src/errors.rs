@@ -56,9 +56,17 @@ impl Failure {
             .rev()
             .find(|c| c.status == Status::Fail)
             .map(|c| c.name.as_str().to_owned());
+        // Clearer than the CLI's `gate_failed`: nothing was read, the
+        // model (or file) is over `max_sealed_bytes`.
+        let kind = match e {
+            modelseal_verifier::Error::Gate(modelseal_verifier::GateError::TooLarge { .. }) => {
+                "too_large"
+            }
+            _ => e.kind(),
+        };
         Failure {
             class,
-            kind: e.kind(),
+            kind,
             check,
             reason: e.to_string(),
             checks: report.checks.iter().map(Check::from).collect(),

@@ -52,6 +52,12 @@ pub(crate) struct Request {
     pub(crate) at: Option<String>,
     /// Hashing threads; one per core if absent.
     pub(crate) threads: Option<usize>,
+    /// The model's signed name must be one of these (none: any name), as
+    /// the CLI's `--model-name`.
+    pub(crate) model_names: Vec<String>,
+    /// `open_model`: the most bytes a model sealed in memory, or one file
+    /// read into a buffer, may hold; the memory available if absent.
+    pub(crate) max_sealed_bytes: Option<u64>,
 }
 
 /// How the signer is trusted.
@@ -90,6 +96,7 @@ impl BundleTrust {
         evidence: &'a [&'a dyn EvidenceSource],
         time: SystemTime,
         signature: &'a Path,
+        model_names: &'a [String],
         hash: HashOptions<'static>,
     ) -> Options<'a> {
         let source: &dyn TrustSource = match &self.plain {
@@ -103,6 +110,7 @@ impl BundleTrust {
             Some(ids) => IdentityRequirement::OneOf(ids),
         };
         let mut opts = Options::new(source, identity, time);
+        opts.model_names = model_names;
         opts.evidence = evidence;
         opts.signature_file = Some(signature);
         opts.hash = hash;
@@ -139,6 +147,11 @@ impl Request {
             if !self.identities.is_empty() || self.keyless() || self.trusted_root.is_some() {
                 return Err(usage(
                     "policy names the trusted identities and roots: give it without identity, oidc_issuer or trusted_root",
+                ));
+            }
+            if !self.model_names.is_empty() {
+                return Err(usage(
+                    "policy pins model names (a scope's modelNames): give it without model_name",
                 ));
             }
             return Ok(Source::Policy(policy.clone()));

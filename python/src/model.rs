@@ -130,7 +130,7 @@ impl Model {
         let mut report = Report::default();
         let hash = hash_options(&self.req);
         let model = Gate::open_with(auth, &self.req.model, &walk, hash.buffer_size, &mut report)
-            .and_then(|g| g.seal(&hash, &mut report))
+            .and_then(|g| limited(g, &self.req).seal(&hash, &mut report))
             .map_err(|e| Failure::from_verifier(&e, &report))?;
         let view = ModelView::create(&model, &self.tmpdir)
             .map_err(|e| Failure::from_verifier(&e, &report))?;
@@ -157,6 +157,44 @@ fn sealed_file(s: &Sealed, path: &ResourcePath) -> Result<(File, u64), Failure> 
         )
     })?;
     Ok((file, f.len()))
+}
+
+/// The gate with the request's seal limit (`max_sealed_bytes`), if any.
+fn limited(gate: Gate, req: &Request) -> Gate {
+    match req.max_sealed_bytes {
+        Some(bytes) => gate.with_seal_limit(bytes),
+        None => gate,
+    }
+}
+
+/// Refuse, before anything is opened or allocated, a file larger than the
+/// gate's limit. Its listed size is what the buffer will hold: opening it
+/// checks the opened file's size (`fstat`) is still that size, and in
+/// `files` mode nothing signed bounds it (a sparse file costs no disk).
+fn check_fits(gate: &Gate, path: &ResourcePath) -> Result<(), Failure> {
+    let Some(size) = gate
+        .files()
+        .iter()
+        .find(|e| &e.path == path)
+        .map(|e| e.size)
+    else {
+        // Not a signed file: opening it says so.
+        return Ok(());
+    };
+    gate.check_fits(size).map_err(|e| {
+        let reason = match &e {
+            modelseal_verifier::Error::Gate(GateError::TooLarge { bytes, limit, why }) => format!(
+                "{path}: {bytes} bytes, more than the {limit} bytes a file may be read into memory ({why}, max_sealed_bytes); nothing was read"
+            ),
+            e => format!("{path}: {e}"),
+        };
+        let mut report = Report::default();
+        report.record(CheckName::Digests, Status::Fail, reason.clone());
+        Failure {
+            reason,
+            ..Failure::from_verifier(&e, &report)
+        }
+    })
 }
 
 fn too_large(len: u64) -> Failure {
@@ -188,6 +226,7 @@ impl Model {
         let path = self.resource(name).raise(py)?;
         match self.source(py).raise(py)? {
             From::Gate(gate) => {
+                check_fits(&gate, &path).raise(py)?;
                 let mut reader = py
                     .detach(|| gate.stream(&path))
                     .map_err(|e| rejected(&e))
@@ -325,12 +364,14 @@ impl LoadFailed {
 /// [`HashingReader`]: modelseal_verifier::HashingReader
 fn load_file(source: &From, path: &ResourcePath, name: &str) -> Result<Tensors, LoadFailed> {
     match source {
-        From::Gate(gate) => gate
-            .load_direct(path, |reader| {
+        From::Gate(gate) => {
+            check_fits(gate, path).map_err(LoadFailed::Failure)?;
+            gate.load_direct(path, |reader| {
                 let size = reader.len();
                 tensors::load(reader, size)
             })
-            .map_err(|e| LoadFailed::new(name, e)),
+            .map_err(|e| LoadFailed::new(name, e))
+        }
         From::Sealed(s) => {
             let (mut file, len) = sealed_file(s, path).map_err(LoadFailed::Failure)?;
             tensors::load(&mut file, len).map_err(|e| LoadFailed::new(name, LoadError::Loader(e)))
@@ -399,11 +440,18 @@ fn open(req: Request, tmpdir: PathBuf) -> Result<Model, Failure> {
     };
     let signature = req.signature().to_owned();
     let evidence = trust.evidence();
-    let opts = trust.options(&evidence, time, &signature, hash_options(&req));
+    let opts = trust.options(
+        &evidence,
+        time,
+        &signature,
+        &req.model_names,
+        hash_options(&req),
+    );
     let mut report = Report::default();
     let bundle = inputs::bundle(&signature, &mut report)?;
     let gate = modelseal_verifier::authenticate_bytes(&bundle, &opts, &mut report)
         .and_then(|auth| Gate::open(auth, &req.model, &opts, &mut report))
+        .map(|g| limited(g, &req))
         .map_err(|e| Failure::from_verifier(&e, &report))?;
     let verification = Verification::from_authenticated(&req.model, gate.authenticated(), &report);
     let names = names(&req.model, gate.files().iter().map(|e| &e.path));
@@ -445,8 +493,11 @@ fn open_policy(
     let mut sealed: Vec<SealedModel> = Vec::new();
     let mut check = |auth: Authenticated, walk: &WalkOptions, inspect: Option<&dyn Inspect>| {
         let mut report = Report::default();
-        let s = Gate::open_with(auth, &req.model, walk, hash.buffer_size, &mut report)?
-            .seal(&HashOptions { inspect, ..hash }, &mut report)?;
+        let s = limited(
+            Gate::open_with(auth, &req.model, walk, hash.buffer_size, &mut report)?,
+            &req,
+        )
+        .seal(&HashOptions { inspect, ..hash }, &mut report)?;
         let verified = s.verified().clone();
         sealed.push(s);
         Ok(verified)

@@ -214,7 +214,13 @@ fn run(req: &Request) -> Result<Verification, Failure> {
         Source::Bundle(trust) => {
             let signature = req.signature();
             let evidence = trust.evidence();
-            let opts = trust.options(&evidence, time, signature, hash_options(req));
+            let opts = trust.options(
+                &evidence,
+                time,
+                signature,
+                &req.model_names,
+                hash_options(req),
+            );
             let mut report = Report::default();
             let bundle = inputs::bundle(signature, &mut report)?;
             let outcome = modelseal_verifier::verify(&req.model, &bundle, &opts);

@@ -492,6 +492,39 @@ fn sealing_names_every_tampered_file_and_keeps_nothing() {
 }
 
 #[test]
+fn the_seal_limit_refuses_before_reading_and_bounds_one_file() {
+    let m = model();
+    let bundle = sign(m.path(), Method::Files);
+    // A sparse file in place of the signed one: files mode signs no size.
+    let weights = m.path().join("weights.bin");
+    fs::remove_file(&weights).unwrap();
+    fs::File::create(&weights)
+        .unwrap()
+        .set_len(1 << 40)
+        .unwrap();
+    let t = trust();
+    let g = gate(m.path(), &bundle, &t).unwrap();
+    let too_large = |e: Error| match e {
+        Error::Gate(GateError::TooLarge { bytes, limit, why }) => (bytes, limit, why),
+        e => panic!("{e}"),
+    };
+    let limit = 2 << 20;
+    let g = g.with_seal_limit(limit);
+    g.check_fits(limit).unwrap();
+    assert_eq!(
+        too_large(g.check_fits(1 << 40).unwrap_err()),
+        (1 << 40, limit, "the limit given")
+    );
+    let mut report = Report::default();
+    let start = Instant::now();
+    let err = g.seal(&HashOptions::default(), &mut report).unwrap_err();
+    assert_eq!(too_large(err).0, (1 << 40) + 12);
+    assert_eq!(report.status(CheckName::Digests), Some(Status::Fail));
+    // Nothing read: a terabyte of zeros would take minutes.
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
 fn the_view_leads_to_the_sealed_copies_only() {
     let m = model();
     let bundle = sign(m.path(), Method::Files);

@@ -219,6 +219,25 @@ impl Run {
 }
 
 impl Gate {
+    /// Whether `bytes` may be held in memory under the seal limit
+    /// ([`Gate::with_seal_limit`]; by default the memory the kernel reports
+    /// available): [`Gate::seal`] asks it for the whole model, and a caller
+    /// about to read one file into a buffer of its own should ask it for
+    /// that file before allocating.
+    ///
+    /// # Errors
+    /// [`GateError::TooLarge`] when `bytes` is over the limit.
+    pub fn check_fits(&self, bytes: u64) -> Result<(), Error> {
+        let (limit, why) = match self.seal_limit {
+            Some(limit) => (Some(limit), "the limit given"),
+            None => (available_memory(), "the memory available"),
+        };
+        match limit.filter(|&l| bytes > l) {
+            Some(limit) => Err(GateError::TooLarge { bytes, limit, why }.into()),
+            None => Ok(()),
+        }
+    }
+
     /// Step 7 into sealed memory: hash every file (or shard) with the
     /// engine while copying the hashed bytes into a sealed memory file, and
     /// return the copies only if every digest matched (recorded in `report`
@@ -233,14 +252,9 @@ impl Gate {
     pub fn seal(self, opts: &HashOptions<'_>, report: &mut Report) -> Result<SealedModel, Error> {
         let bytes = self.total_bytes();
         let resources = self.auth.manifest().len();
-        let (limit, why) = match self.seal_limit {
-            Some(limit) => (Some(limit), "the limit given"),
-            None => (available_memory(), "the memory available"),
-        };
-        if let Some(limit) = limit.filter(|&l| bytes > l) {
-            // Refused before anything is read: a sparse file claiming
-            // terabytes costs neither memory nor hours of hashing.
-            let e: Error = GateError::TooLarge { bytes, limit, why }.into();
+        // Refused before anything is read: a sparse file claiming
+        // terabytes costs neither memory nor hours of hashing.
+        if let Err(e) = self.check_fits(bytes) {
             report.record(
                 CheckName::Digests,
                 crate::report::Status::Fail,
