@@ -939,10 +939,22 @@ proptest! {
         prop_assert_eq!(status(&out, CheckName::Signature), Status::Pass);
         prop_assert!(out.result.is_err());
         let parsed = modelseal_manifest::from_payload(&payload);
-        if invalid {
+        if invalid && modelseal_manifest::is_oms(&payload) {
             prop_assert!(parsed.is_err(), "{:?} accepted", edits);
             prop_assert_eq!(status(&out, CheckName::Statement), Status::Fail);
             prop_assert!(matches!(out.result, Err(Error::Format(_))), "{:?}", out.result);
+        } else if invalid {
+            // The flip moved the predicate type off OMS: the signer signed
+            // some other in-toto statement, read as one about one artifact
+            // (its predicate unread). The statement check passes exactly
+            // when that reading does; the model's files never match it.
+            let generic = modelseal_manifest::artifact_from_payload(&payload);
+            prop_assert_eq!(
+                status(&out, CheckName::Statement) == Status::Pass,
+                generic.is_ok(),
+                "{:?}",
+                generic
+            );
         } else if !flipped {
             prop_assert_eq!(parsed.as_ref().ok(), Some(&m));
             prop_assert_eq!(status(&out, CheckName::Statement), Status::Pass);
@@ -1005,4 +1017,34 @@ fn keyid_of_another_padding_is_refused_for_rsa() {
         let ok = s.verify(&b.to_json()).result.is_ok();
         assert_eq!(ok, alg == s.key.algorithm(), "{alg}");
     }
+}
+
+/// The case the property above once found: an invalid OMS statement (a
+/// resource with a bad digest) whose predicate type a flipped byte moved off
+/// OMS. It is no longer an OMS statement but a signed in-toto statement about
+/// one artifact, read as such (predicate unread); the model's files never
+/// match it, so nothing verifies.
+#[test]
+fn an_invalid_oms_statement_under_another_predicate_type_is_read_as_a_generic_statement() {
+    let m = modelseal_manifest::one_file(
+        "model".into(),
+        modelseal_manifest::Digest::from_hex(HashAlgorithm::Sha256, &"ab".repeat(32)).unwrap(),
+    );
+    let mut v: Value = serde_json::from_slice(&modelseal_manifest::to_payload(&m)).unwrap();
+    v["predicate"]["resources"][0]["digest"] = "ZZ".into();
+    let payload = serde_json::to_vec(&v).unwrap();
+    assert!(modelseal_manifest::from_payload(&payload).is_err());
+    let text = String::from_utf8(payload).unwrap();
+    let moved = text.replace(
+        modelseal_manifest::PREDICATE_TYPE,
+        "https://model_signing/signature/v1.1",
+    );
+    assert_ne!(moved, text);
+    let payload = moved.into_bytes();
+    assert!(!modelseal_manifest::is_oms(&payload));
+    assert!(modelseal_manifest::artifact_from_payload(&payload).is_ok());
+    let out = ed25519_key().verify(&signed_bundle(payload));
+    assert_eq!(status(&out, CheckName::Signature), Status::Pass);
+    assert_eq!(status(&out, CheckName::Statement), Status::Pass);
+    assert!(out.result.is_err(), "{:?}", out.result);
 }
