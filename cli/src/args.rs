@@ -12,8 +12,8 @@ use modelseal_manifest::{DetachedPadding, DetachedScheme, MessageHash};
 use modelseal_signer::{RsaHash, RsaPadding, RsaScheme};
 use modelseal_signer::{SigningKey, load_key_file};
 use modelseal_verifier::{
-    EvidenceSource, Identity, IdentityRequirement, Matcher, PublicKey, Sigstore, Trust,
-    TrustAnchors, TrustSource, TsaTimestamps,
+    BundleTrust, EvidenceSource, Identity, IdentityRequirement, Matcher, PublicKey, Sigstore,
+    Trust, TrustAnchors, TsaTimestamps,
 };
 use zeroize::Zeroizing;
 
@@ -94,56 +94,25 @@ pub(crate) struct TrustArgs {
     pub(crate) trusted_root: Option<PathBuf>,
 }
 
-/// Who is trusted for a bundle, and what evidence is checked against what:
-/// the trust source, the identities required, and the Sigstore root that
-/// checks transparency-log entries (and timestamps, when keyless or with
-/// `--trusted-root`).
-pub(crate) struct BundleTrust {
-    source: BundleSource,
-    /// The identities the signer must match; `None` accepts any signer
-    /// the source trusts (chosen explicitly, see [`TrustArgs::identities`]).
-    pub(crate) identities: Option<Vec<Identity>>,
-    sigstore: Sigstore,
-}
-
-enum BundleSource {
-    Plain(Trust),
-    Keyless(Sigstore),
-}
-
-impl BundleTrust {
-    /// The trust source.
-    pub(crate) fn source(&self) -> &dyn TrustSource {
-        match &self.source {
-            BundleSource::Plain(t) => t,
-            BundleSource::Keyless(s) => s,
-        }
-    }
-
-    /// The verifier's identity requirement.
-    pub(crate) fn requirement(&self) -> IdentityRequirement<'_> {
-        requirement(self.identities.as_deref())
-    }
-
-    /// The evidence sources: the Sigstore root (its timestamp checks left
-    /// to `tsa` when TSA roots were given), then `tsa`.
-    pub(crate) fn evidence(&self, tsa: Option<TsaTimestamps>) -> Evidence {
-        let sigstore = if tsa.is_some() {
-            self.sigstore.clone().without_timestamps()
-        } else {
-            self.sigstore.clone()
-        };
-        Evidence { sigstore, tsa }
-    }
-}
-
-/// The evidence sources of one verification.
+/// The evidence sources of one verification: the Sigstore root of a
+/// [`BundleTrust`] (its timestamp checks left to `tsa` when TSA roots were
+/// given), then `tsa`.
 pub(crate) struct Evidence {
     sigstore: Sigstore,
     tsa: Option<TsaTimestamps>,
 }
 
 impl Evidence {
+    /// The evidence for `trust`, with `tsa` when TSA roots were given.
+    pub(crate) fn new(trust: &BundleTrust, tsa: Option<TsaTimestamps>) -> Self {
+        let sigstore = if tsa.is_some() {
+            trust.sigstore().clone().without_timestamps()
+        } else {
+            trust.sigstore().clone()
+        };
+        Self { sigstore, tsa }
+    }
+
     /// As the verifier takes them.
     pub(crate) fn sources(&self) -> Vec<&dyn EvidenceSource> {
         let mut v: Vec<&dyn EvidenceSource> = vec![&self.sigstore];
@@ -224,27 +193,16 @@ impl TrustArgs {
     pub(crate) fn bundle_trust(&self, doc: &mut Doc) -> Result<BundleTrust, CliError> {
         if self.keyless() {
             let identity = self.keyless_identity()?;
-            let sigstore = self.sigstore()?;
-            return Ok(BundleTrust {
-                source: BundleSource::Keyless(sigstore.clone()),
-                identities: Some(vec![identity]),
-                sigstore,
-            });
+            return Ok(BundleTrust::keyless(self.sigstore()?, identity));
         }
         let trust = self.trust()?;
         let identities = self.identities(doc)?;
-        let mut sigstore = self.sigstore()?;
-        if self.trusted_root.is_none() {
-            sigstore = sigstore.without_timestamps();
-        }
-        if let Trust::PublicKey(key) = &trust {
-            sigstore = sigstore.with_key(key.clone());
-        }
-        Ok(BundleTrust {
-            source: BundleSource::Plain(trust),
+        Ok(BundleTrust::plain(
+            trust,
             identities,
-            sigstore,
-        })
+            self.sigstore()?,
+            self.trusted_root.is_some(),
+        ))
     }
 
     /// `--at`, or now.

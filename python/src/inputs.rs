@@ -11,8 +11,8 @@ use modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES;
 use modelseal_manifest::HashOptions;
 use modelseal_verifier::read_bundle;
 use modelseal_verifier::{
-    EvidenceSource, Identity, IdentityRequirement, Matcher, Options, PublicKey, Report, Sigstore,
-    Trust, TrustAnchors, TrustSource,
+    BundleTrust, EvidenceSource, Identity, Matcher, Options, PublicKey, Report, Sigstore, Trust,
+    TrustAnchors,
 };
 use pyo3::FromPyObject;
 
@@ -69,53 +69,27 @@ pub(crate) enum Source {
     Policy(PathBuf),
 }
 
-/// Who is trusted for one bundle and what its evidence is checked against
-/// (as the CLI's `verify` does): a keyless signer against the Sigstore
-/// root; roots or a key, with transparency-log entries checked against the
-/// Sigstore root (timestamps too when `trusted_root` was given).
-#[derive(Debug)]
-pub(crate) struct BundleTrust {
-    /// Roots or a key; `None` for keyless (the Sigstore root trusts).
-    plain: Option<Trust>,
-    /// The identities required; `None` accepts any signer the source
-    /// trusts (chosen explicitly with `identity="*"`, or a key's holder).
-    identities: Option<Vec<Identity>>,
-    sigstore: Sigstore,
+/// The evidence sources of `trust`, for [`options`].
+pub(crate) fn evidence(trust: &BundleTrust) -> [&dyn EvidenceSource; 1] {
+    [trust.sigstore()]
 }
 
-impl BundleTrust {
-    /// The evidence sources, for [`BundleTrust::options`].
-    pub(crate) fn evidence(&self) -> [&dyn EvidenceSource; 1] {
-        [&self.sigstore]
-    }
-
-    /// The verifier's options for this trust: the one place both `verify`
-    /// and `open_model` get them from.
-    pub(crate) fn options<'a>(
-        &'a self,
-        evidence: &'a [&'a dyn EvidenceSource],
-        time: SystemTime,
-        signature: &'a Path,
-        model_names: &'a [String],
-        hash: HashOptions<'static>,
-    ) -> Options<'a> {
-        let source: &dyn TrustSource = match &self.plain {
-            Some(trust) => trust,
-            None => &self.sigstore,
-        };
-        // `None` (any signer) was chosen explicitly (identity="*") or is a
-        // key's holder: `source` never lets it through by default.
-        let identity = match self.identities.as_deref() {
-            None => IdentityRequirement::Any,
-            Some(ids) => IdentityRequirement::OneOf(ids),
-        };
-        let mut opts = Options::new(source, identity, time);
-        opts.model_names = model_names;
-        opts.evidence = evidence;
-        opts.signature_file = Some(signature);
-        opts.hash = hash;
-        opts
-    }
+/// The verifier's options for `trust`: the one place both `verify` and
+/// `open_model` get them from.
+pub(crate) fn options<'a>(
+    trust: &'a BundleTrust,
+    evidence: &'a [&'a dyn EvidenceSource],
+    time: SystemTime,
+    signature: &'a Path,
+    model_names: &'a [String],
+    hash: HashOptions<'static>,
+) -> Options<'a> {
+    let mut opts = Options::new(trust.source(), trust.requirement(), time);
+    opts.model_names = model_names;
+    opts.evidence = evidence;
+    opts.signature_file = Some(signature);
+    opts.hash = hash;
+    opts
 }
 
 fn usage(reason: impl Into<String>) -> Failure {
@@ -185,11 +159,10 @@ impl Request {
                     "oidc_issuer (Sigstore keyless) takes the place of trust_root and public_key: give one kind of trust",
                 ));
             }
-            return Ok(Source::Bundle(Box::new(BundleTrust {
-                plain: None,
-                identities: Some(vec![self.keyless_identity()?]),
+            return Ok(Source::Bundle(Box::new(BundleTrust::keyless(
                 sigstore,
-            })));
+                self.keyless_identity()?,
+            ))));
         }
         let trust = match (&self.public_key, self.trust_roots.as_slice()) {
             (Some(path), []) => {
@@ -215,20 +188,12 @@ impl Request {
                 ));
             }
         };
-        // Log entries are always checked against the Sigstore root; its
-        // timestamps only when the caller named the root.
-        let mut sigstore = sigstore;
-        if self.trusted_root.is_none() {
-            sigstore = sigstore.without_timestamps();
-        }
-        if let Trust::PublicKey(key) = &trust {
-            sigstore = sigstore.with_key(key.clone());
-        }
-        Ok(Source::Bundle(Box::new(BundleTrust {
-            identities: self.plain_identities()?,
-            plain: Some(trust),
+        Ok(Source::Bundle(Box::new(BundleTrust::plain(
+            trust,
+            self.plain_identities()?,
             sigstore,
-        })))
+            self.trusted_root.is_some(),
+        ))))
     }
 
     /// The identities required in certificate or key mode (`None`: any

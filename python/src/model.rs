@@ -439,8 +439,9 @@ fn open(req: Request, tmpdir: PathBuf) -> Result<Model, Failure> {
         Source::Policy(policy) => return open_policy(req, &policy, time, tmpdir),
     };
     let signature = req.signature().to_owned();
-    let evidence = trust.evidence();
-    let opts = trust.options(
+    let evidence = inputs::evidence(&trust);
+    let opts = inputs::options(
+        &trust,
         &evidence,
         time,
         &signature,

@@ -213,8 +213,9 @@ fn run(req: &Request) -> Result<Verification, Failure> {
     match req.source()? {
         Source::Bundle(trust) => {
             let signature = req.signature();
-            let evidence = trust.evidence();
-            let opts = trust.options(
+            let evidence = inputs::evidence(&trust);
+            let opts = inputs::options(
+                &trust,
                 &evidence,
                 time,
                 signature,

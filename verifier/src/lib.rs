@@ -83,6 +83,7 @@
 #![forbid(unsafe_code)]
 #![warn(clippy::exhaustive_enums)]
 
+mod bundle_trust;
 mod cert;
 mod chain;
 mod checksums;
@@ -100,6 +101,7 @@ mod timestamp;
 mod trust;
 mod verify;
 
+pub use bundle_trust::BundleTrust;
 pub use cert::{CertInfo, DistinguishedName, DnAttribute, San};
 pub use chain::{
     TrustAnchors, ValidatedChain, certificates_from_pem, validate as validate_chain,

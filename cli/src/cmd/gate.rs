@@ -39,7 +39,7 @@ use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 use serde_json::{Value, json};
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 
-use crate::args::{AuditArgs, HashingArgs, TrustArgs};
+use crate::args::{AuditArgs, Evidence, HashingArgs, TrustArgs};
 use crate::audit_log::{Facts, earliest_not_after, policy_facts, record_decision, signer_details};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
@@ -246,7 +246,7 @@ fn decide(
     let trust = args.trust.bundle_trust(doc)?;
     let label = signature.display().to_string();
     facts.bundle = Some(signature.clone());
-    let evidence = trust.evidence(None);
+    let evidence = Evidence::new(&trust, None);
     let sources = evidence.sources();
     let model_names: Vec<String> = args.model_name.iter().cloned().collect();
     let mut opts = Options::new(trust.source(), trust.requirement(), time);

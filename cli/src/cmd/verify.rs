@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::verify_checksums::{self, DetachedArgs};
 use super::verify_policy;
-use crate::args::{AuditArgs, HashingArgs, OutputArgs, TrustArgs};
+use crate::args::{AuditArgs, Evidence, HashingArgs, OutputArgs, TrustArgs};
 use crate::audit_log::{Facts, record_decision, signer_details, tsa_timestamp};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
@@ -190,7 +190,7 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     let label = signature.display().to_string();
     facts.bundle = Some(signature.clone());
     let bar = Bar::new(args.output.quiet || args.output.json, "verifying");
-    let evidence = trust.evidence(tsa_timestamps(&args.tsa_roots)?);
+    let evidence = Evidence::new(&trust, tsa_timestamps(&args.tsa_roots)?);
     let sources = evidence.sources();
     let model_names: Vec<String> = args.model_name.iter().cloned().collect();
     let mut opts = Options::new(trust.source(), trust.requirement(), time);
