@@ -26,6 +26,21 @@ pub(crate) fn signature_hint(model: &Path, signature: &Path) -> Option<String> {
     })
 }
 
+/// Read a signature bundle (a regular file, at most the bundle size
+/// limit); the error carries [`signature_hint`] when the bundle sits inside
+/// the model.
+pub(crate) fn read_signature(model: &Path, path: &Path) -> Result<Vec<u8>, CliError> {
+    modelseal_verifier::read_bundle(path, modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES).map_err(
+        |e| {
+            let mut err = CliError::error(e.kind(), e.to_string());
+            if let Some(hint) = signature_hint(model, path) {
+                err.message.push_str(&hint);
+            }
+            err
+        },
+    )
+}
+
 /// Largest key, certificate or policy file read (bytes).
 pub(crate) const MAX_SMALL_FILE: u64 = 1024 * 1024;
 

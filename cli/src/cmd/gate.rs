@@ -41,7 +41,7 @@ use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIG
 
 use crate::args::{AuditArgs, Evidence, HashingArgs, TrustArgs};
 use crate::audit_log::{Facts, earliest_not_after, policy_facts, record_decision, signer_details};
-use crate::files::{DEFAULT_SIGNATURE, signature_hint};
+use crate::files::{DEFAULT_SIGNATURE, read_signature, signature_hint};
 use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, model_error, policy_error, verifier_error};
 use crate::progress::Bar;
@@ -326,15 +326,7 @@ fn decide_policy(
     }
     let mut bundles = Vec::new();
     for path in args.signatures() {
-        let bytes =
-            modelseal_verifier::read_bundle(&path, modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES)
-                .map_err(|e| {
-                    let mut err = CliError::error(e.kind(), e.to_string());
-                    if let Some(hint) = signature_hint(&args.model, &path) {
-                        err.message.push_str(&hint);
-                    }
-                    err
-                })?;
+        let bytes = read_signature(&args.model, &path)?;
         bundles.push((path.display().to_string(), path, bytes));
     }
     let inputs: Vec<SignatureInput<'_>> = bundles

@@ -3,14 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES;
 use modelseal_manifest::HashOptions;
 use modelseal_policies::{Level, PolicySet, SignatureInput, VerifyOptions};
-use modelseal_verifier::read_bundle;
 
 use crate::args::{HashingArgs, OutputArgs, TrustArgs};
 use crate::audit_log::{Facts, earliest_not_after, policy_facts};
-use crate::files::signature_hint;
+use crate::files::read_signature;
 use crate::output::{CliError, Doc, Exit, policy_error};
 use crate::progress::Bar;
 use crate::render::{logged_note, policy_outcome};
@@ -38,13 +36,7 @@ pub(crate) fn run(
     };
     let mut bundles = Vec::with_capacity(signatures.len());
     for path in signatures.iter().filter(|_| !skip) {
-        let bytes = read_bundle(path, DEFAULT_MAX_BUNDLE_BYTES).map_err(|e| {
-            let mut err = CliError::error(e.kind(), e.to_string());
-            if let Some(hint) = signature_hint(model, path) {
-                err.message.push_str(&hint);
-            }
-            err
-        })?;
+        let bytes = read_signature(model, path)?;
         bundles.push((path.display().to_string(), path.as_path(), bytes));
     }
     let inputs: Vec<SignatureInput<'_>> = bundles
