@@ -59,4 +59,5 @@ pub use http::{DEFAULT_TIMEOUT, MAX_REPLY_BYTES, request_timestamp};
 pub use request::Request;
 pub use token::{MAX_TOKEN_BYTES, Token};
 pub use trust::TsaTrust;
+pub use verify::CERTIFICATE_SIGNATURE_ALGORITHMS;
 pub use verify::{VerifiedTimestamp, verify};

@@ -23,9 +23,10 @@ use crate::trust::TsaTrust;
 /// id-kp-timeStamping, 1.3.6.1.5.5.7.3.8, as DER OID value bytes.
 const TIME_STAMPING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08];
 
-/// Signature algorithms accepted for TSA certificates (no SHA-1, RSA of
-/// 2048 bits or more).
-static CERT_SIG_ALGS: &[&dyn SignatureVerificationAlgorithm] = &[
+/// The signature algorithms modelseal accepts on certificates (TSA chains
+/// here; signing chains in the verifier): no SHA-1, RSA of 2048 bits or
+/// more.
+pub static CERTIFICATE_SIGNATURE_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
     webpki::ring::ECDSA_P256_SHA256,
     webpki::ring::ECDSA_P256_SHA384,
     webpki::ring::ECDSA_P384_SHA256,
@@ -358,7 +359,7 @@ fn check_chain(
         .collect();
     let time = UnixTime::since_unix_epoch(at.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO));
     ee.verify_for_usage(
-        CERT_SIG_ALGS,
+        CERTIFICATE_SIGNATURE_ALGORITHMS,
         &trust.anchors,
         &intermediates,
         time,

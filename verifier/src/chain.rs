@@ -32,22 +32,6 @@ use crate::error::CertificateError;
 /// The codeSigning EKU, 1.3.6.1.5.5.7.3.3, as DER OID value bytes.
 const CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
 
-/// Signature algorithms accepted on certificates. No SHA-1, no RSA below
-/// 2048 bits.
-static CERT_SIG_ALGS: &[&dyn rustls_pki_types::SignatureVerificationAlgorithm] = &[
-    webpki::ring::ECDSA_P256_SHA256,
-    webpki::ring::ECDSA_P256_SHA384,
-    webpki::ring::ECDSA_P384_SHA256,
-    webpki::ring::ECDSA_P384_SHA384,
-    webpki::ring::ED25519,
-    webpki::ring::RSA_PKCS1_2048_8192_SHA256,
-    webpki::ring::RSA_PKCS1_2048_8192_SHA384,
-    webpki::ring::RSA_PKCS1_2048_8192_SHA512,
-    webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
-    webpki::ring::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
-    webpki::ring::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
-];
-
 /// A set of trusted root certificates.
 #[derive(Debug, Clone)]
 pub struct TrustAnchors {
@@ -277,7 +261,8 @@ fn build(
     let time = unix_time(at);
     let path = ee
         .verify_for_usage(
-            CERT_SIG_ALGS,
+            // One list with the TSA chains': no SHA-1, no RSA below 2048 bits.
+            modelseal_timestamp::CERTIFICATE_SIGNATURE_ALGORITHMS,
             &anchors.anchors,
             &intermediates,
             time,

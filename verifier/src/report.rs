@@ -160,16 +160,9 @@ impl Report {
     }
 }
 
-/// Unix seconds as RFC 3339 UTC (`2045-01-01T00:00:00Z`).
-pub fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| format!("@{unix}"))
-}
+/// Unix seconds as RFC 3339 UTC (`2045-01-01T00:00:00Z`); one helper
+/// with the Sigstore crate's messages.
+pub use modelseal_sigstore::rfc3339;
 
 #[cfg(test)]
 mod tests {
