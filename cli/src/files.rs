@@ -2,7 +2,9 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use modelseal_policies::SignatureInput;
 
 use crate::output::CliError;
 
@@ -39,6 +41,42 @@ pub(crate) fn read_signature(model: &Path, path: &Path) -> Result<Vec<u8>, CliEr
             err
         },
     )
+}
+
+/// The signature bundles given to a policy, read ([`read_signature`]) and
+/// labelled by their paths.
+pub(crate) struct PolicyBundles(Vec<(String, PathBuf, Vec<u8>)>);
+
+impl PolicyBundles {
+    /// Read every bundle of `paths` for the model at `model`.
+    pub(crate) fn read<'p>(
+        model: &Path,
+        paths: impl IntoIterator<Item = &'p Path>,
+    ) -> Result<Self, CliError> {
+        paths
+            .into_iter()
+            .map(|p| {
+                Ok((
+                    p.display().to_string(),
+                    p.to_owned(),
+                    read_signature(model, p)?,
+                ))
+            })
+            .collect::<Result<_, CliError>>()
+            .map(Self)
+    }
+
+    /// As the policies crate takes them.
+    pub(crate) fn inputs(&self) -> Vec<SignatureInput<'_>> {
+        self.0
+            .iter()
+            .map(|(label, path, bytes)| SignatureInput {
+                label,
+                path: Some(path),
+                bytes,
+            })
+            .collect()
+    }
 }
 
 /// Largest key, certificate or policy file read (bytes).

@@ -30,7 +30,7 @@ use std::time::{Instant, SystemTime};
 use clap::Args;
 use modelseal_manifest::WalkOptions;
 use modelseal_manifest::{HashOptions, Inspect};
-use modelseal_policies::{Level, PolicySet, SignatureInput, VerifyOptions};
+use modelseal_policies::{Level, PolicySet, VerifyOptions};
 use modelseal_verifier::Authenticated;
 use modelseal_verifier::Options;
 use modelseal_verifier::{CheckName, Error, Report, Signer, Status};
@@ -41,7 +41,7 @@ use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIG
 
 use crate::args::{AuditArgs, Evidence, HashingArgs, TrustArgs};
 use crate::audit_log::{Facts, earliest_not_after, policy_facts, record_decision, signer_details};
-use crate::files::{DEFAULT_SIGNATURE, read_signature, signature_hint};
+use crate::files::{DEFAULT_SIGNATURE, PolicyBundles, signature_hint};
 use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, model_error, policy_error, verifier_error};
 use crate::progress::Bar;
@@ -324,19 +324,9 @@ fn decide_policy(
             ),
         ));
     }
-    let mut bundles = Vec::new();
-    for path in args.signatures() {
-        let bytes = read_signature(&args.model, &path)?;
-        bundles.push((path.display().to_string(), path, bytes));
-    }
-    let inputs: Vec<SignatureInput<'_>> = bundles
-        .iter()
-        .map(|(label, path, bytes)| SignatureInput {
-            label,
-            path: Some(path),
-            bytes,
-        })
-        .collect();
+    let signatures = args.signatures();
+    let bundles = PolicyBundles::read(&args.model, signatures.iter().map(PathBuf::as_path))?;
+    let inputs = bundles.inputs();
     let mut sealed: Vec<SealedModel> = Vec::new();
     let mut check = |auth: Authenticated, walk: &WalkOptions, inspect: Option<&dyn Inspect>| {
         let mut report = Report::default();

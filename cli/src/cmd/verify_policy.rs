@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use modelseal_manifest::HashOptions;
-use modelseal_policies::{Level, PolicySet, SignatureInput, VerifyOptions};
+use modelseal_policies::{Level, PolicySet, VerifyOptions};
 
 use crate::args::{HashingArgs, OutputArgs, TrustArgs};
 use crate::audit_log::{Facts, earliest_not_after, policy_facts};
-use crate::files::read_signature;
+use crate::files::PolicyBundles;
 use crate::output::{CliError, Doc, Exit, policy_error};
 use crate::progress::Bar;
 use crate::render::{logged_note, policy_outcome};
@@ -34,19 +34,11 @@ pub(crate) fn run(
         Ok((_, s)) => s.policy.level() == Level::Skip,
         Err(e) => return Err(policy_error(&e)),
     };
-    let mut bundles = Vec::with_capacity(signatures.len());
-    for path in signatures.iter().filter(|_| !skip) {
-        let bytes = read_signature(model, path)?;
-        bundles.push((path.display().to_string(), path.as_path(), bytes));
-    }
-    let inputs: Vec<SignatureInput<'_>> = bundles
-        .iter()
-        .map(|(label, path, bytes)| SignatureInput {
-            label,
-            path: Some(path),
-            bytes,
-        })
-        .collect();
+    let bundles = PolicyBundles::read(
+        model,
+        signatures.iter().filter(|_| !skip).map(PathBuf::as_path),
+    )?;
+    let inputs = bundles.inputs();
     let bar = Bar::new(output.quiet || output.json, "verifying");
     let mut opts = VerifyOptions::new(time);
     opts.hash = HashOptions {
