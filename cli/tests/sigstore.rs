@@ -518,6 +518,13 @@ fn real_public_good_bundles_verify_offline() {
         ]);
         run.code(1);
         assert_eq!(error_kind(&run), "digest_mismatch");
+        // The signature verified before the digest refused: JSON names who
+        // signed, as the audit record does.
+        let j = run.json();
+        let refused = &j["signatures"][0];
+        assert_eq!(refused["accepted"], false);
+        assert_eq!(refused["signer"]["kind"], "keyless", "{j}");
+        assert_eq!(refused["signer"]["identities"][0], identity, "{j}");
         // Another identity.
         let run = sb.run([
             "verify",

@@ -19,7 +19,7 @@ use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, model_error};
 use crate::progress::Bar;
-use crate::render::{accepted_signature, checks_json};
+use crate::render::{accepted_signature, checks_json, signer_json};
 
 /// Arguments of `modelseal verify`.
 #[derive(Debug, Args)]
@@ -226,9 +226,11 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
             if let Some(signer) = &outcome.signer {
                 facts.details = signer_details(signer, None);
             }
+            // JSON names the signer too when its signature verified.
+            let signer = outcome.signer.as_ref().map(signer_json);
             doc.set(
                 "signatures",
-                json!([{ "file": label, "accepted": false, "signer": null, "algorithm": null, "identities": [], "subject_digest": null }]),
+                json!([{ "file": label, "accepted": false, "signer": signer, "algorithm": null, "identities": [], "subject_digest": null }]),
             );
             let mut err = model_error(e, "verification failed", &args.model);
             if let Some(hint) = signature_hint(&args.model, &signature) {
