@@ -26,6 +26,7 @@ use std::sync::OnceLock;
 use modelseal_audit::{Event, Outcome, Verdict, Verifier, VerifierKey, Writer, WriterOptions};
 use modelseal_manifest::SignatureAlgorithm;
 use modelseal_signer::{RsaScheme, SigningKey};
+use modelseal_testkit::mutate::{ByteEdit, apply, byte_edit};
 use modelseal_verifier::certificates_from_pem;
 use modelseal_verifier::{CertInfo, PublicKey, TrustAnchors};
 use proptest::prelude::*;
@@ -45,15 +46,6 @@ fn config(cases: u32) -> ProptestConfig {
     }
 }
 
-#[derive(Debug, Clone)]
-enum Edit {
-    Xor(prop::sample::Index, u8),
-    Set(prop::sample::Index, u8),
-    Insert(prop::sample::Index, u8),
-    Delete(prop::sample::Index),
-    Truncate(prop::sample::Index),
-}
-
 /// Bytes that matter to DER (tags, length forms) and PEM parsers.
 fn interesting_byte() -> impl Strategy<Value = u8> {
     prop_oneof![
@@ -66,50 +58,11 @@ fn interesting_byte() -> impl Strategy<Value = u8> {
     ]
 }
 
-fn edit() -> impl Strategy<Value = Edit> {
-    let ix = any::<prop::sample::Index>;
-    prop_oneof![
-        4 => (ix(), 1..=255u8).prop_map(|(i, m)| Edit::Xor(i, m)),
-        2 => (ix(), interesting_byte()).prop_map(|(i, b)| Edit::Set(i, b)),
-        2 => (ix(), interesting_byte()).prop_map(|(i, b)| Edit::Insert(i, b)),
-        1 => ix().prop_map(Edit::Delete),
-        1 => ix().prop_map(Edit::Truncate),
-    ]
+fn edit() -> impl Strategy<Value = ByteEdit> {
+    byte_edit(interesting_byte, [4, 2, 2, 1, 1])
 }
 
-fn apply(orig: &[u8], edits: &[Edit]) -> Vec<u8> {
-    let mut b = orig.to_vec();
-    for e in edits {
-        if b.is_empty() {
-            break;
-        }
-        match e {
-            Edit::Xor(i, m) => {
-                let i = i.index(b.len());
-                b[i] ^= m;
-            }
-            Edit::Set(i, v) => {
-                let i = i.index(b.len());
-                b[i] = *v;
-            }
-            Edit::Insert(i, v) => {
-                let i = i.index(b.len() + 1);
-                b.insert(i, *v);
-            }
-            Edit::Delete(i) => {
-                let i = i.index(b.len());
-                b.remove(i);
-            }
-            Edit::Truncate(i) => {
-                let i = i.index(b.len());
-                b.truncate(i);
-            }
-        }
-    }
-    b
-}
-
-fn edits(max: usize) -> impl Strategy<Value = Vec<Edit>> {
+fn edits(max: usize) -> impl Strategy<Value = Vec<ByteEdit>> {
     prop::collection::vec(edit(), 1..=max)
 }
 

@@ -29,6 +29,7 @@ use modelseal_manifest::{
     SignatureAlgorithm,
 };
 use modelseal_manifest::{Envelope, VerificationMaterial, key_hint, pae};
+use modelseal_testkit::mutate::{self, ByteEdit};
 use modelseal_verifier::{CheckName, Error, SignatureError, Status};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -52,15 +53,6 @@ fn fixture_index() -> impl Strategy<Value = &'static Signed> {
 
 // ---------------------------------------------------------------- bytes ---
 
-#[derive(Debug, Clone)]
-enum ByteEdit {
-    Xor(prop::sample::Index, u8),
-    Set(prop::sample::Index, u8),
-    Insert(prop::sample::Index, u8),
-    Delete(prop::sample::Index),
-    Truncate(prop::sample::Index),
-}
-
 /// Bytes that matter to a JSON or base64 parser.
 fn interesting_byte() -> impl Strategy<Value = u8> {
     prop_oneof![
@@ -70,46 +62,7 @@ fn interesting_byte() -> impl Strategy<Value = u8> {
 }
 
 fn byte_edit() -> impl Strategy<Value = ByteEdit> {
-    let ix = any::<prop::sample::Index>;
-    prop_oneof![
-        (ix(), 1..=255u8).prop_map(|(i, m)| ByteEdit::Xor(i, m)),
-        (ix(), interesting_byte()).prop_map(|(i, b)| ByteEdit::Set(i, b)),
-        (ix(), interesting_byte()).prop_map(|(i, b)| ByteEdit::Insert(i, b)),
-        ix().prop_map(ByteEdit::Delete),
-        ix().prop_map(ByteEdit::Truncate),
-    ]
-}
-
-fn apply_bytes(orig: &[u8], edits: &[ByteEdit]) -> Vec<u8> {
-    let mut b = orig.to_vec();
-    for e in edits {
-        if b.is_empty() {
-            break;
-        }
-        match e {
-            ByteEdit::Xor(i, m) => {
-                let i = i.index(b.len());
-                b[i] ^= m;
-            }
-            ByteEdit::Set(i, v) => {
-                let i = i.index(b.len());
-                b[i] = *v;
-            }
-            ByteEdit::Insert(i, v) => {
-                let i = i.index(b.len() + 1);
-                b.insert(i, *v);
-            }
-            ByteEdit::Delete(i) => {
-                let i = i.index(b.len());
-                b.remove(i);
-            }
-            ByteEdit::Truncate(i) => {
-                let i = i.index(b.len());
-                b.truncate(i);
-            }
-        }
-    }
-    b
+    mutate::byte_edit(interesting_byte, [1, 1, 1, 1, 1])
 }
 
 proptest! {
@@ -140,7 +93,7 @@ proptest! {
         s in fixture_index(),
         edits in prop::collection::vec(byte_edit(), 1..=4),
     ) {
-        let mutated = apply_bytes(&s.json, &edits);
+        let mutated = mutate::apply(&s.json, &edits);
         s.must_not_verify_other_content(&mutated);
     }
 }
@@ -405,11 +358,11 @@ proptest! {
     ) {
         let mut b = s.bundle.clone();
         match target {
-            0 => b.envelope.payload = apply_bytes(&b.envelope.payload, &edits),
-            1 => b.envelope.signature = apply_bytes(&b.envelope.signature, &edits),
+            0 => b.envelope.payload = mutate::apply(&b.envelope.payload, &edits),
+            1 => b.envelope.signature = mutate::apply(&b.envelope.signature, &edits),
             _ => {
                 b.envelope.payload_type =
-                    String::from_utf8_lossy(&apply_bytes(b.envelope.payload_type.as_bytes(), &edits))
+                    String::from_utf8_lossy(&mutate::apply(b.envelope.payload_type.as_bytes(), &edits))
                         .into_owned();
             }
         }
@@ -932,7 +885,7 @@ proptest! {
         let (mut payload, invalid) = hostile_payload(&m, &edits);
         let flipped = !flips.is_empty();
         if flipped {
-            payload = apply_bytes(&payload, &flips);
+            payload = mutate::apply(&payload, &flips);
         }
         let s = ed25519_key();
         let out = s.verify(&signed_bundle(payload.clone()));
