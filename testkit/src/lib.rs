@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod mutate;
+pub mod tsa;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -2,11 +2,10 @@
 //! of fixtures/tsa/serve.py, started by each test on 127.0.0.1.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
 
+use modelseal_testkit::tsa::Tsa;
 use modelseal_timestamp::{Error, Request, Token, TsaTrust, request_timestamp, verify};
 
 fn fixture(rel: &str) -> PathBuf {
@@ -15,59 +14,15 @@ fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-/// A running test TSA; killed on drop.
-struct Tsa {
-    child: Child,
-    url: String,
-}
-
-impl Tsa {
-    fn start(args: &[&str]) -> Tsa {
-        for (tool, arg) in [("python3", "--version"), ("openssl", "version")] {
-            let ok = Command::new(tool)
-                .arg(arg)
-                .output()
-                .is_ok_and(|o| o.status.success());
-            assert!(
-                ok,
-                "{tool} is required for the TSA tests (.ci/deps installs it)"
-            );
-        }
-        let mut child = Command::new("python3")
-            .arg(fixture("serve.py"))
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start fixtures/tsa/serve.py");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("PORT ")
-            .expect("serve.py prints PORT n");
-        Tsa {
-            child,
-            url: format!("http://127.0.0.1:{port}/tsa"),
-        }
-    }
-}
-
-impl Drop for Tsa {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn trust(root: &str) -> TsaTrust {
     TsaTrust::from_pem(&std::fs::read(fixture(root)).unwrap()).unwrap()
 }
 
 fn stamp(tsa: &Tsa, message: &[u8]) -> (Request, Token) {
     let req = Request::new(message).unwrap();
-    let token = request_timestamp(&tsa.url, &req, Duration::from_secs(20)).unwrap();
+    // A URL with a path: the TSA serves any.
+    let url = format!("{}tsa", tsa.url);
+    let token = request_timestamp(&url, &req, Duration::from_secs(20)).unwrap();
     (req, token)
 }
 

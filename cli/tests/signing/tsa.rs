@@ -2,57 +2,10 @@
 //! fixtures/tsa/serve.py on 127.0.0.1, started by each test.
 
 use std::fs;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+
+pub(crate) use modelseal_testkit::tsa::Tsa;
 
 use crate::common::{Sandbox, fixture};
-
-/// A running test TSA; killed on drop.
-pub(crate) struct Tsa {
-    child: Child,
-    pub(crate) url: String,
-}
-
-impl Tsa {
-    pub(crate) fn start(args: &[&str]) -> Tsa {
-        for (tool, arg) in [("python3", "--version"), ("openssl", "version")] {
-            let ok = Command::new(tool)
-                .arg(arg)
-                .output()
-                .is_ok_and(|o| o.status.success());
-            assert!(
-                ok,
-                "{tool} is required for the TSA tests (.ci/deps/tsa.sh installs it)"
-            );
-        }
-        let mut child = Command::new("python3")
-            .arg(fixture("tsa/serve.py"))
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start fixtures/tsa/serve.py");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("PORT ")
-            .expect("serve.py prints PORT n")
-            .to_owned();
-        Tsa {
-            child,
-            url: format!("http://127.0.0.1:{port}/"),
-        }
-    }
-}
-
-impl Drop for Tsa {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A port nothing listens on.
 fn closed_port() -> u16 {
