@@ -12,8 +12,8 @@ use modelseal_manifest::{DetachedPadding, DetachedScheme, MessageHash};
 use modelseal_signer::{RsaHash, RsaPadding, RsaScheme};
 use modelseal_signer::{SigningKey, load_key_file};
 use modelseal_verifier::{
-    BundleTrust, EvidenceSource, Identity, IdentityRequirement, Matcher, PublicKey, Sigstore,
-    Trust, TrustAnchors, TsaTimestamps,
+    BundleTrust, EvidenceSource, Identity, Matcher, PublicKey, Sigstore, Trust, TrustAnchors,
+    TsaTimestamps,
 };
 use zeroize::Zeroizing;
 
@@ -211,9 +211,10 @@ impl TrustArgs {
     }
 
     /// The identities the signer must match; `None` accepts any signer
-    /// (see [`requirement`]). Certificate mode (`--trust-root`) needs an
-    /// explicit choice: one or more `--identity`, or `--identity '*'` for
-    /// any signer the roots certify, which `doc` then carries as a warning.
+    /// (`modelseal_verifier::IdentityRequirement::from_choice`).
+    /// Certificate mode (`--trust-root`) needs an explicit choice: one or
+    /// more `--identity`, or `--identity '*'` for any signer the roots
+    /// certify, which `doc` then carries as a warning.
     /// Key mode without `--identity` accepts the key's holder.
     pub(crate) fn identities(&self, doc: &mut Doc) -> Result<Option<Vec<Identity>>, CliError> {
         let any = self.identity.iter().any(|i| i == ANY_IDENTITY);
@@ -248,14 +249,6 @@ impl TrustArgs {
                 "give --trust-root ROOT.pem (certificate mode), --public-key PUB.pem (key mode), or --certificate-identity ID --certificate-oidc-issuer URL (Sigstore keyless)",
             )),
         }
-    }
-}
-
-/// The verifier's requirement for what [`TrustArgs::identities`] returned.
-pub(crate) fn requirement(ids: Option<&[Identity]>) -> IdentityRequirement<'_> {
-    match ids {
-        None => IdentityRequirement::Any,
-        Some(ids) => IdentityRequirement::OneOf(ids),
     }
 }
 

@@ -69,10 +69,7 @@ impl BundleTrust {
 
     /// The identity requirement for [`crate::Options::new`].
     pub fn requirement(&self) -> IdentityRequirement<'_> {
-        match self.identities.as_deref() {
-            None => IdentityRequirement::Any,
-            Some(ids) => IdentityRequirement::OneOf(ids),
-        }
+        IdentityRequirement::from_choice(self.identities.as_deref())
     }
 
     /// The Sigstore root, as the evidence source for log entries (and

@@ -124,6 +124,16 @@ pub enum IdentityRequirement<'a> {
 }
 
 impl<'a> IdentityRequirement<'a> {
+    /// From a caller's parsed choice: `None` when it explicitly chose any
+    /// signer (e.g. `--identity '*'`, or a key's holder in key mode),
+    /// `Some` listing the identities it requires.
+    pub fn from_choice(choice: Option<&'a [Identity]>) -> Self {
+        match choice {
+            None => IdentityRequirement::Any,
+            Some(ids) => IdentityRequirement::OneOf(ids),
+        }
+    }
+
     /// The required identities (none for [`IdentityRequirement::Any`]).
     pub fn identities(&self) -> &'a [Identity] {
         match self {

@@ -16,12 +16,12 @@ use clap::Args;
 use modelseal_manifest::HashOptions;
 use modelseal_manifest::{Checksums, HashAlgorithm};
 use modelseal_signer::sign_manifest;
-use modelseal_verifier::DetachedOptions;
 use modelseal_verifier::{ChecksumsOptions, Guarantee};
+use modelseal_verifier::{DetachedOptions, IdentityRequirement};
 
 use crate::args::{
     AuditArgs, CertArgs, HashingArgs, KeyArgs, OutputArgs, PaddingArg, SchemeArgs, TrustArgs,
-    load_detached_trust, requirement,
+    load_detached_trust,
 };
 use crate::audit_log::{Facts, record_decision, sha256_hex};
 use crate::files::write_atomic;
@@ -107,7 +107,7 @@ fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit,
     let detached_opts = trust.as_ref().map(|t| DetachedOptions {
         trust: &t.trust,
         certificates: &t.certificates,
-        identity: requirement(ids.as_deref()),
+        identity: IdentityRequirement::from_choice(ids.as_deref()),
         time,
         scheme: args.scheme.detached(),
     });

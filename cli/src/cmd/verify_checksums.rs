@@ -13,12 +13,12 @@ use clap::Args;
 use modelseal_manifest::HashAlgorithm;
 use modelseal_manifest::HashOptions;
 use modelseal_verifier::{ChecksumsOptions, Guarantee};
-use modelseal_verifier::{DetachedOptions, DetachedSigner};
+use modelseal_verifier::{DetachedOptions, DetachedSigner, IdentityRequirement};
 use modelseal_verifier::{Error, PublicKey, Report, Signer, Trust};
 use serde_json::{Value, json};
 
 use crate::args::{
-    DetachedTrust, HashingArgs, OutputArgs, SchemeArgs, TrustArgs, load_detached_trust, requirement,
+    DetachedTrust, HashingArgs, OutputArgs, SchemeArgs, TrustArgs, load_detached_trust,
 };
 use crate::audit_log::{Facts, signer_details};
 use crate::output::{CliError, Doc, Exit, verifier_error};
@@ -140,7 +140,7 @@ pub(crate) fn run(
     let detached_opts = trust.as_ref().map(|t| DetachedOptions {
         trust: &t.trust,
         certificates: &t.certificates,
-        identity: requirement(ids.as_deref()),
+        identity: IdentityRequirement::from_choice(ids.as_deref()),
         time,
         scheme,
     });
