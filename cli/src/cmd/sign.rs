@@ -14,7 +14,7 @@ use super::sign_raw;
 use crate::args::{AuditArgs, CertArgs, HashingArgs, KeyArgs, OutputArgs, PaddingArg, SchemeArgs};
 use crate::audit_log::{Facts, record_decision, sha256_hex, x509};
 use crate::metrics::{self, MetricsArgs};
-use crate::output::{CliError, Doc, Exit};
+use crate::output::{CliError, Doc, Exit, signer_hint};
 use crate::progress::Bar;
 
 /// Content hash choices.
@@ -156,8 +156,9 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
         protected: &protected,
         force: args.force,
     };
-    let signer_err =
-        |e: modelseal_signer::Error| CliError::error(e.kind(), format!("signing failed: {e}"));
+    let signer_err = |e: modelseal_signer::Error| {
+        CliError::error(e.kind(), format!("signing failed: {e}{}", signer_hint(&e)))
+    };
     destination.check().map_err(signer_err)?;
     let ignore = args
         .ignore
