@@ -256,7 +256,7 @@ fn verify_timestamp(
     root: &TrustedRoot,
 ) -> Result<(String, i64), modelseal_sigstore::Error> {
     let fail = |reason: String| modelseal_sigstore::Error::Timestamp { index, reason };
-    let der = modelseal_sigstore::timestamp_token(bytes).map_err(fail)?;
+    let der = modelseal_sigstore::timestamp_token(bytes).map_err(|e| fail(e.to_string()))?;
     let token = modelseal_timestamp::Token::from_der(der).map_err(|e| fail(e.to_string()))?;
     if root.timestamp_authorities.is_empty() {
         return Err(fail(format!(
