@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use modelseal_manifest::HashOptions;
 use modelseal_policies::{Action, PolicyOutcome, PolicySet, SignatureInput, VerifyOptions};
 use modelseal_verifier::{Authenticated, Verified};
-use modelseal_verifier::{Report, Signer, Status};
+use modelseal_verifier::{Report, Status};
 use pyo3::prelude::*;
 
 use crate::errors::{Failure, Raise};
@@ -119,20 +119,12 @@ impl Verification {
         a: &Authenticated,
         report: &Report,
     ) -> Self {
-        // A wildcard: the signer kinds may grow.
-        #[allow(unreachable_patterns)]
-        let signer_kind = match a.signer() {
-            Signer::Certificate { .. } => "certificate",
-            Signer::Key { .. } => "key",
-            Signer::Keyless { .. } => "keyless",
-            _ => "other",
-        };
         Verification {
             path: path.display().to_string(),
-            signer_kind: signer_kind.into(),
-            signer: a.signer().describe(),
-            identity: a.identity().map(ToString::to_string),
-            algorithm: Some(a.algorithm().to_string()),
+            signer_kind: a.signed_by().signer().kind().into(),
+            signer: a.signed_by().signer().describe(),
+            identity: a.signed_by().identity().map(ToString::to_string),
+            algorithm: Some(a.signed_by().algorithm().to_string()),
             policy: None,
             subject_digest: Some(a.manifest().subject_digest().to_string()),
             files: a

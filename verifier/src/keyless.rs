@@ -66,7 +66,7 @@ use crate::identity::Identity;
 use crate::report::rfc3339;
 use crate::signature::PublicKey;
 use crate::trust::{TrustContext, TrustFacts, TrustSource, expiry, unix};
-use crate::verify::Signer;
+use crate::verify::{KeylessSigner, Signer};
 
 /// A Sigstore trusted root, as trust source (keyless signers) and as
 /// evidence source (transparency-log entries, timestamps). Cheap to clone.
@@ -411,13 +411,13 @@ fn keyless(
             "no certificate path was validated",
         )
     })?;
-    let signer = Signer::Keyless {
+    let signer = Signer::Keyless(KeylessSigner {
         leaf: Box::new(leaf),
         identity,
         ca: ca.clone(),
         ct_log: sct.log,
         trusted_root: s.root.label.clone(),
-    };
+    });
     let at_times: Vec<String> = times.iter().map(|t| rfc3339(*t)).collect();
     let chain = Finding::pass(format!(
         "Fulcio certificate chains to CA {ca} of trusted root {} at {}",

@@ -41,10 +41,21 @@
 //!     let a = v.authenticated();
 //!     modelseal_verifier::Authenticated {
 //!         manifest: a.manifest().clone(),
-//!         signer: a.signer().clone(),
-//!         algorithm: a.algorithm(),
-//!         identity: None,
+//!         signed_by: a.signed_by().clone(),
 //!         basis: todo!(),
+//!         signed_at: None,
+//!     }
+//! }
+//! ```
+//!
+//! Nor who signed ([`SignedBy`]):
+//!
+//! ```compile_fail,E0451
+//! fn forge(s: &modelseal_verifier::SignedBy) -> modelseal_verifier::SignedBy {
+//!     modelseal_verifier::SignedBy {
+//!         signer: s.signer().clone(),
+//!         algorithm: s.algorithm(),
+//!         identity: None,
 //!     }
 //! }
 //! ```
@@ -115,8 +126,8 @@ pub use checksums::{
 };
 pub use crl::{Coverage, Crl, CrlCheck};
 pub use detached::{
-    DetachedOptions, DetachedSigner, FILE_CHECKS, FileOutcome, FileVerified as DetachedVerified,
-    read_signature, verify_file as verify_detached_file, verify_message as verify_detached_message,
+    DetachedOptions, FILE_CHECKS, FileOutcome, FileVerified as DetachedVerified, read_signature,
+    verify_file as verify_detached_file, verify_message as verify_detached_message,
 };
 pub use error::{CertificateError, ConfigError, Error, GateError, IdentityError, SignatureError};
 pub use evidence::{Evidence, EvidenceKind, EvidenceSource, TimeSource, VerifiedTime};
@@ -137,6 +148,7 @@ pub use signature::{
 pub use timestamp::TsaTimestamps;
 pub use trust::{Trust, TrustContext, TrustFacts, TrustSource, coverage_name};
 pub use verify::{
-    Authenticated, Options, Outcome, Signer, Verified, authenticate, authenticate_bytes,
-    authenticate_facts, check_model, check_model_with, read_bundle, verify, walk_options,
+    Authenticated, KeylessSigner, Options, Outcome, SignedBy, Signer, Verified, authenticate,
+    authenticate_bytes, authenticate_facts, check_model, check_model_with, read_bundle, verify,
+    walk_options,
 };

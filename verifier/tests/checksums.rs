@@ -80,7 +80,7 @@ fn unsigned_checksums_verify_as_integrity_only() {
         v.guarantee().describe(),
         "integrity only (checksums, no signature)"
     );
-    assert!(v.signed().is_none());
+    assert!(v.signed_by().is_none());
     assert_eq!(v.manifest().len(), 7);
     assert_eq!(v.bytes(), 287_561);
     assert_eq!(v.manifest().subject_digest().to_hex(), DEMO_SUBJECT);
@@ -238,7 +238,7 @@ fn signed_checksums_for_every_key_type() {
         assert_eq!(v.guarantee(), Guarantee::SignedChecksums);
         assert_eq!(v.guarantee().as_str(), "authenticity");
         assert_eq!(
-            v.signed().unwrap().algorithm(),
+            v.signed_by().unwrap().algorithm(),
             scheme.algorithm(trust_kind(&trust)).unwrap()
         );
     }
@@ -304,7 +304,7 @@ fn certificate_mode_needs_the_leaf_and_a_trusted_root() {
     let v = run(&demo(), "demo.sha256", Some((&sig, &opts)), None)
         .result
         .unwrap();
-    let leaf = v.signed().unwrap().signer().leaf().unwrap();
+    let leaf = v.signed_by().unwrap().signer().leaf().unwrap();
     assert_eq!(
         leaf.subject.to_string(),
         "CN=modelseal test release signer A,OU=P-256,O=modelseal test PKI - NOT FOR PRODUCTION"

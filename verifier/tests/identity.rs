@@ -34,7 +34,7 @@ fn identity_check(o: &Outcome) -> (Status, String) {
 fn any_accepts_every_certified_signer_and_says_so() {
     let o = verify(IdentityRequirement::Any);
     let v = o.result.as_ref().expect("verifies");
-    assert_eq!(v.authenticated().identity(), None);
+    assert_eq!(v.authenticated().signed_by().identity(), None);
     let (status, detail) = identity_check(&o);
     assert_eq!(status, Status::Skipped);
     assert!(detail.contains("any signer"), "{detail}");
@@ -48,7 +48,7 @@ fn one_of_requires_a_match() {
     ];
     let o = verify(IdentityRequirement::OneOf(&ids));
     let v = o.result.as_ref().expect("verifies");
-    assert_eq!(v.authenticated().identity(), Some(&ids[1]));
+    assert_eq!(v.authenticated().signed_by().identity(), Some(&ids[1]));
     assert_eq!(identity_check(&o).0, Status::Pass);
 
     let other = [Identity::parse("email:release-b@modelseal.test").unwrap()];

@@ -203,11 +203,11 @@ fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit,
     doc.set("guarantee_detail", guarantee.describe());
     doc.set(
         "checksums_signer",
-        verified.signed().map(|s| signer_json(s.signer())),
+        verified.signed_by().map(|s| signer_json(s.signer())),
     );
     doc.set(
         "checksums_signature_algorithm",
-        verified.signed().map(|s| s.algorithm().name()),
+        verified.signed_by().map(|s| s.algorithm().name()),
     );
     doc.set("algorithm", key.algorithm().name());
     doc.set("material", material);
@@ -225,7 +225,7 @@ fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit,
             args.signature.display()
         );
         outln!("  checked:   {}", guarantee.describe());
-        if let Some(s) = verified.signed() {
+        if let Some(s) = verified.signed_by() {
             outln!(
                 "  checksums: {} ({sums_alg}), signed by {} ({})",
                 args.checksums.display(),

@@ -40,7 +40,9 @@ use serde_json::{Value, json};
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 
 use crate::args::{AuditArgs, Evidence, HashingArgs, TrustArgs};
-use crate::audit_log::{Facts, earliest_not_after, policy_facts, record_decision, signer_details};
+use crate::audit_log::{
+    Facts, earliest_not_after, policy_facts, record_decision, signed_by_details, signer_details,
+};
 use crate::files::{DEFAULT_SIGNATURE, PolicyBundles, signature_hint};
 use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, model_error, policy_error, verifier_error};
@@ -164,7 +166,9 @@ pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
         ));
         facts.reason = d.reason.clone();
         facts.bytes = Some(d.sealed.verified().bytes());
-        if let Signer::Certificate { leaf, .. } = d.sealed.verified().authenticated().signer() {
+        if let Signer::Certificate { leaf, .. } =
+            d.sealed.verified().authenticated().signed_by().signer()
+        {
             facts.signer_not_after = Some(leaf.not_after);
         }
     }
@@ -282,7 +286,7 @@ fn decide(
         err
     })?;
     let a = sealed.verified().authenticated();
-    facts.details = signer_details(a.signer(), a.identity().map(ToString::to_string));
+    facts.details = signed_by_details(a.signed_by());
     facts.details.timestamp = crate::audit_log::tsa_timestamp(a.signed_at());
     accepted_signature(doc, &label, a);
     let reason = format!(
@@ -290,8 +294,8 @@ fn decide(
         args.model.display(),
         a.manifest().len(),
         sealed.verified().bytes(),
-        a.signer().describe(),
-        a.algorithm()
+        a.signed_by().signer().describe(),
+        a.signed_by().algorithm()
     );
     Ok(Allowed { sealed, reason })
 }

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::verify_checksums::{self, DetachedArgs};
 use super::verify_policy;
 use crate::args::{AuditArgs, Evidence, HashingArgs, OutputArgs, TrustArgs};
-use crate::audit_log::{Facts, record_decision, signer_details, tsa_timestamp};
+use crate::audit_log::{Facts, record_decision, signed_by_details, signer_details, tsa_timestamp};
 use crate::files::{DEFAULT_SIGNATURE, signature_hint};
 use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, model_error};
@@ -242,28 +242,30 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     let a = v.authenticated();
     accepted_signature(doc, &label, a);
     facts.digest = Some(format!("sha256:{}", a.manifest().subject_digest().to_hex()));
-    facts.details = signer_details(a.signer(), a.identity().map(ToString::to_string));
+    facts.details = signed_by_details(a.signed_by());
     facts.details.timestamp = tsa_timestamp(a.signed_at());
     facts.bytes = Some(v.bytes());
-    if let Signer::Certificate { leaf, .. } = a.signer() {
+    if let Signer::Certificate { leaf, .. } = a.signed_by().signer() {
         facts.signer_not_after = Some(leaf.not_after);
     }
     facts.reason = format!(
         "verified: signed by {} ({})",
-        a.signer().describe(),
-        a.algorithm()
+        a.signed_by().signer().describe(),
+        a.signed_by().algorithm()
     );
     if !args.output.json && !args.output.quiet {
         outln!("verified: {}", args.model.display());
-        outln!("  signer:    {}", a.signer().describe());
-        match a.signer() {
+        outln!("  signer:    {}", a.signed_by().signer().describe());
+        match a.signed_by().signer() {
             Signer::Certificate { root_subject, .. } => outln!("  root:      {root_subject}"),
-            Signer::Keyless {
-                ca, trusted_root, ..
-            } => outln!("  root:      Fulcio CA {ca} (trusted root {trusted_root})"),
+            Signer::Keyless(k) => outln!(
+                "  root:      Fulcio CA {} (trusted root {})",
+                k.ca,
+                k.trusted_root
+            ),
             _ => {}
         }
-        outln!("  algorithm: {}", a.algorithm());
+        outln!("  algorithm: {}", a.signed_by().algorithm());
         for (name, label) in [
             (CheckName::Tlog, "  tlog:     "),
             (CheckName::Timestamp, "  timestamp:"),
