@@ -1,6 +1,7 @@
 //! Why Sigstore evidence did not verify, one enum per phase under [`Error`].
 
 use crate::der::DerError;
+use crate::merkle::InclusionError;
 
 /// Sigstore evidence that did not verify, or a trusted root that is
 /// unusable.
@@ -117,7 +118,7 @@ pub enum TlogError {
     MissingProof,
     /// The inclusion proof does not lead to its root hash.
     #[error("inclusion proof: {0}")]
-    BadProof(String),
+    BadProof(#[from] InclusionError),
     /// The checkpoint is absent.
     #[error("no checkpoint with the inclusion proof")]
     MissingCheckpoint,

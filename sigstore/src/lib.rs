@@ -28,8 +28,8 @@ pub use fulcio::{
     CertIdentity, KeylessIdentity, Matcher, check as check_identity, identity as fulcio_identity,
     identity_of as fulcio_identity_of,
 };
-pub use log_key::LogKey;
-pub use merkle::{Tree as MerkleTree, leaf_hash, node_hash, verify_inclusion};
+pub use log_key::{LogKey, LogKeyError};
+pub use merkle::{InclusionError, Tree as MerkleTree, leaf_hash, node_hash, verify_inclusion};
 pub use rekor::{ContentRef, Signed, SignerRef, VerifiedEntry, set_payload, verify_entry};
 pub use sct::{VerifiedSct, precert_tbs, signed_data as sct_signed_data, verify as verify_sct};
 pub use trusted_root::{Authority, Log, TrustedRoot, ValidFor};
