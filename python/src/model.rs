@@ -231,8 +231,8 @@ impl Model {
                     .detach(|| gate.stream(&path))
                     .map_err(|e| rejected(&e))
                     .raise(py)?;
-                let len = usize::try_from(reader.len())
-                    .map_err(|_| too_large(reader.len()))
+                let len = usize::try_from(reader.file().len())
+                    .map_err(|_| too_large(reader.file().len()))
                     .raise(py)?;
                 let bytes = PyBytes::new_with(py, len, |buf| {
                     py.detach(|| reader.read_exact(buf)).map_err(PyErr::from)
@@ -367,7 +367,7 @@ fn load_file(source: &From, path: &ResourcePath, name: &str) -> Result<Tensors, 
         From::Gate(gate) => {
             check_fits(gate, path).map_err(LoadFailed::Failure)?;
             gate.load_direct(path, |reader| {
-                let size = reader.len();
+                let size = reader.file().len();
                 tensors::load(reader, size)
             })
             .map_err(|e| LoadFailed::new(name, e))

@@ -222,22 +222,11 @@ mod tests {
                     value: "release".into(),
                 },
             ]),
-            issuer: DistinguishedName::default(),
             sans: vec![
                 San::Email("rel@acme.test".into()),
                 San::Uri("https://acme.test/ci".into()),
             ],
-            serial: "01".into(),
-            sha256: String::new(),
-            spki_sha256: String::new(),
-            spki_der: vec![],
-            not_before: 0,
-            not_after: 0,
-            digital_signature: true,
-            code_signing: true,
-            is_ca: false,
-            signature_algorithm: String::new(),
-            oidc: None,
+            ..crate::test_support::cert_info()
         }
     }
 

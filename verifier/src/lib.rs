@@ -97,6 +97,8 @@ mod identity;
 mod keyless;
 mod report;
 mod signature;
+#[cfg(test)]
+mod test_support;
 mod timestamp;
 mod trust;
 mod verify;
@@ -122,7 +124,7 @@ pub use facts::{
     Finding, Inputs, MaterialKind, ParsedBundle, SignatureFacts, gather, gather_parsed, unparsed,
 };
 pub use gate::{
-    DEFAULT_CHUNK_SIZE, FileVerified, Gate, HashingReader, LoadError, Loaded, ModelView,
+    DEFAULT_CHUNK_SIZE, FileVerified, Gate, GatedFile, HashingReader, LoadError, Loaded, ModelView,
     SealedFile, SealedModel, VerifyingReader,
 };
 pub use identity::{Identity, IdentityRequirement, check as check_identity};

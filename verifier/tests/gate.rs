@@ -105,7 +105,8 @@ fn streaming_yields_exactly_the_signed_bytes_then_the_verdict() {
         let t = trust();
         let g = gate(m.path(), &bundle, &t).unwrap();
         let mut r = g.stream(&rp("weights.bin")).unwrap();
-        assert_eq!(r.len(), 1 << 20);
+        assert_eq!(r.file().path(), &rp("weights.bin"));
+        assert_eq!(r.file().len(), 1 << 20);
         let mut got = Vec::new();
         r.read_to_end(&mut got).unwrap();
         assert_eq!(got, pattern(1 << 20, 7));
@@ -121,6 +122,7 @@ fn streaming_yields_exactly_the_signed_bytes_then_the_verdict() {
             .unwrap();
         assert_eq!(cfg, r#"{"layers":2}"#);
         let empty = g.stream(&rp("sub/empty")).unwrap();
+        assert!(empty.file().is_empty());
         assert_eq!(empty.finish().unwrap().bytes(), 0);
     }
 }
@@ -272,7 +274,7 @@ fn a_hashing_reader_hashes_the_callers_own_buffer() {
         let g = gate(m.path(), &bundle, &t).unwrap();
         // Reads of odd sizes, crossing chunk and shard boundaries.
         let mut r = g.reader(&rp("weights.bin")).unwrap();
-        assert_eq!(r.len(), 1 << 20);
+        assert_eq!(r.file().len(), 1 << 20);
         let mut got = vec![0u8; 1 << 20];
         let mut at = 0;
         while at < got.len() {

@@ -5,9 +5,7 @@
 //! docs/schemas/v1/modelseal.schema.json.
 #![allow(missing_docs, clippy::unwrap_used, clippy::panic)]
 
-mod common;
-
-use common::{Run, Sandbox, fixture, flip_byte};
+use crate::common::{Run, Sandbox, fixture, flip_byte};
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -3,12 +3,10 @@
 //! must never be echoed, whatever is wrong with the key file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use common::{Sandbox, fixture};
+use crate::common::{Sandbox, fixture};
 use modelseal_signer::{Error, KeyError, RsaScheme, SigningKey, load_key_file};
 use proptest::prelude::*;
 

@@ -8,12 +8,10 @@
 //! at 1 GiB and 60 MiB of distinct keys at 735 MiB.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{Sandbox, fixture};
+use crate::common::{Sandbox, fixture};
 
 const HEAD: &str = r#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"publicKey":{"hint":""},"tlogEntries":["#;
 const TAIL: &str = r#"]},"dsseEnvelope":{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[{"sig":"AAAA","keyid":""}]}}"#;

@@ -1,11 +1,10 @@
 //! sign and verify leave one audit record per decision, failures included.
 #![allow(missing_docs, clippy::unwrap_used, clippy::panic)]
 
-mod common;
-#[path = "../../audit/tests/common/ecs.rs"]
+#[path = "../../../audit/tests/common/ecs.rs"]
 mod ecs;
 
-use common::{Sandbox, fixture, flip_byte};
+use crate::common::{Sandbox, fixture, flip_byte};
 use std::fs;
 
 #[test]

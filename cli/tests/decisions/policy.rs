@@ -3,9 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-mod common;
-
-use common::{Sandbox, fixture};
+use crate::common;
+use crate::common::{Sandbox, fixture};
 use serde_json::Value;
 
 /// A sandbox laid out like the fixtures: `pki/`, `policies/example.json`

@@ -7,14 +7,12 @@
 // Test helpers outside #[test] functions may unwrap too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Run, Sandbox, fixture, flip_byte};
+use crate::common::{Run, Sandbox, fixture, flip_byte};
 use modelseal_manifest::HashAlgorithm;
 
 /// The demo model's OMS subject digest (fixtures/models/README.md).

@@ -3,9 +3,7 @@
 //! writer does to the model store meanwhile gets through.
 #![allow(missing_docs, clippy::unwrap_used, clippy::panic)]
 
-mod common;
-
-use common::{Run, Sandbox, fixture, flip_byte};
+use crate::common::{Run, Sandbox, fixture, flip_byte};
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::FileExt;

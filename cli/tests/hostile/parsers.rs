@@ -18,8 +18,6 @@
 //!   whole, shown with sparse files far larger than memory would allow.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -31,7 +29,7 @@ use modelseal_verifier::certificates_from_pem;
 use modelseal_verifier::{CertInfo, PublicKey, TrustAnchors};
 use proptest::prelude::*;
 
-use common::Sandbox;
+use crate::common::Sandbox;
 use modelseal_testkit as hostile;
 use modelseal_testkit::{read_fixture, t2030 as at};
 

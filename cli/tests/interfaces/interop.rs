@@ -10,9 +10,8 @@
 //!   `MODELSEAL_OMS_VENV`); without it the test fails and says how to get it.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-mod common;
-
-use common::{Sandbox, fixture};
+use crate::common;
+use crate::common::{Sandbox, fixture};
 use std::path::PathBuf;
 use std::process::Command;
 

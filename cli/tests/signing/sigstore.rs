@@ -5,13 +5,13 @@
 //! `.ci/deps/sigstore-assets.sh`), all offline.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-#[path = "../../sigstore/tests/instance/mod.rs"]
+#[path = "../../../sigstore/tests/instance/mod.rs"]
 mod instance;
 
+use crate::common;
+use crate::common::{Sandbox, fixture};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use common::{Sandbox, fixture};
 use instance::{IDENTITY, ISSUER, Instance, LeafSpec, T0};
 use serde_json::{Value, json};
 

@@ -3,9 +3,7 @@
 //! recorded before COMMAND may start.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-mod common;
-
-use common::{Run, Sandbox, flip_byte};
+use crate::common::{Run, Sandbox, flip_byte};
 use std::fs;
 
 /// A sandbox laid out like fixtures/policies: `pki/`, the example policy,

@@ -2,9 +2,8 @@
 //! through the real binary: every one must now fail to do harm.
 #![allow(missing_docs, clippy::unwrap_used, clippy::panic)]
 
-mod common;
-
-use common::{Sandbox, fixture};
+use crate::common;
+use crate::common::{Sandbox, fixture};
 use std::fs;
 use std::path::Path;
 use std::time::Duration;

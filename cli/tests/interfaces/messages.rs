@@ -2,9 +2,7 @@
 //! code; old option names still work as hidden aliases.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-mod common;
-
-use common::{Run, Sandbox, fixture};
+use crate::common::{Run, Sandbox, fixture};
 
 /// stderr without warnings, as one string.
 fn error_line(run: &Run) -> String {

@@ -4,9 +4,7 @@
 //! (`.ci/deps/groff.sh`) with warnings as errors.
 #![allow(missing_docs, clippy::unwrap_used, clippy::panic)]
 
-mod common;
-
-use common::Sandbox;
+use crate::common::Sandbox;
 use std::process::Command;
 
 #[test]

@@ -3,11 +3,9 @@
 //! a hint. The key given on the command line decides.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::{Sandbox, fixture};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use common::{Sandbox, fixture};
 use serde_json::{Value, json};
 
 #[test]

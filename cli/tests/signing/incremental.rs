@@ -1,9 +1,7 @@
 //! `modelseal sign --update`: incremental re-signing with the digest cache.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-mod common;
-
-use common::{Sandbox, fixture};
+use crate::common::{Sandbox, fixture};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 

@@ -1,9 +1,8 @@
 //! `modelseal sign` / `modelseal verify` end to end, through the real binary.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-mod common;
-
-use common::{Sandbox, fixture, flip_byte};
+use crate::common;
+use crate::common::{Sandbox, fixture, flip_byte};
 use std::fs;
 
 /// Sign `model` (inside the sandbox) with a fixture key and optional chain.
