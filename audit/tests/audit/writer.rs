@@ -1,9 +1,7 @@
 //! Writer behaviour: epochs, group commit, recovery, rotation, key files.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::{Log, event, intact_records};
+use crate::common::{Log, event, intact_records};
 use modelseal_audit::{
     Checkpoint, Durability, Error, Record, TamperKind, Verdict, Writer, WriterKey, WriterOptions,
 };

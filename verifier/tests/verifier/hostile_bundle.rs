@@ -20,8 +20,7 @@
 //! file runs in a few seconds; `PROPTEST_CASES` raises them for a deeper run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod hostile;
-
+use crate::hostile;
 use std::collections::BTreeMap;
 
 use modelseal_manifest::{
@@ -34,7 +33,7 @@ use modelseal_verifier::{CheckName, Error, SignatureError, Status};
 use proptest::prelude::*;
 use serde_json::Value;
 
-use hostile::{Signed, all, ed25519_key, p256_chain, rsa_key};
+use crate::hostile::{Signed, all, ed25519_key, p256_chain, rsa_key};
 
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {

@@ -2,9 +2,7 @@
 //! is detected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::{Log, event, intact_records};
+use crate::common::{Log, event, intact_records};
 use modelseal_audit::{Durability, Verdict, Verifier, WriterOptions};
 use proptest::prelude::*;
 use std::path::Path;

@@ -2,11 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::path::Path;
 
-use common::{abs, fixture};
+use crate::common::{abs, fixture};
 use modelseal_policies::{Error, PolicySet};
 use serde_json::{Value, json};
 

@@ -3,9 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::{abs, check, load, model, outcome_of, sign_as};
+use crate::common;
+use crate::common::{abs, check, load, model, outcome_of, sign_as};
 use modelseal_verifier::CertInfo;
 use serde_json::{Value, json};
 

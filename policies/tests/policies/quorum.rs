@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::{abs, check, load, model, outcome_of, sign_as};
+use crate::common::{abs, check, load, model, outcome_of, sign_as};
 use serde_json::json;
 
 fn two_of_three(level: &str) -> serde_json::Value {

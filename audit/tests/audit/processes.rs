@@ -4,9 +4,7 @@
 //! test with `MODELSEAL_AUDIT_CHILD` describing their work.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::{Log, event, intact_records};
+use crate::common::{Log, event, intact_records};
 use modelseal_audit::{Durability, Writer, WriterOptions};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -60,7 +58,7 @@ fn spawn(spec: &[&str], stdout: Stdio) -> Child {
     Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "child",
+            "processes::child",
             "--ignored",
             "--nocapture",
             "--test-threads=1",

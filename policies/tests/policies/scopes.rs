@@ -2,9 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::{abs, load};
+use crate::common::{abs, load};
 use modelseal_policies::Error;
 use serde_json::{Value, json};
 

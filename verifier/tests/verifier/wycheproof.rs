@@ -35,7 +35,7 @@
 //!   2048/SHA-256, 2048/SHA-384, 3072/SHA-256, 4096/SHA-256, 4096/SHA-384,
 //!   4096/SHA-512 and single `rsa_pss_misc` vectors for 2048/SHA-512; it has
 //!   none for 3072 with SHA-384 or SHA-512. The whole grid is cross-checked
-//!   against OpenSSL in both directions by `signer/tests/openssl.rs`
+//!   against OpenSSL in both directions by `signer/tests/signer/openssl.rs`
 //!   (`rsa_pss_grid_against_openssl`).
 //! - ECDSA (DER sets): no acceptable vectors. High-`s` signatures are rated
 //!   valid and verify. The P1363 (raw `r || s`) sets must fail entirely:

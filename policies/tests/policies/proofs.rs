@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::{abs, load, model, sign_as, t2030};
+use crate::common::{abs, load, model, sign_as, t2030};
 use modelseal_manifest::{HashOptions, Inspect};
 use modelseal_policies::{SignatureInput, VerifyOptions, verify_with};
 use modelseal_verifier::check_model_with;

@@ -3,11 +3,10 @@
 //! is not an ECS field set.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-#[path = "common/ecs.rs"]
+#[path = "../common/ecs.rs"]
 mod ecs_check;
 
-use common::{Log, event};
+use crate::common::{Log, event};
 use ecs_check::{check_record, ecs};
 use modelseal_audit::ECS_VERSION;
 use modelseal_audit::{Category, Details, EventType, FileHash, TsaTimestamp, WriterOptions, X509};

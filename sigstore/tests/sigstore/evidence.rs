@@ -3,11 +3,10 @@
 //! the issue lists that this crate decides.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod instance;
-
+use crate::instance;
+use crate::instance::{IDENTITY, ISSUER, Instance, LeafSpec, T0};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use instance::{IDENTITY, ISSUER, Instance, LeafSpec, T0};
 use modelseal_manifest::BundleVersion;
 use modelseal_sigstore::{ContentRef, Signed, SignerRef};
 use modelseal_sigstore::{Error, IdentityError, SctError, TlogError, TrustedRoot};
