@@ -181,6 +181,19 @@ pub(crate) fn policy_checks(actions: &modelseal_policies::Actions) -> Value {
     Value::Object(map)
 }
 
+/// Puts the fields [`accepted_signature`] fills, and `checks` and `policy`,
+/// into `doc` as they are while nothing is established (plain verify and
+/// the gate).
+pub(crate) fn no_signature(doc: &mut Doc) {
+    doc.set("signer", Value::Null);
+    doc.set("algorithm", Value::Null);
+    doc.set("identity", Value::Null);
+    doc.set("subject_digest", Value::Null);
+    doc.set("signatures", json!([]));
+    doc.set("checks", json!([]));
+    doc.set("policy", Value::Null);
+}
+
 /// Puts an accepted bundle's signer, algorithm, identity, subject digest and
 /// its one-entry `signatures` list into `doc` (plain verify and the gate).
 pub(crate) fn accepted_signature(doc: &mut Doc, label: &str, a: &Authenticated) {

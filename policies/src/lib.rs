@@ -48,8 +48,8 @@ pub use document::{
     MAX_POLICIES, MAX_POLICY_FILE, MAX_REQUIRED, MAX_SCOPES, Policy, PolicySet, Selection, VERSION,
 };
 pub use enforce::{
-    Approval, FilesCheck, PolicyOutcome, SignatureInput, SignatureSummary, VerifyOptions, verify,
-    verify_with,
+    Approval, FilesCheck, PolicyOutcome, SignatureFile, SignatureInput, SignatureSummary,
+    VerifyOptions, verify, verify_with,
 };
 pub use error::{Error, Problem};
 pub use evaluate::{CheckName, CheckResult, Decision};

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use modelseal_manifest::ResourcePath;
 use modelseal_manifest::WalkOptions;
 use modelseal_manifest::{HashOptions, Inspect};
-use modelseal_policies::{PolicySet, VerifyOptions};
+use modelseal_policies::{PolicySet, SignatureFile, VerifyOptions};
 use modelseal_verifier::Authenticated;
 use modelseal_verifier::{CheckName, GateError, Report, Status};
 use modelseal_verifier::{Gate, LoadError, ModelView, SealedModel};
@@ -489,7 +489,7 @@ fn open_policy(
 ) -> Result<Model, Failure> {
     let set = PolicySet::load(policy).map_err(|e| Failure::from_policy(&e))?;
     let bundles = verification::read_bundles(&req)?;
-    let signatures = verification::signature_inputs(&bundles);
+    let signatures: Vec<_> = bundles.iter().map(SignatureFile::input).collect();
     let hash = hash_options(&req);
     let mut sealed: Vec<SealedModel> = Vec::new();
     let mut check = |auth: Authenticated, walk: &WalkOptions, inspect: Option<&dyn Inspect>| {
