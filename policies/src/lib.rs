@@ -55,7 +55,9 @@ pub use error::{Error, Problem};
 pub use evaluate::{CheckName, CheckResult, Decision};
 pub use glob::{Glob, GlobError, MAX_PATTERN, Specificity};
 pub use level::{Action, Actions, Category, IntegrityLowered, Level};
-pub use rules::{AlgorithmRules, DEFAULT_RSA_MIN_BITS, DenyList, RevocationRules};
+pub use rules::{
+    AlgorithmRefused, AlgorithmRules, DEFAULT_RSA_MIN_BITS, DenyList, RevocationRules,
+};
 pub use scope::{ModelPath, ModelPathError, Rank, Scope, ScopeError};
 pub use sigstore::PUBLIC_GOOD as SIGSTORE_PUBLIC_GOOD;
 pub use store::TrustStore;
