@@ -129,7 +129,9 @@ pub use detached::{
     DetachedOptions, FILE_CHECKS, FileOutcome, FileVerified as DetachedVerified, read_signature,
     verify_file as verify_detached_file, verify_message as verify_detached_message,
 };
-pub use error::{CertificateError, ConfigError, Error, GateError, IdentityError, SignatureError};
+pub use error::{
+    CertificateError, ConfigError, Error, GateError, IdentityError, IdentitySyntax, SignatureError,
+};
 pub use evidence::{Evidence, EvidenceKind, EvidenceSource, TimeSource, VerifiedTime};
 pub use facts::{
     Finding, Inputs, MaterialKind, ParsedBundle, SignatureFacts, gather, gather_parsed, unparsed,
