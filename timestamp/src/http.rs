@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use der::Decode;
 
 use crate::asn1::TimeStampResp;
-use crate::error::Error;
+use crate::error::{Error, Malformation, TransportError, UrlError};
 use crate::request::Request;
 use crate::token::Token;
 
@@ -26,39 +26,37 @@ struct Url<'a> {
 }
 
 fn parse_url(url: &str) -> Result<Url<'_>, Error> {
-    let bad = |reason: &str| Error::Url {
+    let bad = |reason: UrlError| Error::Url {
         url: url.to_owned(),
-        reason: reason.to_owned(),
+        reason,
     };
     let rest = if let Some(rest) = url.strip_prefix("http://") {
         rest
     } else if url.starts_with("https://") {
-        return Err(bad(
-            "https is not spoken directly; use the TSA's http:// URL (the token is signed, so plain HTTP is safe) or a local forwarding proxy",
-        ));
+        return Err(bad(UrlError::Https));
     } else {
-        return Err(bad("expected an http:// URL"));
+        return Err(bad(UrlError::NotHttp));
     };
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
     if authority.contains('@') {
-        return Err(bad("credentials in the URL are not supported"));
+        return Err(bad(UrlError::Credentials));
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (h, tail) = v6
             .split_once(']')
-            .ok_or_else(|| bad("unclosed [ in host"))?;
+            .ok_or_else(|| bad(UrlError::UnclosedBracket))?;
         let port = match tail.strip_prefix(':') {
-            Some(p) => p.parse().map_err(|_| bad("bad port"))?,
+            Some(p) => p.parse().map_err(|_| bad(UrlError::BadPort))?,
             None if tail.is_empty() => 80,
-            None => return Err(bad("bad host")),
+            None => return Err(bad(UrlError::BadHost)),
         };
         (h, port)
     } else {
         match authority.rsplit_once(':') {
-            Some((h, p)) => (h, p.parse().map_err(|_| bad("bad port"))?),
+            Some((h, p)) => (h, p.parse().map_err(|_| bad(UrlError::BadPort))?),
             None => (authority, 80),
         }
     };
@@ -66,7 +64,7 @@ fn parse_url(url: &str) -> Result<Url<'_>, Error> {
         || path.bytes().any(|b| b.is_ascii_control() || b == b' ')
         || host.bytes().any(|b| b.is_ascii_control() || b == b' ')
     {
-        return Err(bad("bad host or path"));
+        return Err(bad(UrlError::BadHostOrPath));
     }
     Ok(Url { host, port, path })
 }
@@ -82,7 +80,7 @@ fn parse_url(url: &str) -> Result<Url<'_>, Error> {
 /// [`Token::from_der`] and the checks.
 pub fn request_timestamp(url: &str, request: &Request, timeout: Duration) -> Result<Token, Error> {
     let parsed = parse_url(url)?;
-    let transport = |reason: String| Error::Transport {
+    let transport = |reason: TransportError| Error::Transport {
         url: url.to_owned(),
         reason,
     };
@@ -97,7 +95,7 @@ pub fn request_timestamp(url: &str, request: &Request, timeout: Duration) -> Res
     }
     let token_any = resp
         .time_stamp_token
-        .ok_or_else(|| Error::Malformed("granted reply without a token".into()))?;
+        .ok_or(Error::Malformed(Malformation::NoToken))?;
     let token = Token::from_der(&der::Encode::to_der(&token_any)?)?;
     token.check_imprint_digest(request.imprint())?;
     token.check_nonce(request.nonce())?;
@@ -105,20 +103,25 @@ pub fn request_timestamp(url: &str, request: &Request, timeout: Duration) -> Res
     Ok(token)
 }
 
-fn remaining(deadline: Instant) -> Result<Duration, String> {
+fn remaining(deadline: Instant) -> Result<Duration, TransportError> {
     deadline
         .checked_duration_since(Instant::now())
         .filter(|d| !d.is_zero())
-        .ok_or_else(|| "timed out".to_owned())
+        .ok_or(TransportError::TimedOut)
 }
 
 /// POST `body`, return the reply body of a 200 answer.
-fn exchange(url: &Url<'_>, body: &[u8], deadline: Instant) -> Result<Vec<u8>, String> {
+fn exchange(url: &Url<'_>, body: &[u8], deadline: Instant) -> Result<Vec<u8>, TransportError> {
     let addrs: Vec<_> = (url.host, url.port)
         .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {}: {e}", url.host))?
+        .map_err(|source| TransportError::Resolve {
+            host: url.host.to_owned(),
+            source,
+        })?
         .collect();
-    let mut last = format!("no address for {}", url.host);
+    let mut last = TransportError::NoAddress {
+        host: url.host.to_owned(),
+    };
     let mut stream = None;
     for addr in addrs {
         match TcpStream::connect_timeout(&addr, remaining(deadline)?) {
@@ -126,7 +129,7 @@ fn exchange(url: &Url<'_>, body: &[u8], deadline: Instant) -> Result<Vec<u8>, St
                 stream = Some(s);
                 break;
             }
-            Err(e) => last = format!("cannot connect to {addr}: {e}"),
+            Err(source) => last = TransportError::Connect { addr, source },
         }
     }
     let mut stream = stream.ok_or(last)?;
@@ -144,18 +147,18 @@ fn exchange(url: &Url<'_>, body: &[u8], deadline: Instant) -> Result<Vec<u8>, St
     );
     stream
         .set_write_timeout(Some(remaining(deadline)?))
-        .map_err(|e| e.to_string())?;
+        .map_err(TransportError::Socket)?;
     stream
         .write_all(head.as_bytes())
         .and_then(|()| stream.write_all(body))
-        .map_err(|e| format!("sending the request: {e}"))?;
+        .map_err(TransportError::Send)?;
 
     let mut reply = Vec::new();
     let mut buf = [0u8; 8192];
     loop {
         stream
             .set_read_timeout(Some(remaining(deadline)?))
-            .map_err(|e| e.to_string())?;
+            .map_err(TransportError::Socket)?;
         let n = match stream.read(&mut buf) {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -165,15 +168,15 @@ fn exchange(url: &Url<'_>, body: &[u8], deadline: Instant) -> Result<Vec<u8>, St
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) =>
             {
-                return Err("timed out".into());
+                return Err(TransportError::TimedOut);
             }
-            Err(e) => return Err(format!("reading the reply: {e}")),
+            Err(e) => return Err(TransportError::Read(e)),
         };
         if n == 0 {
             break;
         }
         if reply.len() + n > MAX_REPLY_BYTES {
-            return Err(format!("reply larger than {MAX_REPLY_BYTES} bytes"));
+            return Err(TransportError::TooLarge(MAX_REPLY_BYTES));
         }
         reply.extend_from_slice(&buf[..n]);
         if let Some(body) = complete_body(&reply)? {
@@ -182,7 +185,7 @@ fn exchange(url: &Url<'_>, body: &[u8], deadline: Instant) -> Result<Vec<u8>, St
     }
     complete_body(&reply)?
         .or_else(|| eof_body(&reply))
-        .ok_or_else(|| "the connection closed before the reply was complete".into())
+        .ok_or(TransportError::Incomplete)
 }
 
 /// The header block's end, the status code and the headers.
@@ -202,7 +205,7 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 
 /// The body, once the reply holds all of it (`Content-Length` or chunked);
 /// `None` while more must be read. An error for a non-200 status.
-fn complete_body(reply: &[u8]) -> Result<Option<Vec<u8>>, String> {
+fn complete_body(reply: &[u8]) -> Result<Option<Vec<u8>>, TransportError> {
     let Some((start, head)) = split_head(reply) else {
         return Ok(None);
     };
@@ -210,14 +213,15 @@ fn complete_body(reply: &[u8]) -> Result<Option<Vec<u8>>, String> {
     let status_line = head.lines().next().unwrap_or_default();
     let mut parts = status_line.split_whitespace();
     let (Some(version), Some(code)) = (parts.next(), parts.next()) else {
-        return Err(format!("malformed status line {status_line:?}"));
+        return Err(TransportError::StatusLine(status_line.to_owned()));
     };
     if !version.starts_with("HTTP/1.") {
-        return Err(format!("malformed status line {status_line:?}"));
+        return Err(TransportError::StatusLine(status_line.to_owned()));
     }
     if code != "200" {
-        let reason: String = status_line.chars().take(120).collect();
-        return Err(format!("HTTP error: {reason}"));
+        return Err(TransportError::Status(
+            status_line.chars().take(120).collect(),
+        ));
     }
     let body = &reply[start..];
     if header(&head, "transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
@@ -225,9 +229,9 @@ fn complete_body(reply: &[u8]) -> Result<Option<Vec<u8>>, String> {
     }
     match header(&head, "content-length") {
         Some(len) => {
-            let len: usize = len.parse().map_err(|_| "bad Content-Length".to_owned())?;
+            let len: usize = len.parse().map_err(|_| TransportError::ContentLength)?;
             if len > MAX_REPLY_BYTES {
-                return Err(format!("reply larger than {MAX_REPLY_BYTES} bytes"));
+                return Err(TransportError::TooLarge(MAX_REPLY_BYTES));
             }
             Ok((body.len() >= len).then(|| body[..len].to_vec()))
         }
@@ -244,7 +248,7 @@ fn eof_body(reply: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Decode a chunked body; `None` until the last chunk has arrived.
-fn dechunk(mut body: &[u8]) -> Result<Option<Vec<u8>>, String> {
+fn dechunk(mut body: &[u8]) -> Result<Option<Vec<u8>>, TransportError> {
     let mut out = Vec::new();
     loop {
         let Some(eol) = body.windows(2).position(|w| w == b"\r\n") else {
@@ -252,9 +256,9 @@ fn dechunk(mut body: &[u8]) -> Result<Option<Vec<u8>>, String> {
         };
         let size_text = String::from_utf8_lossy(&body[..eol]);
         let size_text = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| "bad chunk size".to_owned())?;
+        let size = usize::from_str_radix(size_text, 16).map_err(|_| TransportError::ChunkSize)?;
         if size > MAX_REPLY_BYTES {
-            return Err("bad chunk size".into());
+            return Err(TransportError::ChunkSize);
         }
         let rest = &body[eol + 2..];
         if size == 0 {
@@ -280,16 +284,21 @@ mod tests {
         assert_eq!((u.host, u.port, u.path), ("127.0.0.1", 80, "/"));
         let u = parse_url("http://[::1]:9/x").unwrap();
         assert_eq!((u.host, u.port, u.path), ("::1", 9, "/x"));
-        for bad in [
-            "https://tsa.example/",
-            "ftp://x",
-            "http://",
-            "http://u:p@host/",
-            "http://host:99999/",
-            "http://host/a b",
-            "http://host/\r\nX: y",
+        for (bad, why) in [
+            ("https://tsa.example/", UrlError::Https),
+            ("ftp://x", UrlError::NotHttp),
+            ("http://", UrlError::BadHostOrPath),
+            ("http://u:p@host/", UrlError::Credentials),
+            ("http://host:99999/", UrlError::BadPort),
+            ("http://[::1/", UrlError::UnclosedBracket),
+            ("http://[::1]x/", UrlError::BadHost),
+            ("http://host/a b", UrlError::BadHostOrPath),
+            ("http://host/\r\nX: y", UrlError::BadHostOrPath),
         ] {
-            assert!(parse_url(bad).is_err(), "{bad}");
+            match parse_url(bad) {
+                Err(Error::Url { reason, .. }) => assert_eq!(reason, why, "{bad}"),
+                other => panic!("{bad}: {:?}", other.map(|u| u.host)),
+            }
         }
     }
 
@@ -306,6 +315,21 @@ mod tests {
         assert_eq!(complete_body(r).unwrap(), None);
         assert_eq!(eof_body(r), Some(b"abc".to_vec()));
         let r = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
-        assert!(complete_body(r).unwrap_err().contains("500"));
+        assert!(matches!(
+            complete_body(r),
+            Err(TransportError::Status(line)) if line == "HTTP/1.1 500 Internal Server Error"
+        ));
+        assert!(matches!(
+            complete_body(b"SMTP 200 OK\r\n\r\n"),
+            Err(TransportError::StatusLine(_))
+        ));
+        assert!(matches!(
+            complete_body(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"),
+            Err(TransportError::ContentLength)
+        ));
+        assert!(matches!(
+            complete_body(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+            Err(TransportError::ChunkSize)
+        ));
     }
 }

@@ -54,7 +54,7 @@ mod token;
 mod trust;
 mod verify;
 
-pub use error::Error;
+pub use error::{Error, Malformation, TransportError, Unsupported, Untrusted, UrlError};
 pub use http::{DEFAULT_TIMEOUT, MAX_REPLY_BYTES, request_timestamp};
 pub use request::Request;
 pub use token::{MAX_TOKEN_BYTES, Token};

@@ -8,7 +8,7 @@ use der::asn1::OctetString;
 use der::{Decode, Encode};
 
 use crate::asn1::{OID_SHA256, OID_SHA384, OID_SHA512, OID_SIGNED_DATA, OID_TST_INFO, TstInfo};
-use crate::error::Error;
+use crate::error::{Error, Malformation, Unsupported};
 use crate::request::hex;
 
 /// Largest token accepted (a token with a three-certificate RSA chain is
@@ -53,37 +53,25 @@ impl Token {
         }
         let info = ContentInfo::from_der(der)?;
         if info.content_type != OID_SIGNED_DATA {
-            return Err(Error::Malformed(format!(
-                "content type {}, expected signedData",
-                info.content_type
-            )));
+            return Err(Malformation::ContentType(info.content_type).into());
         }
         let signed_data = SignedData::from_der(&info.content.to_der()?)?;
         let encap = &signed_data.encap_content_info;
         if encap.econtent_type != OID_TST_INFO {
-            return Err(Error::Malformed(format!(
-                "encapsulated content type {}, expected id-ct-TSTInfo",
-                encap.econtent_type
-            )));
+            return Err(Malformation::EncapsulatedType(encap.econtent_type).into());
         }
         let content = encap
             .econtent
             .as_ref()
-            .ok_or_else(|| Error::Malformed("no encapsulated TSTInfo".into()))?;
+            .ok_or(Error::Malformed(Malformation::NoTstInfo))?;
         let tst_der = content.decode_as::<OctetString>()?.into_bytes().into_vec();
         let tst = TstInfo::from_der(&tst_der)?;
         if tst.version != 1 {
-            return Err(Error::Malformed(format!(
-                "TSTInfo version {}, expected 1",
-                tst.version
-            )));
+            return Err(Malformation::Version(tst.version).into());
         }
         let signers = signed_data.signer_infos.0.as_slice();
         let [signer] = signers else {
-            return Err(Error::Malformed(format!(
-                "{} signer infos, expected exactly one",
-                signers.len()
-            )));
+            return Err(Malformation::SignerCount(signers.len()).into());
         };
         Ok(Token {
             der: der.to_vec(),
@@ -168,6 +156,21 @@ pub(crate) fn digest(oid: &der::asn1::ObjectIdentifier, data: &[u8]) -> Result<V
         OID_SHA256 => sha2::Sha256::digest(data).to_vec(),
         OID_SHA384 => sha2::Sha384::digest(data).to_vec(),
         OID_SHA512 => sha2::Sha512::digest(data).to_vec(),
-        other => return Err(Error::UnsupportedAlgorithm(format!("digest {other}"))),
+        other => return Err(Error::UnsupportedAlgorithm(Unsupported::Digest(other))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_and_unknown_digests_are_unsupported() {
+        let sha1 = der::asn1::ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
+        assert!(matches!(
+            digest(&sha1, b"x"),
+            Err(Error::UnsupportedAlgorithm(Unsupported::Digest(oid))) if oid == sha1
+        ));
+        assert_eq!(digest(&OID_SHA256, b"").unwrap().len(), 32);
+    }
 }

@@ -2,7 +2,7 @@
 
 use rustls_pki_types::{CertificateDer, TrustAnchor};
 
-use crate::error::Error;
+use crate::error::{Error, Malformation};
 
 /// TSA roots (trust anchors) and, optionally, further untrusted
 /// certificates (TSA leaves and intermediates a token may omit, as a
@@ -29,7 +29,7 @@ impl TsaTrust {
             .map(|der| {
                 webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice()))
                     .map(|a| a.to_owned())
-                    .map_err(|e| Error::Malformed(format!("TSA root certificate: {e:?}")))
+                    .map_err(|e| Error::Malformed(Malformation::TsaRoot(e)))
             })
             .collect::<Result<_, _>>()?;
         Ok(TsaTrust {
@@ -72,11 +72,11 @@ fn certificates_from_pem(pem: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
     use rustls_pki_types::pem::PemObject;
     let mut out = Vec::new();
     for item in CertificateDer::pem_slice_iter(pem) {
-        let cert = item.map_err(|e| Error::Malformed(format!("PEM: {e}")))?;
+        let cert = item.map_err(|e| Error::Malformed(Malformation::Pem(e)))?;
         out.push(cert.as_ref().to_vec());
     }
     if out.is_empty() {
-        return Err(Error::Malformed("no CERTIFICATE block found".into()));
+        return Err(Error::Malformed(Malformation::NoCertificate));
     }
     Ok(out)
 }

@@ -15,7 +15,7 @@ use crate::asn1::{
     OID_CONTENT_TYPE, OID_MESSAGE_DIGEST, OID_SHA1, OID_SHA256, OID_SHA384, OID_SHA512,
     OID_SIGNING_CERT, OID_SIGNING_CERT_V2, OID_TST_INFO, SigningCertificate, SigningCertificateV2,
 };
-use crate::error::Error;
+use crate::error::{Error, Malformation, Unsupported, Untrusted};
 use crate::request::hex;
 use crate::token::{Token, digest};
 use crate::trust::TsaTrust;
@@ -192,12 +192,11 @@ pub(crate) fn verify_signature(token: &Token, extra: &[Vec<u8>]) -> Result<Signe
     let signed = attrs.to_der()?;
     let cert_der = CertificateDer::from(signer.der.as_slice());
     let ee = EndEntityCert::try_from(&cert_der)
-        .map_err(|e| Error::Malformed(format!("TSA certificate: {e:?}")))?;
+        .map_err(|e| Error::Malformed(Malformation::TsaCertificate(e)))?;
     let candidates = signature_algorithms(&si.signature_algorithm.oid, &si.digest_alg.oid)?;
     let sig = si.signature.as_bytes();
-    let mut result = Err(Error::UnsupportedAlgorithm(format!(
-        "signature {} for the TSA key",
-        si.signature_algorithm.oid
+    let mut result = Err(Error::UnsupportedAlgorithm(Unsupported::ForKey(
+        si.signature_algorithm.oid,
     )));
     for alg in candidates {
         match ee.verify_signature(*alg, &signed, sig) {
@@ -302,9 +301,10 @@ fn signature_algorithms(
     static EC384: &[Alg] = &[r::ECDSA_P256_SHA384, r::ECDSA_P384_SHA384];
     static ED: &[Alg] = &[r::ED25519];
     let unsupported = || {
-        Err(Error::UnsupportedAlgorithm(format!(
-            "signature {sig} with digest {digest}"
-        )))
+        Err(Error::UnsupportedAlgorithm(Unsupported::Signature {
+            signature: *sig,
+            digest: *digest,
+        }))
     };
     match *sig {
         OID_RSA_SHA256 => Ok(RSA256),
@@ -343,13 +343,12 @@ fn check_chain(
     at: SystemTime,
 ) -> Result<(), Error> {
     let subject = signer.cert.tbs_certificate().subject().to_string();
-    let untrusted = |reason: String| Error::UntrustedTsa {
+    let untrusted = |reason: Untrusted| Error::UntrustedTsa {
         subject: subject.clone(),
         reason,
     };
     let cert_der = CertificateDer::from(signer.der.as_slice());
-    let ee = EndEntityCert::try_from(&cert_der)
-        .map_err(|e| untrusted(format!("certificate does not parse: {e:?}")))?;
+    let ee = EndEntityCert::try_from(&cert_der).map_err(|e| untrusted(Untrusted::Unparsable(e)))?;
     let mut pool = token_certificates(token)?;
     pool.extend(trust.certificates.iter().cloned());
     let intermediates: Vec<CertificateDer<'_>> = pool
@@ -368,23 +367,5 @@ fn check_chain(
         None,
     )
     .map(|_| ())
-    .map_err(|e| untrusted(describe(&e)))
-}
-
-#[allow(deprecated)] // webpki may still return the deprecated variants
-fn describe(e: &webpki::Error) -> String {
-    use webpki::Error as W;
-    match e {
-        W::UnknownIssuer => "it does not chain to a trusted TSA root".into(),
-        W::CertExpired { .. } => "a certificate of its chain had expired at genTime".into(),
-        W::CertNotValidYet { .. } => {
-            "a certificate of its chain was not yet valid at genTime".into()
-        }
-        W::RequiredEkuNotFound | W::RequiredEkuNotFoundContext(_) => {
-            "it lacks the timeStamping extended key usage".into()
-        }
-        W::InvalidSignatureForPublicKey => "a certificate signature does not verify".into(),
-        W::CaUsedAsEndEntity => "it is a CA certificate".into(),
-        other => format!("{other:?}"),
-    }
+    .map_err(|e| untrusted(Untrusted::Path(e)))
 }

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use modelseal_testkit::tsa::Tsa;
-use modelseal_timestamp::{Error, Request, Token, TsaTrust, request_timestamp, verify};
+use modelseal_timestamp::{
+    Error, Malformation, Request, Token, TransportError, TsaTrust, Untrusted, UrlError,
+    request_timestamp, verify,
+};
 
 fn fixture(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -67,20 +70,20 @@ fn rsa_tsa_and_ess_v1_verify() {
 fn another_message_is_refused() {
     let tsa = Tsa::start(&[]);
     let (_, token) = stamp(&tsa, b"signature A");
-    assert_eq!(
+    assert!(matches!(
         verify(&token, b"signature B", &trust("root.pem"), None),
         Err(Error::ImprintMismatch)
-    );
+    ));
 }
 
 #[test]
 fn another_nonce_is_refused() {
     let tsa = Tsa::start(&[]);
     let (_, token) = stamp(&tsa, b"sig");
-    assert_eq!(
+    assert!(matches!(
         verify(&token, b"sig", &trust("root.pem"), Some(&[0x42; 16])),
         Err(Error::NonceMismatch)
-    );
+    ));
 }
 
 #[test]
@@ -89,7 +92,13 @@ fn an_untrusted_tsa_is_refused() {
     let (_, token) = stamp(&tsa, b"sig");
     let err = verify(&token, b"sig", &trust("other-root.pem"), None).unwrap_err();
     assert!(
-        matches!(&err, Error::UntrustedTsa { reason, .. } if reason.contains("does not chain")),
+        matches!(
+            &err,
+            Error::UntrustedTsa {
+                reason: Untrusted::Path(webpki::Error::UnknownIssuer),
+                ..
+            }
+        ) && err.to_string().contains("does not chain"),
         "{err}"
     );
 }
@@ -100,7 +109,13 @@ fn a_tsa_certificate_expired_at_gen_time_is_refused() {
     let (_, token) = stamp(&tsa, b"sig");
     let err = verify(&token, b"sig", &trust("root.pem"), None).unwrap_err();
     assert!(
-        matches!(&err, Error::UntrustedTsa { reason, .. } if reason.contains("expired at genTime")),
+        matches!(
+            &err,
+            Error::UntrustedTsa {
+                reason: Untrusted::Path(webpki::Error::CertExpired { .. }),
+                ..
+            }
+        ) && err.to_string().contains("expired at genTime"),
         "{err}"
     );
 }
@@ -150,16 +165,65 @@ fn an_unreachable_tsa_is_a_transport_error() {
         Duration::from_secs(5),
     )
     .unwrap_err();
-    assert!(matches!(err, Error::Transport { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                reason: TransportError::Connect { .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
     let err = request_timestamp("https://tsa.example/", &req, Duration::from_secs(5)).unwrap_err();
-    assert!(matches!(err, Error::Url { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Url {
+                reason: UrlError::Https,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
 fn garbage_tokens_are_malformed_not_panics() {
     for bad in [&b""[..], b"\x30\x00", b"\x30\x80\x00\x00", &[0x30; 64]] {
-        assert!(Token::from_der(bad).is_err());
+        assert!(
+            matches!(
+                Token::from_der(bad),
+                Err(Error::Malformed(Malformation::Der(_)))
+            ),
+            "{bad:?}"
+        );
     }
+    // A real token whose ContentInfo says "data", not "signedData".
+    let tsa = Tsa::start(&[]);
+    let (_, token) = stamp(&tsa, b"sig");
+    let mut der = token.to_der().to_vec();
+    let signed_data = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02,
+    ];
+    let at = der
+        .windows(signed_data.len())
+        .position(|w| w == signed_data)
+        .unwrap();
+    der[at + signed_data.len() - 1] = 0x01;
+    assert!(matches!(
+        Token::from_der(&der),
+        Err(Error::Malformed(Malformation::ContentType(_)))
+    ));
+    // TSA roots that are not certificates.
+    assert!(matches!(
+        TsaTrust::from_pem(b"no PEM here"),
+        Err(Error::Malformed(Malformation::NoCertificate))
+    ));
+    assert!(matches!(
+        TsaTrust::from_der(&[b"not a certificate".to_vec()]),
+        Err(Error::Malformed(Malformation::TsaRoot(_)))
+    ));
     let big = vec![0u8; modelseal_timestamp::MAX_TOKEN_BYTES + 1];
     assert!(matches!(Token::from_der(&big), Err(Error::TooLarge { .. })));
 }
