@@ -1,7 +1,17 @@
 //! A safetensors file read once, front to back, straight into the buffers
 //! the caller's arrays will use: the header is parsed (and validated) by the
-//! `safetensors` crate, each tensor's bytes are read into a new `bytearray`
-//! of exactly its size, with the GIL released while they are read.
+//! `safetensors` crate, each tensor's bytes are read into a new buffer of
+//! exactly its size. Nothing here needs the GIL: the buffers are Rust
+//! vectors, handed to numpy without a copy once the file verified
+//! (`crate::model`), so several files load at once, one per core.
+//!
+//! A buffer is fresh memory the kernel zeroes page by page on first
+//! touch, as for the `bytearray` `safetensors.numpy.load_file` copies each
+//! tensor into; it is filled piece by piece by the reading thread, each
+//! piece cleared just before it is read into (`read_to_end`), while it is
+//! in cache. No huge pages: asking for them needs `madvise`, which is
+//! `unsafe`, and where the kernel compacts memory for them on demand they
+//! cost more than they save.
 //!
 //! Reading from the gate's stream, these buffers hold the bytes the hash
 //! saw; the caller sees them only after the file's digest matched.
@@ -9,15 +19,13 @@
 use std::collections::HashMap;
 use std::io::{self, Read};
 
-use pyo3::prelude::*;
-use pyo3::types::PyByteArray;
 use safetensors::tensor::Metadata;
 
 /// The largest header the safetensors format allows (its crate's limit).
 const MAX_HEADER: u64 = 100_000_000;
 
 /// One tensor: its name, dtype (`F32`, `BF16`, ...), shape and bytes.
-pub(crate) type Tensor = (String, String, Vec<usize>, Py<PyByteArray>);
+pub(crate) type Tensor = (String, String, Vec<usize>, Vec<u8>);
 
 /// Everything in one file.
 #[derive(Debug)]
@@ -36,8 +44,8 @@ pub(crate) enum LoadFailure {
     Io(io::Error),
     /// Not a valid safetensors file.
     Format(String),
-    /// Python could not allocate a buffer.
-    Python(PyErr),
+    /// No memory for a tensor's buffer (its size).
+    Memory(usize),
 }
 
 impl std::fmt::Display for LoadFailure {
@@ -45,7 +53,7 @@ impl std::fmt::Display for LoadFailure {
         match self {
             LoadFailure::Io(e) => write!(f, "read: {e}"),
             LoadFailure::Format(s) => write!(f, "not a valid safetensors file: {s}"),
-            LoadFailure::Python(e) => write!(f, "{e}"),
+            LoadFailure::Memory(n) => write!(f, "no memory for a tensor of {n} bytes"),
         }
     }
 }
@@ -85,17 +93,30 @@ pub(crate) fn load<R: Read + Send>(reader: &mut R, size: u64) -> Result<Tensors,
             continue;
         };
         let (start, end) = info.data_offsets;
-        let bytes = Python::attach(|py| {
-            PyByteArray::new_with(py, end - start, |buf| {
-                py.detach(|| reader.read_exact(buf)).map_err(PyErr::from)
-            })
-            .map(Bound::unbind)
-        })
-        .map_err(LoadFailure::Python)?;
+        let bytes = read_tensor(reader, end - start)?;
         tensors.push((name, format!("{:?}", info.dtype), info.shape.clone(), bytes));
     }
     Ok(Tensors {
         metadata: meta.metadata().clone(),
         tensors,
     })
+}
+
+/// The next `len` bytes of `reader`, in a buffer of exactly that size.
+///
+/// The memory is reserved fallibly: no memory is an error, not an abort.
+fn read_tensor<R: Read>(reader: &mut R, len: usize) -> Result<Vec<u8>, LoadFailure> {
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(len)
+        .map_err(|_| LoadFailure::Memory(len))?;
+    // `take` bounds the read to this tensor; with the capacity reserved
+    // exactly, `read_to_end` fills it without reallocating.
+    reader
+        .take(len as u64)
+        .read_to_end(&mut buf)
+        .map_err(LoadFailure::Io)?;
+    if buf.len() != len {
+        return Err(LoadFailure::Io(io::ErrorKind::UnexpectedEof.into()));
+    }
+    Ok(buf)
 }
