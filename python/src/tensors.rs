@@ -5,13 +5,13 @@
 //! vectors, handed to numpy without a copy once the file verified
 //! (`crate::model`), so several files load at once, one per core.
 //!
-//! A buffer is fresh memory the kernel zeroes page by page on first
-//! touch, as for the `bytearray` `safetensors.numpy.load_file` copies each
-//! tensor into; it is filled piece by piece by the reading thread, each
-//! piece cleared just before it is read into (`read_to_end`), while it is
-//! in cache. No huge pages: asking for them needs `madvise`, which is
-//! `unsafe`, and where the kernel compacts memory for them on demand they
-//! cost more than they save.
+//! A buffer is fresh zeroed memory (`calloc`: pages the kernel zeroes on
+//! first touch), so the read is the only write of each byte, on the
+//! reading thread, as the copy is in `safetensors.numpy.load_file`. No huge
+//! pages: asking for them needs `madvise`, which is `unsafe`; buffers from
+//! numpy's own allocator (which asks for them) cost more CPU here than
+//! they saved, from the kernel compacting memory on demand
+//! (bench/RESULTS.md).
 //!
 //! Reading from the gate's stream, these buffers hold the bytes the hash
 //! saw; the caller sees them only after the file's digest matched.
@@ -104,19 +104,15 @@ pub(crate) fn load<R: Read + Send>(reader: &mut R, size: u64) -> Result<Tensors,
 
 /// The next `len` bytes of `reader`, in a buffer of exactly that size.
 ///
-/// The memory is reserved fallibly: no memory is an error, not an abort.
+/// The buffer is fresh zeroed memory (`calloc`: pages the kernel zeroes on
+/// first touch, which is the read's write), so the read writes each byte
+/// once. `vec!` would abort the process when memory runs out: a fallible
+/// reservation of the same size comes first, so that is an error instead.
 fn read_tensor<R: Read>(reader: &mut R, len: usize) -> Result<Vec<u8>, LoadFailure> {
-    let mut buf = Vec::new();
-    buf.try_reserve_exact(len)
+    Vec::<u8>::new()
+        .try_reserve_exact(len)
         .map_err(|_| LoadFailure::Memory(len))?;
-    // `take` bounds the read to this tensor; with the capacity reserved
-    // exactly, `read_to_end` fills it without reallocating.
-    reader
-        .take(len as u64)
-        .read_to_end(&mut buf)
-        .map_err(LoadFailure::Io)?;
-    if buf.len() != len {
-        return Err(LoadFailure::Io(io::ErrorKind::UnexpectedEof.into()));
-    }
+    let mut buf = vec![0u8; len];
+    reader.read_exact(&mut buf).map_err(LoadFailure::Io)?;
     Ok(buf)
 }
