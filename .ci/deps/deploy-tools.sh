@@ -3,7 +3,7 @@
 # (Kubernetes schemas shipped in the package) and check-jsonschema (GitHub
 # Actions/workflow and GitLab CI schemas vendored in the package; also the
 # independent validator of every --json document against docs/schemas in
-# cli/tests/json_contract.rs). Idempotent. Used by .ci/suites/deploy.sh,
+# cli/tests/interfaces/json_contract.rs). Idempotent. Used by .ci/suites/deploy.sh,
 # .ci/suites/ci-templates.sh and the JSON contract test.
 set -euo pipefail
 VENV=${MODELSEAL_DEPLOY_VENV:-$PWD/.venv-deploy}

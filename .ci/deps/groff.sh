@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# groff (Debian groff-base), for cli/tests/completions.rs: `modelseal man` must
+# groff (Debian groff-base), for cli/tests/interfaces/completions.rs: `modelseal man` must
 # render without warnings. Idempotent: installs only what is missing
 # (.ci/lib/apt.sh).
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The OpenSSF Model Signing reference tool, for the interop tests
-# (cli/tests/interop.rs), in its own venv: model-signing 1.1.1 needs pyopenssl,
+# (cli/tests/interfaces/interop.rs), in its own venv: model-signing 1.1.1 needs pyopenssl,
 # undeclared. Idempotent.
 set -euo pipefail
 VENV=${MODELSEAL_OMS_VENV:-$PWD/.venv-oms}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Real public Sigstore bundles and trusted roots for the Sigstore tests
-# (sigstore/tests/public_bundles.rs, cli/tests/sigstore.rs), from PyPI, pinned
+# (sigstore/tests/sigstore/public_bundles.rs, cli/tests/signing/sigstore.rs), from PyPI, pinned
 # by hash, unpacked into $MODELSEAL_SIGSTORE_ASSETS (default .sigstore-assets):
 #
 # - pypi-attestations 0.0.31 sdist: its test/assets hold Sigstore bundles

@@ -36,27 +36,13 @@ pub(crate) fn seal_line(
 mod tests {
     use super::*;
     use crate::key::{from_seed, mac_matches};
-    use crate::record::{Outcome, parse_chain};
+    use crate::record::parse_chain;
 
     #[test]
     fn sealed_line_verifies_and_links() {
         let (w, _) = from_seed(&[1u8; 48]);
         let prepared = w.key.record_mac();
-        let ev = Event {
-            timestamp: time::macros::datetime!(2025-01-01 0:00 UTC),
-            action: "model.sign".into(),
-            category: Vec::new(),
-            types: Vec::new(),
-            user_name: None,
-            details: crate::Details::default(),
-            outcome: Outcome::Success,
-            reason: None,
-            user_id: "u".into(),
-            source_ip: "127.0.0.1".parse().unwrap(),
-            host_name: "h".into(),
-            file_path: None,
-            file_hash: None,
-        };
+        let ev = crate::test_support::event(0);
         let mut out = Vec::new();
         let c0 = ChainFields {
             log_id: w.log_id,

@@ -23,6 +23,8 @@ mod error;
 mod key;
 mod record;
 mod syslog;
+#[cfg(test)]
+mod test_support;
 mod verify;
 mod writer;
 

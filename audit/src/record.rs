@@ -186,6 +186,11 @@ pub enum Category {
 }
 
 impl Category {
+    /// Every value, in the order a caller lists them (e.g. a command line's
+    /// choices).
+    pub const ALL: &'static [Category] =
+        &[Category::File, Category::Process, Category::Configuration];
+
     /// The ECS value.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -197,9 +202,7 @@ impl Category {
 
     /// Parse an ECS value this crate writes.
     pub fn parse(s: &str) -> Option<Self> {
-        [Category::File, Category::Process, Category::Configuration]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        Self::ALL.iter().copied().find(|c| c.as_str() == s)
     }
 }
 
@@ -222,6 +225,17 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// Every value, in the order a caller lists them (e.g. a command line's
+    /// choices).
+    pub const ALL: &'static [EventType] = &[
+        EventType::Access,
+        EventType::Allowed,
+        EventType::Denied,
+        EventType::Creation,
+        EventType::Start,
+        EventType::Info,
+    ];
+
     /// The ECS value.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -236,16 +250,7 @@ impl EventType {
 
     /// Parse an ECS value this crate writes.
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            EventType::Access,
-            EventType::Allowed,
-            EventType::Denied,
-            EventType::Creation,
-            EventType::Start,
-            EventType::Info,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
+        Self::ALL.iter().copied().find(|c| c.as_str() == s)
     }
 }
 

@@ -810,26 +810,9 @@ mod tests {
     use super::*;
     use crate::chain::seal_line;
     use crate::key::{WriterKey, keygen};
-    use crate::record::{Event, Outcome, Record};
+    use crate::record::Record;
+    use crate::test_support::event as ev;
     use crate::writer::{Writer, WriterOptions};
-
-    fn ev(i: u64) -> Event {
-        Event {
-            timestamp: time::OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(i as i64),
-            action: "model.gate".into(),
-            category: Vec::new(),
-            types: Vec::new(),
-            user_name: None,
-            details: crate::Details::default(),
-            outcome: Outcome::Success,
-            reason: None,
-            user_id: format!("u{i}"),
-            source_ip: "127.0.0.1".parse().unwrap(),
-            host_name: "h".into(),
-            file_path: None,
-            file_hash: None,
-        }
-    }
 
     /// A thief holding today's writer.key re-seals record 1 and everything
     /// after it: the verifier still rejects record 1.

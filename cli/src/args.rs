@@ -17,7 +17,7 @@ use modelseal_verifier::{
 };
 use zeroize::Zeroizing;
 
-use crate::files::read_small;
+use crate::files::{DEFAULT_SIGNATURE, read_small};
 use crate::output::{CliError, Doc};
 
 /// `--json`, `--quiet`: how a command reports.
@@ -43,6 +43,66 @@ impl HashingArgs {
     /// Hashing threads, if set.
     pub(crate) fn threads(&self) -> Option<usize> {
         self.threads.map(usize::from)
+    }
+}
+
+/// `--json`, `--quiet`, `--threads`, `--audit-*`: how a command that reads
+/// a whole model (`sign`, `verify`, `convert`) reports, hashes and records
+/// its decision.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct CommonArgs {
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+    #[command(flatten)]
+    pub(crate) hashing: HashingArgs,
+    #[command(flatten)]
+    pub(crate) audit: AuditArgs,
+}
+
+/// `--key`, `--passphrase-env`, `--cert`, `--chain`, `--signature`: what a
+/// bundle is signed with and where it is written (`sign`, `convert`).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SigningArgs {
+    #[command(flatten)]
+    pub(crate) key: KeyArgs,
+    #[command(flatten)]
+    pub(crate) certs: CertArgs,
+    /// Where to write the bundle.
+    #[arg(long, short = 's', value_name = "SIG", default_value = "model.sig")]
+    pub(crate) signature: PathBuf,
+}
+
+/// `MODEL`, `--signature`: the model `verify` and `gate` check, and its
+/// bundles.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ModelArgs {
+    /// The model directory (or single file) to verify.
+    #[arg(value_name = "MODEL")]
+    pub(crate) model: PathBuf,
+    /// The bundle to check against [default: model.sig]; repeatable with
+    /// --policy (k-of-n).
+    #[arg(long = "signature", short = 's', value_name = "SIG")]
+    pub(crate) signatures: Vec<PathBuf>,
+}
+
+impl ModelArgs {
+    /// The bundles given, or `model.sig`.
+    pub(crate) fn signatures(&self) -> Vec<PathBuf> {
+        if self.signatures.is_empty() {
+            vec![PathBuf::from(DEFAULT_SIGNATURE)]
+        } else {
+            self.signatures.clone()
+        }
+    }
+
+    /// The one bundle of a verification without a policy.
+    pub(crate) fn signature(&self) -> Result<PathBuf, CliError> {
+        let [signature] = self.signatures().try_into().map_err(|_| {
+            CliError::usage(
+                "several --signature bundles need --policy (which says how many distinct signers are required)",
+            )
+        })?;
+        Ok(signature)
     }
 }
 

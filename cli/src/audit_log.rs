@@ -12,7 +12,7 @@ use modelseal_audit::{
     Writer, WriterOptions, X509,
 };
 use modelseal_verifier::rfc3339;
-use modelseal_verifier::{CertInfo, EvidenceKind, Signer, TimeSource, VerifiedTime};
+use modelseal_verifier::{CertInfo, EvidenceKind, SignedBy, Signer, TimeSource, VerifiedTime};
 use std::path::{Path, PathBuf};
 
 /// What an audit record says about a decision beyond its outcome.
@@ -185,15 +185,21 @@ pub(crate) fn tsa_timestamp(t: Option<&VerifiedTime>) -> Option<TsaTimestamp> {
     }
 }
 
+/// Signer facts of a verified signature: certificate, key fingerprint and
+/// the identity it matched.
+pub(crate) fn signed_by_details(s: &SignedBy) -> Details {
+    signer_details(s.signer(), s.identity().map(ToString::to_string))
+}
+
 /// Signer facts: certificate, key fingerprint and identity.
 pub(crate) fn signer_details(signer: &Signer, identity: Option<String>) -> Details {
     let mut d = Details::default();
-    match signer {
-        Signer::Certificate { leaf, .. } | Signer::Keyless { leaf, .. } => {
+    match (signer.leaf(), signer) {
+        (Some(leaf), _) => {
             d.x509 = Some(x509(leaf));
             d.key_sha256 = Some(leaf.spki_sha256.clone());
         }
-        Signer::Key { spki_sha256 } => d.key_sha256 = Some(spki_sha256.clone()),
+        (None, Signer::Key { spki_sha256 }) => d.key_sha256 = Some(spki_sha256.clone()),
         _ => {}
     }
     d.signer_identity = identity.or_else(|| Some(signer.describe()));

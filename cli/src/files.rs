@@ -2,9 +2,9 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use modelseal_policies::SignatureInput;
+use modelseal_policies::{SignatureFile, SignatureInput};
 
 use crate::output::CliError;
 
@@ -45,7 +45,7 @@ pub(crate) fn read_signature(model: &Path, path: &Path) -> Result<Vec<u8>, CliEr
 
 /// The signature bundles given to a policy, read ([`read_signature`]) and
 /// labelled by their paths.
-pub(crate) struct PolicyBundles(Vec<(String, PathBuf, Vec<u8>)>);
+pub(crate) struct PolicyBundles(Vec<SignatureFile>);
 
 impl PolicyBundles {
     /// Read every bundle of `paths` for the model at `model`.
@@ -55,27 +55,14 @@ impl PolicyBundles {
     ) -> Result<Self, CliError> {
         paths
             .into_iter()
-            .map(|p| {
-                Ok((
-                    p.display().to_string(),
-                    p.to_owned(),
-                    read_signature(model, p)?,
-                ))
-            })
+            .map(|p| Ok(SignatureFile::new(p.to_owned(), read_signature(model, p)?)))
             .collect::<Result<_, CliError>>()
             .map(Self)
     }
 
     /// As the policies crate takes them.
     pub(crate) fn inputs(&self) -> Vec<SignatureInput<'_>> {
-        self.0
-            .iter()
-            .map(|(label, path, bytes)| SignatureInput {
-                label,
-                path: Some(path),
-                bytes,
-            })
-            .collect()
+        self.0.iter().map(SignatureFile::input).collect()
     }
 }
 

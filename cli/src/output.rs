@@ -172,6 +172,15 @@ pub(crate) fn policy_error(e: &modelseal_policies::Error) -> CliError {
     }
 }
 
+/// The flag that overrides a signer refusal, as a hint to append to its
+/// message (the library names no flags).
+pub(crate) fn signer_hint(e: &modelseal_signer::Error) -> &'static str {
+    match e {
+        modelseal_signer::Error::NotABundle { .. } => "; pass --force to replace it",
+        _ => "",
+    }
+}
+
 /// A signer library error. A key that needs a passphrase names the
 /// variable it was read from.
 pub(crate) fn signer_error(e: &modelseal_signer::Error, passphrase_env: &str) -> CliError {

@@ -31,24 +31,18 @@ pub(crate) fn signer_json(signer: &Signer) -> Value {
             intermediates,
             root_subject,
         } => certificate_json(leaf, intermediates, Some(root_subject)),
-        Signer::Key { spki_sha256 } => json!({ "kind": "key", "spki_sha256": spki_sha256 }),
-        Signer::Keyless {
-            leaf,
-            identity,
-            ca,
-            ct_log,
-            trusted_root,
-        } => json!({
-            "kind": "keyless",
-            "identities": identity.sans,
-            "oidc_issuer": identity.issuer,
-            "serial": leaf.serial,
-            "sha256": leaf.sha256,
-            "not_before": rfc3339(leaf.not_before),
-            "not_after": rfc3339(leaf.not_after),
-            "ca": ca,
-            "ct_log": ct_log,
-            "trusted_root": trusted_root,
+        Signer::Key { spki_sha256 } => json!({ "kind": signer.kind(), "spki_sha256": spki_sha256 }),
+        Signer::Keyless(k) => json!({
+            "kind": signer.kind(),
+            "identities": k.identity.sans,
+            "oidc_issuer": k.identity.issuer,
+            "serial": k.leaf.serial,
+            "sha256": k.leaf.sha256,
+            "not_before": rfc3339(k.leaf.not_before),
+            "not_after": rfc3339(k.leaf.not_after),
+            "ca": k.ca,
+            "ct_log": k.ct_log,
+            "trusted_root": k.trusted_root,
         }),
         _ => json!({ "kind": "other", "description": signer.describe() }),
     }
@@ -187,13 +181,26 @@ pub(crate) fn policy_checks(actions: &modelseal_policies::Actions) -> Value {
     Value::Object(map)
 }
 
+/// Puts the fields [`accepted_signature`] fills, and `checks` and `policy`,
+/// into `doc` as they are while nothing is established (plain verify and
+/// the gate).
+pub(crate) fn no_signature(doc: &mut Doc) {
+    doc.set("signer", Value::Null);
+    doc.set("algorithm", Value::Null);
+    doc.set("identity", Value::Null);
+    doc.set("subject_digest", Value::Null);
+    doc.set("signatures", json!([]));
+    doc.set("checks", json!([]));
+    doc.set("policy", Value::Null);
+}
+
 /// Puts an accepted bundle's signer, algorithm, identity, subject digest and
 /// its one-entry `signatures` list into `doc` (plain verify and the gate).
 pub(crate) fn accepted_signature(doc: &mut Doc, label: &str, a: &Authenticated) {
     let digest = a.manifest().subject_digest().to_hex();
-    let identity = a.identity().map(ToString::to_string);
-    doc.set("signer", signer_json(a.signer()));
-    doc.set("algorithm", a.algorithm().name());
+    let identity = a.signed_by().identity().map(ToString::to_string);
+    doc.set("signer", signer_json(a.signed_by().signer()));
+    doc.set("algorithm", a.signed_by().algorithm().name());
     doc.set("identity", identity.clone());
     doc.set("subject_digest", digest.clone());
     doc.set(
@@ -201,8 +208,8 @@ pub(crate) fn accepted_signature(doc: &mut Doc, label: &str, a: &Authenticated) 
         json!([{
             "file": label,
             "accepted": true,
-            "signer": signer_json(a.signer()),
-            "algorithm": a.algorithm().name(),
+            "signer": signer_json(a.signed_by().signer()),
+            "algorithm": a.signed_by().algorithm().name(),
             "identities": identity.into_iter().collect::<Vec<_>>(),
             "subject_digest": digest,
         }]),

@@ -258,7 +258,7 @@ impl PolicySet {
     /// (or `..` follows a link), or a component below the winning scope's
     /// root is a symbolic link; else as [`PolicySet::select`].
     pub fn select_path(&self, model: &Path) -> Result<(ModelPath, Selection<'_>), Error> {
-        let bad = |reason: String| Error::ModelPath {
+        let bad = |reason| Error::ModelPath {
             path: model.to_owned(),
             reason,
         };
@@ -310,7 +310,8 @@ impl PolicySet {
             if i < root {
                 continue;
             }
-            let meta = std::fs::symlink_metadata(&dir).map_err(|e| bad(e.to_string()))?;
+            let meta = std::fs::symlink_metadata(&dir)
+                .map_err(|e| bad(crate::ModelPathError::Resolve(e)))?;
             if meta.file_type().is_symlink() {
                 return Err(refuse(format!(
                     "{} is a symbolic link below the root of scope {:?} of policy {:?}; \

@@ -15,7 +15,7 @@
 //! Success is an [`Approval`], which only this module makes, holding the
 //! verifier's [`Verified`] proofs of the files.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use modelseal_manifest::WalkOptions;
@@ -42,6 +42,36 @@ pub struct SignatureInput<'a> {
     pub path: Option<&'a Path>,
     /// The bundle bytes.
     pub bytes: &'a [u8],
+}
+
+/// A signature bundle read from its file and owned: what a caller keeps
+/// while [`verify`] borrows it as a [`SignatureInput`] named by its path.
+#[derive(Debug, Clone)]
+pub struct SignatureFile {
+    label: String,
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl SignatureFile {
+    /// The bundle `bytes` read from `path`; reports name it by the path.
+    pub fn new(path: PathBuf, bytes: Vec<u8>) -> Self {
+        Self {
+            label: path.display().to_string(),
+            path,
+            bytes,
+        }
+    }
+
+    /// As [`verify`] takes it: labelled by its path, and left out of the
+    /// model when it lies inside it.
+    pub fn input(&self) -> SignatureInput<'_> {
+        SignatureInput {
+            label: &self.label,
+            path: Some(&self.path),
+            bytes: &self.bytes,
+        }
+    }
 }
 
 /// How to verify. Build with [`VerifyOptions::new`].
@@ -402,5 +432,21 @@ fn files(
         ),
         Err(e) if e.is_rejection() => (Fact::fail(e.to_string()), None),
         Err(e) => (Fact::input(e.to_string()), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::SignatureFile;
+
+    #[test]
+    fn a_signature_file_is_named_and_left_out_by_its_path() {
+        let file = SignatureFile::new(PathBuf::from("models/demo/model.sig"), b"{}".to_vec());
+        let input = file.input();
+        assert_eq!(input.label, "models/demo/model.sig");
+        assert_eq!(input.path, Some(Path::new("models/demo/model.sig")));
+        assert_eq!(input.bytes, b"{}");
     }
 }

@@ -53,7 +53,7 @@ pub enum Error {
         /// The path given.
         path: PathBuf,
         /// Why.
-        reason: String,
+        reason: crate::ModelPathError,
     },
     /// The model path goes through a symbolic link where the policy would
     /// depend on it: resolving it selects another policy, or a component

@@ -180,7 +180,7 @@ fn decide_facts(policy: &Policy, label: &str, v: &SignatureFacts) -> PolicyFacts
                 Some(why) => Fact::fail(why),
                 None => match policy.algorithms().check(alg, kind, &keys) {
                     Ok(d) => Fact::pass(d),
-                    Err(d) => Fact::fail(d),
+                    Err(why) => Fact::fail(why.to_string()),
                 },
             }
         }

@@ -27,6 +27,65 @@ use std::fmt;
 /// Longest pattern accepted, in characters.
 pub const MAX_PATTERN: usize = 1024;
 
+/// Why a pattern was refused (see the module doc).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GlobError {
+    /// Longer than [`MAX_PATTERN`] characters.
+    #[error("longer than {} characters", MAX_PATTERN)]
+    TooLong,
+    /// The empty string.
+    #[error("empty pattern")]
+    Empty,
+    /// `/` alone.
+    #[error("a pattern needs at least one component after `/`")]
+    NoComponent,
+    /// `\/`: a name never holds `/`.
+    #[error("`/` cannot be escaped: it always separates")]
+    EscapedSlash,
+    /// A `\` at the end.
+    #[error("trailing `\\` escapes nothing")]
+    TrailingEscape,
+    /// `a//b` or a trailing `/`.
+    #[error("empty path component (`//` or a trailing `/`)")]
+    EmptyComponent,
+    /// A `.` or `..` component.
+    #[error("`{component}` components are not allowed")]
+    DotComponent {
+        /// `.` or `..`.
+        component: String,
+    },
+    /// `**` inside a component (`a**`).
+    #[error("`**` must be a whole path component")]
+    PartialDeep,
+    /// `{a,b}`.
+    #[error("brace alternation `{{a,b}}` is not supported: write one scope each")]
+    Braces,
+    /// A `]` that closes no class.
+    #[error("`]` without `[` (write `\\]`)")]
+    UnopenedClass,
+    /// A `[` class without its `]`.
+    #[error("unclosed `[` class")]
+    UnclosedClass,
+    /// `[z-a]`.
+    #[error("reversed range `{lo}-{hi}` in a class")]
+    ReversedRange {
+        /// The range's start.
+        lo: char,
+        /// Its end, below the start.
+        hi: char,
+    },
+    /// A class no character can match (`[!\u{0}-\u{10FFFF}]`).
+    #[error("a class that no character can match")]
+    EmptyClass,
+    /// A `/` in a name pattern.
+    #[error("a name pattern cannot contain `/`")]
+    NameWithSlash,
+    /// `**` as a name pattern.
+    #[error("`**` is not a name pattern; use `*`")]
+    DeepName,
+}
+
 /// One character matcher, or a star.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Tok {
@@ -77,19 +136,19 @@ impl Glob {
     ///
     /// # Errors
     /// A one-line reason for any refused form (see the module doc).
-    pub fn parse(pattern: &str) -> Result<(bool, Glob), String> {
+    pub fn parse(pattern: &str) -> Result<(bool, Glob), GlobError> {
         if pattern.chars().count() > MAX_PATTERN {
-            return Err(format!("longer than {MAX_PATTERN} characters"));
+            return Err(GlobError::TooLong);
         }
         if pattern.is_empty() {
-            return Err("empty pattern".into());
+            return Err(GlobError::Empty);
         }
         let (absolute, rest) = match pattern.strip_prefix('/') {
             Some(rest) => (true, rest),
             None => (false, pattern),
         };
         if rest.is_empty() {
-            return Err("a pattern needs at least one component after `/`".into());
+            return Err(GlobError::NoComponent);
         }
         let comps = split_components(rest)?
             .into_iter()
@@ -102,16 +161,16 @@ impl Glob {
     ///
     /// # Errors
     /// As [`Glob::parse`]; `**` and `/` are refused.
-    pub fn parse_name(pattern: &str) -> Result<Glob, String> {
+    pub fn parse_name(pattern: &str) -> Result<Glob, GlobError> {
         if pattern.chars().count() > MAX_PATTERN {
-            return Err(format!("longer than {MAX_PATTERN} characters"));
+            return Err(GlobError::TooLong);
         }
         let comps = split_components(pattern)?;
         let [one] = comps.as_slice() else {
-            return Err("a name pattern cannot contain `/`".into());
+            return Err(GlobError::NameWithSlash);
         };
         match parse_component(one)? {
-            Comp::Deep => Err("`**` is not a name pattern; use `*`".into()),
+            Comp::Deep => Err(GlobError::DeepName),
             seg => Ok(Glob { comps: vec![seg] }),
         }
     }
@@ -278,19 +337,19 @@ fn escape_class(c: char) -> String {
 }
 
 /// Split on `/` (an escaped `\/` is refused: `/` never occurs in a name).
-fn split_components(s: &str) -> Result<Vec<String>, String> {
+fn split_components(s: &str) -> Result<Vec<String>, GlobError> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
         match c {
             '\\' => match chars.next() {
-                Some('/') => return Err("`/` cannot be escaped: it always separates".into()),
+                Some('/') => return Err(GlobError::EscapedSlash),
                 Some(n) => {
                     cur.push('\\');
                     cur.push(n);
                 }
-                None => return Err("trailing `\\` escapes nothing".into()),
+                None => return Err(GlobError::TrailingEscape),
             },
             '/' => out.push(std::mem::take(&mut cur)),
             _ => cur.push(c),
@@ -299,15 +358,19 @@ fn split_components(s: &str) -> Result<Vec<String>, String> {
     out.push(cur);
     for c in &out {
         match c.as_str() {
-            "" => return Err("empty path component (`//` or a trailing `/`)".into()),
-            "." | ".." => return Err(format!("`{c}` components are not allowed")),
+            "" => return Err(GlobError::EmptyComponent),
+            "." | ".." => {
+                return Err(GlobError::DotComponent {
+                    component: c.clone(),
+                });
+            }
             _ => {}
         }
     }
     Ok(out)
 }
 
-fn parse_component(s: &str) -> Result<Comp, String> {
+fn parse_component(s: &str) -> Result<Comp, GlobError> {
     if s == "**" {
         return Ok(Comp::Deep);
     }
@@ -318,26 +381,21 @@ fn parse_component(s: &str) -> Result<Comp, String> {
         i += 1;
         match c {
             '\\' => {
-                let n = chars
-                    .get(i)
-                    .copied()
-                    .ok_or("trailing `\\` escapes nothing")?;
+                let n = chars.get(i).copied().ok_or(GlobError::TrailingEscape)?;
                 i += 1;
                 toks.push(Tok::Lit(n));
             }
             '?' => toks.push(Tok::One),
             '*' => {
                 if chars.get(i) == Some(&'*') {
-                    return Err("`**` must be a whole path component".into());
+                    return Err(GlobError::PartialDeep);
                 }
                 toks.push(Tok::Star);
             }
             '{' | '}' => {
-                return Err(
-                    "brace alternation `{a,b}` is not supported: write one scope each".into(),
-                );
+                return Err(GlobError::Braces);
             }
-            ']' => return Err("`]` without `[` (write `\\]`)".into()),
+            ']' => return Err(GlobError::UnopenedClass),
             '[' => {
                 let (tok, next) = parse_class(&chars, i)?;
                 toks.push(tok);
@@ -351,7 +409,7 @@ fn parse_component(s: &str) -> Result<Comp, String> {
 
 /// Parse a class whose `[` is just before `start`; returns the token and
 /// the index after `]`.
-fn parse_class(chars: &[char], start: usize) -> Result<(Tok, usize), String> {
+fn parse_class(chars: &[char], start: usize) -> Result<(Tok, usize), GlobError> {
     let mut i = start;
     let negated = matches!(chars.get(i), Some('!' | '^'));
     if negated {
@@ -360,12 +418,12 @@ fn parse_class(chars: &[char], start: usize) -> Result<(Tok, usize), String> {
     let mut ranges = Vec::new();
     let mut first = true;
     loop {
-        let c = *chars.get(i).ok_or("unclosed `[` class")?;
+        let c = *chars.get(i).ok_or(GlobError::UnclosedClass)?;
         i += 1;
         let lo = match c {
             ']' if !first => break,
             '\\' => {
-                let n = *chars.get(i).ok_or("unclosed `[` class")?;
+                let n = *chars.get(i).ok_or(GlobError::UnclosedClass)?;
                 i += 1;
                 n
             }
@@ -374,14 +432,14 @@ fn parse_class(chars: &[char], start: usize) -> Result<(Tok, usize), String> {
         first = false;
         // A range `lo-hi`, unless `-` is last before `]`.
         if chars.get(i) == Some(&'-') && chars.get(i + 1).is_some_and(|n| *n != ']') {
-            let mut hi = *chars.get(i + 1).ok_or("unclosed `[` class")?;
+            let mut hi = *chars.get(i + 1).ok_or(GlobError::UnclosedClass)?;
             i += 2;
             if hi == '\\' {
-                hi = *chars.get(i).ok_or("unclosed `[` class")?;
+                hi = *chars.get(i).ok_or(GlobError::UnclosedClass)?;
                 i += 1;
             }
             if hi < lo {
-                return Err(format!("reversed range `{lo}-{hi}` in a class"));
+                return Err(GlobError::ReversedRange { lo, hi });
             }
             ranges.push((lo, hi));
         } else {
@@ -390,7 +448,7 @@ fn parse_class(chars: &[char], start: usize) -> Result<(Tok, usize), String> {
     }
     let tok = Tok::Class { negated, ranges };
     if char_set(&tok).is_empty() {
-        return Err("a class that no character can match".into());
+        return Err(GlobError::EmptyClass);
     }
     Ok((tok, i))
 }
@@ -553,12 +611,19 @@ mod tests {
             ("a\\/b", "cannot be escaped"),
             ("[!\u{0}-\u{10FFFF}]", "no character"),
         ] {
-            let err = Glob::parse(bad).unwrap_err();
+            let err = Glob::parse(bad).unwrap_err().to_string();
             assert!(err.contains(why), "{bad:?}: {err}");
         }
-        assert!(Glob::parse(&"a".repeat(MAX_PATTERN + 1)).is_err());
-        assert!(Glob::parse_name("a/b").is_err());
-        assert!(Glob::parse_name("**").is_err());
+        assert_eq!(
+            Glob::parse("[z-a]"),
+            Err(GlobError::ReversedRange { lo: 'z', hi: 'a' })
+        );
+        assert_eq!(
+            Glob::parse(&"a".repeat(MAX_PATTERN + 1)),
+            Err(GlobError::TooLong)
+        );
+        assert_eq!(Glob::parse_name("a/b"), Err(GlobError::NameWithSlash));
+        assert_eq!(Glob::parse_name("**"), Err(GlobError::DeepName));
         assert!(Glob::parse_name("llama-*").is_ok());
     }
 

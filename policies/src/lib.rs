@@ -48,15 +48,17 @@ pub use document::{
     MAX_POLICIES, MAX_POLICY_FILE, MAX_REQUIRED, MAX_SCOPES, Policy, PolicySet, Selection, VERSION,
 };
 pub use enforce::{
-    Approval, FilesCheck, PolicyOutcome, SignatureInput, SignatureSummary, VerifyOptions, verify,
-    verify_with,
+    Approval, FilesCheck, PolicyOutcome, SignatureFile, SignatureInput, SignatureSummary,
+    VerifyOptions, verify, verify_with,
 };
 pub use error::{Error, Problem};
 pub use evaluate::{CheckName, CheckResult, Decision};
-pub use glob::{Glob, MAX_PATTERN, Specificity};
+pub use glob::{Glob, GlobError, MAX_PATTERN, Specificity};
 pub use level::{Action, Actions, Category, IntegrityLowered, Level};
-pub use rules::{AlgorithmRules, DEFAULT_RSA_MIN_BITS, DenyList, RevocationRules};
-pub use scope::{ModelPath, Rank, Scope};
+pub use rules::{
+    AlgorithmRefused, AlgorithmRules, DEFAULT_RSA_MIN_BITS, DenyList, RevocationRules,
+};
+pub use scope::{ModelPath, ModelPathError, Rank, Scope, ScopeError};
 pub use sigstore::PUBLIC_GOOD as SIGSTORE_PUBLIC_GOOD;
 pub use store::TrustStore;
 pub use timestamps::TimestampRules;

@@ -59,37 +59,75 @@ impl AlgorithmRules {
 
     /// Judge a signature made with `algorithm` by a key of `signing_key`,
     /// under a path whose keys are `path_keys` (with a name for each).
+    /// Returns the detail of a pass.
     ///
     /// # Errors
-    /// The reason the algorithm or a key is too weak for this policy.
+    /// [`AlgorithmRefused`]: the algorithm or a key is too weak for this
+    /// policy.
     pub fn check(
         &self,
         algorithm: SignatureAlgorithm,
         signing_key: KeyKind,
         path_keys: &[(String, KeyKind)],
-    ) -> Result<String, String> {
+    ) -> Result<String, AlgorithmRefused> {
         if !self.allowed.contains(&algorithm) {
-            return Err(format!(
-                "{algorithm} is not an allowed algorithm (allowed: {})",
-                names(&self.allowed)
-            ));
+            return Err(AlgorithmRefused::NotAllowed {
+                algorithm,
+                allowed: self.allowed.clone(),
+            });
         }
-        let weak =
-            |kind: KeyKind| matches!(kind, KeyKind::Rsa { bits } if bits < self.rsa_min_bits);
+        let min_bits = self.rsa_min_bits;
+        let weak = |kind: KeyKind| matches!(kind, KeyKind::Rsa { bits } if bits < min_bits);
         if weak(signing_key) {
-            return Err(format!(
-                "the signing key is {signing_key}, below the policy's RSA minimum of {} bits",
-                self.rsa_min_bits
-            ));
+            return Err(AlgorithmRefused::WeakSigningKey {
+                key: signing_key,
+                min_bits,
+            });
         }
         if let Some((who, kind)) = path_keys.iter().find(|(_, k)| weak(*k)) {
-            return Err(format!(
-                "{who} has an {kind} key, below the policy's RSA minimum of {} bits",
-                self.rsa_min_bits
-            ));
+            return Err(AlgorithmRefused::WeakPathKey {
+                who: who.clone(),
+                key: *kind,
+                min_bits,
+            });
         }
         Ok(format!("{algorithm}, {signing_key} signing key: allowed"))
     }
+}
+
+/// Why [`AlgorithmRules::check`] refused a signature.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AlgorithmRefused {
+    /// The signature algorithm is not in the policy's list.
+    #[error(
+        "{algorithm} is not an allowed algorithm (allowed: {})",
+        names(allowed)
+    )]
+    NotAllowed {
+        /// The algorithm used.
+        algorithm: SignatureAlgorithm,
+        /// The policy's list.
+        allowed: Vec<SignatureAlgorithm>,
+    },
+    /// The signing key is an RSA key below the policy's minimum.
+    #[error("the signing key is {key}, below the policy's RSA minimum of {min_bits} bits")]
+    WeakSigningKey {
+        /// The signing key.
+        key: KeyKind,
+        /// The policy's minimum modulus.
+        min_bits: usize,
+    },
+    /// A certificate of the path has an RSA key below the policy's minimum.
+    #[error("{who} has an {key} key, below the policy's RSA minimum of {min_bits} bits")]
+    WeakPathKey {
+        /// The certificate (its subject).
+        who: String,
+        /// Its key.
+        key: KeyKind,
+        /// The policy's minimum modulus.
+        min_bits: usize,
+    },
 }
 
 fn names(algs: &[SignatureAlgorithm]) -> String {
@@ -351,11 +389,34 @@ mod tests {
             allowed: vec![A::Ed25519],
             rsa_min_bits: 4096,
         };
-        assert!(
-            only_ed
-                .check(A::EcdsaP256Sha256, KeyKind::EcP256, &[])
-                .is_err()
+        assert_eq!(
+            only_ed.check(A::EcdsaP256Sha256, KeyKind::EcP256, &[]),
+            Err(AlgorithmRefused::NotAllowed {
+                algorithm: A::EcdsaP256Sha256,
+                allowed: vec![A::Ed25519],
+            })
         );
         assert!(only_ed.check(A::Ed25519, KeyKind::Ed25519, &[]).is_ok());
+        assert_eq!(
+            d.check(A::RsaPssSha256, rsa(2048), &[]),
+            Err(AlgorithmRefused::WeakSigningKey {
+                key: rsa(2048),
+                min_bits: DEFAULT_RSA_MIN_BITS,
+            })
+        );
+        let refused = d
+            .check(
+                A::EcdsaP256Sha256,
+                KeyKind::EcP256,
+                &[("root".into(), rsa(2048))],
+            )
+            .unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            format!(
+                "root has an {} key, below the policy's RSA minimum of {DEFAULT_RSA_MIN_BITS} bits",
+                rsa(2048)
+            )
+        );
     }
 }

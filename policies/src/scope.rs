@@ -23,9 +23,44 @@
 //! load time, so the winner is always unique.
 
 use std::fmt;
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
-use crate::glob::{Glob, Specificity};
+use crate::glob::{Glob, GlobError, Specificity};
+
+/// Why a path cannot be a [`ModelPath`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelPathError {
+    /// The path does not exist or cannot be resolved.
+    #[error("{0}")]
+    Resolve(#[source] std::io::Error),
+    /// The current directory (to make a relative path absolute) is unknown.
+    #[error("current directory: {0}")]
+    CurrentDir(#[source] std::io::Error),
+    /// `..` climbs above `/`.
+    #[error("{} climbs above /", .0.display())]
+    AboveRoot(PathBuf),
+    /// A component is not UTF-8.
+    #[error("{} is not UTF-8", .0.display())]
+    NotUtf8(PathBuf),
+    /// A path prefix (not on Unix).
+    #[error("{} has a prefix", .0.display())]
+    Prefix(PathBuf),
+    /// `.` or `..` where a normalized path is required.
+    #[error("{} is not a normalized absolute path", .0.display())]
+    NotNormalized(PathBuf),
+    /// A relative path where an absolute one is required.
+    #[error("{} is not absolute", .0.display())]
+    NotAbsolute(PathBuf),
+}
+
+/// One component as UTF-8 text; `path` names the whole path in the error.
+fn utf8(component: &std::ffi::OsStr, path: &Path) -> Result<String, ModelPathError> {
+    component
+        .to_str()
+        .map(str::to_owned)
+        .ok_or_else(|| ModelPathError::NotUtf8(path.to_owned()))
+}
 
 /// A model path in the form scopes match: canonical, absolute, UTF-8.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,10 +72,10 @@ impl ModelPath {
     /// Resolve `path` to its canonical form.
     ///
     /// # Errors
-    /// A reason when the path does not exist, cannot be resolved or is not
-    /// UTF-8.
-    pub fn resolve(path: &Path) -> Result<ModelPath, String> {
-        let canonical = std::fs::canonicalize(path).map_err(|e| e.to_string())?;
+    /// [`ModelPathError`] when the path does not exist, cannot be resolved
+    /// or is not UTF-8.
+    pub fn resolve(path: &Path) -> Result<ModelPath, ModelPathError> {
+        let canonical = std::fs::canonicalize(path).map_err(ModelPathError::Resolve)?;
         ModelPath::from_absolute(&canonical)
     }
 
@@ -49,14 +84,14 @@ impl ModelPath {
     /// it); symbolic links are not followed.
     ///
     /// # Errors
-    /// A reason when the current directory is unknown, `..` climbs above
-    /// `/`, or the path is not UTF-8.
-    pub fn lexical(path: &Path) -> Result<ModelPath, String> {
+    /// [`ModelPathError`] when the current directory is unknown, `..`
+    /// climbs above `/`, or the path is not UTF-8.
+    pub fn lexical(path: &Path) -> Result<ModelPath, ModelPathError> {
         let absolute = if path.is_absolute() {
             path.to_owned()
         } else {
             std::env::current_dir()
-                .map_err(|e| format!("current directory: {e}"))?
+                .map_err(ModelPathError::CurrentDir)?
                 .join(path)
         };
         let mut components: Vec<String> = Vec::new();
@@ -65,16 +100,12 @@ impl ModelPath {
                 Component::RootDir | Component::CurDir => {}
                 Component::ParentDir => {
                     if components.pop().is_none() {
-                        return Err(format!("{} climbs above /", path.display()));
+                        return Err(ModelPathError::AboveRoot(path.to_owned()));
                     }
                 }
-                Component::Normal(s) => components.push(
-                    s.to_str()
-                        .ok_or_else(|| format!("{} is not UTF-8", path.display()))?
-                        .to_owned(),
-                ),
+                Component::Normal(s) => components.push(utf8(s, path)?),
                 Component::Prefix(_) => {
-                    return Err(format!("{} has a prefix", path.display()));
+                    return Err(ModelPathError::Prefix(path.to_owned()));
                 }
             }
         }
@@ -91,28 +122,22 @@ impl ModelPath {
     /// Take an already absolute, normalized path (no `.`/`..`) as is.
     ///
     /// # Errors
-    /// A reason when the path is relative, holds `.`/`..`, or is not UTF-8.
-    pub fn from_absolute(path: &Path) -> Result<ModelPath, String> {
+    /// [`ModelPathError`] when the path is relative, holds `.`/`..`, or is
+    /// not UTF-8.
+    pub fn from_absolute(path: &Path) -> Result<ModelPath, ModelPathError> {
         let mut components = Vec::new();
         let mut rooted = false;
         for c in path.components() {
             match c {
                 Component::RootDir => rooted = true,
-                Component::Normal(s) => components.push(
-                    s.to_str()
-                        .ok_or_else(|| format!("{} is not UTF-8", path.display()))?
-                        .to_owned(),
-                ),
+                Component::Normal(s) => components.push(utf8(s, path)?),
                 Component::Prefix(_) | Component::CurDir | Component::ParentDir => {
-                    return Err(format!(
-                        "{} is not a normalized absolute path",
-                        path.display()
-                    ));
+                    return Err(ModelPathError::NotNormalized(path.to_owned()));
                 }
             }
         }
         if !rooted {
-            return Err(format!("{} is not absolute", path.display()));
+            return Err(ModelPathError::NotAbsolute(path.to_owned()));
         }
         Ok(ModelPath { components })
     }
@@ -152,6 +177,18 @@ pub enum Rank {
     Pattern(Specificity),
 }
 
+/// Why a scope was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScopeError {
+    /// `name:` with nothing after it.
+    #[error("empty model name")]
+    EmptyName,
+    /// The pattern is not a valid glob.
+    #[error(transparent)]
+    Glob(#[from] GlobError),
+}
+
 /// One scope of a policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
@@ -165,13 +202,13 @@ impl Scope {
     /// `base` (the policy file's directory, canonical).
     ///
     /// # Errors
-    /// A one-line reason (an invalid glob, an empty name).
-    pub fn parse(text: &str, base: &ModelPath) -> Result<Scope, String> {
+    /// [`ScopeError`]: an invalid glob, an empty name.
+    pub fn parse(text: &str, base: &ModelPath) -> Result<Scope, ScopeError> {
         let glob = if text == "*" {
             None
         } else if let Some(name) = text.strip_prefix("name:") {
             if name.is_empty() {
-                return Err("empty model name".into());
+                return Err(ScopeError::EmptyName);
             }
             Some(Glob::parse_name(name)?.anywhere())
         } else {

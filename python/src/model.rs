@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use modelseal_manifest::ResourcePath;
 use modelseal_manifest::WalkOptions;
 use modelseal_manifest::{HashOptions, Inspect};
-use modelseal_policies::{PolicySet, VerifyOptions};
+use modelseal_policies::{PolicySet, SignatureFile, VerifyOptions};
 use modelseal_verifier::Authenticated;
 use modelseal_verifier::{CheckName, GateError, Report, Status};
 use modelseal_verifier::{Gate, LoadError, ModelView, SealedModel};
@@ -235,8 +235,8 @@ impl Model {
                     .detach(|| gate.stream(&path))
                     .map_err(|e| rejected(&e))
                     .raise(py)?;
-                let len = usize::try_from(reader.len())
-                    .map_err(|_| too_large(reader.len()))
+                let len = usize::try_from(reader.file().len())
+                    .map_err(|_| too_large(reader.file().len()))
                     .raise(py)?;
                 let bytes = PyBytes::new_with(py, len, |buf| {
                     py.detach(|| reader.read_exact(buf)).map_err(PyErr::from)
@@ -376,7 +376,7 @@ fn load_file(source: &From, path: &ResourcePath, name: &str) -> Result<Tensors, 
         From::Gate(gate) => {
             check_fits(gate, path).map_err(LoadFailed::Failure)?;
             gate.load_direct(path, |reader| {
-                let size = reader.len();
+                let size = reader.file().len();
                 tensors::load(reader, size)
             })
             .map_err(|e| LoadFailed::new(name, e))
@@ -498,7 +498,7 @@ fn open_policy(
 ) -> Result<Model, Failure> {
     let set = PolicySet::load(policy).map_err(|e| Failure::from_policy(&e))?;
     let bundles = verification::read_bundles(&req)?;
-    let signatures = verification::signature_inputs(&bundles);
+    let signatures: Vec<_> = bundles.iter().map(SignatureFile::input).collect();
     let hash = hash_options(&req);
     let mut sealed: Vec<SealedModel> = Vec::new();
     let mut check = |auth: Authenticated, walk: &WalkOptions, inspect: Option<&dyn Inspect>| {

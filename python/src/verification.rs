@@ -3,12 +3,11 @@
 //! as a `Verification`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use modelseal_manifest::HashOptions;
-use modelseal_policies::{Action, PolicyOutcome, PolicySet, SignatureInput, VerifyOptions};
+use modelseal_policies::{Action, PolicyOutcome, PolicySet, SignatureFile, VerifyOptions};
 use modelseal_verifier::{Authenticated, Verified};
-use modelseal_verifier::{Report, Signer, Status};
+use modelseal_verifier::{Report, Status};
 use pyo3::prelude::*;
 
 use crate::errors::{Failure, Raise};
@@ -119,20 +118,12 @@ impl Verification {
         a: &Authenticated,
         report: &Report,
     ) -> Self {
-        // A wildcard: the signer kinds may grow.
-        #[allow(unreachable_patterns)]
-        let signer_kind = match a.signer() {
-            Signer::Certificate { .. } => "certificate",
-            Signer::Key { .. } => "key",
-            Signer::Keyless { .. } => "keyless",
-            _ => "other",
-        };
         Verification {
             path: path.display().to_string(),
-            signer_kind: signer_kind.into(),
-            signer: a.signer().describe(),
-            identity: a.identity().map(ToString::to_string),
-            algorithm: Some(a.algorithm().to_string()),
+            signer_kind: a.signed_by().signer().kind().into(),
+            signer: a.signed_by().signer().describe(),
+            identity: a.signed_by().identity().map(ToString::to_string),
+            algorithm: Some(a.signed_by().algorithm().to_string()),
             policy: None,
             subject_digest: Some(a.manifest().subject_digest().to_string()),
             files: a
@@ -234,29 +225,16 @@ fn run(req: &Request) -> Result<Verification, Failure> {
     }
 }
 
-/// The bundles a policy verification reads, as (label, path, bytes).
-pub(crate) fn read_bundles(req: &Request) -> Result<Vec<(String, PathBuf, Vec<u8>)>, Failure> {
+/// The bundles a policy verification reads.
+pub(crate) fn read_bundles(req: &Request) -> Result<Vec<SignatureFile>, Failure> {
     req.signatures
         .iter()
         .map(|path| {
             let mut report = Report::default();
-            Ok((
-                path.display().to_string(),
+            Ok(SignatureFile::new(
                 path.clone(),
                 inputs::bundle(path, &mut report)?,
             ))
-        })
-        .collect()
-}
-
-/// The policy inputs for bundles from [`read_bundles`].
-pub(crate) fn signature_inputs(bundles: &[(String, PathBuf, Vec<u8>)]) -> Vec<SignatureInput<'_>> {
-    bundles
-        .iter()
-        .map(|(label, path, bytes)| SignatureInput {
-            label,
-            path: Some(path),
-            bytes,
         })
         .collect()
 }
@@ -297,7 +275,7 @@ fn run_policy(
 ) -> Result<Verification, Failure> {
     let set = PolicySet::load(policy).map_err(|e| Failure::from_policy(&e))?;
     let bundles = read_bundles(req)?;
-    let signatures = signature_inputs(&bundles);
+    let signatures: Vec<_> = bundles.iter().map(SignatureFile::input).collect();
     let mut opts = VerifyOptions::new(time);
     opts.hash = hash_options(req);
     let outcome = modelseal_policies::verify(&set, &req.model, &signatures, &opts)

@@ -33,7 +33,7 @@ pub enum ScanError {
     TooManyFiles(PathBuf),
     /// The thread pool could not start.
     #[error("cannot start scanning threads: {0}")]
-    Threads(String),
+    Threads(#[source] rayon::ThreadPoolBuildError),
 }
 
 /// Scan `path` (a file, or every regular file below a directory; symbolic
@@ -63,7 +63,7 @@ pub fn scan_path(cfg: &Config, path: &Path, threads: Option<usize>) -> Result<Re
         .num_threads(threads.unwrap_or(0))
         .thread_name(|i| format!("modelseal-scan-{i}"))
         .build()
-        .map_err(|e| ScanError::Threads(e.to_string()))?;
+        .map_err(ScanError::Threads)?;
     let mut reports: Vec<FileReport> = pool.install(|| {
         files
             .par_iter()

@@ -231,6 +231,14 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The destination exists outside the model and is not a signature
+    /// bundle: it is replaced only when [`crate::Destination::force`] is
+    /// set.
+    #[error("refusing to write {}: it exists and is not a signature bundle", path.display())]
+    NotABundle {
+        /// The path.
+        path: std::path::PathBuf,
+    },
     /// Writing the bundle failed.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -264,7 +272,7 @@ impl Error {
             Error::InvalidOption { .. } => "usage",
             Error::EmptyModel { .. } => "empty_model",
             Error::ModelTooLarge { .. } | Error::BundleTooLarge { .. } => "too_large",
-            Error::Destination { .. } => "unsafe_destination",
+            Error::Destination { .. } | Error::NotABundle { .. } => "unsafe_destination",
             Error::Write { .. } => "write_failed",
             Error::Timestamp { .. } => "timestamp_failed",
         }

@@ -75,7 +75,8 @@ impl Destination<'_> {
     /// documentation).
     ///
     /// # Errors
-    /// [`Error::Destination`] saying why not.
+    /// [`Error::Destination`] saying why not, [`Error::NotABundle`] for an
+    /// existing file that is not a bundle when not forced.
     pub fn check(&self) -> Result<(), Error> {
         let existing = match fs::symlink_metadata(self.path) {
             Ok(m) => Some(m),
@@ -107,9 +108,9 @@ impl Destination<'_> {
                 "it is a file of the model, not a signature bundle; choose a path that is not model content",
             )),
             Some(_) if self.force => Ok(()),
-            Some(_) => Err(self.refuse(
-                "it exists and is not a signature bundle; pass --force to replace it",
-            )),
+            Some(_) => Err(Error::NotABundle {
+                path: self.path.to_owned(),
+            }),
         }
     }
 
@@ -134,7 +135,7 @@ impl Destination<'_> {
     /// Check again and write `bytes` atomically, mode 0644.
     ///
     /// # Errors
-    /// [`Error::Destination`] when the check fails now,
+    /// [`Error::Destination`] or [`Error::NotABundle`] when the check fails now,
     /// [`Error::BundleTooLarge`] above what `verify` reads, [`Error::Write`]
     /// for I/O errors (the temporary file is removed).
     pub fn write(&self, bytes: &[u8]) -> Result<(), Error> {

@@ -9,30 +9,58 @@ pub(crate) struct Tlv<'a> {
     pub(crate) contents: &'a [u8],
 }
 
+/// Why bytes are not the DER a caller expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DerError {
+    /// The input ends before an element's tag.
+    #[error("truncated DER")]
+    Truncated,
+    /// The input ends before an element's length.
+    #[error("truncated DER length")]
+    TruncatedLength,
+    /// A tag number above 30 (not used by the structures read here).
+    #[error("multi-byte DER tags are not supported")]
+    MultiByteTag,
+    /// An indefinite length, or a length of more than 4 bytes or more than
+    /// the input holds.
+    #[error("bad DER length")]
+    BadLength,
+    /// A long-form length that the short form or fewer bytes would encode.
+    #[error("non-minimal DER length")]
+    NonMinimalLength,
+    /// The length runs past the end of the input.
+    #[error("DER element longer than its input")]
+    Overrun,
+    /// The input is not exactly one SEQUENCE (named: which structure).
+    #[error("the {0} is not one DER SEQUENCE")]
+    NotOneSequence(&'static str),
+}
+
 /// Read the element at the start of `input`; returns it and the rest.
-pub(crate) fn read(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), String> {
-    let (&tag, rest) = input.split_first().ok_or("truncated DER")?;
+pub(crate) fn read(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), DerError> {
+    let (&tag, rest) = input.split_first().ok_or(DerError::Truncated)?;
     if tag & 0x1f == 0x1f {
-        return Err("multi-byte DER tags are not supported".into());
+        return Err(DerError::MultiByteTag);
     }
-    let (&first, rest) = rest.split_first().ok_or("truncated DER length")?;
+    let (&first, rest) = rest.split_first().ok_or(DerError::TruncatedLength)?;
     let (len, rest) = if first < 0x80 {
         (usize::from(first), rest)
     } else {
         let n = usize::from(first & 0x7f);
         if n == 0 || n > 4 || rest.len() < n {
-            return Err("bad DER length".into());
+            return Err(DerError::BadLength);
         }
         let len = rest[..n]
             .iter()
             .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
         if len < 0x80 || rest[0] == 0 {
-            return Err("non-minimal DER length".into());
+            return Err(DerError::NonMinimalLength);
         }
         (len, &rest[n..])
     };
     if rest.len() < len {
-        return Err("DER element longer than its input".into());
+        return Err(DerError::Overrun);
     }
     let header = input.len() - rest.len();
     Ok((
@@ -46,7 +74,7 @@ pub(crate) fn read(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), String> {
 }
 
 /// Every element of a sequence's contents.
-pub(crate) fn elements(mut contents: &[u8]) -> Result<Vec<Tlv<'_>>, String> {
+pub(crate) fn elements(mut contents: &[u8]) -> Result<Vec<Tlv<'_>>, DerError> {
     let mut out = Vec::new();
     while !contents.is_empty() {
         let (tlv, rest) = read(contents)?;
@@ -54,6 +82,15 @@ pub(crate) fn elements(mut contents: &[u8]) -> Result<Vec<Tlv<'_>>, String> {
         contents = rest;
     }
     Ok(out)
+}
+
+/// The contents of the one SEQUENCE that is all of `input`; `what` names
+/// the structure in the error.
+pub(crate) fn one_sequence<'a>(input: &'a [u8], what: &'static str) -> Result<Tlv<'a>, DerError> {
+    match read(input)? {
+        (seq, []) if seq.tag == 0x30 => Ok(seq),
+        _ => Err(DerError::NotOneSequence(what)),
+    }
 }
 
 /// Encode `tag` with `contents`.
@@ -93,16 +130,23 @@ mod tests {
 
     #[test]
     fn refuses_bad_encodings() {
-        for bad in [
-            &[][..],
-            &[0x30],
-            &[0x30, 0x81, 0x05, 1, 2, 3, 4, 5],
-            &[0x30, 0x82, 0x00, 0x90],
-            &[0x30, 0x80, 0, 0],
-            &[0x30, 0x05, 1],
-            &[0x1f, 0x01, 0x00],
+        for (bad, why) in [
+            (&[][..], DerError::Truncated),
+            (&[0x30], DerError::TruncatedLength),
+            (
+                &[0x30, 0x81, 0x05, 1, 2, 3, 4, 5],
+                DerError::NonMinimalLength,
+            ),
+            (&[0x30, 0x82, 0x00, 0x90], DerError::NonMinimalLength),
+            (&[0x30, 0x80, 0, 0], DerError::BadLength),
+            (&[0x30, 0x05, 1], DerError::Overrun),
+            (&[0x1f, 0x01, 0x00], DerError::MultiByteTag),
         ] {
-            assert!(read(bad).is_err(), "{bad:?}");
+            assert_eq!(read(bad).err(), Some(why), "{bad:?}");
         }
+        assert_eq!(
+            one_sequence(&write(0x31, &[]), "set").err(),
+            Some(DerError::NotOneSequence("set"))
+        );
     }
 }

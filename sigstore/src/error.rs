@@ -1,5 +1,8 @@
 //! Why Sigstore evidence did not verify, one enum per phase under [`Error`].
 
+use crate::der::DerError;
+use crate::merkle::InclusionError;
+
 /// Sigstore evidence that did not verify, or a trusted root that is
 /// unusable.
 #[derive(Debug, thiserror::Error)]
@@ -115,7 +118,7 @@ pub enum TlogError {
     MissingProof,
     /// The inclusion proof does not lead to its root hash.
     #[error("inclusion proof: {0}")]
-    BadProof(String),
+    BadProof(#[from] InclusionError),
     /// The checkpoint is absent.
     #[error("no checkpoint with the inclusion proof")]
     MissingCheckpoint,
@@ -143,6 +146,10 @@ pub enum SctError {
     /// The SCT list does not parse.
     #[error("malformed SCT list: {0}")]
     Malformed(String),
+    /// The leaf's TBSCertificate cannot be turned into the precertificate
+    /// TBS the SCTs sign.
+    #[error("the certificate's TBS: {0}")]
+    Precert(#[from] PrecertError),
     /// SCTs are present but none is from a trusted log and verifies.
     #[error("no SCT of a trusted CT log verifies ({0})")]
     NoneValid(String),
@@ -179,4 +186,40 @@ pub enum IdentityError {
         /// Why.
         reason: String,
     },
+}
+
+/// Why a leaf's TBSCertificate cannot be turned into the precertificate
+/// TBS a CT log signed ([`crate::precert_tbs`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrecertError {
+    /// The TBS or its extension list is not well-formed DER.
+    #[error(transparent)]
+    Der(#[from] DerError),
+    /// Two SCT-list extensions: which one the log signed is ambiguous.
+    #[error("two SCT-list extensions")]
+    TwoSctLists,
+    /// The leaf carries the precertificate poison extension.
+    #[error("a precertificate poison in a leaf")]
+    Poison,
+    /// No SCT-list extension to remove.
+    #[error("no SCT-list extension")]
+    NoSctList,
+}
+
+/// Why a bundle's `signedTimestamp` holds no usable timestamp token
+/// ([`crate::timestamp_token`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TimestampTokenError {
+    /// Not one well-formed DER SEQUENCE.
+    #[error(transparent)]
+    Der(#[from] DerError),
+    /// A `TimeStampResp` whose status is neither granted nor
+    /// grantedWithMods.
+    #[error("the timestamp response was not granted")]
+    NotGranted,
+    /// A SEQUENCE of another shape.
+    #[error("neither a TimeStampResp nor a TimeStampToken")]
+    Unrecognized,
 }

@@ -89,7 +89,7 @@ pub fn identity_of(cert: &X509Certificate<'_>) -> Result<CertIdentity, Error> {
                     if oid.to_id_string() == OID_OTHERNAME_USERNAME =>
                 {
                     // [0] EXPLICIT UTF8String
-                    let (outer, _) = der::read(value).map_err(cert_err)?;
+                    let (outer, _) = der::read(value).map_err(|e| cert_err(e.to_string()))?;
                     sans.push(utf8_string(outer.contents)?);
                 }
                 _ => {}
@@ -103,7 +103,7 @@ pub fn identity_of(cert: &X509Certificate<'_>) -> Result<CertIdentity, Error> {
 }
 
 fn utf8_string(der_bytes: &[u8]) -> Result<String, Error> {
-    let (tlv, rest) = der::read(der_bytes).map_err(cert_err)?;
+    let (tlv, rest) = der::read(der_bytes).map_err(|e| cert_err(e.to_string()))?;
     if tlv.tag != 0x0c || !rest.is_empty() {
         return Err(cert_err("an identity extension is not a UTF8String"));
     }

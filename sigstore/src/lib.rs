@@ -22,13 +22,14 @@ mod sct;
 mod trusted_root;
 
 pub use checkpoint::{Checkpoint, MAX_NOTE_BYTES, MAX_SIGNATURES, NoteSignature, note_key_id};
-pub use error::{Error, IdentityError, SctError, TlogError};
+pub use der::DerError;
+pub use error::{Error, IdentityError, PrecertError, SctError, TimestampTokenError, TlogError};
 pub use fulcio::{
     CertIdentity, KeylessIdentity, Matcher, check as check_identity, identity as fulcio_identity,
     identity_of as fulcio_identity_of,
 };
-pub use log_key::LogKey;
-pub use merkle::{Tree as MerkleTree, leaf_hash, node_hash, verify_inclusion};
+pub use log_key::{LogKey, LogKeyError};
+pub use merkle::{InclusionError, Tree as MerkleTree, leaf_hash, node_hash, verify_inclusion};
 pub use rekor::{ContentRef, Signed, SignerRef, VerifiedEntry, set_payload, verify_entry};
 pub use sct::{VerifiedSct, precert_tbs, signed_data as sct_signed_data, verify as verify_sct};
 pub use trusted_root::{Authority, Log, TrustedRoot, ValidFor};
@@ -39,12 +40,9 @@ pub use trusted_root::{Authority, Log, TrustedRoot, ValidFor};
 /// whose status is not granted (0) or grantedWithMods (1) is refused.
 ///
 /// # Errors
-/// A description when the bytes are neither.
-pub fn timestamp_token(der_bytes: &[u8]) -> Result<&[u8], String> {
-    let (outer, rest) = der::read(der_bytes)?;
-    if outer.tag != 0x30 || !rest.is_empty() {
-        return Err("a timestamp is not one DER SEQUENCE".into());
-    }
+/// [`TimestampTokenError`] when the bytes are neither.
+pub fn timestamp_token(der_bytes: &[u8]) -> Result<&[u8], TimestampTokenError> {
+    let outer = der::one_sequence(der_bytes, "timestamp")?;
     let elements = der::elements(outer.contents)?;
     match elements.as_slice() {
         // ContentInfo: contentType OID, [0] content
@@ -53,11 +51,11 @@ pub fn timestamp_token(der_bytes: &[u8]) -> Result<&[u8], String> {
         [status, token] if status.tag == 0x30 && token.tag == 0x30 => {
             let (code, _) = der::read(status.contents)?;
             if code.tag != 0x02 || !matches!(code.contents, [0] | [1]) {
-                return Err("the timestamp response was not granted".into());
+                return Err(TimestampTokenError::NotGranted);
             }
             Ok(token.whole)
         }
-        _ => Err("neither a TimeStampResp nor a TimeStampToken".into()),
+        _ => Err(TimestampTokenError::Unrecognized),
     }
 }
 

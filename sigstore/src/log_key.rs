@@ -14,6 +14,31 @@ const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
+/// Why a log's key cannot be used ([`LogKey::from_spki_der`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogKeyError {
+    /// Not a well-formed `SubjectPublicKeyInfo`, or not a valid key of
+    /// its algorithm.
+    #[error("{0}")]
+    Malformed(#[source] spki::Error),
+    /// An EC key whose parameters name no curve.
+    #[error("EC key without a named curve: {0}")]
+    NoNamedCurve(#[source] spki::Error),
+    /// An EC curve other than P-256 and P-384.
+    #[error("unsupported curve {oid}")]
+    UnsupportedCurve {
+        /// The curve's OID.
+        oid: String,
+    },
+    /// A key algorithm other than EC, Ed25519 and RSA.
+    #[error("unsupported key algorithm {oid}")]
+    UnsupportedAlgorithm {
+        /// The algorithm's OID.
+        oid: String,
+    },
+}
+
 /// A log's public key.
 #[derive(Clone)]
 pub struct LogKey {
@@ -33,37 +58,43 @@ impl LogKey {
     /// Reads a DER `SubjectPublicKeyInfo`.
     ///
     /// # Errors
-    /// A description of what is unsupported or malformed.
-    pub fn from_spki_der(der: &[u8]) -> Result<LogKey, String> {
-        let info = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| e.to_string())?;
+    /// [`LogKeyError`]: what is unsupported or malformed.
+    pub fn from_spki_der(der: &[u8]) -> Result<LogKey, LogKeyError> {
+        let info =
+            SubjectPublicKeyInfoRef::from_der(der).map_err(|e| LogKeyError::Malformed(e.into()))?;
         let oid = info.algorithm.oid;
         let inner = if oid == OID_EC {
             let curve = info
                 .algorithm
                 .parameters_oid()
-                .map_err(|e| format!("EC key without a named curve: {e}"))?;
+                .map_err(LogKeyError::NoNamedCurve)?;
             if curve == OID_P256 {
                 Inner::P256(
                     p256::ecdsa::VerifyingKey::from_public_key_der(der)
-                        .map_err(|e| e.to_string())?,
+                        .map_err(LogKeyError::Malformed)?,
                 )
             } else if curve == OID_P384 {
                 Inner::P384(
                     p384::ecdsa::VerifyingKey::from_public_key_der(der)
-                        .map_err(|e| e.to_string())?,
+                        .map_err(LogKeyError::Malformed)?,
                 )
             } else {
-                return Err(format!("unsupported curve {curve}"));
+                return Err(LogKeyError::UnsupportedCurve {
+                    oid: curve.to_string(),
+                });
             }
         } else if oid == OID_ED25519 {
             Inner::Ed25519(
-                ed25519_dalek::VerifyingKey::from_public_key_der(der).map_err(|e| e.to_string())?,
+                ed25519_dalek::VerifyingKey::from_public_key_der(der)
+                    .map_err(LogKeyError::Malformed)?,
             )
         } else if oid == OID_RSA {
-            let key = rsa::PublicKey::from_public_key_der(der).map_err(|e| e.to_string())?;
+            let key = rsa::PublicKey::from_public_key_der(der).map_err(LogKeyError::Malformed)?;
             Inner::Rsa(Box::new(rsa::pkcs1v15::VerifyingKey::new(key)))
         } else {
-            return Err(format!("unsupported key algorithm {oid}"));
+            return Err(LogKeyError::UnsupportedAlgorithm {
+                oid: oid.to_string(),
+            });
         };
         Ok(LogKey {
             inner,

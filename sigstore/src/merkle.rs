@@ -19,29 +19,55 @@ pub fn node_hash(left: &[u8], right: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// Why an inclusion proof fails ([`verify_inclusion`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InclusionError {
+    /// The leaf index is not in the tree.
+    #[error("index {index} is outside a tree of {size} leaves")]
+    OutOfRange {
+        /// The leaf's index.
+        index: u64,
+        /// The tree's size.
+        size: u64,
+    },
+    /// A proof hash is not a SHA-256 value.
+    #[error("a proof hash is not 32 bytes")]
+    HashLength,
+    /// More hashes than the path from the leaf to the root.
+    #[error("the proof is longer than the tree is deep")]
+    TooLong,
+    /// Fewer hashes than the path from the leaf to the root.
+    #[error("the proof is shorter than the tree is deep")]
+    TooShort,
+    /// The path leads to another root.
+    #[error("the computed root hash differs from the proof's")]
+    RootMismatch,
+}
+
 /// Verify that `leaf` is at `index` of the tree of `size` leaves whose
 /// root is `root`, by the audit path `proof` (RFC 9162, 2.1.3.2).
 ///
 /// # Errors
-/// Why the proof fails, in words.
+/// [`InclusionError`]: why the proof fails.
 pub fn verify_inclusion(
     index: u64,
     size: u64,
     leaf: &[u8; 32],
     proof: &[Vec<u8>],
     root: &[u8],
-) -> Result<(), String> {
+) -> Result<(), InclusionError> {
     if index >= size {
-        return Err(format!("index {index} is outside a tree of {size} leaves"));
+        return Err(InclusionError::OutOfRange { index, size });
     }
     let (mut fnode, mut snode) = (index, size - 1);
     let mut r = *leaf;
     for p in proof {
         if p.len() != 32 {
-            return Err("a proof hash is not 32 bytes".into());
+            return Err(InclusionError::HashLength);
         }
         if snode == 0 {
-            return Err("the proof is longer than the tree is deep".into());
+            return Err(InclusionError::TooLong);
         }
         if fnode & 1 == 1 || fnode == snode {
             r = node_hash(p, &r);
@@ -56,10 +82,10 @@ pub fn verify_inclusion(
         snode >>= 1;
     }
     if snode != 0 {
-        return Err("the proof is shorter than the tree is deep".into());
+        return Err(InclusionError::TooShort);
     }
     if r.as_slice() != root {
-        return Err("the computed root hash differs from the proof's".into());
+        return Err(InclusionError::RootMismatch);
     }
     Ok(())
 }
@@ -153,8 +179,18 @@ mod tests {
                 if size > 1 {
                     assert!(verify_inclusion((i + 1) % size, size, &leaf, &p, &root).is_err());
                 }
-                assert!(verify_inclusion(i, size, &leaf_hash(b"x"), &p, &root).is_err());
-                assert!(verify_inclusion(i, size, &leaf, &p, &[0u8; 32]).is_err());
+                assert_eq!(
+                    verify_inclusion(i, size, &leaf_hash(b"x"), &p, &root),
+                    Err(InclusionError::RootMismatch)
+                );
+                assert_eq!(
+                    verify_inclusion(i, size, &leaf, &p, &[0u8; 32]),
+                    Err(InclusionError::RootMismatch)
+                );
+                assert_eq!(
+                    verify_inclusion(size, size, &leaf, &p, &root),
+                    Err(InclusionError::OutOfRange { index: size, size })
+                );
                 if let Some(first) = p.first() {
                     let mut bad = p.clone();
                     bad[0] = node_hash(first, first).to_vec();
@@ -164,6 +200,12 @@ mod tests {
                 let mut longer = p.clone();
                 longer.push(vec![0u8; 32]);
                 assert!(verify_inclusion(i, size, &leaf, &longer, &root).is_err());
+                let mut cut = longer;
+                cut[0].pop();
+                assert_eq!(
+                    verify_inclusion(i, size, &leaf, &cut, &root),
+                    Err(InclusionError::HashLength)
+                );
             }
         }
     }

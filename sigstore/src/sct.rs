@@ -7,7 +7,7 @@ use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
 use crate::der;
-use crate::error::SctError;
+use crate::error::{PrecertError, SctError};
 use crate::trusted_root::TrustedRoot;
 
 /// `1.3.6.1.4.1.11129.2.4.2`, DER-encoded (with tag and length).
@@ -32,12 +32,9 @@ pub struct VerifiedSct {
 /// the CT log signed (the precertificate's TBS without the poison).
 ///
 /// # Errors
-/// A description when the TBS does not have the expected shape.
-pub fn precert_tbs(tbs: &[u8]) -> Result<Vec<u8>, String> {
-    let (seq, rest) = der::read(tbs)?;
-    if seq.tag != 0x30 || !rest.is_empty() {
-        return Err("the TBSCertificate is not one SEQUENCE".into());
-    }
+/// [`PrecertError`] when the TBS does not have the expected shape.
+pub fn precert_tbs(tbs: &[u8]) -> Result<Vec<u8>, PrecertError> {
+    let seq = der::one_sequence(tbs, "TBSCertificate")?;
     let mut out = Vec::with_capacity(tbs.len());
     let mut removed = false;
     for el in der::elements(seq.contents)? {
@@ -45,20 +42,17 @@ pub fn precert_tbs(tbs: &[u8]) -> Result<Vec<u8>, String> {
             out.extend_from_slice(el.whole);
             continue;
         }
-        let (exts, rest) = der::read(el.contents)?;
-        if exts.tag != 0x30 || !rest.is_empty() {
-            return Err("the extensions are not one SEQUENCE".into());
-        }
+        let exts = der::one_sequence(el.contents, "extension list")?;
         let mut kept = Vec::with_capacity(exts.contents.len());
         for ext in der::elements(exts.contents)? {
             let (oid, _) = der::read(ext.contents)?;
             if oid.whole == SCT_LIST_OID_DER {
                 if removed {
-                    return Err("two SCT-list extensions".into());
+                    return Err(PrecertError::TwoSctLists);
                 }
                 removed = true;
             } else if oid.whole == POISON_OID_DER {
-                return Err("a precertificate poison in a leaf".into());
+                return Err(PrecertError::Poison);
             } else {
                 kept.extend_from_slice(ext.whole);
             }
@@ -68,7 +62,7 @@ pub fn precert_tbs(tbs: &[u8]) -> Result<Vec<u8>, String> {
         }
     }
     if !removed {
-        return Err("no SCT-list extension".into());
+        return Err(PrecertError::NoSctList);
     }
     Ok(der::write(0x30, &out))
 }
@@ -115,7 +109,7 @@ pub fn verify(
             _ => None,
         })
         .ok_or(SctError::Missing)?;
-    let tbs = precert_tbs(cert.tbs_certificate.as_ref()).map_err(SctError::Malformed)?;
+    let tbs = precert_tbs(cert.tbs_certificate.as_ref())?;
     let issuer_key_hash: [u8; 32] = Sha256::digest(issuer_spki_der).into();
     let mut why = Vec::new();
     for sct in &scts {

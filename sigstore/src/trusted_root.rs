@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::Error;
-use crate::log_key::LogKey;
+use crate::log_key::{LogKey, LogKeyError};
 
 /// The public-good trusted root embedded in this build.
 const PUBLIC_GOOD: &str = include_str!("../data/trusted_root.public-good.json");
@@ -49,7 +49,7 @@ pub struct Log {
     /// `logId.keyId`.
     pub log_id: Vec<u8>,
     /// The key, or why it cannot be used.
-    pub key: Result<LogKey, String>,
+    pub key: Result<LogKey, LogKeyError>,
     /// When the key may be used.
     pub valid_for: ValidFor,
 }

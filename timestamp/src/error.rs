@@ -33,7 +33,7 @@ pub enum Error {
 
     /// The OS random number generator failed (no nonce).
     #[error("no random nonce: {0}")]
-    Random(String),
+    Random(#[source] getrandom::Error),
 
     /// The token (or reply) does not decode as RFC 3161 / CMS requires.
     #[error("malformed timestamp token: {0}")]

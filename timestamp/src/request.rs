@@ -38,7 +38,7 @@ impl Request {
     /// [`Error::Random`] when the OS has no randomness to give.
     pub fn new(message: &[u8]) -> Result<Self, Error> {
         let mut nonce = [0u8; 16];
-        getrandom::fill(&mut nonce).map_err(|e| Error::Random(e.to_string()))?;
+        getrandom::fill(&mut nonce).map_err(Error::Random)?;
         // Positive and minimal as a DER INTEGER: top bit clear, next set.
         nonce[0] = (nonce[0] & 0x7f) | 0x40;
         let imprint: [u8; 32] = Sha256::digest(message).into();

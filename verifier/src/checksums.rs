@@ -34,9 +34,10 @@ use modelseal_manifest::{
 use modelseal_manifest::{ChecksumsError, DEFAULT_MAX_CHECKSUMS_BYTES};
 use modelseal_manifest::{DEFAULT_IGNORE_PATHS, ModelFiles, WalkOptions};
 
-use crate::detached::{self, DetachedOptions, DetachedSigner};
+use crate::detached::{self, DetachedOptions};
 use crate::error::Error;
 use crate::report::{CheckName, Report, Status};
+use crate::verify::SignedBy;
 
 /// The checks of a checksums verification, in order.
 pub const CHECKSUMS_CHECKS: [CheckName; 6] = [
@@ -101,7 +102,7 @@ pub struct ChecksumsOptions<'a> {
 /// signed, verified).
 #[derive(Debug, Clone)]
 pub struct ChecksumsVerified {
-    signed: Option<DetachedSigner>,
+    signed_by: Option<SignedBy>,
     checksums: Checksums,
     manifest: Manifest,
     also: Option<Manifest>,
@@ -111,7 +112,7 @@ pub struct ChecksumsVerified {
 impl ChecksumsVerified {
     /// What was proven.
     pub fn guarantee(&self) -> Guarantee {
-        if self.signed.is_some() {
+        if self.signed_by.is_some() {
             Guarantee::SignedChecksums
         } else {
             Guarantee::IntegrityOnly
@@ -119,8 +120,8 @@ impl ChecksumsVerified {
     }
 
     /// The signer of the checksums, if they were signed.
-    pub fn signed(&self) -> Option<&DetachedSigner> {
-        self.signed.as_ref()
+    pub fn signed_by(&self) -> Option<&SignedBy> {
+        self.signed_by.as_ref()
     }
 
     /// The parsed checksums.
@@ -193,7 +194,7 @@ pub fn verify(model: &Path, checksums: &[u8], opts: &ChecksumsOptions<'_>) -> Ch
     let result = (|| {
         // 1. signature over the exact bytes that are parsed next
         let what = opts.checksums_file.display().to_string();
-        let signed = match opts.signature {
+        let signed_by = match opts.signature {
             Some((signature, detached_opts)) => Some(detached::verify_message(
                 checksums,
                 &what,
@@ -221,7 +222,7 @@ pub fn verify(model: &Path, checksums: &[u8], opts: &ChecksumsOptions<'_>) -> Ch
         // 3-4. files, digests
         let (manifest, also, bytes) = check_model(model, &parsed, opts, &mut report)?;
         Ok(ChecksumsVerified {
-            signed,
+            signed_by,
             checksums: parsed,
             manifest,
             also,

@@ -16,7 +16,7 @@
 //! 3. **identity**: with certificates, the leaf is one of the required
 //!    identities.
 //!
-//! Success is a [`DetachedSigner`] (or a [`FileVerified`]), which only this
+//! Success is a [`SignedBy`] (or a [`FileVerified`]), which only this
 //! crate can make.
 
 use std::fs::File;
@@ -32,11 +32,11 @@ use modelseal_manifest::{
 
 use crate::chain;
 use crate::error::{ConfigError, Error};
-use crate::identity::{Identity, IdentityRequirement};
+use crate::identity::IdentityRequirement;
 use crate::report::{CheckName, Report};
 use crate::signature::{PssSaltLength, PublicKey};
 use crate::trust::Trust;
-use crate::verify::Signer;
+use crate::verify::{SignedBy, Signer};
 
 /// Who must have made a raw signature, and how it was made.
 #[derive(Clone, Copy)]
@@ -54,42 +54,17 @@ pub struct DetachedOptions<'a> {
     pub scheme: DetachedScheme,
 }
 
-/// A raw signature that verified, by a trusted signer.
-#[derive(Debug, Clone)]
-pub struct DetachedSigner {
-    signer: Signer,
-    algorithm: SignatureAlgorithm,
-    identity: Option<Identity>,
-}
-
-impl DetachedSigner {
-    /// Who signed.
-    pub fn signer(&self) -> &Signer {
-        &self.signer
-    }
-
-    /// The signature algorithm.
-    pub fn algorithm(&self) -> SignatureAlgorithm {
-        self.algorithm
-    }
-
-    /// The required identity the signer matched, if one was required.
-    pub fn identity(&self) -> Option<&Identity> {
-        self.identity.as_ref()
-    }
-}
-
 /// A file whose raw signature verified.
 #[derive(Debug, Clone)]
 pub struct FileVerified {
-    signed: DetachedSigner,
+    signed_by: SignedBy,
     bytes: u64,
 }
 
 impl FileVerified {
     /// The signer and algorithm.
-    pub fn signed(&self) -> &DetachedSigner {
-        &self.signed
+    pub fn signed_by(&self) -> &SignedBy {
+        &self.signed_by
     }
 
     /// Bytes of the file that were hashed.
@@ -191,7 +166,7 @@ fn authenticate(
     report: &mut Report,
     what: &str,
     check: impl FnOnce(&PublicKey, SignatureAlgorithm) -> Result<(), Error>,
-) -> Result<DetachedSigner, Error> {
+) -> Result<SignedBy, Error> {
     // 1. trust
     let (key, signer) = report.track(CheckName::Trust, trusted_key(opts), |(_, signer)| {
         signer.trust_detail()
@@ -209,7 +184,7 @@ fn authenticate(
 
     // 3. identity
     let identity = crate::verify::check_identity(&signer, opts.identity, report)?;
-    Ok(DetachedSigner {
+    Ok(SignedBy {
         signer,
         algorithm,
         identity,
@@ -227,7 +202,7 @@ pub fn verify_message(
     signature: &[u8],
     opts: &DetachedOptions<'_>,
     report: &mut Report,
-) -> Result<DetachedSigner, Error> {
+) -> Result<SignedBy, Error> {
     authenticate(opts, report, what, |key, alg| {
         key.verify_with_pss_salt(alg, message, signature, PssSaltLength::Auto)
             .map_err(Error::from)
@@ -243,7 +218,7 @@ pub fn verify_file(path: &Path, signature: &[u8], opts: &DetachedOptions<'_>) ->
         bytes = check_file(path, key, alg, signature)?;
         Ok(())
     })
-    .map(|signed| FileVerified { signed, bytes });
+    .map(|signed_by| FileVerified { signed_by, bytes });
     report.finish_with(&FILE_CHECKS);
     FileOutcome { report, result }
 }

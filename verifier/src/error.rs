@@ -376,6 +376,30 @@ pub enum CertificateError {
     },
 }
 
+/// What is wrong with an identity string ([`IdentityError::Invalid`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdentitySyntax {
+    /// `email:`, `uri:` and the like with nothing after the colon.
+    #[error("empty value")]
+    EmptyValue,
+    /// A DN that ends in a lone `\`.
+    #[error("dangling escape")]
+    DanglingEscape,
+    /// A DN part without `=`.
+    #[error("{part:?} is not TYPE=VALUE")]
+    NotTypeValue {
+        /// The part as written.
+        part: String,
+    },
+    /// A DN part whose type or value is empty.
+    #[error("{part:?} has an empty type or value")]
+    EmptyTypeOrValue {
+        /// The part as written.
+        part: String,
+    },
+}
+
 /// Why the signer is not an allowed identity.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -386,7 +410,7 @@ pub enum IdentityError {
         /// The string (shortened).
         identity: String,
         /// Why.
-        reason: String,
+        reason: IdentitySyntax,
     },
     /// The certificate matches none of the required identities.
     #[error("signer (subject {subject:?}, SANs [{sans}]) is not {required}")]

@@ -40,7 +40,7 @@ use crate::identity::{self, Identity, IdentityRequirement};
 use crate::report::Status;
 use crate::signature::{PssSaltLength, PublicKey, algorithm_for};
 use crate::trust::{TrustContext, TrustFacts, TrustSource};
-use crate::verify::{Authenticated, Basis, Signer};
+use crate::verify::{Authenticated, Basis, SignedBy, Signer};
 
 /// What was found for one step.
 #[derive(Debug)]
@@ -727,9 +727,11 @@ impl SignatureFacts {
             && matches!(self.identity.status, Status::Pass | Status::Skipped);
         Some(Authenticated {
             manifest,
-            signer,
-            algorithm,
-            identity: self.matched_identity.clone(),
+            signed_by: SignedBy {
+                signer,
+                algorithm,
+                identity: self.matched_identity.clone(),
+            },
             basis: if trusted {
                 Basis::Verifier
             } else {

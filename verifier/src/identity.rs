@@ -15,7 +15,7 @@
 use std::fmt;
 
 use crate::cert::{CertInfo, DistinguishedName, DnAttribute, San};
-use crate::error::IdentityError;
+use crate::error::{IdentityError, IdentitySyntax};
 
 /// A required signer identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,13 +43,13 @@ impl Identity {
     /// [`IdentityError::Invalid`] for an empty value or a DN that does not
     /// parse.
     pub fn parse(s: &str) -> Result<Identity, IdentityError> {
-        let invalid = |why: &str| IdentityError::Invalid {
+        let invalid = |reason| IdentityError::Invalid {
             identity: s.chars().take(200).collect(),
-            reason: why.into(),
+            reason,
         };
         let non_empty = |v: &str| {
             if v.is_empty() {
-                Err(invalid("empty value"))
+                Err(invalid(IdentitySyntax::EmptyValue))
             } else {
                 Ok(v.to_owned())
             }
@@ -61,15 +61,13 @@ impl Identity {
                 "dns" => return Ok(Identity::San(San::Dns(non_empty(value)?))),
                 "ip" => return Ok(Identity::San(San::Ip(non_empty(value)?))),
                 "subject" => {
-                    return parse_dn(value)
-                        .map(Identity::Subject)
-                        .map_err(|r| invalid(&r));
+                    return parse_dn(value).map(Identity::Subject).map_err(invalid);
                 }
                 _ => {}
             }
         }
         if s.contains('=') && !s.contains("://") {
-            return parse_dn(s).map(Identity::Subject).map_err(|r| invalid(&r));
+            return parse_dn(s).map(Identity::Subject).map_err(invalid);
         }
         Ok(Identity::AnySanValue(non_empty(s)?))
     }
@@ -174,7 +172,7 @@ pub fn check(cert: &CertInfo, allowed: &[Identity]) -> Result<Identity, Identity
 }
 
 /// Parse `CN=a,O=b` / `O = b, CN = a` (RFC 4514 escapes `\,` honoured).
-fn parse_dn(s: &str) -> Result<DistinguishedName, String> {
+fn parse_dn(s: &str) -> Result<DistinguishedName, IdentitySyntax> {
     let mut attrs = Vec::new();
     let mut current = String::new();
     let mut parts = Vec::new();
@@ -183,7 +181,7 @@ fn parse_dn(s: &str) -> Result<DistinguishedName, String> {
         match c {
             '\\' => match chars.next() {
                 Some(n) => current.push(n),
-                None => return Err("dangling escape".into()),
+                None => return Err(IdentitySyntax::DanglingEscape),
             },
             ',' => parts.push(std::mem::take(&mut current)),
             _ => current.push(c),
@@ -191,12 +189,12 @@ fn parse_dn(s: &str) -> Result<DistinguishedName, String> {
     }
     parts.push(current);
     for part in parts {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| format!("{part:?} is not TYPE=VALUE"))?;
+        let Some((k, v)) = part.split_once('=') else {
+            return Err(IdentitySyntax::NotTypeValue { part });
+        };
         let (k, v) = (k.trim(), v.trim());
         if k.is_empty() || v.is_empty() {
-            return Err(format!("{part:?} has an empty type or value"));
+            return Err(IdentitySyntax::EmptyTypeOrValue { part });
         }
         attrs.push(DnAttribute {
             kind: k.to_owned(),
@@ -222,22 +220,11 @@ mod tests {
                     value: "release".into(),
                 },
             ]),
-            issuer: DistinguishedName::default(),
             sans: vec![
                 San::Email("rel@acme.test".into()),
                 San::Uri("https://acme.test/ci".into()),
             ],
-            serial: "01".into(),
-            sha256: String::new(),
-            spki_sha256: String::new(),
-            spki_der: vec![],
-            not_before: 0,
-            not_after: 0,
-            digital_signature: true,
-            code_signing: true,
-            is_ca: false,
-            signature_algorithm: String::new(),
-            oidc: None,
+            ..crate::test_support::cert_info()
         }
     }
 
@@ -293,8 +280,33 @@ mod tests {
 
     #[test]
     fn bad_identities() {
-        for bad in ["", "email:", "CN=", "=x", "CN=a\\"] {
-            assert!(Identity::parse(bad).is_err(), "{bad:?}");
+        let part = |p: &str| p.to_owned();
+        for (bad, why) in [
+            ("", IdentitySyntax::EmptyValue),
+            ("email:", IdentitySyntax::EmptyValue),
+            (
+                "CN=",
+                IdentitySyntax::EmptyTypeOrValue { part: part("CN=") },
+            ),
+            ("=x", IdentitySyntax::EmptyTypeOrValue { part: part("=x") }),
+            ("CN=a\\", IdentitySyntax::DanglingEscape),
+            (
+                "subject:CN=a,O",
+                IdentitySyntax::NotTypeValue { part: part("O") },
+            ),
+        ] {
+            assert_eq!(
+                Identity::parse(bad),
+                Err(IdentityError::Invalid {
+                    identity: bad.to_owned(),
+                    reason: why
+                }),
+                "{bad:?}"
+            );
         }
+        assert_eq!(
+            Identity::parse("subject:O").unwrap_err().to_string(),
+            "invalid identity \"subject:O\": \"O\" is not TYPE=VALUE"
+        );
     }
 }

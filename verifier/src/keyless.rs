@@ -66,7 +66,7 @@ use crate::identity::Identity;
 use crate::report::rfc3339;
 use crate::signature::PublicKey;
 use crate::trust::{TrustContext, TrustFacts, TrustSource, expiry, unix};
-use crate::verify::Signer;
+use crate::verify::{KeylessSigner, Signer};
 
 /// A Sigstore trusted root, as trust source (keyless signers) and as
 /// evidence source (transparency-log entries, timestamps). Cheap to clone.
@@ -256,7 +256,7 @@ fn verify_timestamp(
     root: &TrustedRoot,
 ) -> Result<(String, i64), modelseal_sigstore::Error> {
     let fail = |reason: String| modelseal_sigstore::Error::Timestamp { index, reason };
-    let der = modelseal_sigstore::timestamp_token(bytes).map_err(fail)?;
+    let der = modelseal_sigstore::timestamp_token(bytes).map_err(|e| fail(e.to_string()))?;
     let token = modelseal_timestamp::Token::from_der(der).map_err(|e| fail(e.to_string()))?;
     if root.timestamp_authorities.is_empty() {
         return Err(fail(format!(
@@ -411,13 +411,13 @@ fn keyless(
             "no certificate path was validated",
         )
     })?;
-    let signer = Signer::Keyless {
+    let signer = Signer::Keyless(KeylessSigner {
         leaf: Box::new(leaf),
         identity,
         ca: ca.clone(),
         ct_log: sct.log,
         trusted_root: s.root.label.clone(),
-    };
+    });
     let at_times: Vec<String> = times.iter().map(|t| rfc3339(*t)).collect();
     let chain = Finding::pass(format!(
         "Fulcio certificate chains to CA {ca} of trusted root {} at {}",

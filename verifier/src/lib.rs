@@ -41,10 +41,21 @@
 //!     let a = v.authenticated();
 //!     modelseal_verifier::Authenticated {
 //!         manifest: a.manifest().clone(),
-//!         signer: a.signer().clone(),
-//!         algorithm: a.algorithm(),
-//!         identity: None,
+//!         signed_by: a.signed_by().clone(),
 //!         basis: todo!(),
+//!         signed_at: None,
+//!     }
+//! }
+//! ```
+//!
+//! Nor who signed ([`SignedBy`]):
+//!
+//! ```compile_fail,E0451
+//! fn forge(s: &modelseal_verifier::SignedBy) -> modelseal_verifier::SignedBy {
+//!     modelseal_verifier::SignedBy {
+//!         signer: s.signer().clone(),
+//!         algorithm: s.algorithm(),
+//!         identity: None,
 //!     }
 //! }
 //! ```
@@ -97,6 +108,8 @@ mod identity;
 mod keyless;
 mod report;
 mod signature;
+#[cfg(test)]
+mod test_support;
 mod timestamp;
 mod trust;
 mod verify;
@@ -113,16 +126,18 @@ pub use checksums::{
 };
 pub use crl::{Coverage, Crl, CrlCheck};
 pub use detached::{
-    DetachedOptions, DetachedSigner, FILE_CHECKS, FileOutcome, FileVerified as DetachedVerified,
-    read_signature, verify_file as verify_detached_file, verify_message as verify_detached_message,
+    DetachedOptions, FILE_CHECKS, FileOutcome, FileVerified as DetachedVerified, read_signature,
+    verify_file as verify_detached_file, verify_message as verify_detached_message,
 };
-pub use error::{CertificateError, ConfigError, Error, GateError, IdentityError, SignatureError};
+pub use error::{
+    CertificateError, ConfigError, Error, GateError, IdentityError, IdentitySyntax, SignatureError,
+};
 pub use evidence::{Evidence, EvidenceKind, EvidenceSource, TimeSource, VerifiedTime};
 pub use facts::{
     Finding, Inputs, MaterialKind, ParsedBundle, SignatureFacts, gather, gather_parsed, unparsed,
 };
 pub use gate::{
-    DEFAULT_CHUNK_SIZE, FileVerified, Gate, HashingReader, LoadError, Loaded, ModelView,
+    DEFAULT_CHUNK_SIZE, FileVerified, Gate, GatedFile, HashingReader, LoadError, Loaded, ModelView,
     SealedFile, SealedModel, VerifyingReader,
 };
 pub use identity::{Identity, IdentityRequirement, check as check_identity};
@@ -135,6 +150,7 @@ pub use signature::{
 pub use timestamp::TsaTimestamps;
 pub use trust::{Trust, TrustContext, TrustFacts, TrustSource, coverage_name};
 pub use verify::{
-    Authenticated, Options, Outcome, Signer, Verified, authenticate, authenticate_bytes,
-    authenticate_facts, check_model, check_model_with, read_bundle, verify, walk_options,
+    Authenticated, KeylessSigner, Options, Outcome, SignedBy, Signer, Verified, authenticate,
+    authenticate_bytes, authenticate_facts, check_model, check_model_with, read_bundle, verify,
+    walk_options,
 };

@@ -443,25 +443,13 @@ fn revocation(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cert::DistinguishedName;
     use crate::report::Status;
 
     fn cert(nb: i64, na: i64) -> CertInfo {
         CertInfo {
-            subject: DistinguishedName::default(),
-            issuer: DistinguishedName::default(),
-            sans: vec![],
-            serial: "01".into(),
-            sha256: String::new(),
-            spki_sha256: String::new(),
-            spki_der: vec![],
             not_before: nb,
             not_after: na,
-            digital_signature: true,
-            code_signing: true,
-            is_ca: false,
-            signature_algorithm: String::new(),
-            oidc: None,
+            ..crate::test_support::cert_info()
         }
     }
 

@@ -128,21 +128,37 @@ pub enum Signer {
     },
     /// A Sigstore keyless signer: a short-lived Fulcio certificate that
     /// chains to a Fulcio CA of the trusted root at every verified time.
-    Keyless {
-        /// The Fulcio certificate.
-        leaf: Box<CertInfo>,
-        /// Its OIDC issuer and identities.
-        identity: modelseal_sigstore::CertIdentity,
-        /// The Fulcio CA it chains to (its URI in the trusted root).
-        ca: String,
-        /// The CT log whose SCT verified.
-        ct_log: String,
-        /// The trusted root's label (`public-good` or the file given).
-        trusted_root: String,
-    },
+    Keyless(KeylessSigner),
+}
+
+/// A Sigstore keyless signer ([`Signer::Keyless`]). Only the verifier
+/// makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeylessSigner {
+    /// The Fulcio certificate.
+    pub leaf: Box<CertInfo>,
+    /// Its OIDC issuer and identities.
+    pub identity: modelseal_sigstore::CertIdentity,
+    /// The Fulcio CA it chains to (its URI in the trusted root).
+    pub ca: String,
+    /// The CT log whose SCT verified.
+    pub ct_log: String,
+    /// The trusted root's label (`public-good` or the file given).
+    pub trusted_root: String,
 }
 
 impl Signer {
+    /// The kind of signer, as `--json` output and the Python package name
+    /// it: `certificate`, `key` or `keyless`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Signer::Certificate { .. } => "certificate",
+            Signer::Key { .. } => "key",
+            Signer::Keyless(_) => "keyless",
+        }
+    }
+
     /// A one-line description: the leaf's subject and SANs, or the key hash.
     pub fn describe(&self) -> String {
         match self {
@@ -155,7 +171,7 @@ impl Signer {
                 }
             }
             Signer::Key { spki_sha256 } => format!("public key sha256:{spki_sha256}"),
-            Signer::Keyless { identity, .. } => format!("keyless {identity}"),
+            Signer::Keyless(k) => format!("keyless {}", k.identity),
         }
     }
 
@@ -172,16 +188,14 @@ impl Signer {
             Signer::Key { spki_sha256 } => {
                 format!("signed by the given public key (sha256:{spki_sha256})")
             }
-            Signer::Keyless {
-                leaf,
-                identity,
-                ca,
-                ct_log,
-                trusted_root,
-            } => format!(
-                "keyless certificate for {identity} chains to Fulcio CA {ca} of trusted root {trusted_root} at every verified time (valid {} to {}); SCT from {ct_log}",
-                crate::report::rfc3339(leaf.not_before),
-                crate::report::rfc3339(leaf.not_after)
+            Signer::Keyless(k) => format!(
+                "keyless certificate for {} chains to Fulcio CA {} of trusted root {} at every verified time (valid {} to {}); SCT from {}",
+                k.identity,
+                k.ca,
+                k.trusted_root,
+                crate::report::rfc3339(k.leaf.not_before),
+                crate::report::rfc3339(k.leaf.not_after),
+                k.ct_log
             ),
         }
     }
@@ -189,9 +203,38 @@ impl Signer {
     /// The leaf certificate, in certificate mode.
     pub fn leaf(&self) -> Option<&CertInfo> {
         match self {
-            Signer::Certificate { leaf, .. } | Signer::Keyless { leaf, .. } => Some(leaf),
+            Signer::Certificate { leaf, .. } => Some(leaf),
+            Signer::Keyless(k) => Some(&k.leaf),
             Signer::Key { .. } => None,
         }
+    }
+}
+
+/// Who made a signature that verified, with which algorithm, and the
+/// required identity they matched: for a bundle ([`Authenticated`]) and for
+/// a raw signature ([`crate::DetachedVerified`], [`crate::ChecksumsVerified`])
+/// alike. Only this crate makes one.
+#[derive(Debug, Clone)]
+pub struct SignedBy {
+    pub(crate) signer: Signer,
+    pub(crate) algorithm: SignatureAlgorithm,
+    pub(crate) identity: Option<Identity>,
+}
+
+impl SignedBy {
+    /// Who signed.
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+
+    /// The signature algorithm.
+    pub fn algorithm(&self) -> SignatureAlgorithm {
+        self.algorithm
+    }
+
+    /// The required identity the signer matched, if one was required.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
     }
 }
 
@@ -213,9 +256,7 @@ pub(crate) enum Basis {
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub(crate) manifest: Manifest,
-    pub(crate) signer: Signer,
-    pub(crate) algorithm: SignatureAlgorithm,
-    pub(crate) identity: Option<Identity>,
+    pub(crate) signed_by: SignedBy,
     pub(crate) basis: Basis,
     pub(crate) signed_at: Option<crate::evidence::VerifiedTime>,
 }
@@ -226,19 +267,9 @@ impl Authenticated {
         &self.manifest
     }
 
-    /// Who signed.
-    pub fn signer(&self) -> &Signer {
-        &self.signer
-    }
-
-    /// The signature algorithm.
-    pub fn algorithm(&self) -> SignatureAlgorithm {
-        self.algorithm
-    }
-
-    /// The required identity the signer matched, if one was required.
-    pub fn identity(&self) -> Option<&Identity> {
-        self.identity.as_ref()
+    /// Who signed, how, and the required identity they matched.
+    pub fn signed_by(&self) -> &SignedBy {
+        &self.signed_by
     }
 
     /// Whether every step of the verifier passed (trust and identity

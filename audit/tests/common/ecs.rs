@@ -1,5 +1,5 @@
-//! The ECS field check, shared by `ecs_fields.rs` and the CLI's
-//! `audit_decisions.rs` (included with `#[path]`): every field of a record
+//! The ECS field check, shared by `tests/audit/ecs_fields.rs` and the CLI's
+//! `cli/tests/audit/decisions.rs` (included with `#[path]`): every field of a record
 //! is an ECS 9.4.0 field of the right type with an allowed value, except
 //! our own `modelseal.*` namespace, which is not an ECS field set.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]

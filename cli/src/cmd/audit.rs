@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Subcommand, ValueEnum};
 use modelseal_audit::{
     Category, Details, Event, EventType, FileHash, Outcome, Verdict, VerifierKey, Writer,
@@ -95,55 +96,19 @@ pub(crate) enum ResultArg {
     Failure,
 }
 
-/// `event.category` values on the command line.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub(crate) enum CategoryArg {
-    /// file
-    File,
-    /// process
-    Process,
-    /// configuration
-    Configuration,
-}
-
-impl CategoryArg {
-    fn ecs(self) -> Category {
-        match self {
-            CategoryArg::File => Category::File,
-            CategoryArg::Process => Category::Process,
-            CategoryArg::Configuration => Category::Configuration,
-        }
-    }
-}
-
-/// `event.type` values on the command line.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub(crate) enum TypeArg {
-    /// access
-    Access,
-    /// allowed
-    Allowed,
-    /// denied
-    Denied,
-    /// creation
-    Creation,
-    /// start
-    Start,
-    /// info
-    Info,
-}
-
-impl TypeArg {
-    fn ecs(self) -> EventType {
-        match self {
-            TypeArg::Access => EventType::Access,
-            TypeArg::Allowed => EventType::Allowed,
-            TypeArg::Denied => EventType::Denied,
-            TypeArg::Creation => EventType::Creation,
-            TypeArg::Start => EventType::Start,
-            TypeArg::Info => EventType::Info,
-        }
-    }
+/// A parser of one of the audit library's ECS enums: the choices are the
+/// library's own list (`ALL`) and names, so the command line offers exactly
+/// the values a record can carry and keeps no copy of them.
+fn ecs_value<T: Copy + Send + Sync + 'static>(
+    all: &'static [T],
+    name: fn(T) -> &'static str,
+    parse: fn(&str) -> Option<T>,
+) -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(
+        all.iter()
+            .map(|&v| PossibleValue::new(name(v)).help(name(v))),
+    )
+    .try_map(move |s| parse(&s).ok_or("not a value of this ECS field"))
 }
 
 /// Arguments of `audit append`.
@@ -162,11 +127,11 @@ pub(crate) struct AppendArgs {
     #[arg(long, value_name = "NAME")]
     user_name: Option<String>,
     /// event.category (ECS); repeatable.
-    #[arg(long, value_enum, value_name = "CATEGORY")]
-    category: Vec<CategoryArg>,
+    #[arg(long, value_name = "CATEGORY", value_parser = ecs_value(Category::ALL, Category::as_str, Category::parse))]
+    category: Vec<Category>,
     /// event.type (ECS); repeatable.
-    #[arg(long = "type", value_enum, value_name = "TYPE")]
-    event_type: Vec<TypeArg>,
+    #[arg(long = "type", value_name = "TYPE", value_parser = ecs_value(EventType::ALL, EventType::as_str, EventType::parse))]
+    event_type: Vec<EventType>,
     /// event.action, e.g. model.sign.
     #[arg(long, value_name = "ACTION")]
     action: String,
@@ -257,8 +222,8 @@ fn append(a: AppendArgs, doc: &mut Doc) -> Result<Exit, CliError> {
             ResultArg::Success => Outcome::Success,
             ResultArg::Failure => Outcome::Failure,
         },
-        category: a.category.iter().map(|c| c.ecs()).collect(),
-        types: a.event_type.iter().map(|t| t.ecs()).collect(),
+        category: a.category,
+        types: a.event_type,
         reason: a.reason,
         user_id: a.user,
         user_name: a.user_name,
@@ -350,6 +315,75 @@ fn verify(a: &VerifyArgs, doc: &mut Doc) -> Result<Exit, CliError> {
                 }),
             );
             Err(CliError::failed(f.kind.as_str(), format!("tampered: {f}")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use modelseal_audit::{Category, EventType};
+
+    use super::AppendArgs;
+
+    #[derive(Debug, Parser)]
+    struct Append {
+        #[command(flatten)]
+        args: AppendArgs,
+    }
+
+    fn parse(extra: &[&str]) -> Result<AppendArgs, clap::Error> {
+        let base = [
+            "append",
+            "--log",
+            "l",
+            "--key",
+            "k",
+            "--user",
+            "u",
+            "--action",
+            "a",
+            "--ip",
+            "127.0.0.1",
+            "--result",
+            "success",
+        ];
+        Append::try_parse_from(base.iter().chain(extra)).map(|a| a.args)
+    }
+
+    #[test]
+    fn every_ecs_value_the_library_writes_is_offered_and_parsed() {
+        for &t in EventType::ALL {
+            let a = parse(&["--type", t.as_str()]).unwrap();
+            assert_eq!(a.event_type, [t]);
+        }
+        for &c in Category::ALL {
+            let a = parse(&["--category", c.as_str()]).unwrap();
+            assert_eq!(a.category, [c]);
+        }
+        let a = parse(&[
+            "--type",
+            "denied",
+            "--type",
+            "start",
+            "--category",
+            "process",
+        ])
+        .unwrap();
+        assert_eq!(a.event_type, [EventType::Denied, EventType::Start]);
+        assert_eq!(a.category, [Category::Process]);
+    }
+
+    #[test]
+    fn a_value_the_library_does_not_write_is_a_usage_error() {
+        for extra in [
+            ["--type", "bogus"],
+            ["--category", "Access"],
+            ["--type", "file"],
+        ] {
+            let e = parse(&extra).unwrap_err();
+            assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue, "{extra:?}");
+            assert!(e.to_string().contains("[possible values: "), "{e}");
         }
     }
 }

@@ -20,8 +20,7 @@ use modelseal_verifier::{ChecksumsOptions, Guarantee};
 use modelseal_verifier::{DetachedOptions, IdentityRequirement};
 
 use crate::args::{
-    AuditArgs, CertArgs, HashingArgs, KeyArgs, OutputArgs, PaddingArg, SchemeArgs, TrustArgs,
-    load_detached_trust,
+    CommonArgs, PaddingArg, SchemeArgs, SigningArgs, TrustArgs, load_detached_trust,
 };
 use crate::audit_log::{Facts, record_decision, sha256_hex};
 use crate::files::write_atomic;
@@ -52,39 +51,30 @@ pub(crate) struct ConvertArgs {
     /// The raw signature's scheme (as for `verify --raw-signature`).
     #[command(flatten)]
     pub(crate) scheme: SchemeArgs,
-    /// Your key for the bundle.
+    /// Your key and certificates for the bundle (without certificates a
+    /// key bundle), and where to write it.
     #[command(flatten)]
-    pub(crate) key: KeyArgs,
-    /// Your certificates for the bundle; without them a key bundle.
+    pub(crate) signing: SigningArgs,
     #[command(flatten)]
-    pub(crate) certs: CertArgs,
-    /// Where to write the bundle.
-    #[arg(long, short = 's', value_name = "SIG", default_value = "model.sig")]
-    pub(crate) signature: PathBuf,
-    #[command(flatten)]
-    pub(crate) output: OutputArgs,
-    #[command(flatten)]
-    pub(crate) hashing: HashingArgs,
-    #[command(flatten)]
-    pub(crate) audit: AuditArgs,
+    pub(crate) common: CommonArgs,
 }
 
 /// Run `modelseal convert`, recording the decision in the audit log.
 pub(crate) fn run(args: &ConvertArgs, doc: &mut Doc) -> Result<Exit, CliError> {
-    args.audit.validate()?;
+    args.common.audit.validate()?;
     let mut facts = Facts {
         model: Some(args.model.clone()),
-        bundle: Some(args.signature.clone()),
+        bundle: Some(args.signing.signature.clone()),
         ..Facts::default()
     };
     let result = convert(args, doc, &mut facts);
-    record_decision(&args.audit, "model.convert", result, &facts)
+    record_decision(&args.common.audit, "model.convert", result, &facts)
 }
 
 fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliError> {
     doc.set("model", args.model.display().to_string());
     doc.set("checksums", args.checksums.display().to_string());
-    doc.set("signature", args.signature.display().to_string());
+    doc.set("signature", args.signing.signature.display().to_string());
     // Everything that can fail without reading the model fails first.
     if args.raw_signature.is_none() && (args.trust.any() || args.scheme.any()) {
         return Err(CliError::usage(
@@ -94,10 +84,11 @@ fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit,
     // The bundle is signed with PSS (RSA keys); --digest and --rsa-padding
     // describe the raw signature being checked.
     let key = args
+        .signing
         .key
         .load(SchemeArgs::default().rsa_scheme(PaddingArg::Pss))?;
     facts.details.key_sha256 = Some(sha256_hex(&key.public_key_der()));
-    let certs = args.certs.read()?;
+    let certs = args.signing.certs.read()?;
     let time = args.trust.time()?;
     let ids = args.trust.identities(doc)?;
     let trust = match &args.raw_signature {
@@ -124,8 +115,11 @@ fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit,
     let sha512 = Checksums::parse(&sums).is_ok_and(|c| c.algorithm() == HashAlgorithm::Sha512);
 
     // Verify, hashing every byte once.
-    let bar = Bar::new(args.output.quiet || args.output.json, "verifying");
-    let mut ignore: Vec<&Path> = vec![&args.signature];
+    let bar = Bar::new(
+        args.common.output.quiet || args.common.output.json,
+        "verifying",
+    );
+    let mut ignore: Vec<&Path> = vec![&args.signing.signature];
     if let Some(p) = &args.raw_signature {
         ignore.push(p);
     }
@@ -138,7 +132,7 @@ fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit,
             also_ignore: &ignore,
             also_hash: sha512.then_some(HashAlgorithm::Sha256),
             hash: HashOptions {
-                threads: args.hashing.threads(),
+                threads: args.common.hashing.threads(),
                 progress: bar.as_ref().map(|b| b as _),
                 ..HashOptions::default()
             },
@@ -171,7 +165,7 @@ fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit,
     // regular file of that name (or its absence), never a directory that
     // could hold unsigned files.
     let own_files: Vec<_> = std::iter::once(&args.checksums)
-        .chain(std::iter::once(&args.signature))
+        .chain(std::iter::once(&args.signing.signature))
         .chain(args.raw_signature.iter())
         .filter_map(|p| modelseal_manifest::relative_inside(&args.model, p))
         .filter(|rel| manifest.serialization().ignore_paths.contains(rel))
@@ -181,7 +175,7 @@ fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit,
     // Sign exactly what was verified.
     let signed = sign_manifest(manifest, &key, &certs, Some(std::time::SystemTime::now()))
         .map_err(|e| CliError::error(e.kind(), format!("signing failed: {e}")))?;
-    write_atomic(&args.signature, &signed.bundle.to_json())?;
+    write_atomic(&args.signing.signature, &signed.bundle.to_json())?;
 
     let guarantee = verified.guarantee();
     let subject = signed.manifest.subject_digest().to_hex();
@@ -190,7 +184,7 @@ fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit,
         "converted {} ({}) into {}",
         args.model.display(),
         guarantee.describe(),
-        args.signature.display()
+        args.signing.signature.display()
     );
     let sums_alg = verified.checksums().algorithm();
     let material = if certs.is_empty() {
@@ -203,11 +197,11 @@ fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit,
     doc.set("guarantee_detail", guarantee.describe());
     doc.set(
         "checksums_signer",
-        verified.signed().map(|s| signer_json(s.signer())),
+        verified.signed_by().map(|s| signer_json(s.signer())),
     );
     doc.set(
         "checksums_signature_algorithm",
-        verified.signed().map(|s| s.algorithm().name()),
+        verified.signed_by().map(|s| s.algorithm().name()),
     );
     doc.set("algorithm", key.algorithm().name());
     doc.set("material", material);
@@ -218,14 +212,14 @@ fn convert(args: &ConvertArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit,
             "the checksums were not signed: this bundle vouches for the files on your key's authority alone",
         );
     }
-    if !args.output.json && !args.output.quiet {
+    if !args.common.output.json && !args.common.output.quiet {
         outln!(
             "converted: {} -> {}",
             args.model.display(),
-            args.signature.display()
+            args.signing.signature.display()
         );
         outln!("  checked:   {}", guarantee.describe());
-        if let Some(s) = verified.signed() {
+        if let Some(s) = verified.signed_by() {
             outln!(
                 "  checksums: {} ({sums_alg}), signed by {} ({})",
                 args.checksums.display(),

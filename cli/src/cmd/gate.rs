@@ -36,16 +36,18 @@ use modelseal_verifier::Options;
 use modelseal_verifier::{CheckName, Error, Report, Signer, Status};
 use modelseal_verifier::{Gate, ModelView, SealedModel};
 use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
-use serde_json::{Value, json};
+use serde_json::Value;
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 
-use crate::args::{AuditArgs, Evidence, HashingArgs, TrustArgs};
-use crate::audit_log::{Facts, earliest_not_after, policy_facts, record_decision, signer_details};
-use crate::files::{DEFAULT_SIGNATURE, PolicyBundles, signature_hint};
+use crate::args::{AuditArgs, Evidence, HashingArgs, ModelArgs, TrustArgs};
+use crate::audit_log::{
+    Facts, earliest_not_after, policy_facts, record_decision, signed_by_details, signer_details,
+};
+use crate::files::{PolicyBundles, signature_hint};
 use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, model_error, policy_error, verifier_error};
 use crate::progress::Bar;
-use crate::render::{accepted_signature, checks_json, logged_note, policy_outcome};
+use crate::render::{accepted_signature, checks_json, logged_note, no_signature, policy_outcome};
 
 /// The variable that tells COMMAND where the verified model is.
 pub(crate) const MODEL_DIR_VAR: &str = "MODELSEAL_MODEL_DIR";
@@ -53,13 +55,8 @@ pub(crate) const MODEL_DIR_VAR: &str = "MODELSEAL_MODEL_DIR";
 /// Arguments of `modelseal gate`.
 #[derive(Debug, Args)]
 pub(crate) struct GateArgs {
-    /// The model directory (or single file) to verify.
-    #[arg(value_name = "MODEL")]
-    pub(crate) model: PathBuf,
-    /// The bundle to check against [default: model.sig]; repeatable with
-    /// --policy (k-of-n).
-    #[arg(long = "signature", short = 's', value_name = "SIG")]
-    pub(crate) signatures: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) target: ModelArgs,
     /// Trust policy (JSON) that supplies roots, identities, levels,
     /// algorithm rules and revocation, as for `verify --policy`.
     #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity", "certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer", "certificate_oidc_issuer_regexp", "trusted_root"])]
@@ -100,20 +97,9 @@ pub(crate) struct GateArgs {
     pub(crate) command: Vec<OsString>,
 }
 
-impl GateArgs {
-    /// The bundles given, or `model.sig`.
-    fn signatures(&self) -> Vec<PathBuf> {
-        if self.signatures.is_empty() {
-            vec![PathBuf::from(DEFAULT_SIGNATURE)]
-        } else {
-            self.signatures.clone()
-        }
-    }
-}
-
 /// Run `modelseal gate`.
 pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
-    doc.set("model", args.model.display().to_string());
+    doc.set("model", args.target.model.display().to_string());
     doc.set(
         "mode",
         if args.policy.is_some() {
@@ -125,13 +111,7 @@ pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
     doc.set("program", show(args));
     doc.set("started", false);
     doc.set("model_dir", Value::Null);
-    doc.set("signer", Value::Null);
-    doc.set("algorithm", Value::Null);
-    doc.set("identity", Value::Null);
-    doc.set("subject_digest", Value::Null);
-    doc.set("signatures", json!([]));
-    doc.set("checks", json!([]));
-    doc.set("policy", Value::Null);
+    no_signature(doc);
     args.audit.validate()?;
     let started = (Instant::now(), SystemTime::now());
     let time = args.trust.time()?;
@@ -142,7 +122,7 @@ pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
         ..HashOptions::default()
     };
     let mut facts = Facts {
-        model: Some(args.model.clone()),
+        model: Some(args.target.model.clone()),
         ..Facts::default()
     };
     let decision = match &args.policy {
@@ -164,7 +144,9 @@ pub(crate) fn run(args: &GateArgs, doc: &mut Doc) -> Result<Exit, CliError> {
         ));
         facts.reason = d.reason.clone();
         facts.bytes = Some(d.sealed.verified().bytes());
-        if let Signer::Certificate { leaf, .. } = d.sealed.verified().authenticated().signer() {
+        if let Signer::Certificate { leaf, .. } =
+            d.sealed.verified().authenticated().signed_by().signer()
+        {
             facts.signer_not_after = Some(leaf.not_after);
         }
     }
@@ -222,7 +204,7 @@ fn refused(args: &GateArgs, e: &Error) -> CliError {
         model_error(
             e,
             &format!("verification failed, {} not started", show(args)),
-            &args.model,
+            &args.target.model,
         )
     } else {
         verifier_error(e, "").context(format!("{} not started", show(args)))
@@ -238,19 +220,14 @@ fn decide(
     doc: &mut Doc,
     facts: &mut Facts,
 ) -> Result<Allowed, CliError> {
-    let [signature] = args.signatures().try_into().map_err(|_| {
-        CliError::usage(
-            "several --signature bundles need --policy (which says how many distinct signers are required)",
-        )
-    })?;
+    let signature = args.target.signature()?;
     let trust = args.trust.bundle_trust(doc)?;
     let label = signature.display().to_string();
     facts.bundle = Some(signature.clone());
     let evidence = Evidence::new(&trust, None);
     let sources = evidence.sources();
-    let model_names: Vec<String> = args.model_name.iter().cloned().collect();
     let mut opts = Options::new(trust.source(), trust.requirement(), time);
-    opts.model_names = &model_names;
+    opts.model_names = args.model_name.as_slice();
     opts.evidence = &sources;
     opts.signature_file = Some(&signature);
     opts.hash = hash;
@@ -267,7 +244,10 @@ fn decide(
         let gathered = modelseal_verifier::gather(&bundle, &opts.inputs());
         signer = gathered.verified_signer();
         let auth = modelseal_verifier::authenticate_facts(gathered, &mut report)?;
-        let gate = limit_sealing(Gate::open(auth, &args.model, &opts, &mut report)?, args);
+        let gate = limit_sealing(
+            Gate::open(auth, &args.target.model, &opts, &mut report)?,
+            args,
+        );
         gate.seal(&opts.hash, &mut report)
     })();
     doc.set("checks", checks_json(&report, Some(&label)));
@@ -276,22 +256,22 @@ fn decide(
     }
     let sealed = sealed.map_err(|e| {
         let mut err = refused(args, &e);
-        if let Some(hint) = signature_hint(&args.model, &signature) {
+        if let Some(hint) = signature_hint(&args.target.model, &signature) {
             err.message.push_str(&hint);
         }
         err
     })?;
     let a = sealed.verified().authenticated();
-    facts.details = signer_details(a.signer(), a.identity().map(ToString::to_string));
+    facts.details = signed_by_details(a.signed_by());
     facts.details.timestamp = crate::audit_log::tsa_timestamp(a.signed_at());
     accepted_signature(doc, &label, a);
     let reason = format!(
         "verified {} ({} files, {} bytes; signer {}, {})",
-        args.model.display(),
+        args.target.model.display(),
         a.manifest().len(),
         sealed.verified().bytes(),
-        a.signer().describe(),
-        a.algorithm()
+        a.signed_by().signer().describe(),
+        a.signed_by().algorithm()
     );
     Ok(Allowed { sealed, reason })
 }
@@ -312,7 +292,7 @@ fn decide_policy(
     // model no policy covers is refused, and a skip policy verifies nothing,
     // so the gate has no verified bytes to hand over.
     let (_, selection) = set
-        .select_path(&args.model)
+        .select_path(&args.target.model)
         .map_err(|e| policy_refused(args, &e))?;
     let policy_name = selection.policy.name().to_owned();
     if selection.policy.level() == Level::Skip {
@@ -324,13 +304,19 @@ fn decide_policy(
             ),
         ));
     }
-    let signatures = args.signatures();
-    let bundles = PolicyBundles::read(&args.model, signatures.iter().map(PathBuf::as_path))?;
+    let signatures = args.target.signatures();
+    let bundles = PolicyBundles::read(&args.target.model, signatures.iter().map(PathBuf::as_path))?;
     let inputs = bundles.inputs();
     let mut sealed: Vec<SealedModel> = Vec::new();
     let mut check = |auth: Authenticated, walk: &WalkOptions, inspect: Option<&dyn Inspect>| {
         let mut report = Report::default();
-        let gate = Gate::open_with(auth, &args.model, walk, hash.buffer_size, &mut report)?;
+        let gate = Gate::open_with(
+            auth,
+            &args.target.model,
+            walk,
+            hash.buffer_size,
+            &mut report,
+        )?;
         let gate = limit_sealing(gate, args);
         let s = gate.seal(&HashOptions { inspect, ..hash }, &mut report)?;
         let verified = s.verified().clone();
@@ -339,8 +325,9 @@ fn decide_policy(
     };
     let mut opts = VerifyOptions::new(time);
     opts.hash = hash;
-    let outcome = modelseal_policies::verify_with(&set, &args.model, &inputs, &opts, &mut check)
-        .map_err(|e| policy_refused(args, &e))?;
+    let outcome =
+        modelseal_policies::verify_with(&set, &args.target.model, &inputs, &opts, &mut check)
+            .map_err(|e| policy_refused(args, &e))?;
     policy_outcome(&outcome, doc);
     policy_facts(&outcome, facts);
     facts.note = logged_note(&outcome);
@@ -385,7 +372,7 @@ fn decide_policy(
         .collect();
     let reason = format!(
         "verified {} under policy {:?} ({}): {} of {} required signers [{}]",
-        args.model.display(),
+        args.target.model.display(),
         outcome.policy,
         outcome.level,
         d.signers,

@@ -76,10 +76,10 @@ impl Command {
     /// asked for.
     fn describe(&self) -> (&'static str, bool) {
         match self {
-            Command::Sign(a) => ("sign", a.output.json),
+            Command::Sign(a) => ("sign", a.common.output.json),
             Command::Keygen(a) => ("keygen", a.output.json),
-            Command::Verify(a) => ("verify", a.output.json),
-            Command::Convert(a) => ("convert", a.output.json),
+            Command::Verify(a) => ("verify", a.common.output.json),
+            Command::Convert(a) => ("convert", a.common.output.json),
             Command::Gate(a) => ("gate", a.json),
             Command::Audit(c) => c.describe(),
             Command::Policy(c) => c.describe(),

@@ -11,10 +11,10 @@ use modelseal_verifier::CertInfo;
 use serde_json::json;
 
 use super::sign_raw;
-use crate::args::{AuditArgs, CertArgs, HashingArgs, KeyArgs, OutputArgs, PaddingArg, SchemeArgs};
+use crate::args::{CommonArgs, PaddingArg, SchemeArgs, SigningArgs};
 use crate::audit_log::{Facts, record_decision, sha256_hex, x509};
 use crate::metrics::{self, MetricsArgs};
-use crate::output::{CliError, Doc, Exit};
+use crate::output::{CliError, Doc, Exit, signer_hint};
 use crate::progress::Bar;
 
 /// Content hash choices.
@@ -33,12 +33,7 @@ pub(crate) struct SignArgs {
     #[arg(value_name = "MODEL")]
     pub(crate) model: PathBuf,
     #[command(flatten)]
-    pub(crate) key: KeyArgs,
-    #[command(flatten)]
-    pub(crate) certs: CertArgs,
-    /// Where to write the bundle.
-    #[arg(long, short = 's', value_name = "SIG", default_value = "model.sig")]
-    pub(crate) signature: PathBuf,
+    pub(crate) signing: SigningArgs,
     /// Cut files into shards of this many bytes (OMS `shards`), hashed in
     /// parallel; default: one digest per file (OMS `files`).
     #[arg(long, value_name = "BYTES")]
@@ -88,18 +83,14 @@ pub(crate) struct SignArgs {
     #[arg(long)]
     pub(crate) force: bool,
     #[command(flatten)]
-    pub(crate) output: OutputArgs,
-    #[command(flatten)]
-    pub(crate) hashing: HashingArgs,
-    #[command(flatten)]
-    pub(crate) audit: AuditArgs,
+    pub(crate) common: CommonArgs,
     #[command(flatten)]
     pub(crate) metrics: MetricsArgs,
 }
 
 /// Run `modelseal sign`, recording the decision in the audit log.
 pub(crate) fn run(args: &SignArgs, doc: &mut Doc) -> Result<Exit, CliError> {
-    args.audit.validate()?;
+    args.common.audit.validate()?;
     let started = (Instant::now(), SystemTime::now());
     let mut facts = Facts {
         model: Some(args.model.clone()),
@@ -113,19 +104,26 @@ pub(crate) fn run(args: &SignArgs, doc: &mut Doc) -> Result<Exit, CliError> {
                 out.display()
             );
             facts.bundle = Some(out.clone());
-            sign_raw::run(&args.model, out, &args.key, &args.scheme, &args.output, doc)
+            sign_raw::run(
+                &args.model,
+                out,
+                &args.signing.key,
+                &args.scheme,
+                &args.common.output,
+                doc,
+            )
         }
         None => {
             facts.reason = format!(
                 "signed {} into {}",
                 args.model.display(),
-                args.signature.display()
+                args.signing.signature.display()
             );
-            facts.bundle = Some(args.signature.clone());
+            facts.bundle = Some(args.signing.signature.clone());
             sign(args, doc, &mut facts)
         }
     };
-    let result = record_decision(&args.audit, "model.sign", result, &facts);
+    let result = record_decision(&args.common.audit, "model.sign", result, &facts);
     metrics::record(
         &args.metrics,
         &metrics::Decision::new("sign", result.as_ref().copied(), &facts, started),
@@ -136,10 +134,13 @@ pub(crate) fn run(args: &SignArgs, doc: &mut Doc) -> Result<Exit, CliError> {
 fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliError> {
     doc.set("kind", "bundle");
     doc.set("model", args.model.display().to_string());
-    doc.set("signature", args.signature.display().to_string());
-    let key = args.key.load(args.scheme.rsa_scheme(PaddingArg::Pss))?;
+    doc.set("signature", args.signing.signature.display().to_string());
+    let key = args
+        .signing
+        .key
+        .load(args.scheme.rsa_scheme(PaddingArg::Pss))?;
     facts.details.key_sha256 = Some(sha256_hex(&key.public_key_der()));
-    let certs = args.certs.read()?;
+    let certs = args.signing.certs.read()?;
     facts.details.x509 = certs
         .first()
         .and_then(|der| CertInfo::from_der(der).ok())
@@ -147,17 +148,18 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
     let fingerprint = format!("sha256:{}", key.fingerprint());
     doc.set("key_fingerprint", fingerprint.clone());
     // Nothing is hashed before the destination is known to be safe.
-    let mut protected: Vec<&Path> = vec![&args.key.key];
-    protected.extend(args.certs.cert.as_deref());
-    protected.extend(args.certs.chain.iter().map(PathBuf::as_path));
+    let mut protected: Vec<&Path> = vec![&args.signing.key.key];
+    protected.extend(args.signing.certs.cert.as_deref());
+    protected.extend(args.signing.certs.chain.iter().map(PathBuf::as_path));
     let destination = Destination {
-        path: &args.signature,
+        path: &args.signing.signature,
         model: &args.model,
         protected: &protected,
         force: args.force,
     };
-    let signer_err =
-        |e: modelseal_signer::Error| CliError::error(e.kind(), format!("signing failed: {e}"));
+    let signer_err = |e: modelseal_signer::Error| {
+        CliError::error(e.kind(), format!("signing failed: {e}{}", signer_hint(&e)))
+    };
     destination.check().map_err(signer_err)?;
     let ignore = args
         .ignore
@@ -168,11 +170,14 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
         })
         .collect::<Result<Vec<_>, _>>()?;
     let cache_path = args.update.then(|| {
-        args.cache
-            .clone()
-            .unwrap_or_else(|| modelseal_signer::default_cache_path(&args.model, &args.signature))
+        args.cache.clone().unwrap_or_else(|| {
+            modelseal_signer::default_cache_path(&args.model, &args.signing.signature)
+        })
     });
-    let bar = Bar::new(args.output.quiet || args.output.json, "signing");
+    let bar = Bar::new(
+        args.common.output.quiet || args.common.output.json,
+        "signing",
+    );
     let opts = SignOptions {
         key: &key,
         certificates: &certs,
@@ -185,9 +190,9 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
         },
         allow_symlinks: args.allow_symlinks,
         ignore_paths: &ignore,
-        signature_file: Some(&args.signature),
+        signature_file: Some(&args.signing.signature),
         hash_options: HashOptions {
-            threads: args.hashing.threads(),
+            threads: args.common.hashing.threads(),
             progress: bar.as_ref().map(|b| b as _),
             ..HashOptions::default()
         },
@@ -259,11 +264,11 @@ fn sign(args: &SignArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliEr
             .as_ref()
             .map(|c| json!({ "reused": c.reused, "hashed": c.hashed })),
     );
-    if !args.output.json && !args.output.quiet {
+    if !args.common.output.json && !args.common.output.quiet {
         outln!(
             "signed: {} -> {}",
             args.model.display(),
-            args.signature.display()
+            args.signing.signature.display()
         );
         outln!("  algorithm: {}", key.algorithm());
         outln!(

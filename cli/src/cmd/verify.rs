@@ -13,24 +13,19 @@ use serde_json::{Value, json};
 
 use super::verify_checksums::{self, DetachedArgs};
 use super::verify_policy;
-use crate::args::{AuditArgs, Evidence, HashingArgs, OutputArgs, TrustArgs};
-use crate::audit_log::{Facts, record_decision, signer_details, tsa_timestamp};
-use crate::files::{DEFAULT_SIGNATURE, signature_hint};
+use crate::args::{CommonArgs, Evidence, ModelArgs, TrustArgs};
+use crate::audit_log::{Facts, record_decision, signed_by_details, signer_details, tsa_timestamp};
+use crate::files::signature_hint;
 use crate::metrics::{self, MetricsArgs};
 use crate::output::{CliError, Doc, Exit, model_error};
 use crate::progress::Bar;
-use crate::render::{accepted_signature, checks_json, signer_json};
+use crate::render::{accepted_signature, checks_json, no_signature, signer_json};
 
 /// Arguments of `modelseal verify`.
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// The model directory (or single file) to verify.
-    #[arg(value_name = "MODEL")]
-    pub(crate) model: PathBuf,
-    /// The bundle to check against [default: model.sig]; repeatable with
-    /// --policy (k-of-n).
-    #[arg(long = "signature", short = 's', value_name = "SIG")]
-    pub(crate) signatures: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) target: ModelArgs,
     /// Trust policy (JSON) that supplies roots, identities, levels,
     /// algorithm and revocation rules; see `modelseal policy`.
     #[arg(long, value_name = "POLICY.json", conflicts_with_all = ["trust_roots", "public_key", "identity", "checksums", "raw_signature", "certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer", "certificate_oidc_issuer_regexp", "trusted_root"])]
@@ -61,43 +56,22 @@ pub(crate) struct VerifyArgs {
     #[command(flatten)]
     pub(crate) detached: DetachedArgs,
     #[command(flatten)]
-    pub(crate) output: OutputArgs,
-    #[command(flatten)]
-    pub(crate) hashing: HashingArgs,
-    #[command(flatten)]
-    pub(crate) audit: AuditArgs,
+    pub(crate) common: CommonArgs,
     #[command(flatten)]
     pub(crate) metrics: MetricsArgs,
 }
 
-impl VerifyArgs {
-    /// The bundles given, or `model.sig`.
-    pub(crate) fn signatures(&self) -> Vec<PathBuf> {
-        if self.signatures.is_empty() {
-            vec![PathBuf::from(DEFAULT_SIGNATURE)]
-        } else {
-            self.signatures.clone()
-        }
-    }
-}
-
 /// Run `modelseal verify`, recording the decision in the audit log.
 pub(crate) fn run(args: &VerifyArgs, doc: &mut Doc) -> Result<Exit, CliError> {
-    args.audit.validate()?;
+    args.common.audit.validate()?;
     let started = (Instant::now(), SystemTime::now());
     // Every mode fills the same fields (docs/json.md); these are the
     // values when nothing was established.
-    doc.set("model", args.model.display().to_string());
-    doc.set("signer", Value::Null);
-    doc.set("algorithm", Value::Null);
-    doc.set("identity", Value::Null);
-    doc.set("subject_digest", Value::Null);
-    doc.set("signatures", json!([]));
-    doc.set("checks", json!([]));
-    doc.set("policy", Value::Null);
+    doc.set("model", args.target.model.display().to_string());
+    no_signature(doc);
     doc.set("checksums", Value::Null);
     let mut facts = Facts {
-        model: Some(args.model.clone()),
+        model: Some(args.target.model.clone()),
         ..Facts::default()
     };
     let result = if let Some(policy) = &args.policy {
@@ -109,22 +83,22 @@ pub(crate) fn run(args: &VerifyArgs, doc: &mut Doc) -> Result<Exit, CliError> {
             ));
         }
         verify_policy::run(
-            &args.model,
-            &args.signatures(),
+            &args.target.model,
+            &args.target.signatures(),
             policy,
             &args.trust,
-            &args.output,
-            &args.hashing,
+            &args.common.output,
+            &args.common.hashing,
             doc,
             &mut facts,
         )
     } else if args.detached.active() {
         verify_checksums::run(
-            &args.model,
+            &args.target.model,
             &args.detached,
             &args.trust,
-            &args.output,
-            &args.hashing,
+            &args.common.output,
+            &args.common.hashing,
             doc,
             &mut facts,
         )
@@ -132,7 +106,7 @@ pub(crate) fn run(args: &VerifyArgs, doc: &mut Doc) -> Result<Exit, CliError> {
         doc.set("mode", "bundle");
         bundle(args, doc, &mut facts)
     };
-    let result = record_decision(&args.audit, "model.verify", result, &facts);
+    let result = record_decision(&args.common.audit, "model.verify", result, &facts);
     metrics::record(
         &args.metrics,
         &metrics::Decision::new("verify", result.as_ref().copied(), &facts, started),
@@ -179,33 +153,31 @@ fn ignore_paths(
 }
 
 fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, CliError> {
-    let [signature] = args.signatures().try_into().map_err(|_| {
-        CliError::usage(
-            "several --signature bundles need --policy (which says how many distinct signers are required)",
-        )
-    })?;
+    let signature = args.target.signature()?;
     let time = args.trust.time()?;
     let trust = args.trust.bundle_trust(doc)?;
-    let ignore = ignore_paths(&args.model, &args.ignore)?;
+    let ignore = ignore_paths(&args.target.model, &args.ignore)?;
     let label = signature.display().to_string();
     facts.bundle = Some(signature.clone());
-    let bar = Bar::new(args.output.quiet || args.output.json, "verifying");
+    let bar = Bar::new(
+        args.common.output.quiet || args.common.output.json,
+        "verifying",
+    );
     let evidence = Evidence::new(&trust, tsa_timestamps(&args.tsa_roots)?);
     let sources = evidence.sources();
-    let model_names: Vec<String> = args.model_name.iter().cloned().collect();
     let mut opts = Options::new(trust.source(), trust.requirement(), time);
-    opts.model_names = &model_names;
+    opts.model_names = args.model_name.as_slice();
     opts.evidence = &sources;
     opts.signature_file = Some(&signature);
     opts.ignore = &ignore;
     // One file: its name picks its subject in a statement about several.
-    let artifact = std::fs::metadata(&args.model)
+    let artifact = std::fs::metadata(&args.target.model)
         .is_ok_and(|m| m.is_file())
-        .then(|| args.model.file_name().and_then(|n| n.to_str()))
+        .then(|| args.target.model.file_name().and_then(|n| n.to_str()))
         .flatten();
     opts.artifact = artifact;
     opts.hash = HashOptions {
-        threads: args.hashing.threads(),
+        threads: args.common.hashing.threads(),
         progress: bar.as_ref().map(|b| b as _),
         ..HashOptions::default()
     };
@@ -213,7 +185,7 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
         &signature,
         modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES,
     ) {
-        Ok(bytes) => modelseal_verifier::verify(&args.model, &bytes, &opts),
+        Ok(bytes) => modelseal_verifier::verify(&args.target.model, &bytes, &opts),
         Err(e) => Outcome::failed(CheckName::Bundle, e),
     };
     drop(bar);
@@ -232,8 +204,8 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
                 "signatures",
                 json!([{ "file": label, "accepted": false, "signer": signer, "algorithm": null, "identities": [], "subject_digest": null }]),
             );
-            let mut err = model_error(e, "verification failed", &args.model);
-            if let Some(hint) = signature_hint(&args.model, &signature) {
+            let mut err = model_error(e, "verification failed", &args.target.model);
+            if let Some(hint) = signature_hint(&args.target.model, &signature) {
                 err.message.push_str(&hint);
             }
             return Err(err);
@@ -242,28 +214,30 @@ fn bundle(args: &VerifyArgs, doc: &mut Doc, facts: &mut Facts) -> Result<Exit, C
     let a = v.authenticated();
     accepted_signature(doc, &label, a);
     facts.digest = Some(format!("sha256:{}", a.manifest().subject_digest().to_hex()));
-    facts.details = signer_details(a.signer(), a.identity().map(ToString::to_string));
+    facts.details = signed_by_details(a.signed_by());
     facts.details.timestamp = tsa_timestamp(a.signed_at());
     facts.bytes = Some(v.bytes());
-    if let Signer::Certificate { leaf, .. } = a.signer() {
+    if let Signer::Certificate { leaf, .. } = a.signed_by().signer() {
         facts.signer_not_after = Some(leaf.not_after);
     }
     facts.reason = format!(
         "verified: signed by {} ({})",
-        a.signer().describe(),
-        a.algorithm()
+        a.signed_by().signer().describe(),
+        a.signed_by().algorithm()
     );
-    if !args.output.json && !args.output.quiet {
-        outln!("verified: {}", args.model.display());
-        outln!("  signer:    {}", a.signer().describe());
-        match a.signer() {
+    if !args.common.output.json && !args.common.output.quiet {
+        outln!("verified: {}", args.target.model.display());
+        outln!("  signer:    {}", a.signed_by().signer().describe());
+        match a.signed_by().signer() {
             Signer::Certificate { root_subject, .. } => outln!("  root:      {root_subject}"),
-            Signer::Keyless {
-                ca, trusted_root, ..
-            } => outln!("  root:      Fulcio CA {ca} (trusted root {trusted_root})"),
+            Signer::Keyless(k) => outln!(
+                "  root:      Fulcio CA {} (trusted root {})",
+                k.ca,
+                k.trusted_root
+            ),
             _ => {}
         }
-        outln!("  algorithm: {}", a.algorithm());
+        outln!("  algorithm: {}", a.signed_by().algorithm());
         for (name, label) in [
             (CheckName::Tlog, "  tlog:     "),
             (CheckName::Timestamp, "  timestamp:"),

@@ -13,14 +13,14 @@ use clap::Args;
 use modelseal_manifest::HashAlgorithm;
 use modelseal_manifest::HashOptions;
 use modelseal_verifier::{ChecksumsOptions, Guarantee};
-use modelseal_verifier::{DetachedOptions, DetachedSigner, IdentityRequirement};
+use modelseal_verifier::{DetachedOptions, IdentityRequirement, SignedBy};
 use modelseal_verifier::{Error, PublicKey, Report, Signer, Trust};
 use serde_json::{Value, json};
 
 use crate::args::{
     DetachedTrust, HashingArgs, OutputArgs, SchemeArgs, TrustArgs, load_detached_trust,
 };
-use crate::audit_log::{Facts, signer_details};
+use crate::audit_log::{Facts, signed_by_details};
 use crate::output::{CliError, Doc, Exit, verifier_error};
 use crate::progress::Bar;
 use crate::render::{checks_json, signer_json};
@@ -64,7 +64,7 @@ impl DetachedArgs {
 struct Summary<'a> {
     guarantee: Guarantee,
     report: &'a Report,
-    signed: Option<&'a DetachedSigner>,
+    signed: Option<&'a SignedBy>,
     /// Algorithm, lines listed, files checked.
     checksums: Option<(HashAlgorithm, usize, usize)>,
     bytes: Option<u64>,
@@ -76,7 +76,7 @@ struct Summary<'a> {
 }
 
 /// A success line for the audit log.
-fn verified_reason(guarantee: Guarantee, signed: Option<&DetachedSigner>) -> String {
+fn verified_reason(guarantee: Guarantee, signed: Option<&SignedBy>) -> String {
     match signed {
         Some(s) => format!(
             "verified: {} by {} ({})",
@@ -183,10 +183,9 @@ pub(crate) fn run(
             };
             facts.bundle = Some(d.raw_signature.clone().unwrap_or_else(|| sums_path.clone()));
             if let Some(v) = verified {
-                facts.reason = verified_reason(guarantee, v.signed());
-                if let Some(s) = v.signed() {
-                    facts.details =
-                        signer_details(s.signer(), s.identity().map(ToString::to_string));
+                facts.reason = verified_reason(guarantee, v.signed_by());
+                if let Some(s) = v.signed_by() {
+                    facts.details = signed_by_details(s);
                 }
                 facts.digest = (v.checksums().algorithm() == HashAlgorithm::Sha256)
                     .then(|| format!("sha256:{}", v.manifest().subject_digest().to_hex()));
@@ -200,7 +199,7 @@ pub(crate) fn run(
                 &Summary {
                     guarantee,
                     report: &outcome.report,
-                    signed: verified.and_then(|v| v.signed()),
+                    signed: verified.and_then(|v| v.signed_by()),
                     checksums: verified.map(|v| {
                         let c = v.checksums();
                         (c.algorithm(), c.len(), v.manifest().len())
@@ -223,11 +222,8 @@ pub(crate) fn run(
             let verified = outcome.result.as_ref().ok();
             facts.bundle = d.raw_signature.clone();
             if let Some(v) = verified {
-                facts.reason = verified_reason(Guarantee::SignedFile, Some(v.signed()));
-                facts.details = signer_details(
-                    v.signed().signer(),
-                    v.signed().identity().map(ToString::to_string),
-                );
+                facts.reason = verified_reason(Guarantee::SignedFile, Some(v.signed_by()));
+                facts.details = signed_by_details(v.signed_by());
                 facts.bytes = Some(v.bytes());
             }
             report(
@@ -238,7 +234,7 @@ pub(crate) fn run(
                 &Summary {
                     guarantee: Guarantee::SignedFile,
                     report: &outcome.report,
-                    signed: verified.map(|v| v.signed()),
+                    signed: verified.map(|v| v.signed_by()),
                     checksums: None,
                     bytes: verified.map(|v| v.bytes()),
                     error: outcome.result.as_ref().err(),

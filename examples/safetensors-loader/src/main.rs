@@ -198,7 +198,7 @@ fn run(args: &Args) -> Result<(), Failure> {
             // The loader reads each file into memory as it is hashed; the
             // gate hands back what it read only once every digest matched.
             let loaded = gate.load_all(&mut report, |r| {
-                let mut buf = Vec::with_capacity(preallocate(r.len()));
+                let mut buf = Vec::with_capacity(preallocate(r.file().len()));
                 r.read_to_end(&mut buf).map(|_| buf)
             })?;
             let files = loaded

@@ -62,10 +62,72 @@ pub struct Pkcs11Uri {
     pub pin: Option<PinSource>,
 }
 
-/// Why a URI was refused.
+/// Why a URI was refused. The messages name the attribute at fault but
+/// never echo a value that could be a PIN.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("PKCS#11 URI: {0}")]
-pub struct UriError(pub String);
+#[non_exhaustive]
+pub enum UriError {
+    /// The text does not start with `pkcs11:`.
+    #[error("PKCS#11 URI: does not start with pkcs11:")]
+    NotPkcs11,
+    /// A `%XX` escape is not two hex digits.
+    #[error("PKCS#11 URI: {attribute}: bad percent-encoding")]
+    PercentEncoding {
+        /// The attribute whose value it is.
+        attribute: String,
+    },
+    /// A text attribute does not decode to UTF-8.
+    #[error("PKCS#11 URI: {attribute}: not UTF-8")]
+    NotUtf8 {
+        /// The attribute.
+        attribute: String,
+    },
+    /// An attribute is given twice.
+    #[error("PKCS#11 URI: {attribute} appears twice")]
+    Repeated {
+        /// The attribute (`pin-value/pin-source` for the two PIN forms).
+        attribute: String,
+    },
+    /// A path attribute has no `=`.
+    #[error("PKCS#11 URI: path attribute without '=': {part:?}")]
+    PathAttributeWithoutValue {
+        /// The attribute as written.
+        part: String,
+    },
+    /// A query attribute has no `=` (not echoed: a mistyped `pin-value`
+    /// would be the PIN).
+    #[error("PKCS#11 URI: a query attribute without '='")]
+    QueryAttributeWithoutValue,
+    /// `type=` names another object type than a private key.
+    #[error("PKCS#11 URI: type={value}: a signing key is type=private")]
+    NotPrivateKey {
+        /// The type given.
+        value: String,
+    },
+    /// `slot-id=` names a slot by number.
+    #[error(
+        "PKCS#11 URI: slot-id is not accepted: slot numbers change when tokens are added; name the token (token=LABEL or serial=)"
+    )]
+    SlotId,
+    /// A path attribute RFC 7512 does not define or this signer does not use.
+    #[error("PKCS#11 URI: unsupported path attribute {attribute:?}")]
+    UnsupportedPathAttribute {
+        /// The attribute.
+        attribute: String,
+    },
+    /// A query attribute RFC 7512 does not define or this signer does not use.
+    #[error("PKCS#11 URI: unsupported query attribute {attribute:?}")]
+    UnsupportedQueryAttribute {
+        /// The attribute.
+        attribute: String,
+    },
+    /// `pin-source=` is not a `file:` URI.
+    #[error("PKCS#11 URI: pin-source: only file:PATH is supported")]
+    PinSourceNotFile,
+    /// Neither `object=` nor `id=` names the key.
+    #[error("PKCS#11 URI: name the key with object=LABEL or id=%XX...")]
+    NoKeyName,
+}
 
 fn decode(attr: &str, value: &str) -> Result<Vec<u8>, UriError> {
     let bytes = value.as_bytes();
@@ -78,7 +140,9 @@ fn decode(attr: &str, value: &str) -> Result<Vec<u8>, UriError> {
                     .get(i + 1..i + 3)
                     .and_then(|h| std::str::from_utf8(h).ok())
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| UriError(format!("{attr}: bad percent-encoding")))?;
+                    .ok_or_else(|| UriError::PercentEncoding {
+                        attribute: attr.to_owned(),
+                    })?;
                 out.push(hex);
                 i += 3;
             }
@@ -92,12 +156,16 @@ fn decode(attr: &str, value: &str) -> Result<Vec<u8>, UriError> {
 }
 
 fn text(attr: &str, value: &str) -> Result<String, UriError> {
-    String::from_utf8(decode(attr, value)?).map_err(|_| UriError(format!("{attr}: not UTF-8")))
+    String::from_utf8(decode(attr, value)?).map_err(|_| UriError::NotUtf8 {
+        attribute: attr.to_owned(),
+    })
 }
 
 fn set<T>(slot: &mut Option<T>, attr: &str, value: T) -> Result<(), UriError> {
     if slot.replace(value).is_some() {
-        return Err(UriError(format!("{attr} appears twice")));
+        return Err(UriError::Repeated {
+            attribute: attr.to_owned(),
+        });
     }
     Ok(())
 }
@@ -113,15 +181,15 @@ impl Pkcs11Uri {
     /// # Errors
     /// [`UriError`] naming the attribute at fault.
     pub fn parse(s: &str) -> Result<Pkcs11Uri, UriError> {
-        let rest = s
-            .strip_prefix("pkcs11:")
-            .ok_or_else(|| UriError("does not start with pkcs11:".into()))?;
+        let rest = s.strip_prefix("pkcs11:").ok_or(UriError::NotPkcs11)?;
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         let mut uri = Pkcs11Uri::default();
         for part in path.split(';').filter(|p| !p.is_empty()) {
-            let (attr, value) = part
-                .split_once('=')
-                .ok_or_else(|| UriError(format!("path attribute without '=': {part:?}")))?;
+            let (attr, value) =
+                part.split_once('=')
+                    .ok_or_else(|| UriError::PathAttributeWithoutValue {
+                        part: part.to_owned(),
+                    })?;
             match attr {
                 "token" => set(&mut uri.token, attr, text(attr, value)?)?,
                 "manufacturer" => set(&mut uri.manufacturer, attr, text(attr, value)?)?,
@@ -131,18 +199,18 @@ impl Pkcs11Uri {
                 "id" => set(&mut uri.id, attr, decode(attr, value)?)?,
                 "type" => {
                     if value != "private" {
-                        return Err(UriError(format!(
-                            "type={value}: a signing key is type=private"
-                        )));
+                        return Err(UriError::NotPrivateKey {
+                            value: value.to_owned(),
+                        });
                     }
                 }
                 "slot-id" => {
-                    return Err(UriError(
-                        "slot-id is not accepted: slot numbers change when tokens are added; name the token (token=LABEL or serial=)".into(),
-                    ));
+                    return Err(UriError::SlotId);
                 }
                 other => {
-                    return Err(UriError(format!("unsupported path attribute {other:?}")));
+                    return Err(UriError::UnsupportedPathAttribute {
+                        attribute: other.to_owned(),
+                    });
                 }
             }
         }
@@ -150,7 +218,7 @@ impl Pkcs11Uri {
             // Not echoed: a mistyped `pin-value` would be the PIN.
             let (attr, value) = part
                 .split_once('=')
-                .ok_or_else(|| UriError("a query attribute without '='".into()))?;
+                .ok_or(UriError::QueryAttributeWithoutValue)?;
             match attr {
                 "module-path" => {
                     set(
@@ -165,9 +233,9 @@ impl Pkcs11Uri {
                 }
                 "pin-source" => {
                     let src = text(attr, value)?;
-                    let path = src.strip_prefix("file:").ok_or_else(|| {
-                        UriError("pin-source: only file:PATH is supported".into())
-                    })?;
+                    let path = src
+                        .strip_prefix("file:")
+                        .ok_or(UriError::PinSourceNotFile)?;
                     // file:///run/x and file:/run/x both name /run/x.
                     let path = path.strip_prefix("//").unwrap_or(path);
                     set(
@@ -177,14 +245,14 @@ impl Pkcs11Uri {
                     )?;
                 }
                 other => {
-                    return Err(UriError(format!("unsupported query attribute {other:?}")));
+                    return Err(UriError::UnsupportedQueryAttribute {
+                        attribute: other.to_owned(),
+                    });
                 }
             }
         }
         if uri.object.is_none() && uri.id.is_none() {
-            return Err(UriError(
-                "name the key with object=LABEL or id=%XX...".into(),
-            ));
+            return Err(UriError::NoKeyName);
         }
         Ok(uri)
     }
@@ -295,20 +363,66 @@ mod tests {
 
     #[test]
     fn refuses_what_it_does_not_understand() {
-        for bad in [
-            "pkcs11:",
-            "pkcs11:token=t",
-            "pkcs11:object=k;slot-id=0",
-            "pkcs11:object=k;type=cert",
-            "pkcs11:object=k;object=j",
-            "pkcs11:object=k;library-version=1",
-            "pkcs11:object=k?pin-source=env:PIN",
-            "pkcs11:object=k?module-name=softhsm2",
-            "pkcs11:object=%zz",
-            "pkcs11:object",
-            "file:/x",
+        let attribute = |a: &str| a.to_owned();
+        for (bad, why) in [
+            ("pkcs11:", UriError::NoKeyName),
+            ("pkcs11:token=t", UriError::NoKeyName),
+            ("pkcs11:object=k;slot-id=0", UriError::SlotId),
+            (
+                "pkcs11:object=k;type=cert",
+                UriError::NotPrivateKey {
+                    value: "cert".into(),
+                },
+            ),
+            (
+                "pkcs11:object=k;object=j",
+                UriError::Repeated {
+                    attribute: attribute("object"),
+                },
+            ),
+            (
+                "pkcs11:object=k;library-version=1",
+                UriError::UnsupportedPathAttribute {
+                    attribute: attribute("library-version"),
+                },
+            ),
+            (
+                "pkcs11:object=k?pin-source=env:PIN",
+                UriError::PinSourceNotFile,
+            ),
+            (
+                "pkcs11:object=k?module-name=softhsm2",
+                UriError::UnsupportedQueryAttribute {
+                    attribute: attribute("module-name"),
+                },
+            ),
+            (
+                "pkcs11:object=%zz",
+                UriError::PercentEncoding {
+                    attribute: attribute("object"),
+                },
+            ),
+            (
+                "pkcs11:object=%ff",
+                UriError::NotUtf8 {
+                    attribute: attribute("object"),
+                },
+            ),
+            (
+                "pkcs11:object",
+                UriError::PathAttributeWithoutValue {
+                    part: "object".into(),
+                },
+            ),
+            ("pkcs11:object=k?pin", UriError::QueryAttributeWithoutValue),
+            ("file:/x", UriError::NotPkcs11),
         ] {
-            assert!(Pkcs11Uri::parse(bad).is_err(), "{bad}");
+            assert_eq!(Pkcs11Uri::parse(bad).err(), Some(why), "{bad}");
         }
+        assert_eq!(
+            UriError::SlotId.to_string(),
+            "PKCS#11 URI: slot-id is not accepted: slot numbers change when tokens are added; \
+             name the token (token=LABEL or serial=)"
+        );
     }
 }

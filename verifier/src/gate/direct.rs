@@ -13,16 +13,10 @@ use std::path::PathBuf;
 
 use modelseal_manifest::{HashAlgorithm, Hasher, ModelError, ResourcePath};
 
+use super::file::{GatedFile, State};
 use super::stream::verdict;
 use super::{FileVerified, Gate, LoadError, Resource, check_end, check_resource};
 use crate::error::Error;
-
-#[derive(Debug)]
-enum State {
-    Reading,
-    Verified,
-    Failed(Error),
-}
 
 /// A reader over one model file that hashes, in the caller's thread, the
 /// very bytes it writes into the caller's buffer.
@@ -40,10 +34,9 @@ enum State {
 /// There is no `Seek`: a second read of the model store would not be the
 /// hashed one.
 pub struct HashingReader {
-    path: ResourcePath,
+    signed: GatedFile,
     display: PathBuf,
     file: File,
-    size: u64,
     resources: Vec<Resource>,
     /// The resource being read (`resources.len()` once all are checked).
     current: usize,
@@ -67,9 +60,11 @@ impl Gate {
         let hash = self.hash();
         let mut reader = HashingReader {
             display: self.display_path(&entry),
-            path: entry.path,
+            signed: GatedFile {
+                path: entry.path,
+                size: entry.size,
+            },
             file,
-            size: entry.size,
             resources,
             current: 0,
             hash,
@@ -104,8 +99,7 @@ impl Gate {
 impl std::fmt::Debug for HashingReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HashingReader")
-            .field("path", &self.path)
-            .field("size", &self.size)
+            .field("file", &self.signed)
             .field("pos", &self.pos)
             .field("state", &self.state)
             .finish_non_exhaustive()
@@ -114,18 +108,8 @@ impl std::fmt::Debug for HashingReader {
 
 impl HashingReader {
     /// The file being read.
-    pub fn path(&self) -> &ResourcePath {
-        &self.path
-    }
-
-    /// The file's signed length in bytes.
-    pub fn len(&self) -> u64 {
-        self.size
-    }
-
-    /// Whether the file is empty.
-    pub fn is_empty(&self) -> bool {
-        self.size == 0
+    pub fn file(&self) -> &GatedFile {
+        &self.signed
     }
 
     /// Bytes read (and hashed) so far.
@@ -141,18 +125,11 @@ impl HashingReader {
     pub fn finish(mut self) -> Result<FileVerified, Error> {
         let mut buf = Vec::new();
         loop {
-            match std::mem::replace(&mut self.state, State::Reading) {
-                State::Verified => {
-                    return Ok(FileVerified {
-                        path: self.path.clone(),
-                        bytes: self.size,
-                    });
-                }
-                State::Failed(e) => return Err(e),
-                State::Reading => {}
+            if let Some(verdict) = self.state.take(&self.signed) {
+                return verdict;
             }
             if buf.is_empty() {
-                let left = usize::try_from(self.size - self.pos).unwrap_or(usize::MAX);
+                let left = usize::try_from(self.signed.size - self.pos).unwrap_or(usize::MAX);
                 buf = vec![0u8; self.chunk.min(left).max(1)];
             }
             // A failure lands in `state`, returned above.
@@ -165,7 +142,7 @@ impl HashingReader {
     fn settle(&mut self) {
         while let State::Reading = self.state {
             let Some(res) = self.resources.get(self.current) else {
-                self.state = match check_end(&self.file, &self.display, self.size) {
+                self.state = match check_end(&self.file, &self.display, self.signed.size) {
                     Ok(()) => State::Verified,
                     Err(e) => State::Failed(e),
                 };
@@ -207,7 +184,7 @@ impl HashingReader {
             }
             Ok(n) => ModelError::Changed {
                 path: self.display.clone(),
-                expected: self.size,
+                expected: self.signed.size,
                 found: self.pos + n,
             }
             .into(),

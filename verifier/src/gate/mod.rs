@@ -51,13 +51,15 @@ use crate::report::{CheckName, Report};
 use crate::verify::{Authenticated, Options, signed_files};
 
 mod direct;
+mod file;
 mod seal;
 mod stream;
 mod view;
 
 pub use direct::HashingReader;
+pub use file::{FileVerified, GatedFile};
 pub use seal::{SealedFile, SealedModel};
-pub use stream::{FileVerified, LoadError, Loaded, VerifyingReader};
+pub use stream::{LoadError, Loaded, VerifyingReader};
 pub use view::ModelView;
 
 /// Bytes handed from the hashing thread to the consumer at a time.

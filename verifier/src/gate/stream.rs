@@ -6,6 +6,7 @@ use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 
 use modelseal_manifest::{ModelError, ResourcePath};
 
+use super::file::{FileVerified, GatedFile, State};
 use super::{Gate, IN_FLIGHT, Source, produce};
 use crate::error::{Error, GateError};
 use crate::report::{CheckName, Report};
@@ -17,33 +18,6 @@ enum Msg {
     Chunk(Vec<u8>, usize),
     /// Every chunk was sent; the verdict on the whole file.
     Done(Result<(), Error>),
-}
-
-#[derive(Debug)]
-enum State {
-    Reading,
-    Verified,
-    Failed(Error),
-}
-
-/// Proof that every byte of one file was read through a
-/// [`VerifyingReader`] and matched its signed digest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileVerified {
-    pub(super) path: ResourcePath,
-    pub(super) bytes: u64,
-}
-
-impl FileVerified {
-    /// The file.
-    pub fn path(&self) -> &ResourcePath {
-        &self.path
-    }
-
-    /// Its length in bytes.
-    pub fn bytes(&self) -> u64 {
-        self.bytes
-    }
 }
 
 /// A reader over one model file that yields exactly the bytes it hashed.
@@ -60,8 +34,7 @@ impl FileVerified {
 /// hashed one. Loaders that need random access use [`Gate::seal`].
 #[derive(Debug)]
 pub struct VerifyingReader {
-    path: ResourcePath,
-    size: u64,
+    file: GatedFile,
     delivered: u64,
     chunks: Receiver<Msg>,
     free: Sender<Vec<u8>>,
@@ -71,18 +44,8 @@ pub struct VerifyingReader {
 
 impl VerifyingReader {
     /// The file being read.
-    pub fn path(&self) -> &ResourcePath {
-        &self.path
-    }
-
-    /// The file's signed length in bytes.
-    pub fn len(&self) -> u64 {
-        self.size
-    }
-
-    /// Whether the file is empty.
-    pub fn is_empty(&self) -> bool {
-        self.size == 0
+    pub fn file(&self) -> &GatedFile {
+        &self.file
     }
 
     /// Bytes handed to the caller so far.
@@ -98,15 +61,8 @@ impl VerifyingReader {
     /// hashing thread stopped without a verdict.
     pub fn finish(mut self) -> Result<FileVerified, Error> {
         loop {
-            match std::mem::replace(&mut self.state, State::Reading) {
-                State::Verified => {
-                    return Ok(FileVerified {
-                        path: self.path.clone(),
-                        bytes: self.size,
-                    });
-                }
-                State::Failed(e) => return Err(e),
-                State::Reading => {}
+            if let Some(verdict) = self.state.take(&self.file) {
+                return verdict;
             }
             if let Some((buf, len, _)) = self.current.take() {
                 self.delivered += len as u64;
@@ -123,11 +79,11 @@ impl VerifyingReader {
                 self.current = Some((buf, len, 0));
                 State::Reading
             }
-            Ok(Msg::Done(Ok(()))) if self.delivered == self.size => State::Verified,
+            Ok(Msg::Done(Ok(()))) if self.delivered == self.file.size => State::Verified,
             Ok(Msg::Done(Ok(()))) => State::Failed(
                 ModelError::Changed {
-                    path: self.path.as_str().into(),
-                    expected: self.size,
+                    path: self.file.path.as_str().into(),
+                    expected: self.file.size,
                     found: self.delivered,
                 }
                 .into(),
@@ -135,7 +91,7 @@ impl VerifyingReader {
             Ok(Msg::Done(Err(e))) => State::Failed(e),
             Err(_) => State::Failed(
                 GateError::Abandoned {
-                    path: self.path.to_string(),
+                    path: self.file.path.to_string(),
                 }
                 .into(),
             ),
@@ -275,8 +231,10 @@ impl Gate {
                 })?;
         }
         Ok(VerifyingReader {
-            path: entry.path,
-            size,
+            file: GatedFile {
+                path: entry.path,
+                size,
+            },
             delivered: 0,
             chunks: rx,
             free,

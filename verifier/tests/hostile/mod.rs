@@ -70,7 +70,10 @@ impl Signed {
         assert_eq!(m.envelope.payload_type, self.bundle.envelope.payload_type);
         assert_eq!(m.envelope.signature, self.bundle.envelope.signature);
         assert_eq!(v.authenticated().manifest(), &self.manifest);
-        assert_eq!(v.authenticated().algorithm(), self.key.algorithm());
+        assert_eq!(
+            v.authenticated().signed_by().algorithm(),
+            self.key.algorithm()
+        );
     }
 }
 
