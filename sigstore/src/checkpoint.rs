@@ -15,7 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use sha2::{Digest as _, Sha256};
 
-use crate::error::TlogError;
+use crate::error::{CheckpointError, TlogError};
 use crate::log_key::LogKey;
 
 /// Largest note accepted, in bytes.
@@ -51,8 +51,8 @@ pub struct Checkpoint {
     pub signatures: Vec<NoteSignature>,
 }
 
-fn malformed(s: impl Into<String>) -> TlogError {
-    TlogError::MalformedCheckpoint(s.into())
+fn malformed(e: CheckpointError) -> TlogError {
+    TlogError::MalformedCheckpoint(e)
 }
 
 impl Checkpoint {
@@ -62,61 +62,67 @@ impl Checkpoint {
     /// [`TlogError::MalformedCheckpoint`] saying what is wrong.
     pub fn parse(text: &str) -> Result<Checkpoint, TlogError> {
         if text.len() > MAX_NOTE_BYTES {
-            return Err(malformed(format!("longer than {MAX_NOTE_BYTES} bytes")));
+            return Err(malformed(CheckpointError::TooLong(MAX_NOTE_BYTES)));
         }
         let split = text
             .find("\n\n")
-            .ok_or_else(|| malformed("no blank line between text and signatures"))?;
+            .ok_or_else(|| malformed(CheckpointError::NoBlankLine))?;
         let body = &text[..=split];
         let sigs = &text[split + 2..];
         let mut lines = body[..body.len() - 1].split('\n');
         let origin = lines.next().unwrap_or_default();
         if origin.is_empty() {
-            return Err(malformed("empty origin line"));
+            return Err(malformed(CheckpointError::EmptyOrigin));
         }
-        let size_line = lines.next().ok_or_else(|| malformed("no tree size"))?;
+        let size_line = lines
+            .next()
+            .ok_or_else(|| malformed(CheckpointError::NoTreeSize))?;
         if size_line.is_empty()
             || !size_line.bytes().all(|b| b.is_ascii_digit())
             || (size_line.len() > 1 && size_line.starts_with('0'))
         {
-            return Err(malformed("the tree size is not a decimal number"));
+            return Err(malformed(CheckpointError::TreeSizeNotDecimal));
         }
         let size = size_line
             .parse::<u64>()
-            .map_err(|_| malformed("the tree size is too large"))?;
-        let root_line = lines.next().ok_or_else(|| malformed("no root hash"))?;
+            .map_err(|_| malformed(CheckpointError::TreeSizeTooLarge))?;
+        let root_line = lines
+            .next()
+            .ok_or_else(|| malformed(CheckpointError::NoRootHash))?;
         let root_hash = B64
             .decode(root_line)
-            .map_err(|_| malformed("the root hash is not base64"))?;
+            .map_err(|_| malformed(CheckpointError::RootHashNotBase64))?;
         if root_hash.len() != 32 {
-            return Err(malformed("the root hash is not 32 bytes"));
+            return Err(malformed(CheckpointError::RootHashLength));
         }
         let extensions: Vec<String> = lines.map(str::to_owned).collect();
         if extensions.iter().any(String::is_empty) {
-            return Err(malformed("an empty extension line"));
+            return Err(malformed(CheckpointError::EmptyExtension));
         }
         if !sigs.ends_with('\n') {
-            return Err(malformed("the signatures do not end with a newline"));
+            return Err(malformed(CheckpointError::NoFinalNewline));
         }
         let mut signatures = Vec::new();
         for line in sigs[..sigs.len() - 1].split('\n') {
             if signatures.len() == MAX_SIGNATURES {
-                return Err(malformed(format!("more than {MAX_SIGNATURES} signatures")));
+                return Err(malformed(CheckpointError::TooManySignatures(
+                    MAX_SIGNATURES,
+                )));
             }
             let rest = line
                 .strip_prefix("\u{2014} ")
-                .ok_or_else(|| malformed("a signature line does not start with an em dash"))?;
+                .ok_or_else(|| malformed(CheckpointError::NoEmDash))?;
             let (name, sig) = rest
                 .split_once(' ')
-                .ok_or_else(|| malformed("a signature line without a signature"))?;
+                .ok_or_else(|| malformed(CheckpointError::NoSignature))?;
             if name.is_empty() || sig.contains(' ') {
-                return Err(malformed("a signature line is not `— NAME SIGNATURE`"));
+                return Err(malformed(CheckpointError::BadSignatureLine));
             }
             let blob = B64
                 .decode(sig)
-                .map_err(|_| malformed("a signature is not base64"))?;
+                .map_err(|_| malformed(CheckpointError::SignatureNotBase64))?;
             if blob.len() < 5 {
-                return Err(malformed("a signature is too short"));
+                return Err(malformed(CheckpointError::SignatureTooShort));
             }
             let mut key_hint = [0u8; 4];
             key_hint.copy_from_slice(&blob[..4]);
@@ -127,7 +133,7 @@ impl Checkpoint {
             });
         }
         if signatures.is_empty() {
-            return Err(malformed("no signature"));
+            return Err(malformed(CheckpointError::Unsigned));
         }
         Ok(Checkpoint {
             body: body.to_owned(),
@@ -197,24 +203,45 @@ mod tests {
     #[test]
     fn refuses_malformed_notes() {
         let sig = format!("\u{2014} log {}\n", B64.encode([1, 2, 3, 4, 9]));
-        for bad in [
-            note(&format!("log\n10\n{ROOT}\n"), ""),
-            format!("log\n10\n{ROOT}\n{sig}"),
-            note(&format!("\n10\n{ROOT}\n"), &sig),
-            note(&format!("log\n010\n{ROOT}\n"), &sig),
-            note(&format!("log\n-1\n{ROOT}\n"), &sig),
-            note(&format!("log\n99999999999999999999999\n{ROOT}\n"), &sig),
-            note("log\n10\nAAAA\n", &sig),
-            note(&format!("log\n10\n{ROOT}\n"), &sig.replace('\u{2014}', "-")),
-            note(&format!("log\n10\n{ROOT}\n"), sig.trim_end()),
-            note(
-                &format!("log\n10\n{ROOT}\n"),
-                &format!("\u{2014} log {}\n", B64.encode([1, 2])),
+        use CheckpointError as E;
+        let body = format!("log\n10\n{ROOT}\n");
+        for (bad, why) in [
+            (note(&body, ""), E::NoFinalNewline),
+            (format!("{body}{sig}"), E::NoBlankLine),
+            (note(&format!("\n10\n{ROOT}\n"), &sig), E::EmptyOrigin),
+            (
+                note(&format!("log\n010\n{ROOT}\n"), &sig),
+                E::TreeSizeNotDecimal,
             ),
-            note(&format!("log\n10\n{ROOT}\n"), &sig.repeat(101)),
-            note("log\n10\n", &sig),
+            (
+                note(&format!("log\n-1\n{ROOT}\n"), &sig),
+                E::TreeSizeNotDecimal,
+            ),
+            (
+                note(&format!("log\n99999999999999999999999\n{ROOT}\n"), &sig),
+                E::TreeSizeTooLarge,
+            ),
+            (note("log\n10\nAAAA\n", &sig), E::RootHashLength),
+            (note("log\n10\n!!!!\n", &sig), E::RootHashNotBase64),
+            (note(&format!("{body}\n"), &sig), E::NoEmDash),
+            (note(&body, &sig.replace('\u{2014}', "-")), E::NoEmDash),
+            (note(&body, sig.trim_end()), E::NoFinalNewline),
+            (note(&body, "\u{2014} log\n"), E::NoSignature),
+            (note(&body, "\u{2014} log a b\n"), E::BadSignatureLine),
+            (note(&body, "\u{2014} log !!!!\n"), E::SignatureNotBase64),
+            (
+                note(&body, &format!("\u{2014} log {}\n", B64.encode([1, 2]))),
+                E::SignatureTooShort,
+            ),
+            (note(&body, &sig.repeat(101)), E::TooManySignatures(100)),
+            (note("log\n10\n", &sig), E::NoRootHash),
+            (note("log\n", &sig), E::NoTreeSize),
+            ("x".repeat(MAX_NOTE_BYTES + 1), E::TooLong(MAX_NOTE_BYTES)),
         ] {
-            assert!(Checkpoint::parse(&bad).is_err(), "{bad:?}");
+            match Checkpoint::parse(&bad) {
+                Err(TlogError::MalformedCheckpoint(e)) => assert_eq!(e, why, "{bad:?}"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
         }
     }
 }

@@ -9,7 +9,7 @@ use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
 use crate::der;
-use crate::error::{Error, IdentityError};
+use crate::error::{CertificateError, Error, IdentityError};
 
 /// `1.3.6.1.4.1.57264.1.1`: OIDC issuer, raw string (deprecated).
 const OID_ISSUER_V1: &str = "1.3.6.1.4.1.57264.1.1";
@@ -33,7 +33,7 @@ impl fmt::Display for CertIdentity {
     }
 }
 
-fn cert_err(reason: impl Into<String>) -> Error {
+fn cert_err(reason: impl Into<CertificateError>) -> Error {
     Error::Certificate {
         reason: reason.into(),
     }
@@ -46,7 +46,7 @@ fn cert_err(reason: impl Into<String>) -> Error {
 /// [`Error::Identity`] when the issuer is absent or the two issuer
 /// extensions disagree, or when there is no SAN.
 pub fn identity(leaf_der: &[u8]) -> Result<CertIdentity, Error> {
-    let (_, cert) = X509Certificate::from_der(leaf_der).map_err(|e| cert_err(e.to_string()))?;
+    let (_, cert) = X509Certificate::from_der(leaf_der).map_err(cert_err)?;
     identity_of(&cert)
 }
 
@@ -65,7 +65,7 @@ pub fn identity_of(cert: &X509Certificate<'_>) -> Result<CertIdentity, Error> {
             }
             v1 = Some(
                 std::str::from_utf8(ext.value)
-                    .map_err(|_| cert_err("the issuer extension is not UTF-8"))?
+                    .map_err(|_| cert_err(CertificateError::IssuerNotUtf8))?
                     .to_owned(),
             );
         } else if oid == OID_ISSUER_V2 {
@@ -89,7 +89,7 @@ pub fn identity_of(cert: &X509Certificate<'_>) -> Result<CertIdentity, Error> {
                     if oid.to_id_string() == OID_OTHERNAME_USERNAME =>
                 {
                     // [0] EXPLICIT UTF8String
-                    let (outer, _) = der::read(value).map_err(|e| cert_err(e.to_string()))?;
+                    let (outer, _) = der::read(value).map_err(cert_err)?;
                     sans.push(utf8_string(outer.contents)?);
                 }
                 _ => {}
@@ -103,12 +103,12 @@ pub fn identity_of(cert: &X509Certificate<'_>) -> Result<CertIdentity, Error> {
 }
 
 fn utf8_string(der_bytes: &[u8]) -> Result<String, Error> {
-    let (tlv, rest) = der::read(der_bytes).map_err(|e| cert_err(e.to_string()))?;
+    let (tlv, rest) = der::read(der_bytes).map_err(cert_err)?;
     if tlv.tag != 0x0c || !rest.is_empty() {
-        return Err(cert_err("an identity extension is not a UTF8String"));
+        return Err(cert_err(CertificateError::NotUtf8String));
     }
     String::from_utf8(tlv.contents.to_vec())
-        .map_err(|_| cert_err("an identity extension is not UTF-8"))
+        .map_err(|_| cert_err(CertificateError::IdentityNotUtf8))
 }
 
 /// An exact value or a regular expression that must match the whole value.
@@ -129,9 +129,9 @@ impl Matcher {
     pub fn regex(pattern: &str) -> Result<Matcher, IdentityError> {
         regex::Regex::new(&format!("^(?:{pattern})$"))
             .map(Matcher::Regex)
-            .map_err(|e| IdentityError::BadPattern {
+            .map_err(|reason| IdentityError::BadPattern {
                 pattern: pattern.to_owned(),
-                reason: e.to_string(),
+                reason,
             })
     }
 
@@ -216,6 +216,7 @@ pub fn check<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::der::DerError;
 
     #[test]
     fn regexps_match_whole_values() {
@@ -227,8 +228,44 @@ mod tests {
         let alt = Matcher::regex("a|b").unwrap();
         assert!(alt.matches("a") && alt.matches("b") && !alt.matches("ab"));
         assert_eq!(alt.to_string(), "/a|b/");
-        assert!(Matcher::regex("(").is_err());
+        assert!(matches!(
+            Matcher::regex("("),
+            Err(IdentityError::BadPattern {
+                reason: regex::Error::Syntax(_),
+                ..
+            })
+        ));
         assert!(!Matcher::Exact("a@b".into()).matches("A@b"));
+    }
+
+    #[test]
+    fn unreadable_certificates_say_why() {
+        let reason = |der: &[u8]| match identity(der) {
+            Err(Error::Certificate { reason }) => reason,
+            other => panic!("{other:?}"),
+        };
+        assert!(matches!(
+            reason(b"not a certificate"),
+            CertificateError::Parse(_)
+        ));
+        assert!(matches!(
+            utf8_string(&der::write(0x13, b"printable")),
+            Err(Error::Certificate {
+                reason: CertificateError::NotUtf8String
+            })
+        ));
+        assert!(matches!(
+            utf8_string(&der::write(0x0c, b"\xff")),
+            Err(Error::Certificate {
+                reason: CertificateError::IdentityNotUtf8
+            })
+        ));
+        assert!(matches!(
+            utf8_string(&[0x0c, 0x05, b'a']),
+            Err(Error::Certificate {
+                reason: CertificateError::Der(DerError::Overrun)
+            })
+        ));
     }
 
     #[test]

@@ -23,7 +23,11 @@ mod trusted_root;
 
 pub use checkpoint::{Checkpoint, MAX_NOTE_BYTES, MAX_SIGNATURES, NoteSignature, note_key_id};
 pub use der::DerError;
-pub use error::{Error, IdentityError, PrecertError, SctError, TimestampTokenError, TlogError};
+pub use error::{
+    BodyError, CertificateError, CheckpointError, Error, IdentityError, PrecertError, RootError,
+    SctError, SctRefusal, TimestampError, TimestampTokenError, TlogError, TsaRefusal,
+    TsaRefusalReason, X509ParseError,
+};
 pub use fulcio::{
     CertIdentity, KeylessIdentity, Matcher, check as check_identity, identity as fulcio_identity,
     identity_of as fulcio_identity_of,

@@ -21,7 +21,7 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use crate::checkpoint::Checkpoint;
-use crate::error::{Error, TlogError};
+use crate::error::{BodyError, Error, TlogError};
 use crate::merkle;
 use crate::trusted_root::TrustedRoot;
 
@@ -223,22 +223,29 @@ pub(crate) fn hex(b: &[u8]) -> String {
 fn at<'v>(v: &'v Value, path: &[&str]) -> Result<&'v Value, TlogError> {
     let mut cur = v;
     for p in path {
-        cur = cur
-            .get(p)
-            .ok_or_else(|| TlogError::MalformedBody(format!("no {}", path.join("."))))?;
+        cur = cur.get(p).ok_or_else(|| {
+            TlogError::MalformedBody(BodyError::Missing {
+                path: path.join("."),
+            })
+        })?;
     }
     Ok(cur)
 }
 
 fn text<'v>(v: &'v Value, path: &[&str]) -> Result<&'v str, TlogError> {
-    at(v, path)?
-        .as_str()
-        .ok_or_else(|| TlogError::MalformedBody(format!("{} is not a string", path.join("."))))
+    at(v, path)?.as_str().ok_or_else(|| {
+        TlogError::MalformedBody(BodyError::NotString {
+            path: path.join("."),
+        })
+    })
 }
 
 fn b64_field(v: &Value, path: &[&str]) -> Result<Vec<u8>, TlogError> {
-    B64.decode(text(v, path)?)
-        .map_err(|_| TlogError::MalformedBody(format!("{} is not base64", path.join("."))))
+    B64.decode(text(v, path)?).map_err(|_| {
+        TlogError::MalformedBody(BodyError::NotBase64 {
+            path: path.join("."),
+        })
+    })
 }
 
 /// DER from a PEM block (any label) or from DER itself.
@@ -283,14 +290,14 @@ fn same(cond: bool, what: &'static str) -> Result<(), TlogError> {
 /// Step 2: returns whether the entry is a Rekor v2 entry.
 fn check_body(entry: &TlogEntry, signed: &Signed<'_>) -> Result<bool, TlogError> {
     let body: Value =
-        serde_json::from_slice(&entry.body).map_err(|e| TlogError::MalformedBody(e.to_string()))?;
+        serde_json::from_slice(&entry.body).map_err(|e| TlogError::MalformedBody(e.into()))?;
     let kind = text(&body, &["kind"])?;
     let api = text(&body, &["apiVersion"])?;
     if kind != entry.kind || api != entry.version {
-        return Err(TlogError::MalformedBody(format!(
-            "the body is a {kind} {api}, the entry says {} {}",
-            entry.kind, entry.version
-        )));
+        return Err(TlogError::MalformedBody(BodyError::KindDiffers {
+            body: format!("{kind} {api}"),
+            entry: format!("{} {}", entry.kind, entry.version),
+        }));
     }
     let mismatch = || TlogError::KindMismatch {
         kind: kind.to_owned(),
@@ -417,7 +424,9 @@ fn one_signature<'v>(v: &'v Value, field: &str) -> Result<&'v Value, TlogError> 
     match at(v, &[field])?.as_array().map(Vec::as_slice) {
         Some([one]) => Ok(one),
         Some(_) => Err(TlogError::BodyMismatch("number of signatures")),
-        None => Err(TlogError::MalformedBody(format!("{field} is not a list"))),
+        None => Err(TlogError::MalformedBody(BodyError::NotList {
+            path: field.to_owned(),
+        })),
     }
 }
 

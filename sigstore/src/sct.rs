@@ -7,7 +7,7 @@ use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
 use crate::der;
-use crate::error::{PrecertError, SctError};
+use crate::error::{PrecertError, SctError, SctRefusal};
 use crate::trusted_root::TrustedRoot;
 
 /// `1.3.6.1.4.1.11129.2.4.2`, DER-encoded (with tag and length).
@@ -99,8 +99,7 @@ pub fn verify(
     issuer_spki_der: &[u8],
     root: &TrustedRoot,
 ) -> Result<VerifiedSct, SctError> {
-    let (_, cert) =
-        X509Certificate::from_der(leaf_der).map_err(|e| SctError::Malformed(e.to_string()))?;
+    let (_, cert) = X509Certificate::from_der(leaf_der).map_err(SctError::Malformed)?;
     let scts = cert
         .extensions()
         .iter()
@@ -114,23 +113,24 @@ pub fn verify(
     let mut why = Vec::new();
     for sct in &scts {
         if sct.version.0 != 0 {
-            why.push("an SCT of an unknown version".to_owned());
+            why.push(SctRefusal::UnknownVersion);
             continue;
         }
         let Some(log) = root.ctlog(sct.id.key_id) else {
-            why.push("an SCT of a CT log that is not trusted".to_owned());
+            why.push(SctRefusal::UntrustedLog);
             continue;
         };
         let Ok(key) = &log.key else {
-            why.push(format!("CT log {} has an unusable key", log.base_url));
+            why.push(SctRefusal::UnusableKey {
+                log: log.base_url.clone(),
+            });
             continue;
         };
         let secs = i64::try_from(sct.timestamp / 1000).unwrap_or(i64::MAX);
         if !log.valid_for.contains(secs) {
-            why.push(format!(
-                "CT log {}'s key was not valid at the SCT's time",
-                log.base_url
-            ));
+            why.push(SctRefusal::KeyNotValid {
+                log: log.base_url.clone(),
+            });
             continue;
         }
         let msg = signed_data(sct.timestamp, &issuer_key_hash, &tbs, sct.extensions.0);
@@ -140,13 +140,12 @@ pub fn verify(
                 timestamp_ms: sct.timestamp,
             });
         }
-        why.push(format!(
-            "the SCT of CT log {} does not verify",
-            log.base_url
-        ));
+        why.push(SctRefusal::BadSignature {
+            log: log.base_url.clone(),
+        });
     }
     if why.is_empty() {
         return Err(SctError::Missing);
     }
-    Err(SctError::NoneValid(why.join("; ")))
+    Err(SctError::NoneValid(why))
 }

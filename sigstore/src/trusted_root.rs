@@ -12,7 +12,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::error::Error;
+use crate::error::{Error, RootError};
 use crate::log_key::{LogKey, LogKeyError};
 
 /// The public-good trusted root embedded in this build.
@@ -154,17 +154,20 @@ struct ValidForJson {
     end: Option<String>,
 }
 
-fn bad(reason: impl Into<String>) -> Error {
-    Error::TrustedRoot {
-        reason: reason.into(),
-    }
+fn bad(reason: RootError) -> Error {
+    Error::TrustedRoot { reason }
 }
 
 /// Unix seconds of an RFC 3339 time; `round_up` for window starts (so a
 /// fractional start is not widened).
 fn seconds(field: &str, s: &str, round_up: bool) -> Result<i64, Error> {
-    let t = OffsetDateTime::parse(s, &Rfc3339)
-        .map_err(|e| bad(format!("{field}: {s:?} is not an RFC 3339 time: {e}")))?;
+    let t = OffsetDateTime::parse(s, &Rfc3339).map_err(|source| {
+        bad(RootError::NotRfc3339 {
+            field: field.to_owned(),
+            value: s.to_owned(),
+            source,
+        })
+    })?;
     let secs = t.unix_timestamp();
     Ok(if round_up && t.nanosecond() > 0 {
         secs + 1
@@ -174,24 +177,35 @@ fn seconds(field: &str, s: &str, round_up: bool) -> Result<i64, Error> {
 }
 
 fn valid_for(field: &str, v: Option<ValidForJson>) -> Result<ValidFor, Error> {
-    let v = v.ok_or_else(|| bad(format!("{field}.validFor is required")))?;
-    let start = v
-        .start
-        .ok_or_else(|| bad(format!("{field}.validFor.start is required")))?;
+    let v = v.ok_or_else(|| {
+        bad(RootError::NoValidFor {
+            field: field.to_owned(),
+        })
+    })?;
+    let start = v.start.ok_or_else(|| {
+        bad(RootError::NoStart {
+            field: field.to_owned(),
+        })
+    })?;
     let start = seconds(&format!("{field}.validFor.start"), &start, true)?;
     let end = v
         .end
         .map(|e| seconds(&format!("{field}.validFor.end"), &e, false))
         .transpose()?;
     if end.is_some_and(|e| e < start) {
-        return Err(bad(format!("{field}.validFor ends before it starts")));
+        return Err(bad(RootError::EndsBeforeStart {
+            field: field.to_owned(),
+        }));
     }
     Ok(ValidFor { start, end })
 }
 
 fn b64(field: &str, s: &str) -> Result<Vec<u8>, Error> {
-    B64.decode(s)
-        .map_err(|_| bad(format!("{field} is not base64")))
+    B64.decode(s).map_err(|_| {
+        bad(RootError::NotBase64 {
+            field: field.to_owned(),
+        })
+    })
 }
 
 fn logs(kind: &str, logs: Vec<LogJson>) -> Result<Vec<Log>, Error> {
@@ -219,7 +233,7 @@ fn authorities(kind: &str, cas: Vec<CaJson>) -> Result<Vec<Authority>, Error> {
         .map(|(i, c)| {
             let field = format!("{kind}[{i}]");
             if c.cert_chain.certificates.is_empty() {
-                return Err(bad(format!("{field}.certChain is empty")));
+                return Err(bad(RootError::EmptyChain { field }));
             }
             let chain = c
                 .cert_chain
@@ -243,11 +257,10 @@ impl TrustedRoot {
     /// [`Error::TrustedRoot`] for malformed JSON, an unknown media type, a
     /// window without `start`, bad base64, or a root with no CA and no log.
     pub fn from_json(bytes: &[u8], label: impl Into<String>) -> Result<TrustedRoot, Error> {
-        let r: RootJson = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        let r: RootJson = serde_json::from_slice(bytes).map_err(|e| bad(e.into()))?;
         if !MEDIA_TYPES.contains(&r.media_type.as_str()) {
-            return Err(bad(format!(
-                "unknown media type {:?}",
-                r.media_type.chars().take(100).collect::<String>()
+            return Err(bad(RootError::UnknownMediaType(
+                r.media_type.chars().take(100).collect(),
             )));
         }
         let root = TrustedRoot {
@@ -264,9 +277,7 @@ impl TrustedRoot {
             && root.certificate_authorities.is_empty()
             && root.timestamp_authorities.is_empty()
         {
-            return Err(bad(
-                "no transparency log, certificate authority or timestamp authority",
-            ));
+            return Err(bad(RootError::Empty));
         }
         Ok(root)
     }
@@ -350,7 +361,36 @@ mod tests {
             )
             .is_err()
         );
-        assert!(valid_for("x", None).is_err());
+        assert!(matches!(
+            valid_for("x", None),
+            Err(Error::TrustedRoot {
+                reason: RootError::NoValidFor { .. }
+            })
+        ));
+        assert!(matches!(
+            valid_for(
+                "x",
+                Some(ValidForJson {
+                    start: None,
+                    end: None
+                })
+            ),
+            Err(Error::TrustedRoot {
+                reason: RootError::NoStart { .. }
+            })
+        ));
+        assert!(matches!(
+            valid_for(
+                "x",
+                Some(ValidForJson {
+                    start: Some("2024-01-02T00:00:00Z".into()),
+                    end: Some("2024-01-01T00:00:00Z".into()),
+                })
+            ),
+            Err(Error::TrustedRoot {
+                reason: RootError::EndsBeforeStart { .. }
+            })
+        ));
         assert!(
             valid_for(
                 "x",
@@ -369,10 +409,36 @@ mod tests {
             "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
             "application/vnd.dev.sigstore.trustedroot+json;version=9",
         );
-        assert!(TrustedRoot::from_json(good.as_bytes(), "x").is_err());
-        assert!(TrustedRoot::from_json(b"{}", "x").is_err());
-        assert!(TrustedRoot::from_json(b"\xff", "x").is_err());
+        let reason = |json: &[u8]| match TrustedRoot::from_json(json, "x") {
+            Err(Error::TrustedRoot { reason }) => reason,
+            other => panic!("{other:?}"),
+        };
+        assert!(matches!(
+            reason(good.as_bytes()),
+            RootError::UnknownMediaType(m) if m.ends_with("version=9")
+        ));
+        assert!(matches!(reason(b"{}"), RootError::Json(_)));
+        assert!(matches!(reason(b"\xff"), RootError::Json(_)));
         let empty = br#"{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}"#;
-        assert!(TrustedRoot::from_json(empty, "x").is_err());
+        assert!(matches!(reason(empty), RootError::Empty));
+        let mut v: serde_json::Value = serde_json::from_str(PUBLIC_GOOD).unwrap();
+        v["tlogs"][0]["publicKey"]["validFor"]["start"] = "yesterday".into();
+        assert!(matches!(
+            reason(v.to_string().as_bytes()),
+            RootError::NotRfc3339 { field, value, .. }
+                if field == "tlogs[0].publicKey.validFor.start" && value == "yesterday"
+        ));
+        let mut v: serde_json::Value = serde_json::from_str(PUBLIC_GOOD).unwrap();
+        v["ctlogs"][0]["logId"]["keyId"] = "%%".into();
+        assert!(matches!(
+            reason(v.to_string().as_bytes()),
+            RootError::NotBase64 { field } if field == "ctlogs[0].logId.keyId"
+        ));
+        let mut v: serde_json::Value = serde_json::from_str(PUBLIC_GOOD).unwrap();
+        v["certificateAuthorities"][0]["certChain"]["certificates"] = serde_json::json!([]);
+        assert!(matches!(
+            reason(v.to_string().as_bytes()),
+            RootError::EmptyChain { field } if field == "certificateAuthorities[0]"
+        ));
     }
 }

@@ -53,8 +53,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use modelseal_manifest::{AnyBundle, VerificationMaterial};
 use modelseal_sigstore::{
-    ContentRef, Signed, SignerRef, TrustedRoot, VerifiedEntry, fulcio_identity, verify_entry,
-    verify_sct,
+    CertificateError, ContentRef, Signed, SignerRef, TimestampError, TrustedRoot, TsaRefusal,
+    TsaRefusalReason, VerifiedEntry, fulcio_identity, verify_entry, verify_sct,
 };
 
 use crate::cert::CertInfo;
@@ -255,21 +255,23 @@ fn verify_timestamp(
     signature: &[u8],
     root: &TrustedRoot,
 ) -> Result<(String, i64), modelseal_sigstore::Error> {
-    let fail = |reason: String| modelseal_sigstore::Error::Timestamp { index, reason };
-    let der = modelseal_sigstore::timestamp_token(bytes).map_err(|e| fail(e.to_string()))?;
-    let token = modelseal_timestamp::Token::from_der(der).map_err(|e| fail(e.to_string()))?;
+    let fail = |reason: TimestampError| modelseal_sigstore::Error::Timestamp { index, reason };
+    let der = modelseal_sigstore::timestamp_token(bytes).map_err(|e| fail(e.into()))?;
+    let token = modelseal_timestamp::Token::from_der(der).map_err(|e| fail(e.into()))?;
     if root.timestamp_authorities.is_empty() {
-        return Err(fail(format!(
-            "the trusted root {} has no timestamp authority",
-            root.label
-        )));
+        return Err(fail(TimestampError::NoAuthority {
+            root: root.label.clone(),
+        }));
     }
     let mut why = Vec::new();
     for tsa in &root.timestamp_authorities {
         let trust = match modelseal_timestamp::TsaTrust::from_der(&[tsa.root().to_vec()]) {
             Ok(t) => t.with_certificates(tsa.intermediates().to_vec()),
             Err(e) => {
-                why.push(format!("{}: {e}", tsa.uri));
+                why.push(TsaRefusal {
+                    uri: tsa.uri.clone(),
+                    reason: e.into(),
+                });
                 continue;
             }
         };
@@ -277,23 +279,26 @@ fn verify_timestamp(
             Ok(v) => {
                 let t = unix(v.gen_time());
                 if !tsa.valid_for.contains(t) {
-                    why.push(format!(
-                        "{}: genTime {} is outside the authority's validity window",
-                        tsa.uri,
-                        rfc3339(t)
-                    ));
+                    why.push(TsaRefusal {
+                        uri: tsa.uri.clone(),
+                        reason: TsaRefusalReason::OutsideWindow {
+                            gen_time: rfc3339(t),
+                        },
+                    });
                     continue;
                 }
                 return Ok((tsa.uri.clone(), t));
             }
-            Err(e) => why.push(format!("{}: {e}", tsa.uri)),
+            Err(e) => why.push(TsaRefusal {
+                uri: tsa.uri.clone(),
+                reason: e.into(),
+            }),
         }
     }
-    Err(fail(format!(
-        "not a valid timestamp of a timestamp authority of the trusted root {} ({})",
-        root.label,
-        why.join("; ")
-    )))
+    Err(fail(TimestampError::NoneValid {
+        root: root.label.clone(),
+        refusals: why,
+    }))
 }
 
 impl TrustSource for Sigstore {
@@ -465,11 +470,36 @@ fn chain_at(s: &Sigstore, leaf_der: &[u8], t: i64) -> Result<(String, Vec<CertIn
     }
     Err(last.unwrap_or_else(|| {
         Error::Sigstore(modelseal_sigstore::Error::Certificate {
-            reason: format!(
-                "no Fulcio CA of the trusted root {} is valid at {}",
-                s.root.label,
-                rfc3339(t)
-            ),
+            reason: CertificateError::NoCaAt {
+                root: s.root.label.clone(),
+                time: rfc3339(t),
+            },
         })
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(bytes: &[u8]) -> TimestampError {
+        let root = TrustedRoot::public_good().unwrap();
+        match verify_timestamp(3, bytes, b"signature", &root) {
+            Err(modelseal_sigstore::Error::Timestamp { index: 3, reason }) => reason,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn timestamps_that_are_not_tokens_say_why() {
+        assert!(matches!(
+            reason(b"not DER"),
+            TimestampError::Token(modelseal_sigstore::TimestampTokenError::Der(_))
+        ));
+        // A ContentInfo shape whose content is not a SignedData.
+        assert!(matches!(
+            reason(&[0x30, 0x05, 0x06, 0x01, 0x00, 0xa0, 0x00]),
+            TimestampError::Decode(_)
+        ));
+    }
 }

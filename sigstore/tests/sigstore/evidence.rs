@@ -8,8 +8,10 @@ use crate::instance::{IDENTITY, ISSUER, Instance, LeafSpec, T0};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use modelseal_manifest::BundleVersion;
+use modelseal_sigstore::{
+    BodyError, Error, IdentityError, SctError, SctRefusal, TlogError, TrustedRoot,
+};
 use modelseal_sigstore::{ContentRef, Signed, SignerRef};
-use modelseal_sigstore::{Error, IdentityError, SctError, TlogError, TrustedRoot};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
@@ -41,7 +43,8 @@ fn scts_verify_against_the_ct_log_and_fail_otherwise() {
     // Another issuer key: the precertificate's issuer hash differs.
     assert!(matches!(
         modelseal_sigstore::verify_sct(&leaf.der, &leaf.key_spki(), &root),
-        Err(SctError::NoneValid(_))
+        Err(SctError::NoneValid(why))
+            if why == [SctRefusal::BadSignature { log: "https://ct.test.example".into() }]
     ));
     // An SCT signed by another key than the CT log's.
     let forged = inst.leaf(&LeafSpec {
@@ -50,7 +53,8 @@ fn scts_verify_against_the_ct_log_and_fail_otherwise() {
     });
     assert!(matches!(
         modelseal_sigstore::verify_sct(&forged.der, &inter_spki, &root),
-        Err(SctError::NoneValid(_))
+        Err(SctError::NoneValid(why))
+            if why == [SctRefusal::BadSignature { log: "https://ct.test.example".into() }]
     ));
     // No SCT at all.
     let bare = inst.leaf(&LeafSpec {
@@ -66,13 +70,18 @@ fn scts_verify_against_the_ct_log_and_fail_otherwise() {
     v["ctlogs"] = serde_json::json!([]);
     assert!(matches!(
         modelseal_sigstore::verify_sct(&leaf.der, &inter_spki, &root_of(&v)),
-        Err(SctError::NoneValid(_))
+        Err(SctError::NoneValid(why)) if why == [SctRefusal::UntrustedLog]
     ));
     let mut v = inst.trusted_root();
     v["ctlogs"][0]["publicKey"]["validFor"]["start"] = "2026-01-01T00:00:00Z".into();
     assert!(matches!(
         modelseal_sigstore::verify_sct(&leaf.der, &inter_spki, &root_of(&v)),
-        Err(SctError::NoneValid(_))
+        Err(SctError::NoneValid(why))
+            if why == [SctRefusal::KeyNotValid { log: "https://ct.test.example".into() }]
+    ));
+    assert!(matches!(
+        modelseal_sigstore::verify_sct(b"not a certificate", &inter_spki, &root),
+        Err(SctError::Malformed(_))
     ));
 }
 
@@ -359,7 +368,8 @@ fn rekor_v1_bodies_must_record_the_bundles_signature() {
     let e = c.inst.log_v1(&body, "intoto", "0.0.2", T0 + 60);
     assert!(matches!(
         tlog_reason(c.verify(&e, BundleVersion::V0_3)),
-        TlogError::MalformedBody(_)
+        TlogError::MalformedBody(BodyError::KindDiffers { body, entry })
+            if body == "dsse 0.0.1" && entry == "intoto 0.0.2"
     ));
 }
 
