@@ -2,7 +2,8 @@
 """In-process load benchmark: modelseal.open_model vs unverified safetensors vs model_signing.
 
 usage: bench/python_load.py [--python VENV/bin/python] [--sizes 1,4] [--runs 3]
-                            [--dir DIR] [--quick]
+                            [--dir DIR] [--quick] [--ways W,W,...]
+                            [--before OTHER_VENV/bin/python]
 
 For each model size (GiB of float32 safetensors, in 512 MiB files; made once
 and signed with the release `modelseal` CLI, key mode), each way of loading
@@ -23,6 +24,12 @@ the wall time follows the scheduler; CPU time is the work each way does:
 - `verify+load`: `modelseal.verify` then `load_file` (two passes).
 - `model_signing+load`: model_signing 1.1.1's Python `verify` (key mode) then
   `load_file`, the usual way today.
+- `open_model (before)`, with `--before PY`: `open_model` run by another
+  interpreter (a venv holding an older wheel), for a before/after in the
+  same run.
+
+`--ways` picks ways by number (1-6 as listed above; `unverified`, the
+baseline, always runs): fewer ways, more runs in the same time.
 
 Needs a Python with the modelseal wheel (release build: `maturin build
 --release -m python/Cargo.toml`), numpy, safetensors and model-signing==1.1.1
@@ -129,7 +136,12 @@ def warm(model: str) -> None:
                 pass
 
 
-def run(python: str, mode: str, model: str, sig: str, pub: str) -> tuple:
+BEFORE = "open_model (before)"
+
+
+def run(python: str, mode: str, model: str, sig: str, pub: str, before: str = "") -> tuple:
+    if mode == BEFORE:
+        python, mode = before, "open_model"
     r = subprocess.run([python, "-c", CHILD, mode, model, sig, pub], capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(f"{mode} failed:\n{r.stderr}")
@@ -145,7 +157,15 @@ def main() -> int:
     ap.add_argument("--dir", default=os.path.join(tempfile.gettempdir(), "modelseal-bench-py"))
     ap.add_argument("--cli", default=os.path.join(ROOT, "target", "release", "modelseal"))
     ap.add_argument("--quick", action="store_true", help="64 MiB model, one run")
+    ap.add_argument("--ways", default="", help="ways to run, by number (1-6), e.g. 2,6")
+    ap.add_argument("--before", default="", help="another python whose open_model is compared")
     args = ap.parse_args()
+    modes = list(MODES)
+    if args.ways:
+        picked = {int(w) for w in args.ways.split(",")}
+        modes = [m for i, m in enumerate(MODES, 1) if i in picked or m == "unverified"]
+    if args.before:
+        modes.insert(modes.index("open_model") + 1 if "open_model" in modes else 1, BEFORE)
     os.makedirs(args.dir, exist_ok=True)
     key = os.path.join(args.dir, "p256.key")
     with open(os.path.join(ROOT, "fixtures", "keys", "p256.pkcs8.pem"), "rb") as src:
@@ -167,15 +187,15 @@ def main() -> int:
     for label, total in sizes:
         model, sig = make_model(args.dir, total, args.cli, key)
         warm(model)
-        for mode in MODES:  # warm-up: page cache, imports
-            run(args.python, mode, model, sig, pub)
-        results = {m: [] for m in MODES}
+        for mode in modes:  # warm-up: page cache, imports
+            run(args.python, mode, model, sig, pub, args.before)
+        results = {m: [] for m in modes}
         for _ in range(args.runs):
-            for mode in MODES:
-                results[mode].append(run(args.python, mode, model, sig, pub))
+            for mode in modes:
+                results[mode].append(run(args.python, mode, model, sig, pub, args.before))
         base_t = statistics.median(r[0] for r in results["unverified"])
         base_m = max(r[1] for r in results["unverified"])
-        for mode in MODES:
+        for mode in modes:
             t = statistics.median(r[0] for r in results[mode])
             m = max(r[1] for r in results[mode])
             extra = max(r[3] for r in results[mode])

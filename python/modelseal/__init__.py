@@ -358,10 +358,18 @@ class Model:
             names = list(name)
             if not all(isinstance(n, str) for n in names):
                 raise InputError("name: a file name or a list of file names is expected", "usage")
-        if framework in ("numpy", "np"):
+        try:
+            # The native module hands each tensor's bytes over as a numpy
+            # array (no copy), for either framework.
             import numpy as np
+        except ImportError:
+            raise InputError(
+                "load_safetensors needs numpy (pip install 'modelseal[numpy]')",
+                "missing_dependency",
+            ) from None
+        if framework in ("numpy", "np"):
 
-            def make(file: str, dtype: str, shape: List[int], buf: bytearray) -> Any:
+            def make(file: str, dtype: str, shape: List[int], buf: Any) -> Any:
                 np_dtype = _NUMPY_DTYPES.get(dtype)
                 if np_dtype is None:
                     raise InputError(
@@ -373,7 +381,7 @@ class Model:
         elif framework in ("torch", "pt"):
             import torch
 
-            def make(file: str, dtype: str, shape: List[int], buf: bytearray) -> Any:
+            def make(file: str, dtype: str, shape: List[int], buf: Any) -> Any:
                 t_dtype = _TORCH_DTYPES.get(dtype)
                 if t_dtype is None or not hasattr(torch, t_dtype):
                     raise InputError(

@@ -25,6 +25,8 @@ use modelseal_policies::{PolicySet, SignatureFile, VerifyOptions};
 use modelseal_verifier::Authenticated;
 use modelseal_verifier::{CheckName, GateError, Report, Status};
 use modelseal_verifier::{Gate, LoadError, ModelView, SealedModel};
+use numpy::PyArray1;
+use pyo3::exceptions::PyMemoryError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
@@ -57,7 +59,9 @@ enum From {
 }
 
 /// One loaded safetensors file for Python: its `__metadata__` and its
-/// tensors as `(name, dtype, shape, bytearray)`.
+/// tensors as `(name, dtype, shape, buffer)`, each buffer a 1-D `uint8`
+/// numpy array owning the memory the tensor's bytes were read (and
+/// hashed) into.
 type LoadedFile<'py> = (Option<Bound<'py, PyAny>>, Bound<'py, PyList>);
 
 /// An opened model (see the module docs); `modelseal.Model` wraps it.
@@ -256,7 +260,8 @@ impl Model {
     }
 
     /// Safetensors files, each as `(metadata, [(name, dtype, shape,
-    /// bytearray)])`, in the order given. Each file is read once straight
+    /// buffer)])`, in the order given (a buffer is a 1-D `uint8` numpy
+    /// array over the bytes read; numpy must be importable). Each file is read once straight
     /// into its tensors' buffers and hashed there, and returned only if it
     /// matched its signed digest; several files are loaded at once, one per
     /// worker (`threads`, default one per core). Nothing is returned unless
@@ -281,8 +286,10 @@ impl Model {
         for result in loaded {
             let Tensors { metadata, tensors } = result.map_err(|e| e.into_pyerr(py))?;
             let list = PyList::empty(py);
-            for t in tensors {
-                list.append(t)?;
+            for (name, dtype, shape, bytes) in tensors {
+                // The vector moves into the array (no copy): its bytes are
+                // the ones the hash saw.
+                list.append((name, dtype, shape, PyArray1::from_vec(py, bytes)))?;
             }
             let metadata = match metadata {
                 Some(m) => Some(m.into_pyobject(py)?.into_any()),
@@ -340,7 +347,9 @@ impl LoadFailed {
     fn new(name: &str, e: LoadError<LoadFailure>) -> Self {
         match e {
             LoadError::Rejected(e) => LoadFailed::Failure(rejected(&e)),
-            LoadError::Loader(LoadFailure::Python(e)) => LoadFailed::Python(e),
+            LoadError::Loader(LoadFailure::Memory(n)) => LoadFailed::Python(
+                PyMemoryError::new_err(format!("{name}: no memory for a tensor of {n} bytes")),
+            ),
             LoadError::Loader(e) => LoadFailed::Failure(Failure::input(
                 "malformed_safetensors",
                 format!("{name}: {e}"),

@@ -1,7 +1,17 @@
 //! A safetensors file read once, front to back, straight into the buffers
 //! the caller's arrays will use: the header is parsed (and validated) by the
-//! `safetensors` crate, each tensor's bytes are read into a new `bytearray`
-//! of exactly its size, with the GIL released while they are read.
+//! `safetensors` crate, each tensor's bytes are read into a new buffer of
+//! exactly its size. Nothing here needs the GIL: the buffers are Rust
+//! vectors, handed to numpy without a copy once the file verified
+//! (`crate::model`), so several files load at once, one per core.
+//!
+//! A buffer is fresh zeroed memory (`calloc`: pages the kernel zeroes on
+//! first touch), so the read is the only write of each byte, on the
+//! reading thread, as the copy is in `safetensors.numpy.load_file`. No huge
+//! pages: asking for them needs `madvise`, which is `unsafe`; buffers from
+//! numpy's own allocator (which asks for them) cost more CPU here than
+//! they saved, from the kernel compacting memory on demand
+//! (bench/RESULTS.md).
 //!
 //! Reading from the gate's stream, these buffers hold the bytes the hash
 //! saw; the caller sees them only after the file's digest matched.
@@ -9,15 +19,13 @@
 use std::collections::HashMap;
 use std::io::{self, Read};
 
-use pyo3::prelude::*;
-use pyo3::types::PyByteArray;
 use safetensors::tensor::Metadata;
 
 /// The largest header the safetensors format allows (its crate's limit).
 const MAX_HEADER: u64 = 100_000_000;
 
 /// One tensor: its name, dtype (`F32`, `BF16`, ...), shape and bytes.
-pub(crate) type Tensor = (String, String, Vec<usize>, Py<PyByteArray>);
+pub(crate) type Tensor = (String, String, Vec<usize>, Vec<u8>);
 
 /// Everything in one file.
 #[derive(Debug)]
@@ -36,8 +44,8 @@ pub(crate) enum LoadFailure {
     Io(io::Error),
     /// Not a valid safetensors file.
     Format(String),
-    /// Python could not allocate a buffer.
-    Python(PyErr),
+    /// No memory for a tensor's buffer (its size).
+    Memory(usize),
 }
 
 impl std::fmt::Display for LoadFailure {
@@ -45,7 +53,7 @@ impl std::fmt::Display for LoadFailure {
         match self {
             LoadFailure::Io(e) => write!(f, "read: {e}"),
             LoadFailure::Format(s) => write!(f, "not a valid safetensors file: {s}"),
-            LoadFailure::Python(e) => write!(f, "{e}"),
+            LoadFailure::Memory(n) => write!(f, "no memory for a tensor of {n} bytes"),
         }
     }
 }
@@ -85,17 +93,26 @@ pub(crate) fn load<R: Read + Send>(reader: &mut R, size: u64) -> Result<Tensors,
             continue;
         };
         let (start, end) = info.data_offsets;
-        let bytes = Python::attach(|py| {
-            PyByteArray::new_with(py, end - start, |buf| {
-                py.detach(|| reader.read_exact(buf)).map_err(PyErr::from)
-            })
-            .map(Bound::unbind)
-        })
-        .map_err(LoadFailure::Python)?;
+        let bytes = read_tensor(reader, end - start)?;
         tensors.push((name, format!("{:?}", info.dtype), info.shape.clone(), bytes));
     }
     Ok(Tensors {
         metadata: meta.metadata().clone(),
         tensors,
     })
+}
+
+/// The next `len` bytes of `reader`, in a buffer of exactly that size.
+///
+/// The buffer is fresh zeroed memory (`calloc`: pages the kernel zeroes on
+/// first touch, which is the read's write), so the read writes each byte
+/// once. `vec!` would abort the process when memory runs out: a fallible
+/// reservation of the same size comes first, so that is an error instead.
+fn read_tensor<R: Read>(reader: &mut R, len: usize) -> Result<Vec<u8>, LoadFailure> {
+    Vec::<u8>::new()
+        .try_reserve_exact(len)
+        .map_err(|_| LoadFailure::Memory(len))?;
+    let mut buf = vec![0u8; len];
+    reader.read_exact(&mut buf).map_err(LoadFailure::Io)?;
+    Ok(buf)
 }

@@ -311,3 +311,37 @@ def test_load_at_once_input_errors(tmp_path: Path, signed: Signed) -> None:
         with pytest.raises(modelseal.InputError) as e:
             m.load_safetensors()
         assert e.value.kind == "usage" and "no .safetensors" in e.value.reason
+
+
+def test_each_tensor_owns_its_memory(signed: Signed) -> None:
+    # Each array views its own buffer (the one its bytes were read and
+    # hashed into): writing one tensor leaves the others, and a second
+    # load, untouched.
+    with _open(signed) as model:
+        got = model.load_safetensors("model.safetensors")
+        again = model.load_safetensors("model.safetensors")
+    bases = [a.base for a in got.values()]
+    assert all(b is not None for b in bases)
+    assert len({id(b) for b in bases}) == len(bases)
+    name, other = "embed.weight", "layer.0.bias"
+    before = got[other].copy()
+    got[name].fill(7)
+    assert np.array_equal(got[other], before)
+    assert not np.array_equal(again[name], got[name])
+
+
+def test_load_without_numpy_is_an_input_error(signed: Signed) -> None:
+    # numpy hides behind an import that fails: a clear InputError, never a
+    # crash of the interpreter.
+    import sys
+
+    saved = sys.modules.get("numpy")
+    sys.modules["numpy"] = None  # type: ignore[assignment]
+    try:
+        with _open(signed) as model:
+            with pytest.raises(modelseal.InputError) as e:
+                model.load_safetensors("model.safetensors")
+            assert e.value.kind == "missing_dependency" and "numpy" in e.value.reason
+            assert model.read("config.json") == (signed.model / "config.json").read_bytes()
+    finally:
+        sys.modules["numpy"] = saved  # type: ignore[assignment]
