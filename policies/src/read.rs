@@ -323,12 +323,54 @@ pub(crate) fn resolve(base: &Path, written: &str) -> PathBuf {
     }
 }
 
+/// Why a file or directory a policy names is unusable; its message
+/// becomes the [`Problem`] reason at the naming field.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum FileError {
+    /// The file cannot be opened or read (or is not a regular file).
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is larger than the limit for its kind.
+    #[error("{} is larger than {limit} bytes", path.display())]
+    TooLarge { path: PathBuf, limit: u64 },
+    /// The directory cannot be listed.
+    #[error("cannot read directory {}: {source}", dir.display())]
+    ReadDir {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The directory holds more certificate files than the limit.
+    #[error("{} holds more than {limit} certificate files", dir.display())]
+    TooManyFiles { dir: PathBuf, limit: usize },
+    /// The directory holds no certificate file.
+    #[error("{} holds no certificate file (.pem, .crt, .cer, .der)", dir.display())]
+    NoCertificateFile { dir: PathBuf },
+    /// A certificate or CRL file does not parse.
+    #[error("{}: {source}", path.display())]
+    Certificate {
+        path: PathBuf,
+        #[source]
+        source: modelseal_verifier::CertificateError,
+    },
+}
+
 /// Read a file of at most `limit` bytes.
-pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
-    let bytes = modelseal_manifest::read_regular(path, limit)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
+    let bytes =
+        modelseal_manifest::read_regular(path, limit).map_err(|source| FileError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
     if bytes.len() as u64 > limit {
-        return Err(format!("{} is larger than {limit} bytes", path.display()));
+        return Err(FileError::TooLarge {
+            path: path.to_owned(),
+            limit,
+        });
     }
     Ok(bytes)
 }

@@ -284,13 +284,16 @@ pub(crate) fn load_revocation(
         for (ptr, written) in read::strings(files, &ptr.key("crls"), false, p).unwrap_or_default() {
             let path = read::resolve(base, written);
             match read::read_limited(&path, MAX_CRL_FILE).and_then(|b| {
-                Crl::from_file_bytes(&b).map_err(|e| format!("{}: {e}", path.display()))
+                Crl::from_file_bytes(&b).map_err(|source| read::FileError::Certificate {
+                    path: path.clone(),
+                    source,
+                })
             }) {
                 Ok(mut lists) => {
                     rules.crls.append(&mut lists);
                     rules.crl_files.push(path);
                 }
-                Err(reason) => p.add(&ptr, reason),
+                Err(reason) => p.add(&ptr, reason.to_string()),
             }
         }
     }

@@ -48,7 +48,7 @@ pub(crate) fn load_root(v: &Value, ptr: &Ptr, base: &Path, p: &mut Problems) -> 
     let bytes = match read::read_limited(&path, MAX_ROOT_FILE) {
         Ok(b) => b,
         Err(reason) => {
-            p.add(ptr, reason);
+            p.add(ptr, reason.to_string());
             return None;
         }
     };

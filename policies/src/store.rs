@@ -18,7 +18,7 @@ use modelseal_verifier::certificates_from_pem;
 use modelseal_verifier::{CertInfo, Sigstore, TrustAnchors};
 use serde_json::Value;
 
-use crate::read::{self, Problems, Ptr};
+use crate::read::{self, FileError, Problems, Ptr};
 
 /// Largest certificate file read.
 const MAX_CERT_FILE: u64 = 1024 * 1024;
@@ -131,7 +131,7 @@ pub(crate) fn load(
                     ders.append(&mut certs);
                     sources.push(path);
                 }
-                Err(reason) => p.add(&ptr, reason),
+                Err(reason) => p.add(&ptr, reason.to_string()),
             }
         }
     }
@@ -147,11 +147,11 @@ pub(crate) fn load(
                                 ders.append(&mut certs);
                                 sources.push(file);
                             }
-                            Err(reason) => p.add(&ptr, reason),
+                            Err(reason) => p.add(&ptr, reason.to_string()),
                         }
                     }
                 }
-                Err(reason) => p.add(&ptr, reason),
+                Err(reason) => p.add(&ptr, reason.to_string()),
             }
         }
     }
@@ -181,26 +181,33 @@ pub(crate) fn load(
 }
 
 /// Every certificate of a file, PEM or DER, each checked to parse.
-fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>, String> {
+fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>, FileError> {
     let bytes = read::read_limited(path, MAX_CERT_FILE)?;
+    let unusable = |source| FileError::Certificate {
+        path: path.to_owned(),
+        source,
+    };
     let ders = if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
-        certificates_from_pem(&bytes).map_err(|e| format!("{}: {e}", path.display()))?
+        certificates_from_pem(&bytes).map_err(unusable)?
     } else {
         vec![bytes]
     };
     for der in &ders {
-        CertInfo::from_der(der).map_err(|e| format!("{}: {e}", path.display()))?;
+        CertInfo::from_der(der).map_err(unusable)?;
     }
     Ok(ders)
 }
 
 /// The certificate files of a directory, in name order.
-fn certificate_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read directory {}: {e}", dir.display()))?;
+fn certificate_files(dir: &Path) -> Result<Vec<PathBuf>, FileError> {
+    let unreadable = |source| FileError::ReadDir {
+        dir: dir.to_owned(),
+        source,
+    };
+    let entries = std::fs::read_dir(dir).map_err(unreadable)?;
     let mut files = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot read directory {}: {e}", dir.display()))?;
+        let entry = entry.map_err(unreadable)?;
         let path = entry.path();
         let ext = path
             .extension()
@@ -214,17 +221,16 @@ fn certificate_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
             files.push(path);
         }
         if files.len() > MAX_DIR_FILES {
-            return Err(format!(
-                "{} holds more than {MAX_DIR_FILES} certificate files",
-                dir.display()
-            ));
+            return Err(FileError::TooManyFiles {
+                dir: dir.to_owned(),
+                limit: MAX_DIR_FILES,
+            });
         }
     }
     if files.is_empty() {
-        return Err(format!(
-            "{} holds no certificate file (.pem, .crt, .cer, .der)",
-            dir.display()
-        ));
+        return Err(FileError::NoCertificateFile {
+            dir: dir.to_owned(),
+        });
     }
     files.sort();
     Ok(files)
@@ -233,6 +239,42 @@ fn certificate_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unusable_certificate_files_say_why() {
+        let dir = modelseal_testkit::tempdir().unwrap();
+        assert!(matches!(
+            certificate_files(dir.path()),
+            Err(FileError::NoCertificateFile { .. })
+        ));
+        assert!(matches!(
+            certificate_files(&dir.path().join("absent")),
+            Err(FileError::ReadDir { source, .. }) if source.kind() == std::io::ErrorKind::NotFound
+        ));
+        let garbage = dir.path().join("a.pem");
+        std::fs::write(
+            &garbage,
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            read_certificates(&garbage),
+            Err(FileError::Certificate { path, .. }) if path == garbage
+        ));
+        let big = dir.path().join("big.der");
+        std::fs::write(&big, vec![0u8; MAX_CERT_FILE as usize + 1]).unwrap();
+        assert!(matches!(
+            read_certificates(&big),
+            Err(FileError::TooLarge {
+                limit: MAX_CERT_FILE,
+                ..
+            })
+        ));
+        assert!(matches!(
+            read_certificates(&dir.path().join("absent.pem")),
+            Err(FileError::Read { .. })
+        ));
+    }
 
     #[test]
     fn names() {
