@@ -22,7 +22,27 @@ pub(crate) enum MemberError {
     Bomb(&'static str),
     /// The compressed data is corrupt.
     #[error("corrupt compressed data: {0}")]
-    Corrupt(String),
+    Corrupt(Corruption),
+}
+
+/// How compressed data is corrupt ([`MemberError::Corrupt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Corruption {
+    /// The DEFLATE stream ends before its final block.
+    #[error("truncated DEFLATE data")]
+    TruncatedDeflate,
+    /// The DEFLATE stream does not decode.
+    #[error("DEFLATE error {0:?}")]
+    Deflate(miniz_oxide::MZError),
+    /// A gzip member header ends early.
+    #[error("gzip: truncated header")]
+    GzipTruncatedHeader,
+    /// A gzip member without the magic and DEFLATE method.
+    #[error("gzip: not a gzip member")]
+    NotGzip,
+    /// A gzip member without its CRC-32 and size trailer.
+    #[error("gzip: truncated trailer")]
+    GzipTruncatedTrailer,
 }
 
 impl MemberError {

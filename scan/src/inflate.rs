@@ -9,7 +9,7 @@ use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
 use crate::config::Limits;
 use crate::ctx::Ctx;
-use crate::dispatch::{MemberError, scan_member};
+use crate::dispatch::{Corruption, MemberError, scan_member};
 use crate::input::Input;
 
 /// Output allowed before the ratio applies.
@@ -103,11 +103,11 @@ impl Read for Inflate<'_, '_> {
                         return Ok(r.bytes_written);
                     }
                     if eof || (used == 0 && self.left == Some(0)) {
-                        return Err(MemberError::Corrupt("truncated DEFLATE data".into()).into_io());
+                        return Err(MemberError::Corrupt(Corruption::TruncatedDeflate).into_io());
                     }
                 }
                 Err(e) => {
-                    return Err(MemberError::Corrupt(format!("DEFLATE error {e:?}")).into_io());
+                    return Err(MemberError::Corrupt(Corruption::Deflate(e)).into_io());
                 }
             }
         }
@@ -144,26 +144,26 @@ impl Gzip<'_, '_> {
     /// Read a member header; `false` at the end of the input (after at
     /// least one member).
     fn header(&mut self) -> io::Result<bool> {
-        let corrupt = |why: &str| MemberError::Corrupt(format!("gzip: {why}")).into_io();
+        let corrupt = |why: Corruption| MemberError::Corrupt(why).into_io();
         let mut h = [0u8; 10];
         if self.started && self.input.at_end()? {
             return Ok(false);
         }
         if !self.input.exact(&mut h)? {
-            return Err(corrupt("truncated header"));
+            return Err(corrupt(Corruption::GzipTruncatedHeader));
         }
         if h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 {
-            return Err(corrupt("not a gzip member"));
+            return Err(corrupt(Corruption::NotGzip));
         }
         let flags = h[3];
         if flags & 4 != 0 {
             let mut x = [0u8; 2];
             if !self.input.exact(&mut x)? {
-                return Err(corrupt("truncated header"));
+                return Err(corrupt(Corruption::GzipTruncatedHeader));
             }
             let n = u64::from(u16::from_le_bytes(x));
             if self.input.skip(n)? < n {
-                return Err(corrupt("truncated header"));
+                return Err(corrupt(Corruption::GzipTruncatedHeader));
             }
         }
         for bit in [8u8, 16] {
@@ -172,13 +172,13 @@ impl Gzip<'_, '_> {
                     match self.input.byte()? {
                         Some(0) => break,
                         Some(_) => {}
-                        None => return Err(corrupt("truncated header")),
+                        None => return Err(corrupt(Corruption::GzipTruncatedHeader)),
                     }
                 }
             }
         }
         if flags & 2 != 0 && self.input.skip(2)? < 2 {
-            return Err(corrupt("truncated header"));
+            return Err(corrupt(Corruption::GzipTruncatedHeader));
         }
         self.started = true;
         Ok(true)
@@ -220,7 +220,7 @@ impl Read for Gzip<'_, '_> {
             if done {
                 // CRC-32 and size.
                 if self.input.skip(8)? < 8 {
-                    return Err(MemberError::Corrupt("gzip: truncated trailer".into()).into_io());
+                    return Err(MemberError::Corrupt(Corruption::GzipTruncatedTrailer).into_io());
                 }
                 self.inflate = None;
             }
@@ -228,5 +228,54 @@ impl Read for Gzip<'_, '_> {
                 return Ok(n);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corruption(compressed: &[u8]) -> Option<Corruption> {
+        let mut bytes = compressed;
+        let mut input = Input::new(&mut bytes);
+        let mut gz = Gzip {
+            input: &mut input,
+            inflate: None,
+            budget: 1 << 20,
+            limits: Limits::default(),
+            produced: 0,
+            started: false,
+        };
+        let mut out = Vec::new();
+        let e = gz.read_to_end(&mut out).err()?;
+        match MemberError::of(&e)? {
+            MemberError::Corrupt(c) => Some(*c),
+            MemberError::Bomb(_) => None,
+        }
+    }
+
+    #[test]
+    fn corrupt_gzip_says_how() {
+        let header = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+        assert_eq!(
+            corruption(&header[..5]),
+            Some(Corruption::GzipTruncatedHeader)
+        );
+        assert_eq!(
+            corruption(b"PK\x03\x04 not gzip"),
+            Some(Corruption::NotGzip)
+        );
+        // A stored empty final block, then no trailer.
+        let stored = [&header[..], &[0x01, 0x00, 0x00, 0xff, 0xff]].concat();
+        assert_eq!(corruption(&stored), Some(Corruption::GzipTruncatedTrailer));
+        // A final block of the reserved type 3.
+        let reserved = [&header[..], &[0x07, 0x00]].concat();
+        assert!(matches!(
+            corruption(&reserved),
+            Some(Corruption::Deflate(_))
+        ));
+        // A stored block that promises more bytes than follow.
+        let short = [&header[..], &[0x01, 0x05, 0x00, 0xfa, 0xff, b'a']].concat();
+        assert_eq!(corruption(&short), Some(Corruption::TruncatedDeflate));
     }
 }

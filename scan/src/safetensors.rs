@@ -79,7 +79,7 @@ pub(crate) fn scan(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> io::Result<()> {
         }
         match tensor(info) {
             Ok((begin, end)) => ranges.push((begin, end, name.clone())),
-            Err(why) => hostile(ctx, 8, name, why),
+            Err(why) => hostile(ctx, 8, name, why.to_string()),
         }
     }
     ranges.sort();
@@ -106,37 +106,132 @@ pub(crate) fn scan(input: &mut Input<'_>, ctx: &mut Ctx<'_>) -> io::Result<()> {
     Ok(())
 }
 
+/// Why a tensor entry of a safetensors header is inconsistent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum TensorError {
+    #[error("entry is not an object")]
+    NotObject,
+    #[error("no dtype")]
+    NoDtype,
+    #[error("unknown dtype {0:?}")]
+    UnknownDtype(String),
+    #[error("no shape")]
+    NoShape,
+    #[error("shape holds a non-integer")]
+    NonIntegerDimension,
+    #[error("shape overflows")]
+    ShapeOverflow,
+    #[error("data_offsets must be [begin, end]")]
+    OffsetsNotPair,
+    #[error("data_offsets must be integers")]
+    OffsetsNotIntegers,
+    #[error("data_offsets [{begin}, {end}) run backwards")]
+    Backwards { begin: u64, end: u64 },
+    #[error("size overflows")]
+    SizeOverflow,
+    #[error("{dtype} x {elements} elements is not the {bytes} bytes of data_offsets")]
+    SizeMismatch {
+        dtype: String,
+        elements: u64,
+        bytes: u64,
+    },
+}
+
 /// One tensor entry: its data range, if consistent.
-fn tensor(info: &Value) -> Result<(u64, u64), String> {
-    let obj = info.as_object().ok_or("entry is not an object")?;
-    let dtype = obj.get("dtype").and_then(Value::as_str).ok_or("no dtype")?;
-    let bits = dtype_bits(dtype).ok_or_else(|| format!("unknown dtype {dtype:?}"))?;
+fn tensor(info: &Value) -> Result<(u64, u64), TensorError> {
+    let obj = info.as_object().ok_or(TensorError::NotObject)?;
+    let dtype = obj
+        .get("dtype")
+        .and_then(Value::as_str)
+        .ok_or(TensorError::NoDtype)?;
+    let bits = dtype_bits(dtype).ok_or_else(|| TensorError::UnknownDtype(dtype.to_owned()))?;
     let shape = obj
         .get("shape")
         .and_then(Value::as_array)
-        .ok_or("no shape")?;
+        .ok_or(TensorError::NoShape)?;
     let mut elements: u64 = 1;
     for d in shape {
-        let d = d.as_u64().ok_or("shape holds a non-integer")?;
-        elements = elements.checked_mul(d).ok_or("shape overflows")?;
+        let d = d.as_u64().ok_or(TensorError::NonIntegerDimension)?;
+        elements = elements.checked_mul(d).ok_or(TensorError::ShapeOverflow)?;
     }
     let offsets = obj
         .get("data_offsets")
         .and_then(Value::as_array)
         .filter(|a| a.len() == 2)
-        .ok_or("data_offsets must be [begin, end]")?;
+        .ok_or(TensorError::OffsetsNotPair)?;
     let (Some(begin), Some(end)) = (offsets[0].as_u64(), offsets[1].as_u64()) else {
-        return Err("data_offsets must be integers".into());
+        return Err(TensorError::OffsetsNotIntegers);
     };
     if begin > end {
-        return Err(format!("data_offsets [{begin}, {end}) run backwards"));
+        return Err(TensorError::Backwards { begin, end });
     }
-    let total_bits = elements.checked_mul(bits).ok_or("size overflows")?;
+    let total_bits = elements
+        .checked_mul(bits)
+        .ok_or(TensorError::SizeOverflow)?;
     if total_bits % 8 != 0 || total_bits / 8 != end - begin {
-        return Err(format!(
-            "{dtype} x {elements} elements is not the {} bytes of data_offsets",
-            end - begin
-        ));
+        return Err(TensorError::SizeMismatch {
+            dtype: dtype.to_owned(),
+            elements,
+            bytes: end - begin,
+        });
     }
     Ok((begin, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inconsistent_tensor_entries_say_why() {
+        let t = |v: serde_json::Value| tensor(&v);
+        use serde_json::json;
+        assert_eq!(
+            t(json!({"dtype": "F32", "shape": [2], "data_offsets": [0, 8]})),
+            Ok((0, 8))
+        );
+        for (entry, why) in [
+            (json!([]), TensorError::NotObject),
+            (json!({"shape": [1]}), TensorError::NoDtype),
+            (
+                json!({"dtype": "Q9", "shape": [1]}),
+                TensorError::UnknownDtype("Q9".into()),
+            ),
+            (json!({"dtype": "F32"}), TensorError::NoShape),
+            (
+                json!({"dtype": "F32", "shape": [-1]}),
+                TensorError::NonIntegerDimension,
+            ),
+            (
+                json!({"dtype": "F32", "shape": [u64::MAX, 2]}),
+                TensorError::ShapeOverflow,
+            ),
+            (
+                json!({"dtype": "F32", "shape": [1], "data_offsets": [0]}),
+                TensorError::OffsetsNotPair,
+            ),
+            (
+                json!({"dtype": "F32", "shape": [1], "data_offsets": [0, "4"]}),
+                TensorError::OffsetsNotIntegers,
+            ),
+            (
+                json!({"dtype": "F32", "shape": [1], "data_offsets": [8, 4]}),
+                TensorError::Backwards { begin: 8, end: 4 },
+            ),
+            (
+                json!({"dtype": "F32", "shape": [u64::MAX], "data_offsets": [0, 4]}),
+                TensorError::SizeOverflow,
+            ),
+            (
+                json!({"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}),
+                TensorError::SizeMismatch {
+                    dtype: "F32".into(),
+                    elements: 3,
+                    bytes: 8,
+                },
+            ),
+        ] {
+            assert_eq!(t(entry.clone()), Err(why), "{entry}");
+        }
+    }
 }
