@@ -229,7 +229,7 @@ pub enum Error {
         /// The path.
         path: std::path::PathBuf,
         /// Why.
-        reason: String,
+        reason: Refusal,
     },
     /// The destination exists outside the model and is not a signature
     /// bundle: it is replaced only when [`crate::Destination::force`] is
@@ -277,4 +277,33 @@ impl Error {
             Error::Timestamp { .. } => "timestamp_failed",
         }
     }
+}
+
+/// Why an output path must not be written ([`Error::Destination`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// Its metadata cannot be read (other than "not found").
+    #[error("cannot inspect it: {0}")]
+    Uninspectable(#[source] std::io::Error),
+    /// It is (resolves to) the key, a certificate or the model itself.
+    #[error("it is {} (the signature would replace it)", .0.display())]
+    Protected(std::path::PathBuf),
+    /// It is a directory.
+    #[error("it is a directory")]
+    Directory,
+    /// It is neither a regular file nor a symbolic link.
+    #[error("it is not a regular file")]
+    NotRegular,
+    /// It is a file of the model that is not a signature bundle.
+    #[error(
+        "it is a file of the model, not a signature bundle; choose a path that is not model content"
+    )]
+    ModelContent,
+    /// The path names no file (it ends in `..` or is a root).
+    #[error("it names no file")]
+    NoFileName,
+    /// keygen's output exists.
+    #[error("it exists; keygen never replaces a file")]
+    Exists,
 }

@@ -15,7 +15,7 @@ use pkcs8::EncodePrivateKey;
 use pkcs8::der::pem::LineEnding;
 use zeroize::Zeroizing;
 
-use crate::error::{Error, KeyError};
+use crate::error::{Error, KeyError, Refusal};
 use crate::key::{RsaScheme, SigningKey};
 
 /// The algorithms `keygen` makes.
@@ -153,7 +153,7 @@ pub fn write_files(
         if fs::symlink_metadata(p).is_ok() {
             return Err(Error::Destination {
                 path: p.clone(),
-                reason: "it exists; keygen never replaces a file".into(),
+                reason: Refusal::Exists,
             });
         }
     }

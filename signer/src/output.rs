@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use modelseal_manifest::DEFAULT_MAX_BUNDLE_BYTES;
 
-use crate::error::Error;
+use crate::error::{Error, Refusal};
 
 /// Where a bundle will be written, and what it must never replace.
 #[derive(Debug, Clone)]
@@ -64,10 +64,10 @@ fn looks_like_bundle(path: &Path) -> bool {
 }
 
 impl Destination<'_> {
-    fn refuse(&self, reason: impl Into<String>) -> Error {
+    fn refuse(&self, reason: Refusal) -> Error {
         Error::Destination {
             path: self.path.to_owned(),
-            reason: reason.into(),
+            reason,
         }
     }
 
@@ -81,7 +81,7 @@ impl Destination<'_> {
         let existing = match fs::symlink_metadata(self.path) {
             Ok(m) => Some(m),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(self.refuse(format!("cannot inspect it: {e}"))),
+            Err(e) => return Err(self.refuse(Refusal::Uninspectable(e))),
         };
         // The path as it resolves (a symlink is replaced, not followed, by
         // the final rename; its target is still compared below).
@@ -90,23 +90,18 @@ impl Destination<'_> {
             if let (Some(dest), Ok(other)) = (&followed, fs::metadata(p))
                 && same_file(dest, &other)
             {
-                return Err(self.refuse(format!(
-                    "it is {} (the signature would replace it)",
-                    p.display()
-                )));
+                return Err(self.refuse(Refusal::Protected(p.to_owned())));
             }
         }
         let inside = self.inside_model();
         match existing {
             None => Ok(()),
-            Some(m) if m.is_dir() => Err(self.refuse("it is a directory")),
+            Some(m) if m.is_dir() => Err(self.refuse(Refusal::Directory)),
             Some(m) if !m.is_file() && !m.file_type().is_symlink() => {
-                Err(self.refuse("it is not a regular file"))
+                Err(self.refuse(Refusal::NotRegular))
             }
             Some(_) if looks_like_bundle(self.path) => Ok(()),
-            Some(_) if inside => Err(self.refuse(
-                "it is a file of the model, not a signature bundle; choose a path that is not model content",
-            )),
+            Some(_) if inside => Err(self.refuse(Refusal::ModelContent)),
             Some(_) if self.force => Ok(()),
             Some(_) => Err(Error::NotABundle {
                 path: self.path.to_owned(),
@@ -155,7 +150,7 @@ impl Destination<'_> {
             .path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| self.refuse("it names no file"))?;
+            .ok_or_else(|| self.refuse(Refusal::NoFileName))?;
         let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
         let write_err = |source| Error::Write {
             path: self.path.to_owned(),
@@ -183,6 +178,42 @@ impl Destination<'_> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn refused_destinations_say_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("m");
+        fs::create_dir(&model).unwrap();
+        let weights = model.join("weights.bin");
+        fs::write(&weights, b"w").unwrap();
+        let key = dir.path().join("signing.key");
+        fs::write(&key, b"k").unwrap();
+        let refusal = |path: &Path| {
+            let dest = Destination {
+                path,
+                model: &model,
+                protected: &[key.as_path()],
+                force: true,
+            };
+            match dest.check() {
+                Err(Error::Destination { reason, .. }) => reason,
+                other => panic!("{}: {other:?}", path.display()),
+            }
+        };
+        assert!(matches!(refusal(&key), Refusal::Protected(p) if p == key));
+        assert!(matches!(refusal(&model), Refusal::Protected(p) if p == model));
+        assert!(matches!(refusal(dir.path()), Refusal::Directory));
+        assert!(matches!(refusal(&weights), Refusal::ModelContent));
+        let fifo = dir.path().join("fifo");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        assert!(matches!(refusal(&fifo), Refusal::NotRegular));
+    }
 
     #[test]
     fn the_final_check_refuses_oversized_bundles_and_writes_nothing() {
