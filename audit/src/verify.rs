@@ -28,7 +28,7 @@
 use crate::chain::GENESIS_MAC;
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
-use crate::key::{EpochKey, HmacSha256, MacBytes, VerifierKey, mac_matches};
+use crate::key::{EpochKey, HmacSha256, LogId, MacBytes, VerifierKey, mac_matches};
 use crate::record::{ChainOfLine, MAX_LINE, ParseError, parse_chain, scan_chain};
 use rayon::prelude::*;
 use std::fmt;
@@ -685,21 +685,20 @@ impl<'k> Verifier<'k> {
         }
     }
 
-    fn checkpoint_authentic(&self, cp: &Checkpoint) -> std::result::Result<(), String> {
+    fn checkpoint_authentic(&self, cp: &Checkpoint) -> std::result::Result<(), CheckpointRefusal> {
         if cp.log_id != self.key.log_id() {
-            return Err(format!(
-                "the checkpoint is for log {} but the key is for log {}",
-                cp.log_id,
-                self.key.log_id()
-            ));
+            return Err(CheckpointRefusal::OtherLog {
+                checkpoint: cp.log_id,
+                key: self.key.log_id(),
+            });
         }
         let ep = self.epoch_key.epoch();
         let key = if cp.epoch >= ep {
             if cp.epoch - ep > MAX_CHECKPOINT_EPOCH_GAP {
-                return Err(format!(
-                    "the checkpoint's epoch {} lies implausibly far beyond the log's epoch {ep}",
-                    cp.epoch
-                ));
+                return Err(CheckpointRefusal::EpochTooFar {
+                    checkpoint: cp.epoch,
+                    log: ep,
+                });
             }
             let mut k = self.epoch_key.duplicate();
             while k.epoch() < cp.epoch {
@@ -712,7 +711,7 @@ impl<'k> Verifier<'k> {
         if cp.mac_valid(&key) {
             Ok(())
         } else {
-            Err("the checkpoint's MAC does not verify with this verifier key".into())
+            Err(CheckpointRefusal::BadMac)
         }
     }
 
@@ -733,12 +732,12 @@ impl<'k> Verifier<'k> {
         }
         let mut checkpoint_records = None;
         if let Some((cp, cp_path, auth)) = cp_state {
-            if let Err(detail) = auth {
+            if let Err(refusal) = auth {
                 return Verdict::Tampered(Finding {
                     kind: TamperKind::BadCheckpoint,
                     file: cp_path,
                     line: 1,
-                    detail,
+                    detail: refusal.to_string(),
                 });
             }
             if self.records < cp.records {
@@ -804,6 +803,23 @@ pub fn verify_files(
     Ok(v.finish())
 }
 
+/// Why a checkpoint is not authentic for this log and key (the detail of
+/// a [`TamperKind::BadCheckpoint`] finding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum CheckpointRefusal {
+    /// It names another log than the verifier key's.
+    #[error("the checkpoint is for log {checkpoint} but the key is for log {key}")]
+    OtherLog { checkpoint: LogId, key: LogId },
+    /// Its epoch is too far ahead to derive the key for (bounded work).
+    #[error(
+        "the checkpoint's epoch {checkpoint} lies implausibly far beyond the log's epoch {log}"
+    )]
+    EpochTooFar { checkpoint: u64, log: u64 },
+    /// Its MAC does not verify.
+    #[error("the checkpoint's MAC does not verify with this verifier key")]
+    BadMac,
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -813,6 +829,60 @@ mod tests {
     use crate::record::Record;
     use crate::test_support::event as ev;
     use crate::writer::{Writer, WriterOptions};
+
+    #[test]
+    fn unauthentic_checkpoints_say_why() {
+        let dir = tempfile::tempdir().unwrap();
+        keygen(dir.path()).unwrap();
+        let log = dir.path().join("a.log");
+        let mut w = Writer::open(
+            &log,
+            &dir.path().join("writer.key"),
+            WriterOptions::default(),
+        )
+        .unwrap();
+        for i in 0..3 {
+            w.append(&ev(i)).unwrap();
+        }
+        let cp = w
+            .checkpoint(time::OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(1_800_000_000))
+            .unwrap();
+        drop(w);
+        let vk = VerifierKey::load(&dir.path().join("verifier.key")).unwrap();
+        let mut v = Verifier::new(&vk, None);
+        v.feed(Path::new("a.log"), std::fs::read(&log).unwrap().as_slice())
+            .unwrap();
+        assert_eq!(v.checkpoint_authentic(&cp), Ok(()));
+        let other = LogId([7; 16]);
+        assert_eq!(
+            v.checkpoint_authentic(&Checkpoint {
+                log_id: other,
+                ..cp.clone()
+            }),
+            Err(CheckpointRefusal::OtherLog {
+                checkpoint: other,
+                key: vk.log_id()
+            })
+        );
+        let far = v.epoch_key.epoch() + MAX_CHECKPOINT_EPOCH_GAP + 1;
+        assert_eq!(
+            v.checkpoint_authentic(&Checkpoint {
+                epoch: far,
+                ..cp.clone()
+            }),
+            Err(CheckpointRefusal::EpochTooFar {
+                checkpoint: far,
+                log: v.epoch_key.epoch()
+            })
+        );
+        assert_eq!(
+            v.checkpoint_authentic(&Checkpoint {
+                records: cp.records + 1,
+                ..cp.clone()
+            }),
+            Err(CheckpointRefusal::BadMac)
+        );
+    }
 
     /// A thief holding today's writer.key re-seals record 1 and everything
     /// after it: the verifier still rejects record 1.
