@@ -198,9 +198,7 @@ pub fn hash_model_also(
         .num_threads(opts.thread_count())
         .thread_name(|i| format!("modelseal-hash-{i}"))
         .build()
-        .map_err(|e| ModelError::Threads {
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| ModelError::Threads { reason: e.into() })?;
     if let Some(inspector) = opts.inspect {
         let results = hash_inspected(&pool, &opener, serialization, also, opts, inspector)?;
         return Ok(manifests(model, serialization, also, results));

@@ -69,9 +69,22 @@ pub enum ModelError {
     /// The hashing thread pool could not be started.
     #[error("cannot start hashing threads: {reason}")]
     Threads {
-        /// The thread pool's error.
-        reason: String,
+        /// The thread pool's or the spawn's error.
+        #[source]
+        reason: ThreadStart,
     },
+}
+
+/// Why hashing threads could not be started ([`ModelError::Threads`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ThreadStart {
+    /// The rayon pool could not be built.
+    #[error(transparent)]
+    Pool(#[from] rayon::ThreadPoolBuildError),
+    /// A thread could not be spawned.
+    #[error(transparent)]
+    Spawn(#[from] std::io::Error),
 }
 
 /// A bundle, statement or manifest does not follow the format.
@@ -168,5 +181,37 @@ impl FormatError {
             expected: expected.into(),
             found: crate::path::shorten(found.as_ref()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_start_failures_keep_their_source() {
+        // A stack no machine can map: the pool fails to start its thread.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .stack_size(usize::MAX / 4)
+            .build();
+        let Err(e) = pool else {
+            panic!("a pool with an unmappable stack started");
+        };
+        let err = ModelError::Threads { reason: e.into() };
+        assert!(matches!(
+            &err,
+            ModelError::Threads {
+                reason: ThreadStart::Pool(_)
+            }
+        ));
+        assert!(std::error::Error::source(&err).is_some());
+        let spawn = std::thread::Builder::new()
+            .stack_size(usize::MAX / 4)
+            .spawn(|| ());
+        let Err(e) = spawn else {
+            panic!("a thread with an unmappable stack started");
+        };
+        assert!(matches!(ThreadStart::from(e), ThreadStart::Spawn(_)));
     }
 }

@@ -59,7 +59,7 @@ pub use engine::{
     DEFAULT_BUFFER_SIZE, HashOptions, Inspect, Progress, hash_model, hash_model_also, hash_range,
     hash_range_pipelined, hash_reader, open_beneath, resource_keys, shard_ranges,
 };
-pub use error::{FormatError, ModelError};
+pub use error::{FormatError, ModelError, ThreadStart};
 pub use evidence::{
     Evidence, InclusionProof, MAX_PROOF_HASHES, MAX_TIMESTAMP_BYTES, MAX_TIMESTAMPS,
     MAX_TLOG_ENTRIES, TlogEntry,

@@ -226,9 +226,7 @@ impl Gate {
             std::thread::Builder::new()
                 .name("modelseal-gate-stream".into())
                 .spawn(move || job(tx))
-                .map_err(|e| ModelError::Threads {
-                    reason: e.to_string(),
-                })?;
+                .map_err(|e| ModelError::Threads { reason: e.into() })?;
         }
         Ok(VerifyingReader {
             file: GatedFile {
