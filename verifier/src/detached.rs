@@ -31,7 +31,7 @@ use modelseal_manifest::{
 };
 
 use crate::chain;
-use crate::error::{ConfigError, Error};
+use crate::error::{ConfigError, Error, RawSignatureError};
 use crate::identity::IdentityRequirement;
 use crate::report::{CheckName, Report};
 use crate::signature::{PssSaltLength, PublicKey};
@@ -98,24 +98,23 @@ pub fn read_signature(path: &Path) -> Result<Vec<u8>, Error> {
         path: path.to_owned(),
         source,
     };
-    let bad = |reason: String| Error::RawSignature {
+    let bad = |reason: RawSignatureError| Error::RawSignature {
         path: path.to_owned(),
         reason,
     };
     let bytes = modelseal_manifest::read_regular(path, MAX_SIGNATURE_BYTES).map_err(read_err)?;
     if bytes.is_empty() {
-        return Err(bad("the file is empty".into()));
+        return Err(bad(RawSignatureError::Empty));
     }
     if bytes.len() as u64 > MAX_SIGNATURE_BYTES {
-        return Err(bad(format!(
-            "larger than {MAX_SIGNATURE_BYTES} bytes: not a raw signature"
-        )));
+        return Err(bad(RawSignatureError::TooLarge {
+            limit: MAX_SIGNATURE_BYTES,
+        }));
     }
     if looks_like_text(&bytes) {
-        return Err(bad(format!(
-            "looks like Base64 or PEM text, not the binary signature openssl writes; decode it first (`openssl base64 -d -in {0} -out {0}.bin`)",
-            path.display()
-        )));
+        return Err(bad(RawSignatureError::Text {
+            path: path.to_owned(),
+        }));
     }
     Ok(bytes)
 }
@@ -313,16 +312,32 @@ mod tests {
         std::fs::write(&p, b"").unwrap();
         assert!(matches!(
             read_signature(&p),
-            Err(Error::RawSignature { .. })
+            Err(Error::RawSignature {
+                reason: RawSignatureError::Empty,
+                ..
+            })
         ));
         std::fs::write(&p, vec![0u8; MAX_SIGNATURE_BYTES as usize + 1]).unwrap();
         assert!(matches!(
             read_signature(&p),
-            Err(Error::RawSignature { .. })
+            Err(Error::RawSignature {
+                reason: RawSignatureError::TooLarge {
+                    limit: MAX_SIGNATURE_BYTES
+                },
+                ..
+            })
         ));
         std::fs::write(&p, b"c2lnbmF0dXJlIGluIGJhc2U2NAo=\n").unwrap();
         let err = read_signature(&p).unwrap_err();
-        assert!(err.to_string().contains("openssl base64 -d"), "{err}");
+        assert!(
+            matches!(&err, Error::RawSignature { reason: RawSignatureError::Text { path }, .. } if *path == p),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains(&format!("-in {0} -out {0}.bin", p.display())),
+            "{err}"
+        );
         std::fs::write(&p, [0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01]).unwrap();
         assert_eq!(read_signature(&p).unwrap().len(), 8);
         assert!(matches!(

@@ -96,7 +96,7 @@ pub enum Error {
         /// The signature file.
         path: PathBuf,
         /// What is wrong with it.
-        reason: String,
+        reason: RawSignatureError,
     },
     /// The raw-signature options do not fit the key.
     #[error("raw signature: {0}")]
@@ -474,4 +474,28 @@ fn describe_diff(d: &ManifestDiff, vouched: &str) -> String {
     .flatten()
     .collect::<Vec<_>>()
     .join("; ")
+}
+
+/// Why a raw signature file cannot be a signature ([`Error::RawSignature`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RawSignatureError {
+    /// The file is empty.
+    #[error("the file is empty")]
+    Empty,
+    /// The file is larger than any raw signature.
+    #[error("larger than {limit} bytes: not a raw signature")]
+    TooLarge {
+        /// The limit.
+        limit: u64,
+    },
+    /// Base64 or PEM text rather than binary (the file, for the hint).
+    #[error(
+        "looks like Base64 or PEM text, not the binary signature openssl writes; decode it first (`openssl base64 -d -in {0} -out {0}.bin`)",
+        .path.display()
+    )]
+    Text {
+        /// The signature file.
+        path: PathBuf,
+    },
 }

@@ -130,7 +130,8 @@ pub use detached::{
     verify_file as verify_detached_file, verify_message as verify_detached_message,
 };
 pub use error::{
-    CertificateError, ConfigError, Error, GateError, IdentityError, IdentitySyntax, SignatureError,
+    CertificateError, ConfigError, Error, GateError, IdentityError, IdentitySyntax,
+    RawSignatureError, SignatureError,
 };
 pub use evidence::{Evidence, EvidenceKind, EvidenceSource, TimeSource, VerifiedTime};
 pub use facts::{
