@@ -78,7 +78,7 @@ pub enum Error {
         /// The file.
         path: PathBuf,
         /// What is wrong with it.
-        detail: String,
+        detail: UnsafeFile,
     },
     /// A checkpoint document is not well formed.
     #[error("checkpoint {}: {detail}", path.display())]
@@ -149,4 +149,27 @@ mod tests {
         assert!(!s.ends_with('.'));
         assert_eq!(Error::InvalidSignature.to_string(), "invalid signature");
     }
+}
+
+/// Why the writer refuses to change a file ([`Error::UnsafeLogFile`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnsafeFile {
+    /// Its last component is a symbolic link.
+    #[error("it is a symbolic link; the audit writer does not follow links")]
+    Symlink,
+    /// It is a directory, FIFO, socket or device.
+    #[error("it is not a regular file")]
+    NotRegular,
+    /// Another user owns it.
+    #[error("it is owned by uid {owner}, not by the writer (uid {writer})")]
+    OtherOwner {
+        /// The file's owner.
+        owner: u32,
+        /// The writer's effective uid.
+        writer: u32,
+    },
+    /// It has more than one hard link.
+    #[error("it has {0} hard links; the writer only changes a file with one")]
+    HardLinks(u64),
 }

@@ -29,7 +29,7 @@ mod verify;
 mod writer;
 
 pub use checkpoint::Checkpoint;
-pub use error::{Error, Result};
+pub use error::{Error, Result, UnsafeFile};
 pub use key::{
     ChainState, KEY_LEN, LogId, MacBytes, VERIFIER_KEY_FILE, VerifierKey, WRITER_KEY_FILE,
     WriterKey, keygen,

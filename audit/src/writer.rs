@@ -54,7 +54,7 @@
 
 use crate::chain::seal_line;
 use crate::checkpoint::Checkpoint;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, UnsafeFile};
 use crate::key::{ChainState, HmacSha256, LogId, WriterKey, mac_matches, sync_dir};
 use crate::record::{ChainFields, Event, MAX_LINE, parse_chain};
 use rustix::fs::{FlockOperation, OFlags, flock};
@@ -221,35 +221,30 @@ fn open_log(path: &Path, create: bool) -> Result<File> {
 fn open_owned(o: &mut OpenOptions, path: &Path) -> Result<File> {
     // O_NONBLOCK: a FIFO planted in place of the file must not block the open.
     o.custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC).bits() as i32);
-    let unsafe_file = |detail: String| Error::UnsafeLogFile {
+    let unsafe_file = |detail: UnsafeFile| Error::UnsafeLogFile {
         path: path.to_path_buf(),
         detail,
     };
     let f = match o.open(path) {
         Ok(f) => f,
         Err(e) if e.raw_os_error() == Some(Errno::LOOP.raw_os_error()) => {
-            return Err(unsafe_file(
-                "it is a symbolic link; the audit writer does not follow links".into(),
-            ));
+            return Err(unsafe_file(UnsafeFile::Symlink));
         }
         Err(e) => return Err(Error::io("open", path)(e)),
     };
     let m = f.metadata().map_err(Error::io("stat", path))?;
     if !m.file_type().is_file() {
-        return Err(unsafe_file("it is not a regular file".into()));
+        return Err(unsafe_file(UnsafeFile::NotRegular));
     }
     let me = geteuid().as_raw();
     if m.uid() != me {
-        return Err(unsafe_file(format!(
-            "it is owned by uid {}, not by the writer (uid {me})",
-            m.uid()
-        )));
+        return Err(unsafe_file(UnsafeFile::OtherOwner {
+            owner: m.uid(),
+            writer: me,
+        }));
     }
     if m.nlink() != 1 {
-        return Err(unsafe_file(format!(
-            "it has {} hard links; the writer only changes a file with one",
-            m.nlink()
-        )));
+        return Err(unsafe_file(UnsafeFile::HardLinks(m.nlink())));
     }
     Ok(f)
 }

@@ -3,7 +3,8 @@
 
 use crate::common::{Log, event, intact_records};
 use modelseal_audit::{
-    Checkpoint, Durability, Error, Record, TamperKind, Verdict, Writer, WriterKey, WriterOptions,
+    Checkpoint, Durability, Error, Record, TamperKind, UnsafeFile, Verdict, Writer, WriterKey,
+    WriterOptions,
 };
 use modelseal_audit::{rotation_checkpoint_path, segment_path};
 use std::fs;
@@ -268,7 +269,13 @@ fn a_symlinked_log_or_lock_is_refused_and_nothing_is_created_or_cut() {
     std::os::unix::fs::symlink(&victim, &l.log).unwrap();
     let err = Writer::open(&l.log, &l.writer_key, WriterOptions::default()).unwrap_err();
     assert!(
-        matches!(&err, Error::UnsafeLogFile { detail, .. } if detail.contains("symbolic link")),
+        matches!(
+            &err,
+            Error::UnsafeLogFile {
+                detail: UnsafeFile::Symlink,
+                ..
+            }
+        ) && err.to_string().contains("symbolic link"),
         "{err}"
     );
     assert_eq!(
@@ -281,7 +288,16 @@ fn a_symlinked_log_or_lock_is_refused_and_nothing_is_created_or_cut() {
     let target = l.dir.path().join("created-through-link");
     std::os::unix::fs::symlink(&target, &l.log).unwrap();
     let err = Writer::open(&l.log, &l.writer_key, WriterOptions::default()).unwrap_err();
-    assert!(matches!(err, Error::UnsafeLogFile { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::UnsafeLogFile {
+                detail: UnsafeFile::Symlink,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(fs::symlink_metadata(&target).is_err(), "target was created");
 
     // A linked LOG.lock: its target is not created either.
@@ -303,7 +319,16 @@ fn a_symlinked_log_or_lock_is_refused_and_nothing_is_created_or_cut() {
     fs::write(&other, b"x\ny").unwrap();
     fs::hard_link(&other, &l.log).unwrap();
     let err = Writer::open(&l.log, &l.writer_key, WriterOptions::default()).unwrap_err();
-    assert!(matches!(err, Error::UnsafeLogFile { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::UnsafeLogFile {
+                detail: UnsafeFile::HardLinks(2),
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_eq!(fs::read(&other).unwrap(), b"x\ny");
 }
 
