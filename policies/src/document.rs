@@ -14,7 +14,7 @@ use modelseal_verifier::{Identity, Sigstore, TrustAnchors};
 use serde_json::Value;
 
 use crate::content::{self, ContentRules};
-use crate::error::{Error, Problem};
+use crate::error::{Error, Problem, SymlinkRefusal};
 use crate::level::{Action, Actions, Category, Level};
 use crate::read::{self, Problems, Ptr};
 use crate::rules::{self, AlgorithmRules, RevocationRules};
@@ -262,7 +262,7 @@ impl PolicySet {
             path: model.to_owned(),
             reason,
         };
-        let refuse = |reason: String| Error::Symlink {
+        let refuse = |reason: SymlinkRefusal| Error::Symlink {
             path: model.to_owned(),
             reason,
         };
@@ -272,10 +272,10 @@ impl PolicySet {
             // `..` after a link: the lexical path names another place.
             let lexical_target = ModelPath::resolve(&given.to_path_buf()).map_err(bad)?;
             if lexical_target != resolved {
-                return Err(refuse(format!(
-                    "{given} (`..` normalized) is not where the path leads ({resolved}): \
-                     `..` follows a symbolic link"
-                )));
+                return Err(refuse(SymlinkRefusal::DotDotFollowsLink {
+                    given: given.clone(),
+                    resolved: resolved.clone(),
+                }));
             }
         }
         let selection = self.select(&given)?;
@@ -283,22 +283,20 @@ impl PolicySet {
             match self.select(&resolved) {
                 Ok(other) if std::ptr::eq(other.policy, selection.policy) => {}
                 Ok(other) => {
-                    return Err(refuse(format!(
-                        "it resolves through a symbolic link to {resolved}, which policy \
-                         {:?} (scope {:?}) would cover instead of {:?} (scope {:?})",
-                        other.policy.name(),
-                        other.scope.text(),
-                        selection.policy.name(),
-                        selection.scope.text()
-                    )));
+                    return Err(refuse(SymlinkRefusal::OtherPolicy {
+                        resolved: resolved.clone(),
+                        other_policy: other.policy.name().to_owned(),
+                        other_scope: other.scope.text().to_owned(),
+                        policy: selection.policy.name().to_owned(),
+                        scope: selection.scope.text().to_owned(),
+                    }));
                 }
                 Err(_) => {
-                    return Err(refuse(format!(
-                        "it resolves through a symbolic link to {resolved}, which no policy \
-                         covers, not {:?} (scope {:?})",
-                        selection.policy.name(),
-                        selection.scope.text()
-                    )));
+                    return Err(refuse(SymlinkRefusal::Uncovered {
+                        resolved: resolved.clone(),
+                        policy: selection.policy.name().to_owned(),
+                        scope: selection.scope.text().to_owned(),
+                    }));
                 }
             }
         }
@@ -313,13 +311,11 @@ impl PolicySet {
             let meta = std::fs::symlink_metadata(&dir)
                 .map_err(|e| bad(crate::ModelPathError::Resolve(e)))?;
             if meta.file_type().is_symlink() {
-                return Err(refuse(format!(
-                    "{} is a symbolic link below the root of scope {:?} of policy {:?}; \
-                     give the real path of the model",
-                    dir.display(),
-                    selection.scope.text(),
-                    selection.policy.name()
-                )));
+                return Err(refuse(SymlinkRefusal::BelowScopeRoot {
+                    link: dir.clone(),
+                    scope: selection.scope.text().to_owned(),
+                    policy: selection.policy.name().to_owned(),
+                }));
             }
         }
         Ok((given, selection))

@@ -63,7 +63,7 @@ pub enum Error {
         /// The path given.
         path: PathBuf,
         /// Which link, and why it matters.
-        reason: String,
+        reason: SymlinkRefusal,
     },
     /// No policy covers the model: it is rejected.
     #[error("no policy applies to {model}: the model is rejected")]
@@ -98,4 +98,62 @@ fn list(problems: &[Problem]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// Which symbolic link makes a model path unusable, and why it matters
+/// ([`Error::Symlink`]). Policy names and scopes are as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SymlinkRefusal {
+    /// `..` follows a link: the lexical path names another place.
+    #[error(
+        "{given} (`..` normalized) is not where the path leads ({resolved}): `..` follows a symbolic link"
+    )]
+    DotDotFollowsLink {
+        /// The path with `..` removed lexically.
+        given: crate::ModelPath,
+        /// Where the path really leads.
+        resolved: crate::ModelPath,
+    },
+    /// The resolved path falls under another policy.
+    #[error(
+        "it resolves through a symbolic link to {resolved}, which policy {other_policy:?} (scope {other_scope:?}) would cover instead of {policy:?} (scope {scope:?})"
+    )]
+    OtherPolicy {
+        /// Where the path really leads.
+        resolved: crate::ModelPath,
+        /// The policy covering the resolved path.
+        other_policy: String,
+        /// Its scope.
+        other_scope: String,
+        /// The policy covering the path as given.
+        policy: String,
+        /// Its scope.
+        scope: String,
+    },
+    /// No policy covers the resolved path.
+    #[error(
+        "it resolves through a symbolic link to {resolved}, which no policy covers, not {policy:?} (scope {scope:?})"
+    )]
+    Uncovered {
+        /// Where the path really leads.
+        resolved: crate::ModelPath,
+        /// The policy covering the path as given.
+        policy: String,
+        /// Its scope.
+        scope: String,
+    },
+    /// A component below the winning scope's root is a link.
+    #[error(
+        "{} is a symbolic link below the root of scope {scope:?} of policy {policy:?}; give the real path of the model",
+        link.display()
+    )]
+    BelowScopeRoot {
+        /// The link.
+        link: PathBuf,
+        /// The winning scope.
+        scope: String,
+        /// The winning policy.
+        policy: String,
+    },
 }

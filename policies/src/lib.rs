@@ -51,7 +51,7 @@ pub use enforce::{
     Approval, FilesCheck, PolicyOutcome, SignatureFile, SignatureInput, SignatureSummary,
     VerifyOptions, verify, verify_with,
 };
-pub use error::{Error, Problem};
+pub use error::{Error, Problem, SymlinkRefusal};
 pub use evaluate::{CheckName, CheckResult, Decision};
 pub use glob::{Glob, GlobError, MAX_PATTERN, Specificity};
 pub use level::{Action, Actions, Category, IntegrityLowered, Level};

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common::{abs, load};
-use modelseal_policies::Error;
+use modelseal_policies::{Error, SymlinkRefusal};
 use serde_json::{Value, json};
 
 fn policy(name: &str, scopes: Value) -> Value {
@@ -74,12 +74,31 @@ fn most_specific_scope_wins() {
     let link = dir.path().join("models/prod/link-to-x");
     std::os::unix::fs::symlink(dir.path().join("elsewhere/x"), &link).unwrap();
     let err = set.select_path(&link).unwrap_err();
-    assert!(matches!(err, Error::Symlink { .. }), "{err}");
+    assert!(
+        matches!(
+            &err,
+            Error::Symlink {
+                reason: SymlinkRefusal::OtherPolicy { other_policy, .. },
+                ..
+            } if other_policy == "global"
+        ),
+        "{err}"
+    );
     assert!(!err.is_rejection());
     assert!(err.to_string().contains("\"global\""), "{err}");
     let same = dir.path().join("models/prod/link-to-bert");
     std::os::unix::fs::symlink(dir.path().join("models/prod/bert"), &same).unwrap();
     let err = set.select_path(&same).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Symlink {
+                reason: SymlinkRefusal::BelowScopeRoot { link, .. },
+                ..
+            } if *link == same
+        ),
+        "{err}"
+    );
     assert!(
         err.to_string()
             .contains("link-to-bert is a symbolic link below"),
