@@ -264,7 +264,7 @@ impl PolicySet {
         };
         let refuse = |reason: SymlinkRefusal| Error::Symlink {
             path: model.to_owned(),
-            reason,
+            reason: Box::new(reason),
         };
         let given = ModelPath::lexical(model).map_err(bad)?;
         let resolved = ModelPath::resolve(model).map_err(bad)?;

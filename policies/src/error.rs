@@ -62,8 +62,9 @@ pub enum Error {
     Symlink {
         /// The path given.
         path: PathBuf,
-        /// Which link, and why it matters.
-        reason: SymlinkRefusal,
+        /// Which link, and why it matters (boxed: it is the largest
+        /// reason and rare).
+        reason: Box<SymlinkRefusal>,
     },
     /// No policy covers the model: it is rejected.
     #[error("no policy applies to {model}: the model is rejected")]

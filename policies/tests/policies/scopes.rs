@@ -77,10 +77,10 @@ fn most_specific_scope_wins() {
     assert!(
         matches!(
             &err,
-            Error::Symlink {
-                reason: SymlinkRefusal::OtherPolicy { other_policy, .. },
-                ..
-            } if other_policy == "global"
+            Error::Symlink { reason, .. } if matches!(
+                &**reason,
+                SymlinkRefusal::OtherPolicy { other_policy, .. } if other_policy == "global"
+            )
         ),
         "{err}"
     );
@@ -92,10 +92,10 @@ fn most_specific_scope_wins() {
     assert!(
         matches!(
             &err,
-            Error::Symlink {
-                reason: SymlinkRefusal::BelowScopeRoot { link, .. },
-                ..
-            } if *link == same
+            Error::Symlink { reason, .. } if matches!(
+                &**reason,
+                SymlinkRefusal::BelowScopeRoot { link, .. } if *link == same
+            )
         ),
         "{err}"
     );
