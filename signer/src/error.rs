@@ -152,7 +152,7 @@ pub enum Error {
         /// The key file.
         path: std::path::PathBuf,
         /// Why it is refused.
-        reason: String,
+        reason: KeyFileError,
     },
     /// A PKCS#11 token, or the key in it, could not be used (the PIN is
     /// never part of the reason).
@@ -306,4 +306,30 @@ pub enum Refusal {
     /// keygen's output exists.
     #[error("it exists; keygen never replaces a file")]
     Exists,
+}
+
+/// Why a key file is refused before it is parsed ([`Error::KeyFile`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFileError {
+    /// It cannot be opened or read.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// It is not a regular file.
+    #[error("not a regular file")]
+    NotRegular,
+    /// Group or others may read it.
+    #[error("permissions {mode:04o} let group or others read it; run `chmod 600 {}`", path.display())]
+    Readable {
+        /// Its permission bits.
+        mode: u32,
+        /// The file, for the hint.
+        path: std::path::PathBuf,
+    },
+    /// It is larger than any key file.
+    #[error("larger than {limit} bytes: not a key")]
+    TooLarge {
+        /// The limit.
+        limit: u64,
+    },
 }

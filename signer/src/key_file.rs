@@ -10,7 +10,7 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use crate::error::{Error, KeyError};
+use crate::error::{Error, KeyError, KeyFileError};
 use crate::key::{RsaScheme, SigningKey};
 
 /// The label of a file's first PEM block when it is one that never holds a
@@ -37,14 +37,14 @@ pub fn load_key_file(
     passphrase: Option<&[u8]>,
     rsa: RsaScheme,
 ) -> Result<SigningKey, Error> {
-    let key_file = |reason: String| Error::KeyFile {
+    let key_file = |reason: KeyFileError| Error::KeyFile {
         path: path.to_owned(),
         reason,
     };
-    let file = modelseal_manifest::open_regular(path).map_err(|e| key_file(e.to_string()))?;
-    let meta = file.metadata().map_err(|e| key_file(e.to_string()))?;
+    let file = modelseal_manifest::open_regular(path).map_err(|e| key_file(e.into()))?;
+    let meta = file.metadata().map_err(|e| key_file(e.into()))?;
     if !meta.is_file() {
-        return Err(key_file("not a regular file".into()));
+        return Err(key_file(KeyFileError::NotRegular));
     }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
@@ -53,21 +53,54 @@ pub fn load_key_file(
         if let Some(label) = public_pem_label(&file) {
             return Err(Error::Key(KeyError::UnexpectedLabel { label }));
         }
-        return Err(key_file(format!(
-            "permissions {mode:04o} let group or others read it; run `chmod 600 {}`",
-            path.display()
-        )));
+        return Err(key_file(KeyFileError::Readable {
+            mode,
+            path: path.to_owned(),
+        }));
     }
     // Room for the whole file up front: a growing Vec would leave copies of
     // the key in freed memory that Zeroizing never sees.
     let mut pem = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE as usize + 1));
     file.take(MAX_KEY_FILE + 1)
         .read_to_end(&mut pem)
-        .map_err(|e| key_file(e.to_string()))?;
+        .map_err(|e| key_file(e.into()))?;
     if pem.len() as u64 > MAX_KEY_FILE {
-        return Err(key_file(format!(
-            "larger than {MAX_KEY_FILE} bytes: not a key"
-        )));
+        return Err(key_file(KeyFileError::TooLarge {
+            limit: MAX_KEY_FILE,
+        }));
     }
     Ok(SigningKey::from_pem(&pem, passphrase, rsa)?)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn refused_key_files_say_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let reason = |path: &Path| match load_key_file(path, None, RsaScheme::default()) {
+            Err(Error::KeyFile { reason, .. }) => reason,
+            other => panic!("{}: {:?}", path.display(), other.err()),
+        };
+        assert!(matches!(
+            reason(&dir.path().join("absent.pem")),
+            KeyFileError::Io(e) if e.kind() == std::io::ErrorKind::NotFound
+        ));
+        let big = dir.path().join("big.pem");
+        std::fs::write(&big, vec![b'A'; MAX_KEY_FILE as usize + 1]).unwrap();
+        std::fs::set_permissions(&big, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(matches!(
+            reason(&big),
+            KeyFileError::TooLarge {
+                limit: MAX_KEY_FILE
+            }
+        ));
+        std::fs::set_permissions(&big, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(matches!(
+            reason(&big),
+            KeyFileError::Readable { mode: 0o640, path } if path == big
+        ));
+    }
 }

@@ -20,7 +20,7 @@ mod timestamp;
 
 pub use cache::default_path as default_cache_path;
 pub use detached::sign_file;
-pub use error::{Error, KeyError, KeyFormat, Refusal};
+pub use error::{Error, KeyError, KeyFileError, KeyFormat, Refusal};
 pub use key::{RsaHash, RsaPadding, RsaScheme, SigningKey};
 pub use key_file::load_key_file;
 pub use keygen::{

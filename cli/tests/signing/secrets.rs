@@ -7,7 +7,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
 use crate::common::{Sandbox, fixture};
-use modelseal_signer::{Error, KeyError, RsaScheme, SigningKey, load_key_file};
+use modelseal_signer::{Error, KeyError, KeyFileError, RsaScheme, SigningKey, load_key_file};
 use proptest::prelude::*;
 
 const PASSPHRASE: &str = "modelseal-test-passphrase";
@@ -199,7 +199,16 @@ fn key_file_errors_show_no_key_material() {
         fs::write(&path, &pem).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         let err = load_key_file(&path, None, RsaScheme::default()).unwrap_err();
-        assert!(matches!(err, Error::KeyFile { .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::KeyFile {
+                    reason: KeyFileError::Readable { mode: 0o644, .. },
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(err.to_string().contains("0644"), "{err}");
         secrets.assert_absent(file, &format!("{err} {err:?}"));
         // Truncated, mode 0600: a key error, still without the key.
