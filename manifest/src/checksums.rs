@@ -73,7 +73,7 @@ pub enum ChecksumsError {
         /// The line.
         line: usize,
         /// What is wrong, and the expected form.
-        reason: String,
+        reason: LineSyntax,
     },
     /// A digest algorithm other than SHA-256 and SHA-512.
     #[error("line {line}: unsupported digest {algorithm} (only SHA-256 and SHA-512 are accepted)")]
@@ -243,13 +243,42 @@ struct Parsed<'a> {
     name: String,
 }
 
-const EXPECTED: &str = "expected `HEX  NAME`, `HEX *NAME` or `SHA256 (NAME) = HEX`";
+/// What is wrong with a checksum line ([`ChecksumsError::Syntax`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineSyntax {
+    /// In none of the accepted forms.
+    #[error("expected `HEX  NAME`, `HEX *NAME` or `SHA256 (NAME) = HEX`")]
+    NoForm,
+    /// One space between digest and name (BSD `-r` output).
+    #[error(
+        "one space between digest and name (BSD `-r` form) is not accepted; expected `HEX  NAME` or `HEX *NAME`"
+    )]
+    OneSpace,
+    /// A digest and nothing after it.
+    #[error("no file name after the digest")]
+    NoName,
+    /// A BSD-style line without the `)` closing the name.
+    #[error("no `)` after the file name")]
+    NoCloseParen,
+    /// A BSD-style line without ` = HEX`.
+    #[error("expected ` = HEX` after the file name")]
+    NoDigest,
+    /// An empty file name.
+    #[error("empty file name")]
+    EmptyName,
+    /// An escape other than `\\`, `\n` and `\r` in an escaped name.
+    #[error("unknown escape `\\{0}` in file name (only \\\\, \\n and \\r)")]
+    UnknownEscape(char),
+    /// An escaped name ending in a lone backslash.
+    #[error("file name ends in a lone `\\`")]
+    LoneBackslash,
+}
 
-fn syntax(line: usize, reason: impl Into<String>) -> ChecksumsError {
-    ChecksumsError::Syntax {
-        line,
-        reason: reason.into(),
-    }
+const EXPECTED: LineSyntax = LineSyntax::NoForm;
+
+fn syntax(line: usize, reason: LineSyntax) -> ChecksumsError {
+    ChecksumsError::Syntax { line, reason }
 }
 
 fn parse_line(line: usize, text: &str) -> Result<Option<Parsed<'_>>, ChecksumsError> {
@@ -305,12 +334,9 @@ fn gnu_line(
             return Err(ChecksumsError::UnsupportedMode { line, marker });
         }
         Some(_) => {
-            return Err(syntax(
-                line,
-                "one space between digest and name (BSD `-r` form) is not accepted; expected `HEX  NAME` or `HEX *NAME`",
-            ));
+            return Err(syntax(line, LineSyntax::OneSpace));
         }
-        None => return Err(syntax(line, "no file name after the digest")),
+        None => return Err(syntax(line, LineSyntax::NoName)),
     };
     Ok(Parsed {
         algorithm,
@@ -335,13 +361,13 @@ fn tag_line(
     let rest = &rest[1..];
     let close = rest
         .rfind(')')
-        .ok_or_else(|| syntax(line, "no `)` after the file name"))?;
+        .ok_or_else(|| syntax(line, LineSyntax::NoCloseParen))?;
     let (name, after) = rest.split_at(close);
     let after = &after[1..];
     let hex = after
         .strip_prefix(" = ")
         .or_else(|| after.strip_prefix("= "))
-        .ok_or_else(|| syntax(line, "expected ` = HEX` after the file name"))?
+        .ok_or_else(|| syntax(line, LineSyntax::NoDigest))?
         .trim_end_matches([' ', '\t']);
     let algorithm = match tag {
         "SHA256" | "SHA2-256" => HashAlgorithm::Sha256,
@@ -354,7 +380,7 @@ fn tag_line(
         }
     };
     if name.is_empty() {
-        return Err(syntax(line, "empty file name"));
+        return Err(syntax(line, LineSyntax::EmptyName));
     }
     Ok(Parsed {
         algorithm,
@@ -366,7 +392,7 @@ fn tag_line(
 /// Undo GNU escaping (`\\`, `\n`, `\r`) on lines that start with `\`.
 fn decode_name(line: usize, name: &str, escaped: bool) -> Result<String, ChecksumsError> {
     if name.is_empty() {
-        return Err(syntax(line, "empty file name"));
+        return Err(syntax(line, LineSyntax::EmptyName));
     }
     if !escaped {
         return Ok(name.to_owned());
@@ -383,12 +409,9 @@ fn decode_name(line: usize, name: &str, escaped: bool) -> Result<String, Checksu
             Some('n') => out.push('\n'),
             Some('r') => out.push('\r'),
             Some(other) => {
-                return Err(syntax(
-                    line,
-                    format!("unknown escape `\\{other}` in file name (only \\\\, \\n and \\r)"),
-                ));
+                return Err(syntax(line, LineSyntax::UnknownEscape(other)));
             }
-            None => return Err(syntax(line, "file name ends in a lone `\\`")),
+            None => return Err(syntax(line, LineSyntax::LoneBackslash)),
         }
     }
     Ok(out)
@@ -497,14 +520,25 @@ mod tests {
                 other => panic!("{line}: {other:?}"),
             }
         }
-        assert!(matches!(
+        assert_eq!(
             err(&format!("\\{A256}  bad\\tescape")),
-            ChecksumsError::Syntax { line: 1, .. }
-        ));
-        assert!(matches!(
+            ChecksumsError::Syntax {
+                line: 1,
+                reason: LineSyntax::UnknownEscape('t')
+            }
+        );
+        assert!(
+            err(&format!("\\{A256}  bad\\tescape"))
+                .to_string()
+                .contains("unknown escape `\\t` in file name (only \\\\, \\n and \\r)")
+        );
+        assert_eq!(
             err(&format!("\\{A256}  trailing\\")),
-            ChecksumsError::Syntax { line: 1, .. }
-        ));
+            ChecksumsError::Syntax {
+                line: 1,
+                reason: LineSyntax::LoneBackslash
+            }
+        );
     }
 
     #[test]
@@ -586,10 +620,13 @@ mod tests {
             err(&format!("{A256} ^a")),
             ChecksumsError::UnsupportedMode { marker: '^', .. }
         ));
-        assert!(matches!(
+        assert_eq!(
             err(&format!("{A256} a")),
-            ChecksumsError::Syntax { line: 1, .. }
-        ));
+            ChecksumsError::Syntax {
+                line: 1,
+                reason: LineSyntax::OneSpace
+            }
+        );
     }
 
     #[test]
@@ -612,6 +649,20 @@ mod tests {
                 err(&bad)
             );
         }
+        assert_eq!(
+            err(&format!("SHA256 () = {A256}")),
+            ChecksumsError::Syntax {
+                line: 1,
+                reason: LineSyntax::EmptyName
+            }
+        );
+        assert_eq!(
+            err(&format!("SHA256 (a = {A256}")),
+            ChecksumsError::Syntax {
+                line: 1,
+                reason: LineSyntax::NoCloseParen
+            }
+        );
         assert!(matches!(
             err(&format!("{}  a", &A256[1..])),
             ChecksumsError::UnsupportedAlgorithm { .. }
@@ -624,14 +675,14 @@ mod tests {
             Checksums::parse(b"a\n\xff\xfe  x\n").unwrap_err(),
             ChecksumsError::Syntax {
                 line: 1,
-                reason: EXPECTED.into()
+                reason: EXPECTED
             }
         );
         assert_eq!(
             Checksums::parse(format!("{A256}  a\n\u{0}\u{ff}").as_bytes()).map(|_| ()),
             Err(ChecksumsError::Syntax {
                 line: 2,
-                reason: EXPECTED.into()
+                reason: EXPECTED
             })
         );
         assert_eq!(

@@ -49,7 +49,9 @@ pub use bundle::{
     MEDIA_TYPE, MessageBundle, MessageSignature, VerificationMaterial, key_hint, pae, pem,
     spki_pem,
 };
-pub use checksums::{ChecksumEntry, Checksums, ChecksumsError, DEFAULT_MAX_CHECKSUMS_BYTES};
+pub use checksums::{
+    ChecksumEntry, Checksums, ChecksumsError, DEFAULT_MAX_CHECKSUMS_BYTES, LineSyntax,
+};
 pub use detached::{
     DetachedPadding, DetachedScheme, MAX_SIGNATURE_BYTES, MAX_WHOLE_MESSAGE_BYTES, MessageHash,
     SchemeError, hash_file,
