@@ -830,20 +830,22 @@ mod tests {
     use crate::test_support::event as ev;
     use crate::writer::{Writer, WriterOptions};
 
+    /// Keys in `dir` and a log `dir/a.log` holding `n` events, with its
+    /// writer still open.
+    fn log_of(dir: &Path, n: u64) -> (std::path::PathBuf, Writer) {
+        keygen(dir).unwrap();
+        let log = dir.join("a.log");
+        let mut w = Writer::open(&log, &dir.join("writer.key"), WriterOptions::default()).unwrap();
+        for i in 0..n {
+            w.append(&ev(i)).unwrap();
+        }
+        (log, w)
+    }
+
     #[test]
     fn unauthentic_checkpoints_say_why() {
         let dir = tempfile::tempdir().unwrap();
-        keygen(dir.path()).unwrap();
-        let log = dir.path().join("a.log");
-        let mut w = Writer::open(
-            &log,
-            &dir.path().join("writer.key"),
-            WriterOptions::default(),
-        )
-        .unwrap();
-        for i in 0..3 {
-            w.append(&ev(i)).unwrap();
-        }
+        let (log, mut w) = log_of(dir.path(), 3);
         let cp = w
             .checkpoint(time::OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(1_800_000_000))
             .unwrap();
@@ -889,17 +891,7 @@ mod tests {
     #[test]
     fn a_stolen_writer_key_cannot_rewrite_earlier_records() {
         let dir = tempfile::tempdir().unwrap();
-        keygen(dir.path()).unwrap();
-        let log = dir.path().join("a.log");
-        let mut w = Writer::open(
-            &log,
-            &dir.path().join("writer.key"),
-            WriterOptions::default(),
-        )
-        .unwrap();
-        for i in 0..5 {
-            w.append(&ev(i)).unwrap();
-        }
+        let (log, w) = log_of(dir.path(), 5);
         drop(w);
         let stolen = WriterKey::load(&dir.path().join("writer.key")).unwrap();
         assert_eq!(stolen.epoch(), 5);
@@ -948,17 +940,7 @@ mod tests {
     #[test]
     fn line_numbers_hold_when_lines_straddle_reads() {
         let dir = tempfile::tempdir().unwrap();
-        keygen(dir.path()).unwrap();
-        let log = dir.path().join("a.log");
-        let mut w = Writer::open(
-            &log,
-            &dir.path().join("writer.key"),
-            WriterOptions::default(),
-        )
-        .unwrap();
-        for i in 0..6 {
-            w.append(&ev(i)).unwrap();
-        }
+        let (log, w) = log_of(dir.path(), 6);
         drop(w);
         let vk = VerifierKey::load(&dir.path().join("verifier.key")).unwrap();
         let good = std::fs::read(&log).unwrap();
