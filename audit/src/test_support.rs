@@ -4,7 +4,6 @@ use crate::record::{Event, Outcome};
 
 /// A successful `model.gate` event by user `u{i}` at `i` seconds after
 /// the epoch: `i` tells records apart.
-#[allow(clippy::unwrap_used)]
 pub(crate) fn event(i: u64) -> Event {
     Event {
         timestamp: time::OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(i as i64),
@@ -16,7 +15,7 @@ pub(crate) fn event(i: u64) -> Event {
         outcome: Outcome::Success,
         reason: None,
         user_id: format!("u{i}"),
-        source_ip: "127.0.0.1".parse().unwrap(),
+        source_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
         host_name: "h".into(),
         file_path: None,
         file_hash: None,
