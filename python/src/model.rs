@@ -261,8 +261,8 @@ impl Model {
 
     /// Safetensors files, each as `(metadata, [(name, dtype, shape,
     /// buffer)])`, in the order given (a buffer is a 1-D `uint8` numpy
-    /// array over the bytes read; numpy must be importable). Each file is read once straight
-    /// into its tensors' buffers and hashed there, and returned only if it
+    /// array over the bytes read). Each file is read once straight into
+    /// its tensors' buffers and hashed there, and returned only if it
     /// matched its signed digest; several files are loaded at once, one per
     /// worker (`threads`, default one per core). Nothing is returned unless
     /// every file loaded.
@@ -281,6 +281,9 @@ impl Model {
             .req
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+        // The arrays are numpy's: without numpy, an ImportError now rather
+        // than a panic in `from_vec` after the files were read.
+        py.import("numpy")?;
         let loaded = py.detach(|| load_files(&source, &paths, &names, workers));
         let mut out = Vec::with_capacity(loaded.len());
         for result in loaded {

@@ -342,6 +342,9 @@ def test_load_without_numpy_is_an_input_error(signed: Signed) -> None:
             with pytest.raises(modelseal.InputError) as e:
                 model.load_safetensors("model.safetensors")
             assert e.value.kind == "missing_dependency" and "numpy" in e.value.reason
+            # The native module itself refuses before reading, not with a panic.
+            with pytest.raises(ImportError):
+                model._native.load_safetensors(["model.safetensors"])
             assert model.read("config.json") == (signed.model / "config.json").read_bytes()
     finally:
         sys.modules["numpy"] = saved  # type: ignore[assignment]
